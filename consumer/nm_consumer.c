@@ -1,0 +1,1 @@
+typedef int nm_consumer_wip;

@@ -1,0 +1,44 @@
+/* nm_ac.h - Aho-Corasick multi-pattern matcher over bytes.
+ *
+ * All gazetteer and rule terms are matched in one pass over the normalised
+ * article. The automaton is compiled to a full DFA over byte classes (bytes
+ * that occur in no pattern share one class), so scanning costs one table
+ * load per byte.
+ */
+#ifndef NM_AC_H
+#define NM_AC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nm_err.h"
+
+typedef struct nm_ac_s nm_ac_t;
+typedef struct nm_ac_builder_s nm_ac_builder_t;
+
+/** @brief @returns a new builder, NULL on OOM. */
+nm_ac_builder_t *nm_ac_builder_new(void);
+/** @brief NULL-safe; only needed when nm_ac_build() is not called. */
+void nm_ac_builder_destroy(nm_ac_builder_t *b);
+
+/** @brief Add a pattern (bytes copied) reported with `id`. The same bytes may
+ *  be added under several ids. Empty patterns are rejected (NM_ERR_CONFIG). */
+nm_err_t nm_ac_builder_add(nm_ac_builder_t *b, const char *pat, size_t len, uint32_t id);
+
+/** @brief Compile. Takes ownership of and frees `b` in all cases.
+ *  @returns the new automaton, or NULL with errstr set. */
+nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size);
+
+void nm_ac_destroy(nm_ac_t *ac);
+
+/** @brief Called for every occurrence, in order of end position; `end` is
+ *  one past the last byte, `len` the pattern length. */
+typedef void (*nm_ac_match_cb)(void *ud, uint32_t id, size_t end, size_t len);
+
+void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb, void *ud);
+
+/** @brief Number of DFA states and bytes of memory used (for benchmarks). */
+size_t nm_ac_states(const nm_ac_t *ac);
+size_t nm_ac_memory(const nm_ac_t *ac);
+
+#endif

@@ -1,0 +1,364 @@
+/* nm_rules.c - loading gazetteer.conf, rules.conf and langid.conf. */
+#include "nm_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nm_ini.h"
+
+typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
+               SEC_NEG, SEC_BOILER, SEC_LANG } nm_sec_t;
+
+typedef struct {
+    nm_rules_t *rules;
+    nm_ac_builder_t *ac;
+    nm_textbuf_t tb;
+    const char *file;   /* base name, for rule ids */
+    int which;          /* 0 gazetteer, 1 rules, 2 langid */
+    nm_sec_t sec;
+    int index;          /* current entity / topic / lang index, or actor side */
+    int has_name, has_terms;
+    int line;
+    /* list-item context */
+    nm_term_kind_t kind;
+    int strong;
+    uint64_t hash;
+} nm_load_t;
+
+/* How each [settings] key maps onto nm_rule_settings_t, with its default
+ * (the documented defaults are repeated in config/rules.conf). */
+typedef struct {
+    const char *name;
+    size_t off;
+    int is_long;
+    double def, min, max;
+} nm_setting_def_t;
+
+#define S_D(f, d, lo, hi) {#f, offsetof(nm_rule_settings_t, f), 0, d, lo, hi}
+#define S_L(f, d, lo, hi) {#f, offsetof(nm_rule_settings_t, f), 1, d, lo, hi}
+static const nm_setting_def_t nm_setting_defs[] = {
+    S_D(relevance_threshold, 3.0, 0, 1e6), S_D(topic_threshold, 1.5, 0, 1e6),
+    S_D(alert_threshold, 6.0, 0, 1e6),     S_D(paragraph_factor, 0.6, 0, 10),
+    S_D(document_factor, 0.2, 0, 10),      S_D(title_factor, 2.0, 0, 10),
+    S_D(lead_factor, 1.5, 0, 10),          S_D(strong_weight, 2.0, 0, 100),
+    S_D(negative_weight, 1.0, 0, 100),     S_L(lead_chars, 400, 0, 1e6),
+    S_L(max_term_hits, 3, 1, 1000),
+};
+#undef S_D
+#undef S_L
+
+static void nm_hash(uint64_t *h, const char *s) {
+    for (; *s; s++) { *h ^= (unsigned char)*s; *h *= 1099511628211ULL; }
+    *h ^= 0xff; *h *= 1099511628211ULL;
+}
+
+static char *nm_rules_strdup(nm_rules_t *r, const char *s) {
+    if (r->nstrings == r->capstrings) {
+        size_t nc = r->capstrings ? r->capstrings * 2 : 256;
+        char **ns = realloc(r->strings, nc * sizeof *ns);
+        if (!ns) return NULL;
+        r->strings = ns;
+        r->capstrings = nc;
+    }
+    char *d = strdup(s);
+    if (d) r->strings[r->nstrings++] = d;
+    return d;
+}
+
+#define GROW(arr, n, cap)                                                   \
+    do {                                                                    \
+        if ((n) == (cap)) {                                                 \
+            size_t nc_ = (cap) ? (cap) * 2 : 16;                            \
+            void *np_ = realloc((arr), nc_ * sizeof *(arr));                \
+            if (!np_) return NM_ERR_NOMEM;                                  \
+            (arr) = np_;                                                    \
+            (cap) = nc_;                                                    \
+        }                                                                   \
+    } while (0)
+
+static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_size) {
+    nm_load_t *L = ud;
+    nm_rules_t *r = L->rules;
+    size_t n = strlen(raw);
+    int star_left = raw[0] == '*', star_right = n > 1 && raw[n - 1] == '*';
+    char core[512];
+    size_t cl = n - (size_t)star_left - (size_t)star_right;
+    memcpy(core, raw + star_left, cl);
+    core[cl] = '\0';
+    if (nm_text_term(r->text, &L->tb, core)) return NM_ERR_NOMEM;
+    if (L->tb.len == 0)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "term '%s' has no letter or digit", raw);
+    nm_script_t first, last;
+    nm_text_edge_scripts(r->text, L->tb.s, L->tb.len, &first, &last);
+    GROW(r->terms, r->nterms, r->capterms);
+    nm_term_t *t = &r->terms[r->nterms];
+    char rule[300];
+    snprintf(rule, sizeof rule, "%s:%d", L->file, L->line);
+    t->kind = (uint8_t)L->kind;
+    /* scripts written without spaces have no word boundaries to check */
+    t->open_left = star_left || first == NM_SCRIPT_HAN || first == NM_SCRIPT_KANA;
+    t->open_right = star_right || last == NM_SCRIPT_HAN || last == NM_SCRIPT_KANA ||
+                    last == NM_SCRIPT_HANGUL;
+    t->target = (uint16_t)L->index;
+    t->strong = (uint8_t)L->strong;
+    t->text = nm_rules_strdup(r, raw);
+    t->rule = nm_rules_strdup(r, rule);
+    if (!t->text || !t->rule) return NM_ERR_NOMEM;
+    nm_err_t rc = nm_ac_builder_add(L->ac, L->tb.s, L->tb.len, (uint32_t)r->nterms);
+    if (rc) return rc;
+    r->nterms++;
+    nm_hash(&L->hash, raw);
+    return NM_OK;
+}
+
+static int nm_add_actor_entity(void *ud, const char *id, char *errstr, size_t errstr_size) {
+    nm_load_t *L = ud;
+    int e = nm_rules_entity_index(L->rules, id);
+    if (e < 0)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "unknown entity '%s' (not in the gazetteer)", id);
+    L->rules->entities[e].side |= (uint8_t)L->index;
+    nm_hash(&L->hash, id);
+    return NM_OK;
+}
+
+static int nm_terms(nm_load_t *L, nm_term_kind_t kind, int strong, const char *value,
+                    char *errstr, size_t errstr_size) {
+    L->kind = kind;
+    L->strong = strong;
+    L->has_terms = 1;
+    return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
+}
+
+static int nm_unknown_key(const char *key, char *errstr, size_t errstr_size) {
+    return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "unknown key '%s' here", key);
+}
+
+/* A section ends: check it had what it needs. */
+static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
+    if ((L->sec == SEC_ENTITY || L->sec == SEC_TOPIC) && !L->has_name)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "section before this line has no 'name'");
+    if (L->sec == SEC_ENTITY && !L->has_terms)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "section before this line has no 'terms'");
+    return NM_OK;
+}
+
+static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t errstr_size) {
+    nm_rules_t *r = L->rules;
+    int rc = nm_close_section(L, errstr, errstr_size);
+    if (rc) return rc;
+    L->has_name = L->has_terms = 0;
+    const char *colon = strchr(sec, ':');
+    if (L->which == 0) {
+        if (!colon || colon == sec || !colon[1])
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "entity section must be [type:name], got [%s]", sec);
+        if (nm_rules_entity_index(r, sec) >= 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "duplicate entity [%s]", sec);
+        GROW(r->entities, r->nentities, r->capentities);
+        nm_entity_t *e = &r->entities[r->nentities];
+        memset(e, 0, sizeof *e);
+        e->id = nm_rules_strdup(r, sec);
+        e->type = nm_rules_strdup(r, sec);
+        if (!e->id || !e->type) return NM_ERR_NOMEM;
+        e->type[colon - sec] = '\0';
+        L->index = (int)r->nentities++;
+        L->sec = SEC_ENTITY;
+    } else if (L->which == 2) {
+        if (strncmp(sec, "lang:", 5) != 0 || strlen(sec + 5) == 0 || strlen(sec + 5) > 7)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "expected [lang:CODE], got [%s]", sec);
+        GROW(r->langs, r->nlangs, r->caplangs);
+        strcpy(r->langs[r->nlangs].code, sec + 5);
+        L->index = (int)r->nlangs++;
+        L->sec = SEC_LANG;
+    } else if (strcmp(sec, "settings") == 0) {
+        L->sec = SEC_SETTINGS;
+    } else if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
+        L->sec = SEC_ACTOR;
+        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
+    } else if (strncmp(sec, "topic:", 6) == 0 && sec[6]) {
+        if (nm_rules_topic_index(r, sec + 6) >= 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "duplicate [%s]", sec);
+        GROW(r->topics, r->ntopics, r->captopics);
+        r->topics[r->ntopics].id = nm_rules_strdup(r, sec + 6);
+        r->topics[r->ntopics].name = NULL;
+        if (!r->topics[r->ntopics].id) return NM_ERR_NOMEM;
+        L->index = (int)r->ntopics++;
+        L->sec = SEC_TOPIC;
+    } else if (strcmp(sec, "cooperation") == 0) {
+        L->sec = SEC_COOP;
+    } else if (strcmp(sec, "negative") == 0) {
+        L->sec = SEC_NEG;
+    } else if (strcmp(sec, "boilerplate") == 0) {
+        L->sec = SEC_BOILER;
+    } else {
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "unknown section [%s] (see docs/RULES.md)", sec);
+    }
+    return NM_OK;
+}
+
+static int nm_setting(nm_load_t *L, const char *key, const char *value, char *errstr,
+                      size_t errstr_size) {
+    for (size_t i = 0; i < sizeof nm_setting_defs / sizeof nm_setting_defs[0]; i++) {
+        const nm_setting_def_t *d = &nm_setting_defs[i];
+        if (strcmp(d->name, key) != 0) continue;
+        double v;
+        if (nm_ini_parse_double(value, &v) || v < d->min || v > d->max)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "'%s' must be a number from %g to %g, got '%s'", key, d->min,
+                             d->max, value);
+        char *base = (char *)&L->rules->settings + d->off;
+        if (d->is_long) *(long *)base = (long)v;
+        else *(double *)base = v;
+        return NM_OK;
+    }
+    return nm_unknown_key(key, errstr, errstr_size);
+}
+
+static int nm_load_cb(void *ud, const char *section, const char *key, const char *value,
+                      int line, char *errstr, size_t errstr_size) {
+    nm_load_t *L = ud;
+    nm_rules_t *r = L->rules;
+    L->line = line;
+    if (!key) return nm_open_section(L, section, errstr, errstr_size);
+    nm_hash(&L->hash, section);
+    nm_hash(&L->hash, key);
+    nm_hash(&L->hash, value);
+    int is_name = strcmp(key, "name") == 0;
+    int is_terms = strcmp(key, "terms") == 0;
+    int is_strong = strcmp(key, "strong") == 0;
+    int is_not = strcmp(key, "not") == 0;
+    switch (L->sec) {
+    case SEC_NONE:
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "key outside any [section]");
+    case SEC_ENTITY:
+        if (is_name) {
+            L->has_name = 1;
+            return (r->entities[L->index].name = nm_rules_strdup(r, value)) ? 0 : NM_ERR_NOMEM;
+        }
+        if (is_terms) return nm_terms(L, NM_TERM_ENTITY, 0, value, errstr, errstr_size);
+        if (is_not) return nm_terms(L, NM_TERM_NOT_ENTITY, 0, value, errstr, errstr_size);
+        break;
+    case SEC_SETTINGS:
+        return nm_setting(L, key, value, errstr, errstr_size);
+    case SEC_ACTOR:
+        if (strcmp(key, "entities") == 0)
+            return nm_ini_split_list(value, nm_add_actor_entity, L, errstr, errstr_size);
+        if (is_terms) return nm_terms(L, NM_TERM_ACTOR, 0, value, errstr, errstr_size);
+        break;
+    case SEC_TOPIC:
+        if (is_name) {
+            L->has_name = 1;
+            return (r->topics[L->index].name = nm_rules_strdup(r, value)) ? 0 : NM_ERR_NOMEM;
+        }
+        if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
+        if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
+        if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
+        break;
+    case SEC_COOP:
+    case SEC_NEG:
+        if (is_terms || is_strong)
+            return nm_terms(L, L->sec == SEC_COOP ? NM_TERM_COOP : NM_TERM_NEG,
+                            is_strong, value, errstr, errstr_size);
+        break;
+    case SEC_BOILER:
+        if (is_terms) return nm_terms(L, NM_TERM_BOILER, 0, value, errstr, errstr_size);
+        break;
+    case SEC_LANG:
+        if (strcmp(key, "words") == 0)
+            return nm_terms(L, NM_TERM_LANG, 0, value, errstr, errstr_size);
+        break;
+    }
+    return nm_unknown_key(key, errstr, errstr_size);
+}
+
+static nm_err_t nm_load_file(nm_load_t *L, const char *path, int which, char *errstr,
+                             size_t errstr_size) {
+    const char *slash = strrchr(path, '/');
+    L->file = slash ? slash + 1 : path;
+    L->which = which;
+    L->sec = SEC_NONE;
+    L->has_name = L->has_terms = 0;
+    nm_err_t rc = nm_ini_parse_file(path, nm_load_cb, L, errstr, errstr_size);
+    if (rc) return rc;
+    char reason[256];
+    if (nm_close_section(L, reason, sizeof reason))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: end of file: %s", path,
+                         reason);
+    return NM_OK;
+}
+
+nm_rules_t *nm_rules_load(const nm_text_t *text, const char *gazetteer_path,
+                          const char *rules_path, const char *langid_path,
+                          char *errstr, size_t errstr_size) {
+    nm_rules_t *r = calloc(1, sizeof *r);
+    nm_load_t L;
+    memset(&L, 0, sizeof L);
+    nm_textbuf_init(&L.tb);
+    L.hash = 14695981039346656037ULL;
+    L.ac = nm_ac_builder_new();
+    if (!r || !L.ac) {
+        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory loading rules");
+        goto err;
+    }
+    r->text = text;
+    L.rules = r;
+    for (size_t i = 0; i < sizeof nm_setting_defs / sizeof nm_setting_defs[0]; i++) {
+        char *base = (char *)&r->settings + nm_setting_defs[i].off;
+        if (nm_setting_defs[i].is_long) *(long *)base = (long)nm_setting_defs[i].def;
+        else *(double *)base = nm_setting_defs[i].def;
+    }
+    if (nm_load_file(&L, gazetteer_path, 0, errstr, errstr_size) ||
+        nm_load_file(&L, rules_path, 1, errstr, errstr_size) ||
+        nm_load_file(&L, langid_path, 2, errstr, errstr_size))
+        goto err;
+    if (r->ntopics == 0) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: no [topic:...] section", rules_path);
+        goto err;
+    }
+    if (r->ntopics > 32 || r->nentities > 65535) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: at most 32 topics", rules_path);
+        goto err;
+    }
+    r->ac = nm_ac_build(L.ac, errstr, errstr_size);
+    L.ac = NULL;
+    if (!r->ac) goto err;
+    snprintf(r->version, sizeof r->version, "r-%016llx", (unsigned long long)L.hash);
+    nm_textbuf_free(&L.tb);
+    return r;
+err:
+    nm_ac_builder_destroy(L.ac);
+    nm_textbuf_free(&L.tb);
+    nm_rules_destroy(r);
+    return NULL;
+}
+
+void nm_rules_destroy(nm_rules_t *r) {
+    if (!r) return;
+    nm_ac_destroy(r->ac);
+    for (size_t i = 0; i < r->nstrings; i++) free(r->strings[i]);
+    free(r->strings);
+    free(r->terms);
+    free(r->entities);
+    free(r->topics);
+    free(r->langs);
+    free(r);
+}
+
+int nm_rules_entity_index(const nm_rules_t *r, const char *id) {
+    for (size_t i = 0; i < r->nentities; i++)
+        if (strcmp(r->entities[i].id, id) == 0) return (int)i;
+    return -1;
+}
+
+int nm_rules_topic_index(const nm_rules_t *r, const char *id) {
+    for (size_t i = 0; i < r->ntopics; i++)
+        if (strcmp(r->topics[i].id, id) == 0) return (int)i;
+    return -1;
+}

@@ -1,0 +1,372 @@
+/* nm_tagger.c - relevance, topic and entity tagging of one article.
+ *
+ * One pass of the rule automaton over the normalised title + body collects
+ * every term hit; the rest works on that hit list and on the sentence and
+ * paragraph structure the normaliser left in the text ('.' and '\n').
+ * The scoring is described in docs/RULES.md.
+ */
+#include "nm_tagger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint32_t term, start, end;
+    uint32_t voided; /* set by nm_filter_hits */
+} nm_hit_t;
+
+enum { PARA_BOILER = 0x80 };
+
+struct nm_tagger_ws_s {
+    nm_textbuf_t tb;
+    nm_hit_t *hits;
+    size_t nhits, caphits;
+    uint32_t *para, *sent; /* start positions */
+    uint8_t *para_flags, *sent_mask;
+    size_t npara, nsent, capmarks;
+    uint16_t *term_count; /* per rule term, zero between calls */
+    size_t capterms;
+    nm_entity_tag_t *ents;
+    int *ent_slot; /* per entity: index into ents, or -1 */
+    size_t capents;
+    const nm_rules_t *rules; /* during a scan */
+    int oom;
+};
+
+nm_tagger_ws_t *nm_tagger_ws_new(void) {
+    nm_tagger_ws_t *ws = calloc(1, sizeof *ws);
+    if (ws) nm_textbuf_init(&ws->tb);
+    return ws;
+}
+
+void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
+    if (!ws) return;
+    nm_textbuf_free(&ws->tb);
+    free(ws->hits);
+    free(ws->para);
+    free(ws->sent);
+    free(ws->para_flags);
+    free(ws->sent_mask);
+    free(ws->term_count);
+    free(ws->ents);
+    free(ws->ent_slot);
+    free(ws);
+}
+
+static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
+    nm_tagger_ws_t *ws = ud;
+    const nm_term_t *t = &ws->rules->terms[id];
+    const char *s = ws->tb.s;
+    size_t start = end - len;
+    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1])) return;
+    if (!t->open_right && end < ws->tb.len && !nm_text_is_sep(s[end])) return;
+    if (ws->nhits == ws->caphits) {
+        size_t nc = ws->caphits ? ws->caphits * 2 : 256;
+        nm_hit_t *nh = realloc(ws->hits, nc * sizeof *nh);
+        if (!nh) { ws->oom = 1; return; }
+        ws->hits = nh;
+        ws->caphits = nc;
+    }
+    ws->hits[ws->nhits++] = (nm_hit_t){id, (uint32_t)start, (uint32_t)end, 0};
+}
+
+/* Sizes every per-article array for this text and rule set. */
+static nm_err_t nm_tagger_reserve(nm_tagger_ws_t *ws, const nm_rules_t *r) {
+    size_t marks = 1;
+    for (size_t i = 0; i < ws->tb.len; i++)
+        marks += ws->tb.s[i] == '.' || ws->tb.s[i] == '\n';
+    if (marks > ws->capmarks) {
+        size_t nc = marks * 2;
+        uint32_t *p = realloc(ws->para, nc * sizeof *p);
+        if (!p) return NM_ERR_NOMEM;
+        ws->para = p;
+        uint32_t *s = realloc(ws->sent, nc * sizeof *s);
+        if (!s) return NM_ERR_NOMEM;
+        ws->sent = s;
+        uint8_t *pf = realloc(ws->para_flags, nc);
+        if (!pf) return NM_ERR_NOMEM;
+        ws->para_flags = pf;
+        uint8_t *sm = realloc(ws->sent_mask, nc);
+        if (!sm) return NM_ERR_NOMEM;
+        ws->sent_mask = sm;
+        ws->capmarks = nc;
+    }
+    if (r->nterms > ws->capterms) {
+        uint16_t *tc = realloc(ws->term_count, r->nterms * sizeof *tc);
+        if (!tc) return NM_ERR_NOMEM;
+        memset(tc, 0, r->nterms * sizeof *tc);
+        ws->term_count = tc;
+        ws->capterms = r->nterms;
+    }
+    if (r->nentities > ws->capents) {
+        nm_entity_tag_t *e = realloc(ws->ents, r->nentities * sizeof *e);
+        if (!e) return NM_ERR_NOMEM;
+        ws->ents = e;
+        int *sl = realloc(ws->ent_slot, r->nentities * sizeof *sl);
+        if (!sl) return NM_ERR_NOMEM;
+        ws->ent_slot = sl;
+        ws->capents = r->nentities;
+    }
+    return NM_OK;
+}
+
+/* Index of the segment (sentence or paragraph) holding position pos. */
+static size_t nm_segment_of(const uint32_t *starts, size_t n, uint32_t pos) {
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (starts[mid] <= pos) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static void nm_split_segments(nm_tagger_ws_t *ws) {
+    const char *s = ws->tb.s;
+    ws->npara = ws->nsent = 1;
+    ws->para[0] = ws->sent[0] = 0;
+    for (size_t i = 0; i < ws->tb.len; i++) {
+        if (s[i] == '\n') ws->para[ws->npara++] = (uint32_t)i + 1;
+        if (s[i] == '\n' || s[i] == '.') ws->sent[ws->nsent++] = (uint32_t)i + 1;
+    }
+    memset(ws->para_flags, 0, ws->npara);
+    memset(ws->sent_mask, 0, ws->nsent);
+}
+
+/* Does hit o cover hit h and make it void? A `not` phrase of the same target
+ * does; so does a longer entity hit ("south korea" is not also "korea"). */
+static int nm_hit_voids(const nm_term_t *terms, const nm_hit_t *h, const nm_hit_t *o) {
+    const nm_term_t *t = &terms[h->term], *ot = &terms[o->term];
+    if (o->start > h->start || o->end < h->end) return 0;
+    uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
+    if (ot->kind == notkind && ot->target == t->target) return 1;
+    return t->kind == NM_TERM_ENTITY && ot->kind == NM_TERM_ENTITY &&
+           o->end - o->start > h->end - h->start;
+}
+
+/* Hits come sorted by end and a term is under 512 bytes, so a covering hit
+ * lies among the neighbours whose end is within 512 bytes. */
+static void nm_filter_hits(nm_tagger_ws_t *ws) {
+    const nm_term_t *terms = ws->rules->terms;
+    size_t n = ws->nhits, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const nm_hit_t *h = &ws->hits[i];
+        uint8_t kind = terms[h->term].kind;
+        int voided = 0;
+        if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC) {
+            for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
+                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+            for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
+                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+        }
+        /* mark now, compact after the loop: a voided hit may still void
+         * another ("korea" inside "south korea" inside a `not` phrase) */
+        ws->hits[i].voided = (uint32_t)voided;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!ws->hits[i].voided) ws->hits[k++] = ws->hits[i];
+    ws->nhits = k;
+}
+
+/* Evidence for a hit: where it is in the original text, and a snippet. */
+static void nm_evidence(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t title_nlen,
+                        const char *title, size_t tlen, const char *body, size_t blen,
+                        double weight, nm_evidence_t *ev) {
+    const nm_term_t *t = &ws->rules->terms[h->term];
+    int field = h->start >= title_nlen;
+    const char *f = field ? body : title;
+    size_t flen = field ? blen : tlen;
+    size_t off = ws->tb.src[h->start], last = ws->tb.src[h->end - 1];
+    size_t a = off > 60 ? off - 60 : 0, b = last + 64 < flen ? last + 64 : flen;
+    while (a < off && ((unsigned char)f[a] & 0xC0) == 0x80) a++;
+    while (b < flen && b > last && ((unsigned char)f[b] & 0xC0) == 0x80) b--;
+    ev->term = t->text;
+    ev->rule = t->rule;
+    ev->field = field;
+    ev->offset = (uint32_t)off;
+    ev->snippet = f + a;
+    ev->snippet_len = b - a;
+    ev->weight = weight;
+}
+
+/* Language from scripts, then from common words for Latin script. */
+static void nm_detect_lang(const nm_tagger_ws_t *ws, char out[8]) {
+    const uint32_t *sc = ws->tb.script_count;
+    uint32_t cyr = sc[NM_SCRIPT_CYRILLIC] + sc[NM_SCRIPT_UKRAINIAN];
+    uint32_t total = sc[NM_SCRIPT_LATIN] + cyr + sc[NM_SCRIPT_HANGUL] + sc[NM_SCRIPT_KANA] +
+                     sc[NM_SCRIPT_HAN];
+    const char *code = "und";
+    if (total == 0) {
+        code = "und";
+    } else if (sc[NM_SCRIPT_HANGUL] * 5 >= total) {
+        code = "ko";
+    } else if (sc[NM_SCRIPT_KANA] * 20 >= total) {
+        code = "ja";
+    } else if (sc[NM_SCRIPT_HAN] * 5 >= total) {
+        code = "zh";
+    } else if (cyr * 5 >= total * 2) {
+        code = sc[NM_SCRIPT_UKRAINIAN] * 100 >= cyr ? "uk" : "ru";
+    } else {
+        const nm_rules_t *r = ws->rules;
+        unsigned votes[64] = {0};
+        for (size_t i = 0; i < ws->nhits; i++) {
+            const nm_term_t *t = &r->terms[ws->hits[i].term];
+            if (t->kind == NM_TERM_LANG && t->target < 64) votes[t->target]++;
+        }
+        unsigned best = 0;
+        for (size_t l = 0; l < r->nlangs && l < 64; l++)
+            if (votes[l] > best) { best = votes[l]; code = r->langs[l].code; }
+        if (!best) code = "en";
+    }
+    snprintf(out, 8, "%s", code);
+}
+
+static int nm_entity_cmp(const void *a, const void *b) {
+    const nm_entity_tag_t *x = a, *y = b;
+    if (x->mentions != y->mentions) return y->mentions - x->mentions;
+    return x->entity - y->entity;
+}
+
+static int nm_topic_cmp(const void *a, const void *b) {
+    const nm_topic_tag_t *x = a, *y = b;
+    return (x->score < y->score) - (x->score > y->score);
+}
+
+static void nm_keep_evidence(nm_topic_tag_t *tt, const nm_evidence_t *ev) {
+    if (tt->nev < NM_TAG_MAX_EVIDENCE) {
+        tt->ev[tt->nev++] = *ev;
+        return;
+    }
+    int min = 0;
+    for (int i = 1; i < tt->nev; i++)
+        if (tt->ev[i].weight < tt->ev[min].weight) min = i;
+    if (ev->weight > tt->ev[min].weight) tt->ev[min] = *ev;
+}
+
+nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *title,
+                       size_t tlen, const char *body, size_t blen, const char *lang,
+                       nm_tag_result_t *out) {
+    const nm_rule_settings_t *set = &r->settings;
+    memset(out, 0, sizeof *out);
+    nm_textbuf_reset(&ws->tb);
+    if (nm_text_append(r->text, &ws->tb, title, tlen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    size_t title_nlen = ws->tb.len;
+    nm_textbuf_break(&ws->tb, '\n');
+    if (nm_text_append(r->text, &ws->tb, body, blen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
+
+    ws->rules = r;
+    ws->nhits = 0;
+    ws->oom = 0;
+    nm_ac_scan(r->ac, ws->tb.s, ws->tb.len, nm_tagger_on_match, ws);
+    if (ws->oom) return NM_ERR_NOMEM;
+    nm_filter_hits(ws);
+    nm_split_segments(ws);
+
+    nm_detect_lang(ws, out->lang_detected);
+    snprintf(out->lang, sizeof out->lang, "%s", lang && *lang ? lang : out->lang_detected);
+
+    /* paragraphs that are page furniture: a boilerplate cue at the start of
+     * the line, or a repeat of the title */
+    const char *s = ws->tb.s;
+    for (size_t i = 0; i < ws->nhits; i++) {
+        const nm_hit_t *h = &ws->hits[i];
+        if (r->terms[h->term].kind != NM_TERM_BOILER) continue;
+        size_t p = nm_segment_of(ws->para, ws->npara, h->start);
+        if (ws->para[p] == h->start) ws->para_flags[p] |= PARA_BOILER;
+    }
+    for (size_t p = 1; p < ws->npara && title_nlen; p++) {
+        size_t end = p + 1 < ws->npara ? ws->para[p + 1] - 1 : ws->tb.len;
+        if (end - ws->para[p] == title_nlen && memcmp(s + ws->para[p], s, title_nlen) == 0)
+            ws->para_flags[p] |= PARA_BOILER;
+    }
+
+    /* entities (boilerplate included, per the labelling conventions) and
+     * actor sides (boilerplate excluded) */
+    int nents = 0;
+    for (size_t e = 0; e < r->nentities; e++) ws->ent_slot[e] = -1;
+    uint8_t doc_mask = 0;
+    for (size_t i = 0; i < ws->nhits; i++) {
+        const nm_hit_t *h = &ws->hits[i];
+        const nm_term_t *t = &r->terms[h->term];
+        uint8_t side;
+        if (t->kind == NM_TERM_ENTITY) {
+            int *slot = &ws->ent_slot[t->target];
+            if (*slot < 0) {
+                *slot = nents++;
+                nm_entity_tag_t *et = &ws->ents[*slot];
+                et->entity = t->target;
+                et->mentions = 0;
+                nm_evidence(ws, h, title_nlen, title, tlen, body, blen, 1, &et->ev);
+            }
+            ws->ents[*slot].mentions++;
+            side = r->entities[t->target].side;
+        } else if (t->kind == NM_TERM_ACTOR) {
+            side = (uint8_t)t->target;
+        } else {
+            continue;
+        }
+        size_t p = nm_segment_of(ws->para, ws->npara, h->start);
+        if (!side || (ws->para_flags[p] & PARA_BOILER)) continue;
+        ws->para_flags[p] |= side;
+        ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] |= side;
+        doc_mask |= side;
+    }
+    qsort(ws->ents, (size_t)nents, sizeof *ws->ents, nm_entity_cmp);
+    out->entities = ws->ents;
+    out->nentities = nents;
+
+    /* topic, cooperation and negative evidence, weighed by context */
+    nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
+    memset(all, 0, sizeof all);
+    double coop = 0, neg = 0;
+    int joint = 0;
+    for (size_t p = 0; p < ws->npara; p++)
+        if ((ws->para_flags[p] & 3) == 3) joint = 1;
+    for (size_t i = 0; i < ws->nhits; i++) {
+        const nm_hit_t *h = &ws->hits[i];
+        const nm_term_t *t = &r->terms[h->term];
+        if (t->kind != NM_TERM_TOPIC && t->kind != NM_TERM_COOP && t->kind != NM_TERM_NEG)
+            continue;
+        size_t p = nm_segment_of(ws->para, ws->npara, h->start);
+        if (ws->para_flags[p] & PARA_BOILER) continue;
+        if (ws->term_count[h->term] >= set->max_term_hits) continue;
+        ws->term_count[h->term]++;
+        double ctx;
+        if ((ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] & 3) == 3) ctx = 1;
+        else if ((ws->para_flags[p] & 3) == 3) ctx = set->paragraph_factor;
+        else if (doc_mask == 3) ctx = set->document_factor;
+        else ctx = 0;
+        double pos = 1;
+        if (h->start < title_nlen) pos = set->title_factor;
+        else if (ws->tb.src[h->start] < (uint32_t)set->lead_chars) pos = set->lead_factor;
+        double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
+        if (t->kind == NM_TERM_COOP) { coop += w; continue; }
+        if (t->kind == NM_TERM_NEG) { neg += w; continue; }
+        if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
+        nm_topic_tag_t *tt = &all[t->target];
+        tt->score += w;
+        nm_evidence_t ev;
+        nm_evidence(ws, h, title_nlen, title, tlen, body, blen, w, &ev);
+        nm_keep_evidence(tt, &ev);
+    }
+    /* leave term_count zeroed for the next article */
+    for (size_t i = 0; i < ws->nhits; i++) ws->term_count[ws->hits[i].term] = 0;
+
+    double score = coop - set->negative_weight * neg;
+    int ntopics = (int)(r->ntopics < NM_TAG_MAX_TOPICS ? r->ntopics : NM_TAG_MAX_TOPICS);
+    for (int k = 0; k < ntopics; k++) {
+        all[k].topic = k;
+        score += all[k].score;
+    }
+    out->score = score;
+    out->relevant = joint && score >= set->relevance_threshold;
+    if (out->relevant) {
+        qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
+        for (int k = 0; k < ntopics; k++)
+            if (all[k].score >= set->topic_threshold || (k == 0 && all[k].score > 0))
+                out->topics[out->ntopics++] = all[k];
+    }
+    return NM_OK;
+}

@@ -1,0 +1,396 @@
+/* nm_text.c - normalisation with a per-code-point fold table. */
+#include "nm_text.h"
+
+#include <libxml/HTMLparser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+enum { CLS_WORD = 0, CLS_SPACE, CLS_NEWLINE, CLS_TERM, CLS_DOT, CLS_IGNORE };
+
+#define NM_TEXT_TABLE 0x10000 /* the BMP: the rest is folded on the fly */
+
+typedef struct {
+    uint32_t off;   /* into blob */
+    uint8_t len;    /* folded UTF-8 length (word class only) */
+    uint8_t cls;
+    uint8_t script;
+} nm_fold_t;
+
+struct nm_text_s {
+    nm_fold_t *fold; /* NM_TEXT_TABLE entries */
+    char *blob;
+};
+
+static nm_script_t nm_script_of(int32_t cp) {
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+        (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+        (cp >= 0x1E00 && cp <= 0x1EFF))
+        return NM_SCRIPT_LATIN;
+    if (cp == 0x456 || cp == 0x406 || cp == 0x457 || cp == 0x407 ||
+        cp == 0x454 || cp == 0x404 || cp == 0x491 || cp == 0x490)
+        return NM_SCRIPT_UKRAINIAN;
+    if (cp >= 0x400 && cp <= 0x52F) return NM_SCRIPT_CYRILLIC;
+    if ((cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0x1100 && cp <= 0x11FF) ||
+        (cp >= 0x3130 && cp <= 0x318F))
+        return NM_SCRIPT_HANGUL;
+    if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+        (cp >= 0xFF66 && cp <= 0xFF9F))
+        return NM_SCRIPT_KANA;
+    if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+        (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF))
+        return NM_SCRIPT_HAN;
+    return NM_SCRIPT_OTHER;
+}
+
+static int nm_is_wordcat(utf8proc_category_t c) {
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME) ||
+           (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
+}
+
+/* Classify one code point and, for word characters, fold it into out
+ * (at most 64 bytes). Returns the class; *outlen the folded length. */
+static int nm_fold_cp(int32_t cp, char *out, size_t *outlen) {
+    *outlen = 0;
+    if (cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' || cp == 0x2028 ||
+        cp == 0x2029 || cp == 0x85)
+        return CLS_NEWLINE;
+    if (cp == '.') return CLS_DOT;
+    if (cp == '!' || cp == '?' || cp == ';' || cp == 0x3002 || cp == 0xFF01 ||
+        cp == 0xFF1F || cp == 0xFF0E || cp == 0xFF61 || cp == 0x2026 ||
+        cp == 0x061F || cp == 0xFF1B)
+        return CLS_TERM;
+    if (!utf8proc_codepoint_valid(cp)) return CLS_SPACE;
+    utf8proc_category_t cat = utf8proc_category(cp);
+    if (cat == UTF8PROC_CATEGORY_CF) return CLS_IGNORE; /* soft hyphen, ZWJ, BOM */
+    /* combining accents on Latin/Greek/Cyrillic text vanish (accent-insensitive) */
+    if (cp >= 0x300 && cp <= 0x36F) return CLS_IGNORE;
+    if (!nm_is_wordcat(cat)) return CLS_SPACE;
+
+    utf8proc_uint8_t *mapped = NULL;
+    utf8proc_uint8_t in[8];
+    utf8proc_ssize_t inlen = utf8proc_encode_char(cp, in);
+    int options = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD;
+    nm_script_t sc = nm_script_of(cp);
+    if (sc == NM_SCRIPT_LATIN || (cp >= 0x370 && cp <= 0x3FF) || (cp >= 0x1F00 && cp <= 0x1FFF))
+        options |= UTF8PROC_STRIPMARK;
+    if (utf8proc_map(in, inlen, &mapped, options) < 0) return CLS_SPACE;
+
+    /* keep only word characters of the mapping (NFKC of a symbol can hold
+     * punctuation, e.g. U+2474 -> "(1)") */
+    size_t n = 0;
+    utf8proc_int32_t mc;
+    const utf8proc_uint8_t *p = mapped;
+    utf8proc_ssize_t step;
+    while (*p && (step = utf8proc_iterate(p, -1, &mc)) > 0) {
+        if (nm_is_wordcat(utf8proc_category(mc)) && n + (size_t)step < 64) {
+            memcpy(out + n, p, (size_t)step);
+            n += (size_t)step;
+        }
+        p += step;
+    }
+    free(mapped);
+    *outlen = n;
+    return n ? CLS_WORD : CLS_IGNORE;
+}
+
+nm_text_t *nm_text_new(void) {
+    nm_text_t *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->fold = calloc(NM_TEXT_TABLE, sizeof *t->fold);
+    size_t blobcap = 1u << 18, bloblen = 0;
+    t->blob = malloc(blobcap);
+    if (!t->fold || !t->blob) goto err;
+    for (int32_t cp = 0; cp < NM_TEXT_TABLE; cp++) {
+        char out[64];
+        size_t n;
+        int cls = (cp >= 0xD800 && cp <= 0xDFFF) ? CLS_SPACE : nm_fold_cp(cp, out, &n);
+        nm_fold_t *f = &t->fold[cp];
+        f->cls = (uint8_t)cls;
+        f->script = (uint8_t)nm_script_of(cp);
+        if (cls != CLS_WORD) continue;
+        /* share the blob bytes when the fold is the identity of the previous
+         * entry's text is not worth it: the BMP blob is ~200 KB */
+        if (bloblen + n > blobcap) {
+            char *nb = realloc(t->blob, blobcap * 2);
+            if (!nb) goto err;
+            t->blob = nb;
+            blobcap *= 2;
+        }
+        memcpy(t->blob + bloblen, out, n);
+        f->off = (uint32_t)bloblen;
+        f->len = (uint8_t)n;
+        bloblen += n;
+    }
+    return t;
+err:
+    nm_text_destroy(t);
+    return NULL;
+}
+
+void nm_text_destroy(nm_text_t *t) {
+    if (!t) return;
+    free(t->fold);
+    free(t->blob);
+    free(t);
+}
+
+void nm_textbuf_init(nm_textbuf_t *b) { memset(b, 0, sizeof *b); }
+
+void nm_textbuf_reset(nm_textbuf_t *b) {
+    b->len = 0;
+    memset(b->script_count, 0, sizeof b->script_count);
+    b->pending_sep = 0;
+    b->word_cps = 0;
+}
+
+void nm_textbuf_free(nm_textbuf_t *b) {
+    free(b->s);
+    free(b->src);
+    nm_textbuf_init(b);
+}
+
+static int nm_textbuf_reserve(nm_textbuf_t *b, size_t extra) {
+    if (b->len + extra + 1 <= b->cap) return 0;
+    size_t ncap = b->cap ? b->cap : 4096;
+    while (ncap < b->len + extra + 1) ncap *= 2;
+    char *ns = realloc(b->s, ncap);
+    if (!ns) return -1;
+    b->s = ns;
+    uint32_t *nsrc = realloc(b->src, ncap * sizeof *nsrc);
+    if (!nsrc) return -1;
+    b->src = nsrc;
+    b->cap = ncap;
+    return 0;
+}
+
+static int nm_sep_rank(char c) { return c == '\n' ? 3 : c == '.' ? 2 : c == ' ' ? 1 : 0; }
+
+void nm_textbuf_break(nm_textbuf_t *b, char sep) {
+    if (nm_sep_rank(sep) > nm_sep_rank(b->pending_sep)) b->pending_sep = sep;
+    b->word_cps = 0;
+}
+
+static void nm_sep(nm_textbuf_t *b, char sep, uint32_t src) {
+    if (nm_sep_rank(sep) > nm_sep_rank(b->pending_sep)) {
+        if (!b->pending_sep) b->pending_src = src;
+        b->pending_sep = sep;
+    }
+    b->word_cps = 0;
+}
+
+/* Append folded word bytes; caller reserved space. */
+static void nm_emit(nm_textbuf_t *b, const char *w, size_t n, uint32_t src) {
+    if (b->pending_sep) {
+        if (b->len) {
+            b->s[b->len] = b->pending_sep;
+            b->src[b->len++] = b->pending_src;
+        }
+        b->pending_sep = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->s[b->len] = w[i];
+        b->src[b->len++] = src;
+    }
+    b->word_cps++;
+}
+
+/* Decode one UTF-8 sequence; invalid input gives -1 and consumes 1 byte. */
+static int32_t nm_utf8_decode(const unsigned char *p, size_t avail, size_t *used) {
+    unsigned char c = p[0];
+    int32_t cp;
+    size_t n;
+    if (c < 0x80) { *used = 1; return c; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+    else { *used = 1; return -1; }
+    if (avail < n) { *used = 1; return -1; }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) { *used = 1; return -1; }
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+        *used = 1;
+        return -1;
+    }
+    *used = n;
+    return cp;
+}
+
+/* "&name;" or "&#NNN;" / "&#xHH;" at p; returns the code point or -1. */
+static int32_t nm_html_entity(const char *p, size_t avail, size_t *used) {
+    char name[16];
+    size_t i = 1;
+    while (i < avail && i < sizeof name && p[i] != ';' &&
+           ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+            (p[i] >= '0' && p[i] <= '9') || p[i] == '#'))
+        i++;
+    if (i >= avail || p[i] != ';' || i < 2) return -1;
+    memcpy(name, p + 1, i - 1);
+    name[i - 1] = '\0';
+    *used = i + 1;
+    if (name[0] == '#') {
+        char *end;
+        long v = (name[1] == 'x' || name[1] == 'X') ? strtol(name + 2, &end, 16)
+                                                    : strtol(name + 1, &end, 10);
+        if (*end || v <= 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return -1;
+        return (int32_t)v;
+    }
+    const htmlEntityDesc *d = htmlEntityLookup((const xmlChar *)name);
+    return d ? (int32_t)d->value : -1;
+}
+
+/* A tag "<x...>", "</x>", "<!...>" at p: its length (through '>'), or 0. */
+static size_t nm_html_tag(const char *p, size_t avail, int *block) {
+    if (avail < 3) return 0;
+    char c = p[1];
+    int closing = c == '/';
+    if (closing) c = avail > 2 ? p[2] : 0;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '!' || c == '?'))
+        return 0;
+    size_t lim = avail < 1024 ? avail : 1024;
+    const char *gt = memchr(p, '>', lim);
+    if (!gt) return 0;
+    /* block-level elements end a paragraph; inline ones are a space */
+    static const char *const blocks[] = {"p", "br", "div", "li", "h1", "h2", "h3", "h4",
+                                         "h5", "h6", "tr", "ul", "ol", "table",
+                                         "blockquote", "section", "article", "figcaption",
+                                         "header", "footer", NULL};
+    const char *nm = p + 1 + closing;
+    size_t nl = 0;
+    while (nm + nl < gt && ((nm[nl] >= 'a' && nm[nl] <= 'z') || (nm[nl] >= 'A' && nm[nl] <= 'Z') ||
+                            (nm[nl] >= '0' && nm[nl] <= '9')))
+        nl++;
+    *block = 0;
+    for (int i = 0; blocks[i]; i++)
+        if (strlen(blocks[i]) == nl && strncasecmp(nm, blocks[i], nl) == 0) *block = 1;
+    return (size_t)(gt - p) + 1;
+}
+
+static nm_err_t nm_text_put_cp(const nm_text_t *t, nm_textbuf_t *b, int32_t cp,
+                               const char *in, size_t len, size_t pos, size_t used,
+                               unsigned flags) {
+    char big[64];
+    const char *w;
+    size_t n;
+    int cls;
+    nm_script_t script;
+    if (cp < 0) {
+        cls = CLS_SPACE; /* invalid UTF-8: U+FFFD is a symbol, i.e. a separator */
+        script = NM_SCRIPT_OTHER;
+        w = NULL;
+        n = 0;
+    } else if (cp < NM_TEXT_TABLE) {
+        const nm_fold_t *f = &t->fold[cp];
+        cls = f->cls;
+        script = (nm_script_t)f->script;
+        w = t->blob + f->off;
+        n = f->len;
+    } else {
+        cls = nm_fold_cp(cp, big, &n);
+        script = nm_script_of(cp);
+        w = big;
+    }
+    switch (cls) {
+    case CLS_WORD:
+        if (nm_textbuf_reserve(b, n + 1)) return NM_ERR_NOMEM;
+        nm_emit(b, w, n, (uint32_t)pos);
+        b->script_count[script]++;
+        break;
+    case CLS_IGNORE:
+        break;
+    case CLS_NEWLINE:
+        nm_sep(b, '\n', (uint32_t)pos);
+        break;
+    case CLS_TERM:
+        nm_sep(b, (flags & NM_TEXT_TERM) ? ' ' : '.', (uint32_t)pos);
+        break;
+    case CLS_DOT: {
+        /* A '.' ends a sentence only before a blank, a quote or the end, and
+         * not after a one-letter word ("U.S.", "J. Smith"). */
+        size_t nx = pos + used;
+        unsigned char c = nx < len ? (unsigned char)in[nx] : ' ';
+        int ends = (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '"' ||
+                    c == '\'' || c == ')' || c >= 0x80) && b->word_cps != 1;
+        nm_sep(b, (ends && !(flags & NM_TEXT_TERM)) ? '.' : ' ', (uint32_t)pos);
+        break;
+    }
+    default:
+        nm_sep(b, ' ', (uint32_t)pos);
+    }
+    return NM_OK;
+}
+
+nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
+                        size_t len, unsigned flags) {
+    size_t pos = 0;
+    /* reserve for the common case once: folding rarely grows text by 3x */
+    if (nm_textbuf_reserve(b, len + 16)) return NM_ERR_NOMEM;
+    while (pos < len) {
+        unsigned char c = (unsigned char)in[pos];
+        size_t used = 1;
+        int32_t cp;
+        if (c < 0x80) {
+            if ((flags & NM_TEXT_HTML) && c == '&') {
+                int32_t e = nm_html_entity(in + pos, len - pos, &used);
+                if (e >= 0) {
+                    nm_err_t rc = nm_text_put_cp(t, b, e, in, len, pos, used, flags);
+                    if (rc) return rc;
+                    pos += used;
+                    continue;
+                }
+                used = 1;
+            } else if ((flags & NM_TEXT_HTML) && c == '<') {
+                int block;
+                size_t tl = nm_html_tag(in + pos, len - pos, &block);
+                if (tl) {
+                    nm_sep(b, block ? '\n' : ' ', (uint32_t)pos);
+                    pos += tl;
+                    continue;
+                }
+            }
+            /* ASCII fast path: letters and digits fold by table, no decode */
+            const nm_fold_t *f = &t->fold[c];
+            if (f->cls == CLS_WORD) {
+                if (b->len + 2 > b->cap && nm_textbuf_reserve(b, 2)) return NM_ERR_NOMEM;
+                nm_emit(b, t->blob + f->off, f->len, (uint32_t)pos);
+                b->script_count[f->script]++;
+                pos++;
+                continue;
+            }
+            cp = c;
+        } else {
+            cp = nm_utf8_decode((const unsigned char *)in + pos, len - pos, &used);
+        }
+        nm_err_t rc = nm_text_put_cp(t, b, cp, in, len, pos, used, flags);
+        if (rc) return rc;
+        pos += used;
+    }
+    if (b->s) b->s[b->len] = '\0';
+    return NM_OK;
+}
+
+nm_err_t nm_text_term(const nm_text_t *t, nm_textbuf_t *b, const char *term) {
+    nm_textbuf_reset(b);
+    nm_err_t rc = nm_text_append(t, b, term, strlen(term), NM_TEXT_TERM);
+    if (rc == NM_OK && nm_textbuf_reserve(b, 1)) rc = NM_ERR_NOMEM;
+    if (rc == NM_OK) b->s[b->len] = '\0';
+    return rc;
+}
+
+void nm_text_edge_scripts(const nm_text_t *t, const char *s, size_t len,
+                          nm_script_t *first, nm_script_t *last) {
+    (void)t;
+    *first = *last = NM_SCRIPT_OTHER;
+    if (!len) return;
+    size_t used;
+    int32_t cp = nm_utf8_decode((const unsigned char *)s, len, &used);
+    *first = cp >= 0 ? nm_script_of(cp) : NM_SCRIPT_OTHER;
+    size_t i = len - 1;
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) i--;
+    cp = nm_utf8_decode((const unsigned char *)s + i, len - i, &used);
+    *last = cp >= 0 ? nm_script_of(cp) : NM_SCRIPT_OTHER;
+}

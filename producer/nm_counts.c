@@ -1,0 +1,1 @@
+typedef int nm_counts_wip;

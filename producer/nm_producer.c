@@ -1,0 +1,1 @@
+typedef int nm_producer_wip;
