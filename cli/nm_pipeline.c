@@ -1,3 +1,392 @@
+/* nm_pipeline.c - `newsmon run`: consumer -> processor -> Redis -> producer.
+ *
+ * Single-threaded batch loop (librdkafka does the network I/O on its own
+ * threads):
+ *   1. poll articles into a batch; each is parsed and tagged at once and its
+ *      enriched event, alerts (or dead letter) are produced immediately, so
+ *      Kafka delivery overlaps with filling the batch;
+ *   2. when the batch is full or old enough: one Redis script call counts
+ *      the whole batch (idempotent per article id), retried with back-off
+ *      while Redis is down;
+ *   3. wait until every output of the batch is acknowledged, re-sending any
+ *      that failed;
+ *   4. only then store each partition's next offset (auto-committed).
+ * So an offset is committed only after the article's outputs and counts are
+ * durable: at-least-once, and duplicates never reach the counts.
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nm_article.h"
 #include "nm_cli.h"
-int nm_cmd_run(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "WIP\n"); return NM_EXIT_FAIL; }
+#include "nm_consumer.h"
+#include "nm_counts.h"
+#include "nm_event.h"
+#include "nm_producer.h"
+#include "nm_tagger.h"
+
+#define NM_MAX_OUTS (NM_TAG_MAX_TOPICS + 2)
+
+typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED } nm_out_state_t;
+
+typedef struct {
+    char *topic;   /* owned */
+    char *payload; /* owned; NULL for a dead letter (its bytes are the input's) */
+    size_t len;
+    int state;
+} nm_out_t;
+
+typedef struct {
+    rd_kafka_message_t *msg; /* owned input message */
+    char *id;                /* owned article id (NULL for a dead letter) */
+    char reason[256];        /* dead-letter reason */
+    int nouts;
+    nm_out_t outs[NM_MAX_OUTS];
+    nm_counts_item_t count;
+    const char *ent_ids[64];
+    int ent_mentions[64];
+    const char *topic_ids[NM_TAG_MAX_TOPICS];
+} nm_slot_t;
+
+typedef struct {
+    nm_cli_env_t env;
+    nm_consumer_t *consumer;
+    nm_producer_t *producer;
+    nm_counts_t *counts;
+    nm_tagger_ws_t *ws;
+    nm_article_limits_t lim;
+    nm_slot_t *slots;
+    size_t nslots;
+    nm_counts_item_t *items;
+    long pending; /* outputs without a delivery report */
+    struct timespec batch_start;
+    /* totals, logged at exit */
+    long long consumed, produced, dead, alerts, relevant, batches;
+    int fatal;
+} nm_pipeline_t;
+
+static double nm_elapsed_ms(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1e3 + (now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
+    nm_pipeline_t *P = ud;
+    nm_out_t *o = opaque;
+    o->state = err ? OUT_FAILED : OUT_OK;
+    P->pending--;
+}
+
+/* Queue one output of a slot; on local failure it is marked failed so the
+ * completion step re-sends it. */
+static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
+    char e[256];
+    const void *val = o->payload ? o->payload : s->msg->payload;
+    size_t len = o->payload ? o->len : s->msg->len;
+    const char *hdr = o->payload ? NULL : "reason";
+    o->state = OUT_PENDING;
+    if (nm_producer_send(P->producer, o->topic, s->msg->key, s->msg->key_len, val, len, hdr,
+                         s->reason, o, e, sizeof e)) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "%s", e);
+        o->state = OUT_FAILED;
+        return;
+    }
+    P->pending++;
+}
+
+static int nm_add_out(nm_slot_t *s, const char *topic, char *payload, size_t len) {
+    if (s->nouts == NM_MAX_OUTS) { free(payload); return -1; }
+    nm_out_t *o = &s->outs[s->nouts];
+    o->topic = strdup(topic);
+    if (!o->topic) { free(payload); return -1; }
+    o->payload = payload;
+    o->len = len;
+    s->nouts++;
+    return 0;
+}
+
+static char *nm_dump(json_t *j, size_t *len) {
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    *len = s ? strlen(s) : 0;
+    return s;
+}
+
+static void nm_hour_of(const rd_kafka_message_t *m, char out[11]) {
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    time_t t = ts > 0 ? (time_t)(ts / 1000) : time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y%m%d%H", &tm);
+}
+
+/* Parse, tag and produce one article; the slot keeps what completion needs. */
+static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
+    const nm_config_t *cfg = P->env.cfg;
+    const nm_rules_t *rules = P->env.rules;
+    nm_article_t a;
+    nm_tag_result_t res;
+    P->consumed++;
+    nm_err_t rc = nm_article_parse(s->msg->payload, s->msg->len, &P->lim, &a, s->reason,
+                                   sizeof s->reason);
+    if (!rc && nm_tagger_tag(rules, P->ws, a.title, a.title_len, a.body, a.body_len, a.lang,
+                             &res))
+        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory tagging");
+    char now[32];
+    nm_event_now(now);
+    size_t len;
+    char *ev = rc ? NULL : nm_dump(nm_event_enriched(&a, rules, &res, cfg->include_body, now), &len);
+    if (!rc && !ev) rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "cannot build event");
+    if (rc) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s",
+               rd_kafka_topic_name(s->msg->rkt), (int)s->msg->partition,
+               (long long)s->msg->offset, s->reason);
+        P->dead++;
+        nm_add_out(s, cfg->dlq_topic, NULL, 0);
+        nm_send_out(P, s, &s->outs[0]);
+        nm_article_clear(&a);
+        return;
+    }
+    s->id = strdup(a.id);
+    nm_add_out(s, cfg->enriched_topic, ev, len);
+    if (res.relevant) P->relevant++;
+    if (res.relevant && res.score >= rules->settings.alert_threshold && res.ntopics > 0) {
+        char *al = nm_dump(nm_event_alert(&a, rules, &res, now), &len);
+        char topic[512];
+        for (int t = 0; al && t <= res.ntopics; t++) {
+            snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
+                     t < res.ntopics ? rules->topics[res.topics[t].topic].id : "all");
+            char *copy = t < res.ntopics ? strdup(al) : al;
+            if (copy) nm_add_out(s, topic, copy, len);
+        }
+        P->alerts++;
+    }
+    for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
+
+    /* the counts item borrows ids from the rule set, stable for the batch */
+    nm_counts_item_t *it = &s->count;
+    it->id = s->id ? s->id : "";
+    nm_hour_of(s->msg, it->hour);
+    it->relevant = res.relevant;
+    it->nentities = res.nentities < 64 ? res.nentities : 64;
+    for (int i = 0; i < it->nentities; i++) {
+        s->ent_ids[i] = rules->entities[res.entities[i].entity].id;
+        s->ent_mentions[i] = res.entities[i].mentions;
+    }
+    it->entities = s->ent_ids;
+    it->mentions = s->ent_mentions;
+    it->ntopics = res.ntopics;
+    for (int i = 0; i < res.ntopics; i++) s->topic_ids[i] = rules->topics[res.topics[i].topic].id;
+    it->topics = s->topic_ids;
+    nm_article_clear(&a);
+}
+
+static void nm_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Finish the batch: counts, deliveries, then offsets. Returns 0 when the
+ * batch is complete and its offsets stored; -1 when stopping left it
+ * incomplete (its offsets are not stored: the articles will be redone). */
+static int nm_complete_batch(nm_pipeline_t *P) {
+    if (!P->nslots) return 0;
+    char e[512];
+    /* 1. counts: one script call for the whole batch, retried with back-off */
+    size_t nitems = 0;
+    for (size_t i = 0; i < P->nslots; i++)
+        if (P->slots[i].id) P->items[nitems++] = P->slots[i].count;
+    long backoff = 100;
+    while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
+        if (nm_cli_stop) {
+            /* still down at shutdown: give up this batch, commit nothing */
+            NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
+                   "their offsets are not committed", P->nslots);
+            return -1;
+        }
+        nm_producer_poll(P->producer, (int)backoff);
+        backoff = backoff * 2 > P->env.cfg->redis_retry_max_ms ? P->env.cfg->redis_retry_max_ms
+                                                               : backoff * 2;
+    }
+    /* 2. every output acknowledged; failed ones are sent again */
+    for (;;) {
+        while (P->pending > 0) nm_producer_poll(P->producer, 100);
+        int failed = 0;
+        for (size_t i = 0; i < P->nslots; i++)
+            for (int k = 0; k < P->slots[i].nouts; k++)
+                if (P->slots[i].outs[k].state == OUT_FAILED) {
+                    failed++;
+                    nm_send_out(P, &P->slots[i], &P->slots[i].outs[k]);
+                }
+        if (!failed) break;
+        NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
+        if (nm_cli_stop && P->pending == 0) return -1;
+        nm_sleep_ms(500);
+    }
+    /* 3. offsets: the batch is complete, so each partition's highest offset
+     * + 1 is safe to store (messages of a partition arrive in order) */
+    for (size_t i = 0; i < P->nslots; i++) {
+        rd_kafka_message_t *m = P->slots[i].msg;
+        int last = 1;
+        for (size_t j = i + 1; j < P->nslots && last; j++)
+            if (P->slots[j].msg->partition == m->partition && P->slots[j].msg->rkt == m->rkt)
+                last = 0;
+        if (last)
+            nm_consumer_store(P->consumer, rd_kafka_topic_name(m->rkt), m->partition,
+                              m->offset + 1);
+    }
+    P->batches++;
+    return 0;
+}
+
+static void nm_free_batch(nm_pipeline_t *P) {
+    /* librdkafka holds pointers to the outputs until their delivery
+     * reports: get every report (purging what cannot be sent) first */
+    if (P->pending > 0 && nm_producer_flush(P->producer, 5000) > 0) {
+        rd_kafka_purge(nm_producer_handle(P->producer),
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        while (P->pending > 0) nm_producer_poll(P->producer, 100);
+    }
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        for (int k = 0; k < s->nouts; k++) {
+            free(s->outs[k].topic);
+            free(s->outs[k].payload);
+        }
+        free(s->id);
+        rd_kafka_message_destroy(s->msg);
+    }
+    P->nslots = 0;
+}
+
+/* Called before a rebalance takes partitions away, and at shutdown. */
+static void nm_drain(void *ud) {
+    nm_pipeline_t *P = ud;
+    if (nm_complete_batch(P)) P->fatal = 1;
+    nm_free_batch(P);
+}
+
+static void nm_reload(nm_pipeline_t *P) {
+    char e[1024];
+    const nm_config_t *cfg = P->env.cfg;
+    nm_rules_t *nr = nm_rules_load(P->env.text, cfg->gazetteer, cfg->rules, cfg->langid, e, sizeof e);
+    if (!nr) {
+        NM_LOG(NM_LOG_ERROR, "pipeline", "reload rejected, old rules stay: %s", e);
+        return;
+    }
+    /* the batch holds pointers into the old rules: finish it first, so no
+     * article is half old and half new */
+    nm_drain(P);
+    nm_rules_destroy(P->env.rules);
+    P->env.rules = nr;
+    NM_LOG(NM_LOG_INFO, "pipeline", "rules reloaded: %s", nr->version);
+}
+
+static void nm_run_usage(FILE *f) {
+    fprintf(f,
+            "Usage: newsmon run [-c FILE]\n"
+            "\n"
+            "The daemon: consumes articles from [input] topic in consumer group\n"
+            "[kafka.consumer] group.id, tags them, counts entities and topics in Redis,\n"
+            "and produces enriched events, alerts and dead letters. At-least-once: an\n"
+            "input offset is committed only after the article's outputs are acknowledged\n"
+            "by Kafka and its counts by Redis; counts are idempotent per article id.\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT finish the current batch, commit and exit 0;\n"
+            "SIGHUP reloads the rule files (a bad file is logged and the old rules stay).\n"
+            "\n"
+            "  -c, --config FILE   configuration file (see config/newsmon.conf)\n"
+            "  -h, --help          this help\n");
+}
+
+int nm_cmd_run(int argc, char **argv) {
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (c == 'c') config = optarg;
+        else if (c == 'h') { nm_run_usage(stdout); return NM_EXIT_OK; }
+        else { nm_run_usage(stderr); return NM_EXIT_USAGE; }
+    }
+    if (optind != argc) { nm_run_usage(stderr); return NM_EXIT_USAGE; }
+
+    nm_pipeline_t *P = calloc(1, sizeof *P);
+    if (!P) return NM_EXIT_FAIL;
+    int rc = nm_cli_setup(config, 1, &P->env);
+    if (rc) { free(P); return rc; }
+    nm_cli_signals();
+    const nm_config_t *cfg = P->env.cfg;
+    char e[1024];
+    P->lim = (nm_article_limits_t){(size_t)cfg->max_message_bytes, (size_t)cfg->max_body_bytes,
+                                   (size_t)cfg->max_json_depth};
+    P->slots = calloc((size_t)cfg->batch_size, sizeof *P->slots);
+    P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
+    P->ws = nm_tagger_ws_new();
+    P->counts = nm_counts_new(cfg);
+    if (!P->slots || !P->items || !P->ws || !P->counts) {
+        fprintf(stderr, "newsmon: out of memory\n");
+        rc = NM_EXIT_FAIL;
+        goto out;
+    }
+    P->producer = nm_producer_new(cfg, NULL, nm_on_delivery, P, e, sizeof e);
+    if (P->producer) P->consumer = nm_consumer_new(cfg, nm_drain, P, e, sizeof e);
+    if (!P->producer || !P->consumer) {
+        fprintf(stderr, "newsmon: %s\n", e);
+        rc = NM_EXIT_USAGE;
+        goto out;
+    }
+    if (!nm_counts_ready(P->counts))
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis %s:%ld not ready yet; will retry",
+               cfg->redis_host, cfg->redis_port);
+    NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
+           cfg->input_topic, cfg->enriched_topic, P->env.rules->version);
+
+    while (!nm_cli_stop && !P->fatal) {
+        if (nm_cli_reload) {
+            nm_cli_reload = 0;
+            nm_reload(P);
+        }
+        int wait = 100;
+        if (P->nslots) {
+            double left = cfg->batch_timeout_ms - nm_elapsed_ms(&P->batch_start);
+            wait = left > 0 ? (int)left : 0;
+        }
+        rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
+        if (m) {
+            if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
+            nm_slot_t *s = &P->slots[P->nslots++];
+            memset(s, 0, sizeof *s);
+            s->msg = m;
+            nm_process(P, s);
+        }
+        nm_producer_poll(P->producer, 0);
+        if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
+                          nm_elapsed_ms(&P->batch_start) >= cfg->batch_timeout_ms))
+            nm_drain(P);
+    }
+    nm_drain(P);
+    NM_LOG(NM_LOG_INFO, "pipeline",
+           "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld",
+           P->consumed, P->relevant, P->alerts, P->dead, P->batches);
+    rc = P->fatal ? NM_EXIT_FAIL : NM_EXIT_OK;
+out:
+    nm_consumer_destroy(P->consumer);
+    nm_producer_destroy(P->producer);
+    nm_counts_destroy(P->counts);
+    nm_tagger_ws_destroy(P->ws);
+    free(P->slots);
+    free(P->items);
+    nm_cli_teardown(&P->env);
+    free(P);
+    return rc;
+}

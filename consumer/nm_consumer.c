@@ -1,1 +1,133 @@
-typedef int nm_consumer_wip;
+/* nm_consumer.c - consumer group member, poll loop helpers. */
+#include "nm_consumer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct nm_consumer_s {
+    rd_kafka_t *rk;
+    nm_consumer_revoke_cb on_revoke;
+    void *ud;
+    int assigned;
+};
+
+static void nm_consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    NM_LOG(NM_LOG_WARN, "consumer", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void nm_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    nm_consumer_t *c = opaque;
+    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        NM_LOG(NM_LOG_INFO, "consumer", "assigned %d partition(s)", parts->cnt);
+        if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+        else rd_kafka_assign(rk, parts);
+        c->assigned = cooperative ? c->assigned + parts->cnt : parts->cnt;
+        return;
+    }
+    NM_LOG(NM_LOG_INFO, "consumer", "revoking %d partition(s): finishing in-flight work",
+           parts->cnt);
+    if (c->on_revoke) c->on_revoke(c->ud);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        NM_LOG(NM_LOG_WARN, "consumer", "commit before revoke: %s", rd_kafka_err2str(cerr));
+    if (cooperative) {
+        rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+        c->assigned -= parts->cnt;
+    } else {
+        rd_kafka_assign(rk, NULL);
+        c->assigned = 0;
+    }
+}
+
+nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_revoke,
+                               void *ud, char *errstr, size_t errstr_size) {
+    nm_consumer_t *c = calloc(1, sizeof *c);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char e[512];
+    if (!c || !conf) {
+        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        goto err;
+    }
+    c->on_revoke = on_revoke;
+    c->ud = ud;
+    if (nm_kafka_conf_apply(conf, &cfg->kafka, errstr, errstr_size) ||
+        nm_kafka_conf_apply(conf, &cfg->kafka_consumer, errstr, errstr_size))
+        goto err;
+    /* at-least-once: only completed articles' offsets are stored */
+    if (rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", e, sizeof e) ||
+        rd_kafka_conf_set(conf, "enable.partition.eof", "false", e, sizeof e)) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "Kafka consumer: %s", e);
+        goto err;
+    }
+    rd_kafka_conf_set_log_cb(conf, nm_kafka_log_cb);
+    rd_kafka_conf_set_error_cb(conf, nm_consumer_error_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, nm_rebalance_cb);
+    rd_kafka_conf_set_opaque(conf, c);
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (!c->rk) {
+        nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "Kafka consumer: %s", e);
+        goto err;
+    }
+    conf = NULL; /* owned by rk now */
+    rd_kafka_poll_set_consumer(c->rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, cfg->input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "subscribe to %s: %s", cfg->input_topic,
+                  rd_kafka_err2str(err));
+        goto err;
+    }
+    return c;
+err:
+    if (conf) rd_kafka_conf_destroy(conf);
+    if (c && c->rk) rd_kafka_destroy(c->rk);
+    free(c);
+    return NULL;
+}
+
+rd_kafka_message_t *nm_consumer_poll(nm_consumer_t *c, int timeout_ms) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (m && m->err) {
+        /* consumer errors are informational: librdkafka recovers by itself */
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            NM_LOG(NM_LOG_WARN, "consumer", "%s", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+nm_err_t nm_consumer_store(nm_consumer_t *c, const char *topic, int32_t partition,
+                           int64_t offset) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, l);
+    if (!err && l->elems[0].err) err = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) {
+        NM_LOG(NM_LOG_WARN, "consumer", "store offset %s[%d]@%lld: %s", topic, (int)partition,
+               (long long)offset, rd_kafka_err2str(err));
+        return NM_ERR_KAFKA;
+    }
+    return NM_OK;
+}
+
+int nm_consumer_assigned(const nm_consumer_t *c) { return c->assigned; }
+
+rd_kafka_t *nm_consumer_handle(nm_consumer_t *c) { return c->rk; }
+
+void nm_consumer_destroy(nm_consumer_t *c) {
+    if (!c) return;
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        NM_LOG(NM_LOG_WARN, "consumer", "final commit: %s", rd_kafka_err2str(err));
+    rd_kafka_consumer_close(c->rk);
+    rd_kafka_destroy(c->rk);
+    free(c);
+}

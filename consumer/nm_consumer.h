@@ -1,0 +1,49 @@
+/* nm_consumer.h - Kafka consumer-group member with manual offset storing.
+ *
+ * Offsets are stored (rd_kafka_offsets_store) only by the caller, after an
+ * article's outputs are acknowledged; librdkafka auto-commits what is
+ * stored. Before partitions are revoked in a rebalance, the caller's
+ * on_revoke callback runs so it can finish and store its in-flight batch,
+ * and the stored offsets are committed synchronously: a partition's next
+ * owner starts exactly where this one's completed work ends.
+ */
+#ifndef NM_CONSUMER_H
+#define NM_CONSUMER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "nm_config.h"
+#include "nm_kafka.h"
+#include "nm_err.h"
+
+typedef struct nm_consumer_s nm_consumer_t;
+
+/** @brief Called on the polling thread, inside nm_consumer_poll(), before
+ *  partitions are taken away. */
+typedef void (*nm_consumer_revoke_cb)(void *ud);
+
+/** @brief Create, configure ([kafka] + [kafka.consumer] passed verbatim)
+ *  and subscribe to cfg->input_topic. cfg is borrowed for the call.
+ *  @returns a new consumer, or NULL with errstr set. */
+nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_revoke,
+                               void *ud, char *errstr, size_t errstr_size);
+
+/** @brief Next message, or NULL after timeout_ms. Consumer errors are logged
+ *  and not returned. The caller owns the message: rd_kafka_message_destroy. */
+rd_kafka_message_t *nm_consumer_poll(nm_consumer_t *c, int timeout_ms);
+
+/** @brief Store `offset` (the NEXT offset to read) for topic/partition. */
+nm_err_t nm_consumer_store(nm_consumer_t *c, const char *topic, int32_t partition,
+                           int64_t offset);
+
+/** @brief Number of partitions currently assigned. */
+int nm_consumer_assigned(const nm_consumer_t *c);
+
+/** @brief The underlying handle (borrowed), e.g. for statistics. */
+rd_kafka_t *nm_consumer_handle(nm_consumer_t *c);
+
+/** @brief Commit stored offsets, leave the group and free. NULL-safe. */
+void nm_consumer_destroy(nm_consumer_t *c);
+
+#endif
