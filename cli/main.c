@@ -25,6 +25,7 @@ static void nm_usage(FILE *f) {
             "  top     [-c FILE] [--entities|--topics] [-n N] [--hours H]\n"
             "                                          read counts back from Redis\n"
             "  eval    [-c FILE] CORPUS.jsonl [--json] precision/recall/F1 on a labelled corpus\n"
+            "  topics  [-c FILE] [-p N] [-r N]         create the topics the config names\n"
             "\n"
             "  newsmon COMMAND --help   details of a command\n"
             "  newsmon --version        version\n"
@@ -52,7 +53,7 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"run", nm_cmd_run},   {"ingest", nm_cmd_ingest}, {"tag", nm_cmd_tag},
-                {"top", nm_cmd_top},   {"eval", nm_cmd_eval}};
+                {"top", nm_cmd_top},   {"eval", nm_cmd_eval}, {"topics", nm_cmd_topics}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "newsmon: unknown command '%s' (see newsmon --help)\n", cmd);
