@@ -33,8 +33,14 @@ static json_t *nm_snippet(const char *s, size_t len) {
     char buf[256];
     size_t n = len < sizeof buf ? len : sizeof buf - 1;
     for (size_t i = 0; i < n; i++) buf[i] = (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') ? ' ' : s[i];
-    while (n && ((unsigned char)buf[n - 1] & 0xC0) == 0x80) n--;          /* cut continuation */
-    if (n && (unsigned char)buf[n - 1] >= 0xC0) n--;                      /* cut a lead byte */
+    /* drop a last UTF-8 sequence that the length limit cut short */
+    size_t lead = n;
+    while (lead && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80) lead--;
+    if (lead) {
+        unsigned char c = (unsigned char)buf[lead - 1];
+        size_t want = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (lead - 1 + want > n) n = lead - 1;
+    }
     json_t *j = json_stringn(buf, n);
     return j ? j : json_string("");
 }

@@ -20,6 +20,7 @@ typedef struct {
     int index;          /* current entity / topic / lang index, or actor side */
     int has_name, has_terms;
     int line;
+    char secname[256];
     /* list-item context */
     nm_term_kind_t kind;
     int strong;
@@ -86,6 +87,9 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     size_t cl = n - (size_t)star_left - (size_t)star_right;
     memcpy(core, raw + star_left, cl);
     core[cl] = '\0';
+    if (strchr(core, '*'))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "term '%s': '*' is allowed only at its start or end", raw);
     if (nm_text_term(r->text, &L->tb, core)) return NM_ERR_NOMEM;
     if (L->tb.len == 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
@@ -139,11 +143,11 @@ static int nm_unknown_key(const char *key, char *errstr, size_t errstr_size) {
 /* A section ends: check it had what it needs. */
 static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
     if ((L->sec == SEC_ENTITY || L->sec == SEC_TOPIC) && !L->has_name)
-        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
-                         "section before this line has no 'name'");
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "section [%s] has no 'name'",
+                         L->secname);
     if (L->sec == SEC_ENTITY && !L->has_terms)
-        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
-                         "section before this line has no 'terms'");
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "section [%s] has no 'terms'",
+                         L->secname);
     return NM_OK;
 }
 
@@ -152,6 +156,7 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
     int rc = nm_close_section(L, errstr, errstr_size);
     if (rc) return rc;
     L->has_name = L->has_terms = 0;
+    snprintf(L->secname, sizeof L->secname, "%s", sec);
     const char *colon = strchr(sec, ':');
     if (L->which == 0) {
         if (!colon || colon == sec || !colon[1])
@@ -187,6 +192,10 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         GROW(r->topics, r->ntopics, r->captopics);
         r->topics[r->ntopics].id = nm_rules_strdup(r, sec + 6);
         r->topics[r->ntopics].name = NULL;
+        /* -1: the [settings] value, filled in at the end */
+        r->topics[r->ntopics].threshold = -1;
+        r->topics[r->ntopics].paragraph_factor = -1;
+        r->topics[r->ntopics].document_factor = -1;
         if (!r->topics[r->ntopics].id) return NM_ERR_NOMEM;
         L->index = (int)r->ntopics++;
         L->sec = SEC_TOPIC;
@@ -260,6 +269,21 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
         if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
         if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
+        {
+            nm_topic_t *tp = &r->topics[L->index];
+            double *dst = !strcmp(key, "threshold")          ? &tp->threshold
+                          : !strcmp(key, "paragraph_factor") ? &tp->paragraph_factor
+                          : !strcmp(key, "document_factor")  ? &tp->document_factor
+                                                             : NULL;
+            double v;
+            if (dst && (nm_ini_parse_double(value, &v) || v < 0 || v > 1e6))
+                return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                                 "'%s' must be a number from 0 to 1e6, got '%s'", key, value);
+            if (dst) {
+                *dst = v;
+                return NM_OK;
+            }
+        }
         break;
     case SEC_COOP:
     case SEC_NEG:
@@ -287,9 +311,9 @@ static nm_err_t nm_load_file(nm_load_t *L, const char *path, int which, char *er
     L->has_name = L->has_terms = 0;
     nm_err_t rc = nm_ini_parse_file(path, nm_load_cb, L, errstr, errstr_size);
     if (rc) return rc;
-    char reason[256];
+    char reason[512];
     if (nm_close_section(L, reason, sizeof reason))
-        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: end of file: %s", path,
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s:%d: %s", path, L->line,
                          reason);
     return NM_OK;
 }
@@ -325,6 +349,12 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const char *gazetteer_path,
     if (r->ntopics > 32 || r->nentities > 65535) {
         nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: at most 32 topics", rules_path);
         goto err;
+    }
+    for (size_t i = 0; i < r->ntopics; i++) {
+        nm_topic_t *tp = &r->topics[i];
+        if (tp->threshold < 0) tp->threshold = r->settings.topic_threshold;
+        if (tp->paragraph_factor < 0) tp->paragraph_factor = r->settings.paragraph_factor;
+        if (tp->document_factor < 0) tp->document_factor = r->settings.document_factor;
     }
     r->ac = nm_ac_build(L.ac, errstr, errstr_size);
     L.ac = NULL;

@@ -47,6 +47,8 @@ typedef struct {
 
 typedef struct {
     char *id, *name;
+    double threshold; /* `threshold` of the section, else settings.topic_threshold */
+    double paragraph_factor, document_factor; /* section value, else [settings] */
 } nm_topic_t;
 
 typedef struct {

@@ -333,10 +333,13 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (ws->para_flags[p] & PARA_BOILER) continue;
         if (ws->term_count[h->term] >= set->max_term_hits) continue;
         ws->term_count[h->term]++;
+        /* topics may weigh one-sided context their own way (a third state's
+         * condemnation often names one party only) */
+        const nm_topic_t *tp = t->kind == NM_TERM_TOPIC ? &r->topics[t->target] : NULL;
         double ctx;
         if ((ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] & 3) == 3) ctx = 1;
-        else if ((ws->para_flags[p] & 3) == 3) ctx = set->paragraph_factor;
-        else if (doc_mask == 3) ctx = set->document_factor;
+        else if ((ws->para_flags[p] & 3) == 3) ctx = tp ? tp->paragraph_factor : set->paragraph_factor;
+        else if (doc_mask == 3) ctx = tp ? tp->document_factor : set->document_factor;
         else ctx = 0;
         double pos = 1;
         if (h->start < title_nlen) pos = set->title_factor;
@@ -365,7 +368,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (out->relevant) {
         qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
         for (int k = 0; k < ntopics; k++)
-            if (all[k].score >= set->topic_threshold || (k == 0 && all[k].score > 0))
+            if (all[k].score >= r->topics[all[k].topic].threshold || (k == 0 && all[k].score > 0))
                 out->topics[out->ntopics++] = all[k];
     }
     return NM_OK;

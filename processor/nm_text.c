@@ -66,6 +66,12 @@ static int nm_fold_cp(int32_t cp, char *out, size_t *outlen) {
     if (cat == UTF8PROC_CATEGORY_CF) return CLS_IGNORE; /* soft hyphen, ZWJ, BOM */
     /* combining accents on Latin/Greek/Cyrillic text vanish (accent-insensitive) */
     if (cp >= 0x300 && cp <= 0x36F) return CLS_IGNORE;
+    /* Russian writes ё and е interchangeably */
+    if (cp == 0x401 || cp == 0x451) {
+        memcpy(out, "\xD0\xB5", 2); /* е */
+        *outlen = 2;
+        return CLS_WORD;
+    }
     if (!nm_is_wordcat(cat)) return CLS_SPACE;
 
     utf8proc_uint8_t *mapped = NULL;
@@ -355,7 +361,8 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
             /* ASCII fast path: letters and digits fold by table, no decode */
             const nm_fold_t *f = &t->fold[c];
             if (f->cls == CLS_WORD) {
-                if (b->len + 2 > b->cap && nm_textbuf_reserve(b, 2)) return NM_ERR_NOMEM;
+                /* room for a pending separator, the byte and the final NUL */
+                if (b->len + 3 > b->cap && nm_textbuf_reserve(b, 2)) return NM_ERR_NOMEM;
                 nm_emit(b, t->blob + f->off, f->len, (uint32_t)pos);
                 b->script_count[f->script]++;
                 pos++;

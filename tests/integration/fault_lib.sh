@@ -1,0 +1,202 @@
+# fault_lib.sh - helpers shared by the fault tests (sourced after lib.sh).
+#
+# Provides: a deterministic article generator, background chunked ingest,
+# the clean-pass count expectation (offline `newsmon tag`), the checks
+# lost / drift / duplicates, and wrappers around scripts/services.sh that
+# pass the environment through (NM_SERVICES_DIR, NM_KAFKA_PORT, NM_REDIS_PORT).
+#
+# Isolation: a fault test stops and restarts the broker and Redis named by
+# NM_KAFKA_PORT / NM_REDIS_PORT (defaults 9092 / 6379, the services that
+# scripts/test.sh starts). lib.sh's BOOTSTRAP must point at the same broker,
+# which is checked here, so a test never stops somebody else's service.
+
+export NM_KAFKA_PORT=${NM_KAFKA_PORT:-9092}
+export NM_REDIS_PORT=${NM_REDIS_PORT:-6379}
+[[ ${BOOTSTRAP##*:} == "$NM_KAFKA_PORT" ]] ||
+    fail "NM_BOOTSTRAP ($BOOTSTRAP) and NM_KAFKA_PORT ($NM_KAFKA_PORT) name different brokers"
+[[ $REDIS_PORT == "$NM_REDIS_PORT" ]] || fail "REDIS_PORT mismatch"
+
+T_START=$(date +%s)
+elapsed() { echo $(($(date +%s) - T_START)); }
+
+# svc SUBCOMMAND: scripts/services.sh with our environment.
+svc() { bash "$ROOT/scripts/services.sh" "$@" >>"$WORK/services.log" 2>&1 || fail "services.sh $* failed: $(tail -n 5 "$WORK/services.log")"; }
+
+# A service stopped by a test is always started again, even when the test fails.
+SVC_DOWN=""
+fault_cleanup() {
+    local s
+    for s in $SVC_DOWN; do
+        bash "$ROOT/scripts/services.sh" "start-$s" >/dev/null 2>&1 || true
+    done
+    [[ -n ${INGEST_PID:-} ]] && kill "$INGEST_PID" 2>/dev/null || true
+}
+svc_stop() { SVC_DOWN="$SVC_DOWN $1"; svc "stop-$1"; }
+svc_start() { svc "start-$1"; SVC_DOWN=${SVC_DOWN// $1/}; }
+
+# write_fault_config [sed...]: lib.sh's write_config plus settings that keep
+# fault tests fast: a short consumer session (a kill -9'd member leaves the
+# group in seconds, not 45 s) and no body in the events (smaller topics; the
+# counts do not depend on it).
+write_fault_config() {
+    write_config -e 's|^include_body = true|include_body = false|' \
+        -e 's|^auto.offset.reset = earliest|auto.offset.reset = earliest\nsession.timeout.ms = 6000\nheartbeat.interval.ms = 500|' \
+        "$@"
+}
+
+# gen_articles N FILE [SEED]: N distinct JSON Lines articles, deterministic.
+# Templated from samples/articles.jsonl: unique ids, the sample's language,
+# title and body, extra paragraphs from other samples of mixed relevance and
+# filler up to a 1-4 KB body.
+gen_articles() {
+    python3 - "$1" "$2" "${3:-42}" "$ROOT/samples/articles.jsonl" <<'PY'
+import json, random, sys
+n, out, seed, src = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+rnd = random.Random(seed)
+samples = [json.loads(l) for l in open(src, encoding="utf-8") if l.strip()]
+filler = ["Markets were calm on {d}.", "The weather service issued no warnings for day {d}.",
+          "Officials declined to comment further, report {d} said.",
+          "Analysts expect more details in the coming weeks ({d})."]
+with open(out, "w", encoding="utf-8") as f:
+    for i in range(n):
+        s = samples[i % len(samples)]
+        o = samples[rnd.randrange(len(samples))]
+        paras = [s["body"]]
+        if rnd.random() < 0.5:
+            paras.append(o["body"])
+        target = rnd.randint(1024, 4000)
+        while len("\n".join(paras).encode()) < target:
+            paras.append(rnd.choice(filler).format(d=rnd.randint(1, 10**6)))
+        body = "\n".join(paras)
+        while len(body.encode()) > 4096:
+            body = body[:-50]
+        a = {"id": f"fault-{seed}-{i:06d}", "source": "newsmon-fault",
+             "url": f"https://fault.newsmon.example/{seed}/{i}",
+             "title": s["title"] if i % 3 else f"{s['title']} ({i})", "body": body}
+        if "lang" in s and i % 4:
+            a["lang"] = s["lang"]
+        if "published_at" in s:
+            a["published_at"] = s["published_at"]
+        f.write(json.dumps(a, ensure_ascii=False) + "\n")
+PY
+}
+
+# ingest_chunks FILE CHUNK PAUSE [LOG]: publish FILE in chunks of CHUNK lines,
+# sleeping PAUSE s between chunks (a stream, not one burst). A chunk whose
+# ingest fails is retried until it succeeds (at-least-once input), so every
+# id of FILE is eventually published. Run it in the background.
+ingest_chunks() {
+    local file=$1 chunk=$2 pause=$3 dir=$WORK/chunks.$RANDOM f try
+    mkdir -p "$dir"
+    split -l "$chunk" -d -a 4 --additional-suffix=.jsonl "$file" "$dir/c"
+    for f in "$dir"/c*.jsonl; do
+        for try in $(seq 1 60); do
+            "$NEWSMON" ingest -c "$CONF" "$f" >>"$WORK/ingest.log" 2>&1 && break
+            echo "ingest of $f failed (try $try), retrying" >>"$WORK/ingest.log"
+            sleep 2
+        done
+        sleep "$pause"
+    done
+    echo "INGEST DONE" >>"$WORK/ingest.log"
+}
+
+# start_ingest FILE CHUNK PAUSE: ingest_chunks in the background (INGEST_PID)
+start_ingest() {
+    ingest_chunks "$@" &
+    INGEST_PID=$!
+}
+wait_ingest() {
+    wait "$INGEST_PID" || fail "ingest failed: $(tail -n 5 "$WORK/ingest.log")"
+    INGEST_PID=""
+    grep -q 'INGEST DONE' "$WORK/ingest.log" || fail "ingest did not finish"
+}
+
+# enriched_keys TOPIC > file: the key of every message (kcat, independent client)
+enriched_keys() {
+    kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%k\n' 2>/dev/null || true
+}
+
+# wait_all_enriched TOPIC IDSFILE TIMEOUT: until every id of IDSFILE is a key
+# on TOPIC. Fails with the number missing.
+wait_all_enriched() {
+    local topic=$1 ids=$2 timeout=$3 t0 miss=-1
+    t0=$(date +%s)
+    while (($(date +%s) - t0 < timeout)); do
+        enriched_keys "$topic" | sort -u >"$WORK/keys.txt"
+        miss=$(comm -23 "$ids" "$WORK/keys.txt" | wc -l)
+        [[ $miss -eq 0 ]] && return 0
+        sleep 3
+    done
+    fail "$miss ids still missing from $topic after ${timeout}s"
+}
+
+# expected_counts FILE OUT: the counts of one clean pass, from the offline
+# tagger, aggregated per distinct id (same lines as actual_counts).
+expected_counts() {
+    "$NEWSMON" tag -c "$CONF" "$1" >"$WORK/tagged.jsonl" 2>"$WORK/tag.err" ||
+        fail "newsmon tag failed: $(head -n 3 "$WORK/tag.err")"
+    python3 - "$WORK/tagged.jsonl" >"$2" <<'PY'
+import json, sys, collections
+ea, em, ta = collections.Counter(), collections.Counter(), collections.Counter()
+seen = set(); rel = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    ev = json.loads(line)
+    if ev["id"] in seen: continue
+    seen.add(ev["id"])
+    rel += bool(ev["relevant"])
+    for e in ev["entities"]:
+        ea[e["id"]] += 1; em[e["id"]] += e["mentions"]
+    for t in ev["topics"]:
+        ta[t["id"]] += 1
+for k, c in (("entity:articles", ea), ("entity:mentions", em), ("topic:articles", ta)):
+    for m, v in sorted(c.items()):
+        print(k, m, v)
+print("stats articles", len(seen))
+print("stats relevant", rel)
+PY
+}
+
+# actual_counts > file: this run's totals in Redis
+actual_counts() {
+    local k
+    for k in entity:articles entity:mentions topic:articles; do
+        rcli zrange "$NM_RUN:$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, $2}'
+    done
+    echo "stats articles $(rcli hget "$NM_RUN:stats" articles)"
+    echo "stats relevant $(rcli hget "$NM_RUN:stats" relevant)"
+}
+
+# check_counts EXPECTED: sets DRIFT (number of differing count lines)
+check_counts() {
+    actual_counts | sort >"$WORK/actual.txt"
+    sort "$1" >"$WORK/expected.sorted"
+    DRIFT=$(diff "$WORK/expected.sorted" "$WORK/actual.txt" | grep -c '^[<>]' || true)
+    if [[ $DRIFT -ne 0 ]]; then
+        diff "$WORK/expected.sorted" "$WORK/actual.txt" | head -n 20 >&2
+    fi
+}
+
+# check_enriched TOPIC IDSFILE: sets LOST, DUPLICATES, EVENTS
+check_enriched() {
+    enriched_keys "$1" >"$WORK/allkeys.txt"
+    EVENTS=$(wc -l <"$WORK/allkeys.txt")
+    sort -u "$WORK/allkeys.txt" >"$WORK/keys.txt"
+    LOST=$(comm -23 "$2" "$WORK/keys.txt" | wc -l)
+    DUPLICATES=$((EVENTS - $(wc -l <"$WORK/keys.txt")))
+}
+
+# ids_of FILE > sorted ids
+ids_of() { python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in open(sys.argv[1]) if l.strip()]' "$1" | sort; }
+
+# restart_daemon_if_dead: start a new daemon when the current one is gone
+daemon_alive() { [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; }
+
+# the daemon's output must never show a crash of newsmon itself
+check_daemon_logs() {
+    if grep -l -E 'AddressSanitizer|runtime error|Segmentation|Assertion' "$WORK"/daemon*.log 2>/dev/null; then
+        fail "sanitizer or crash report in the daemon log"
+    fi
+}
+
+# lib.sh's cleanup stays the last step; ours first restarts what we stopped.
+trap 'rc_=$?; fault_cleanup; (exit $rc_); cleanup' EXIT

@@ -1,0 +1,264 @@
+/* test_event.c - nm_event: enriched event and alert JSON. */
+#include "nm_test_util.h"
+
+#include "nm_event.h"
+
+static nm_text_t *g_text;
+static nm_rules_t *g_rules;
+static nm_tagger_ws_t *g_ws;
+static const nm_article_limits_t LIM = {1 << 20, 1 << 20, 32};
+
+static int setup(void **state) {
+    (void)state;
+    char err[512] = "";
+    g_text = nm_text_new();
+    g_rules = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"),
+                            NM_FIX("langid.conf"), err, sizeof err);
+    if (!g_rules) {
+        fprintf(stderr, "rules: %s\n", err);
+        return -1;
+    }
+    g_ws = nm_tagger_ws_new();
+    return g_ws ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nm_tagger_ws_destroy(g_ws);
+    nm_rules_destroy(g_rules);
+    nm_text_destroy(g_text);
+    return 0;
+}
+
+static void parse_and_tag(const char *json, nm_article_t *a, nm_tag_result_t *res) {
+    char reason[256] = "";
+    nm_err_t rc = nm_article_parse(json, strlen(json), &LIM, a, reason, sizeof reason);
+    if (rc) fail_msg("parse: %s", reason);
+    assert_int_equal(nm_tagger_tag(g_rules, g_ws, a->title, a->title_len, a->body, a->body_len,
+                                   a->lang, res), NM_OK);
+}
+
+static const char *REL =
+    "{\"id\":\"art-1\",\"url\":\"https://n.example/1\",\"source\":\"Example News\","
+    "\"published_at\":\"2024-06-19T10:00:00Z\","
+    "\"title\":\"North Korea sends artillery shells to Russia\","
+    "\"body\":\"Pyongyang has shipped artillery shells to Russia, officials said.\\n"
+    "The munitions were used in Ukraine.\"}";
+
+static const char *sget(json_t *o, const char *k) {
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v)) fail_msg("field '%s' is not a string", k);
+    return json_string_value(v);
+}
+
+static void test_enriched_event_fields(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    json_t *ev = nm_event_enriched(&a, g_rules, &res, 1, "2024-06-19T10:00:01.000Z");
+    assert_non_null(ev);
+    assert_string_equal(sget(ev, "id"), "art-1");
+    assert_string_equal(sget(ev, "url"), "https://n.example/1");
+    assert_string_equal(sget(ev, "source"), "Example News");
+    assert_string_equal(sget(ev, "published_at"), "2024-06-19T10:00:00Z");
+    assert_string_equal(sget(ev, "title"), "North Korea sends artillery shells to Russia");
+    assert_string_equal(sget(ev, "body"), a.body);
+    assert_true(json_is_true(json_object_get(ev, "relevant")));
+    assert_true(json_is_number(json_object_get(ev, "score")));
+    assert_double_eq(json_number_value(json_object_get(ev, "score")), 3.8);
+    assert_string_equal(sget(ev, "lang"), "en");
+    assert_string_equal(sget(ev, "processed_at"), "2024-06-19T10:00:01.000Z");
+    assert_string_equal(sget(ev, "newsmon_version"), NEWSMON_VERSION);
+    assert_string_equal(sget(ev, "rules_version"), g_rules->version);
+    assert_null(json_object_get(ev, "utf8_repaired"));
+
+    json_t *topics = json_object_get(ev, "topics");
+    assert_true(json_is_array(topics));
+    assert_int_equal(json_array_size(topics), 1);
+    json_t *t = json_array_get(topics, 0);
+    assert_string_equal(sget(t, "id"), "arms_transfer");
+    assert_double_eq(json_number_value(json_object_get(t, "score")), 3.8);
+    json_t *evs = json_object_get(t, "evidence");
+    assert_int_equal(json_array_size(evs), 3);
+    size_t i;
+    json_t *e;
+    json_array_foreach(evs, i, e) {
+        assert_int_equal(json_object_size(e), 5);
+        const char *field = sget(e, "field");
+        assert_true(strcmp(field, "title") == 0 || strcmp(field, "body") == 0);
+        const char *text = strcmp(field, "title") == 0 ? a.title : a.body;
+        json_int_t off = json_integer_value(json_object_get(e, "offset"));
+        assert_true(json_is_integer(json_object_get(e, "offset")));
+        const char *term = sget(e, "term");
+        const char *rule = sget(e, "rule");
+        const char *snip = sget(e, "snippet");
+        assert_memory_equal(rule, "rules.conf:", 11);
+        if (strcmp(term, "artillery shell*") == 0)
+            assert_memory_equal(text + off, "artillery", 9);
+        else
+            assert_memory_equal(text + off, "munitions", 9);
+        assert_non_null(strstr(snip, strcmp(term, "munition*") ? "artillery" : "munitions"));
+        assert_null(strchr(snip, '\n')); /* newlines become spaces */
+    }
+
+    json_t *ents = json_object_get(ev, "entities");
+    assert_int_equal(json_array_size(ents), 4);
+    json_t *first = json_array_get(ents, 0);
+    assert_string_equal(sget(first, "id"), "country:russia");
+    assert_string_equal(sget(first, "name"), "Russia");
+    assert_string_equal(sget(first, "type"), "country");
+    assert_int_equal(json_integer_value(json_object_get(first, "mentions")), 2);
+    json_t *fev = json_object_get(first, "evidence");
+    assert_true(json_is_array(fev));
+    assert_int_equal(json_array_size(fev), 1);
+    assert_string_equal(sget(json_array_get(fev, 0), "field"), "title");
+    assert_string_equal(sget(json_array_get(fev, 0), "rule"), "gazetteer.conf:5");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(fev, 0), "offset")),
+                     strstr(a.title, "Russia") - a.title);
+
+    /* the event serialises */
+    char *s = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(s);
+    free(s);
+    json_decref(ev);
+    nm_article_clear(&a);
+}
+
+static void test_enriched_without_body_and_not_relevant(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag("{\"title\":\"North Korea fires missile\",\"body\":\"Pyongyang launched "
+                  "a ballistic missile.\",\"lang\":\"en\"}", &a, &res);
+    json_t *ev = nm_event_enriched(&a, g_rules, &res, 0, "t");
+    assert_non_null(ev);
+    assert_null(json_object_get(ev, "body"));
+    assert_null(json_object_get(ev, "url"));     /* absent input fields stay absent */
+    assert_null(json_object_get(ev, "source"));
+    assert_string_equal(sget(ev, "id"), a.id);
+    assert_memory_equal(sget(ev, "id"), "h-", 2);
+    assert_true(json_is_false(json_object_get(ev, "relevant")));
+    assert_double_eq(json_number_value(json_object_get(ev, "score")), 0.0);
+    assert_int_equal(json_array_size(json_object_get(ev, "topics")), 0);
+    assert_int_equal(json_array_size(json_object_get(ev, "entities")), 2);
+    json_decref(ev);
+    nm_article_clear(&a);
+}
+
+static void test_enriched_marks_utf8_repair(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag("{\"title\":\"Bad \xFF byte\",\"body\":\"Russia\"}", &a, &res);
+    json_t *ev = nm_event_enriched(&a, g_rules, &res, 1, "t");
+    assert_true(json_is_true(json_object_get(ev, "utf8_repaired")));
+    assert_string_equal(sget(ev, "title"), "Bad \xEF\xBF\xBD byte");
+    json_decref(ev);
+    nm_article_clear(&a);
+}
+
+static void test_alert_is_compact(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    json_t *al = nm_event_alert(&a, g_rules, &res, "2024-06-19T10:00:01.000Z");
+    assert_non_null(al);
+    assert_string_equal(sget(al, "id"), "art-1");
+    assert_string_equal(sget(al, "url"), "https://n.example/1");
+    assert_string_equal(sget(al, "source"), "Example News");
+    assert_string_equal(sget(al, "title"), a.title);
+    assert_string_equal(sget(al, "lang"), "en");
+    assert_string_equal(sget(al, "published_at"), "2024-06-19T10:00:00Z");
+    assert_double_eq(json_number_value(json_object_get(al, "score")), 3.8);
+    assert_string_equal(sget(al, "processed_at"), "2024-06-19T10:00:01.000Z");
+    assert_string_equal(sget(al, "rules_version"), g_rules->version);
+    json_t *topics = json_object_get(al, "topics");
+    assert_int_equal(json_array_size(topics), 1);
+    assert_string_equal(json_string_value(json_array_get(topics, 0)), "arms_transfer");
+    json_t *ents = json_object_get(al, "entities");
+    assert_int_equal(json_array_size(ents), 4);
+    assert_string_equal(json_string_value(json_array_get(ents, 0)), "country:russia");
+    /* compact: no body, no evidence, no per-article bulk */
+    assert_null(json_object_get(al, "body"));
+    assert_null(json_object_get(al, "relevant"));
+    assert_null(json_object_get(al, "newsmon_version"));
+    char *s = json_dumps(al, JSON_COMPACT);
+    assert_non_null(s);
+    assert_null(strstr(s, "evidence"));
+    assert_null(strstr(s, "snippet"));
+    free(s);
+    json_decref(al);
+    nm_article_clear(&a);
+}
+
+/* The snippet is the original text around the hit; when the whole field is
+ * shorter than the snippet window it is the whole field. */
+static void test_snippet_keeps_last_multibyte_char(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag("{\"title\":\"\",\"body\":\"북한은 러시아에 포탄\",\"lang\":\"ko\"}", &a,
+                  &res);
+    assert_true(res.nentities >= 1);
+    json_t *ev = nm_event_enriched(&a, g_rules, &res, 1, "t");
+    json_t *ents = json_object_get(ev, "entities");
+    json_t *e0 = json_array_get(json_object_get(json_array_get(ents, 0), "evidence"), 0);
+    char got[256];
+    snprintf(got, sizeof got, "%s", sget(e0, "snippet"));
+    json_decref(ev);
+    nm_article_clear(&a);
+    assert_string_equal(got, "북한은 러시아에 포탄");
+}
+
+static void test_snippet_is_cut_to_valid_utf8(void **state) {
+    (void)state;
+    /* a long body: the snippet window cuts inside multi-byte text */
+    char json[4096];
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"title\":\"\",\"body\":\"");
+    for (int i = 0; i < 40; i++) n += (size_t)snprintf(json + n, sizeof json - n, "가나다 ");
+    n += (size_t)snprintf(json + n, sizeof json - n, "북한은 ");
+    for (int i = 0; i < 40; i++) n += (size_t)snprintf(json + n, sizeof json - n, "라마바 ");
+    snprintf(json + n, sizeof json - n, "\"}");
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(json, &a, &res);
+    json_t *ev = nm_event_enriched(&a, g_rules, &res, 0, "t");
+    json_t *e0 = json_array_get(
+        json_object_get(json_array_get(json_object_get(ev, "entities"), 0), "evidence"), 0);
+    const char *snip = sget(e0, "snippet");
+    assert_non_null(strstr(snip, "북한은"));
+    assert_true(nm_article_utf8_valid(snip, strlen(snip)));
+    assert_true(strlen(snip) < 200);
+    json_decref(ev);
+    nm_article_clear(&a);
+}
+
+static void test_event_now_format(void **state) {
+    (void)state;
+    char buf[32];
+    nm_event_now(buf);
+    assert_int_equal(strlen(buf), 24);
+    assert_int_equal(buf[4], '-');
+    assert_int_equal(buf[7], '-');
+    assert_int_equal(buf[10], 'T');
+    assert_int_equal(buf[13], ':');
+    assert_int_equal(buf[16], ':');
+    assert_int_equal(buf[19], '.');
+    assert_int_equal(buf[23], 'Z');
+    assert_true(strncmp(buf, "2024", 4) >= 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_enriched_event_fields),
+        cmocka_unit_test(test_enriched_without_body_and_not_relevant),
+        cmocka_unit_test(test_enriched_marks_utf8_repair),
+        cmocka_unit_test(test_alert_is_compact),
+        cmocka_unit_test(test_snippet_keeps_last_multibyte_char),
+        cmocka_unit_test(test_snippet_is_cut_to_valid_utf8),
+        cmocka_unit_test(test_event_now_format),
+    };
+    return cmocka_run_group_tests_name("nm_event", tests, setup, teardown);
+}

@@ -1,0 +1,380 @@
+/* test_rules.c - nm_rules: loading the three rule files, errors, term
+ * boundaries and `not` phrases (docs/RULES.md). */
+#include "nm_test_util.h"
+
+#include "nm_rules.h"
+#include "nm_tagger.h"
+
+static nm_text_t *g_text;
+static nm_rules_t *g_rules;
+static nm_tagger_ws_t *g_ws;
+
+static int setup(void **state) {
+    (void)state;
+    char err[512] = "";
+    g_text = nm_text_new();
+    if (!g_text) return -1;
+    g_rules = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"),
+                            NM_FIX("langid.conf"), err, sizeof err);
+    if (!g_rules) {
+        fprintf(stderr, "rules: %s\n", err);
+        return -1;
+    }
+    g_ws = nm_tagger_ws_new();
+    return g_ws ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nm_tagger_ws_destroy(g_ws);
+    nm_rules_destroy(g_rules);
+    nm_text_destroy(g_text);
+    return 0;
+}
+
+static const nm_term_t *find_term(const char *text) {
+    for (size_t i = 0; i < g_rules->nterms; i++)
+        if (strcmp(g_rules->terms[i].text, text) == 0) return &g_rules->terms[i];
+    fail_msg("no term '%s'", text);
+    return NULL;
+}
+
+/* Mentions of entity `id` when `body` is tagged (0 when not found). */
+static int mentions(const char *body, const char *id) {
+    nm_tag_result_t res;
+    assert_int_equal(nm_tagger_tag(g_rules, g_ws, "", 0, body, strlen(body), "xx", &res), NM_OK);
+    int e = nm_rules_entity_index(g_rules, id);
+    assert_true(e >= 0);
+    for (int i = 0; i < res.nentities; i++)
+        if (res.entities[i].entity == e) return res.entities[i].mentions;
+    return 0;
+}
+
+#define MENTIONS(body, id, n)                                                          \
+    do {                                                                               \
+        int m_ = mentions((body), (id));                                               \
+        if (m_ != (n)) fail_msg("\"%s\": %s mentioned %d times, expected %d", (body), \
+                                (id), m_, (n));                                        \
+    } while (0)
+
+static void test_load_fixture_rule_set(void **state) {
+    (void)state;
+    assert_int_equal(g_rules->nentities, 10);
+    assert_int_equal(g_rules->ntopics, 3);
+    assert_int_equal(g_rules->nlangs, 5);
+    assert_string_equal(g_rules->langs[0].code, "en");
+    assert_string_equal(g_rules->langs[4].code, "id");
+    int kp = nm_rules_entity_index(g_rules, "country:north_korea");
+    assert_true(kp >= 0);
+    assert_string_equal(g_rules->entities[kp].name, "North Korea");
+    assert_string_equal(g_rules->entities[kp].type, "country");
+    assert_int_equal(g_rules->entities[kp].side, NM_SIDE_KP);
+    int ru = nm_rules_entity_index(g_rules, "person:vladimir_putin");
+    assert_string_equal(g_rules->entities[ru].type, "person");
+    assert_int_equal(g_rules->entities[ru].side, NM_SIDE_RU);
+    assert_int_equal(g_rules->entities[nm_rules_entity_index(g_rules, "country:japan")].side, 0);
+    assert_int_equal(nm_rules_entity_index(g_rules, "country:atlantis"), -1);
+    int t = nm_rules_topic_index(g_rules, "arms_transfer");
+    assert_int_equal(t, 0);
+    assert_string_equal(g_rules->topics[t].name, "Arms and munitions transfers");
+    assert_int_equal(nm_rules_topic_index(g_rules, "missile"), 2);
+    assert_int_equal(nm_rules_topic_index(g_rules, "topic:missile"), -1);
+    /* rules_version: "r-" and 16 hex digits */
+    assert_int_equal(strlen(g_rules->version), 18);
+    assert_memory_equal(g_rules->version, "r-", 2);
+    for (int i = 2; i < 18; i++) assert_non_null(strchr("0123456789abcdef", g_rules->version[i]));
+    assert_non_null(g_rules->ac);
+}
+
+static void test_settings_loaded(void **state) {
+    (void)state;
+    const nm_rule_settings_t *s = &g_rules->settings;
+    assert_double_eq(s->relevance_threshold, 3.0);
+    assert_double_eq(s->topic_threshold, 1.5);
+    assert_double_eq(s->alert_threshold, 6.0);
+    assert_double_eq(s->paragraph_factor, 0.6);
+    assert_double_eq(s->document_factor, 0.2);
+    assert_double_eq(s->title_factor, 2.0);
+    assert_double_eq(s->lead_factor, 1.5);
+    assert_double_eq(s->strong_weight, 2.0);
+    assert_double_eq(s->negative_weight, 1.0);
+    assert_int_equal(s->lead_chars, 400);
+    assert_int_equal(s->max_term_hits, 3);
+}
+
+static void test_term_kinds_boundaries_and_rule_ids(void **state) {
+    (void)state;
+    const nm_term_t *t = find_term("russia*");
+    assert_int_equal(t->kind, NM_TERM_ENTITY);
+    assert_int_equal(t->open_left, 0);
+    assert_int_equal(t->open_right, 1);
+    assert_string_equal(t->rule, "gazetteer.conf:5");
+    assert_int_equal(t->target, nm_rules_entity_index(g_rules, "country:russia"));
+    t = find_term("dprk");
+    assert_int_equal(t->open_left + t->open_right, 0);
+    t = find_term("북한"); /* Hangul: closed left, open right */
+    assert_int_equal(t->open_left, 0);
+    assert_int_equal(t->open_right, 1);
+    t = find_term("北朝鮮"); /* Han: open both */
+    assert_int_equal(t->open_left, 1);
+    assert_int_equal(t->open_right, 1);
+    t = find_term("ミサイル"); /* kana */
+    assert_int_equal(t->open_left + t->open_right, 2);
+    assert_int_equal(t->kind, NM_TERM_TOPIC);
+    t = find_term("*lieferung*");
+    assert_int_equal(t->open_left + t->open_right, 2);
+    assert_string_equal(t->rule, "rules.conf:24");
+    t = find_term("kn 23");
+    assert_int_equal(t->strong, 1);
+    assert_int_equal(t->open_left + t->open_right, 0);
+    assert_int_equal(find_term("munition*")->strong, 0);
+    t = find_term("kremlin");
+    assert_int_equal(t->kind, NM_TERM_ACTOR);
+    assert_int_equal(t->target, NM_SIDE_RU);
+    assert_int_equal(find_term("sea of japan")->kind, NM_TERM_NOT_ENTITY);
+    assert_int_equal(find_term("missile defence")->kind, NM_TERM_NOT_TOPIC);
+    assert_int_equal(find_term("military cooperation")->kind, NM_TERM_COOP);
+    assert_int_equal(find_term("football")->kind, NM_TERM_NEG);
+    assert_int_equal(find_term("read more")->kind, NM_TERM_BOILER);
+    t = find_term("la"); /* listed for fr and es: the first is fr (index 1) */
+    assert_int_equal(t->kind, NM_TERM_LANG);
+    assert_int_equal(t->target, 1);
+    assert_string_equal(t->rule, "langid.conf:5");
+}
+
+static void test_whole_word_default_latin_cyrillic(void **state) {
+    (void)state;
+    MENTIONS("The DPRK said", "country:north_korea", 1);
+    MENTIONS("DPRKs and xdprk", "country:north_korea", 0);
+    MENTIONS("ＤＰＲＫ today", "country:north_korea", 1);     /* full-width */
+    MENTIONS("КНДР и Пхеньян", "country:north_korea", 1);
+    MENTIONS("КНДРовский", "country:north_korea", 0);
+    MENTIONS("Kim Jong Un met; KIM JONG-UN left", "person:kim_jong_un", 2);
+    MENTIONS("Corée du Nord, la coree du nord", "country:north_korea", 2);
+}
+
+static void test_star_open_ends(void **state) {
+    (void)state;
+    MENTIONS("Russians and Russia's allies", "country:russia", 2);
+    MENTIONS("Belarussia", "country:russia", 0);           /* left end still closed */
+    MENTIONS("North Korean troops", "country:north_korea", 1);
+    MENTIONS("Nordkoreas Armee", "country:north_korea", 1);
+    MENTIONS("russische Truppen in Russland", "country:russia", 2);
+    /* Russian inflection via путин* */
+    MENTIONS("Путин, Путина, Путину, Путиным", "person:vladimir_putin", 4);
+    MENTIONS("Распутин", "person:vladimir_putin", 0);
+    MENTIONS("Україна та Росія; російські війська", "country:russia", 2);
+}
+
+static void test_hangul_open_right_closed_left(void **state) {
+    (void)state;
+    MENTIONS("북한은 러시아에 포탄을", "country:north_korea", 1); /* 북한은 -> 북한 */
+    MENTIONS("북한군과 북한의", "country:north_korea", 2);
+    MENTIONS("남북한 관계", "country:north_korea", 0);            /* closed left end */
+    MENTIONS("러시아에", "country:russia", 1);
+    MENTIONS("김정은 위원장", "person:kim_jong_un", 1);
+}
+
+static void test_han_kana_no_boundaries(void **state) {
+    (void)state;
+    MENTIONS("俄罗斯向朝鲜提供", "country:russia", 1);
+    MENTIONS("俄罗斯向朝鲜提供", "country:north_korea", 1);
+    MENTIONS("北朝鮮がロシアに砲弾", "country:north_korea", 1);
+    MENTIONS("北朝鮮がロシアに砲弾", "country:russia", 1);
+    MENTIONS("プーチン大統領と金正恩総書記", "person:vladimir_putin", 1);
+    MENTIONS("プーチン大統領と金正恩総書記", "person:kim_jong_un", 1);
+}
+
+static void test_not_phrases_suppress(void **state) {
+    (void)state;
+    MENTIONS("The missile fell into the Sea of Japan.", "country:japan", 0);
+    MENTIONS("Japan said the missile fell into the Sea of Japan.", "country:japan", 1);
+    MENTIONS("태평양 상공", "place:pyongyang", 0);
+    MENTIONS("평양에서 태평양으로", "place:pyongyang", 1);
+    MENTIONS("朝鲜半岛局势", "country:north_korea", 0);
+    MENTIONS("朝鲜半岛和朝鲜", "country:north_korea", 1);
+    MENTIONS("tension on the Korean peninsula", "country:north_korea", 0);
+}
+
+static void test_longer_entity_match_wins(void **state) {
+    (void)state;
+    MENTIONS("South Korea said", "country:south_korea", 1);
+    MENTIONS("South Korea said", "region:korea", 0);
+    MENTIONS("North Korea said", "region:korea", 0);
+    MENTIONS("North Korea said", "country:north_korea", 1);
+    MENTIONS("Korea, South Korea and North Korea", "region:korea", 1);
+}
+
+/* Topic vocabulary: German compound via *lieferung*, checked through the
+ * evidence of a relevant article. */
+static void test_german_compound_topic_term(void **state) {
+    (void)state;
+    const char *body = "Russland erhält Munitionslieferungen aus Nordkorea und Waffenlieferung "
+                       "aus Pjöngjang.";
+    nm_tag_result_t res;
+    assert_int_equal(nm_tagger_tag(g_rules, g_ws, "", 0, body, strlen(body), "de", &res), NM_OK);
+    int found = 0;
+    for (int i = 0; i < res.ntopics; i++)
+        for (int k = 0; k < res.topics[i].nev; k++)
+            if (strcmp(res.topics[i].ev[k].term, "*lieferung*") == 0) {
+                found++; /* the open left end: the hit starts inside the compound */
+                assert_memory_equal(body + res.topics[i].ev[k].offset, "lieferung", 9);
+            }
+    /* "Munitionslieferungen": both munition* and *lieferung* hit at the same spot */
+    assert_true(found >= 1);
+    assert_true(res.relevant);
+}
+
+/* ---- bad files ------------------------------------------------------- */
+
+typedef struct {
+    char *dir, *gaz, *rules, *lang;
+} files_t;
+
+static files_t write_set(const char *gaz, const char *rules, const char *lang) {
+    files_t f;
+    f.dir = nm_tmpdir_new();
+    f.gaz = nm_write_file(f.dir, "gazetteer.conf",
+                          gaz ? gaz
+                              : "[country:russia]\nname = Russia\nterms = russia\n"
+                                "[country:north_korea]\nname = North Korea\nterms = dprk\n");
+    f.rules = nm_write_file(f.dir, "rules.conf",
+                            rules ? rules
+                                  : "[actor:ru]\nentities = country:russia\n"
+                                    "[topic:t]\nname = T\nterms = shells\n");
+    f.lang = nm_write_file(f.dir, "langid.conf", lang ? lang : "[lang:en]\nwords = the\n");
+    return f;
+}
+
+static void free_set(files_t *f) {
+    free(f->gaz);
+    free(f->rules);
+    free(f->lang);
+    nm_tmpdir_rm(f->dir);
+}
+
+/* Loading fails; errstr == "<path of file `which`>" + suffix. */
+static void expect_load_error(const char *gaz, const char *rules, const char *lang, int which,
+                              const char *suffix) {
+    files_t f = write_set(gaz, rules, lang);
+    char err[1024] = "", want[1200];
+    nm_rules_t *r = nm_rules_load(g_text, f.gaz, f.rules, f.lang, err, sizeof err);
+    if (r) {
+        nm_rules_destroy(r);
+        fail_msg("loaded although '%s' was expected", suffix);
+    }
+    snprintf(want, sizeof want, "%s%s", which == 0 ? f.gaz : which == 1 ? f.rules : f.lang,
+             suffix);
+    if (strcmp(err, want) != 0) fail_msg("error \"%s\", expected \"%s\"", err, want);
+    free_set(&f);
+}
+
+static void test_minimal_set_loads(void **state) {
+    (void)state;
+    files_t f = write_set(NULL, NULL, NULL);
+    char err[512] = "";
+    nm_rules_t *r = nm_rules_load(g_text, f.gaz, f.rules, f.lang, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(r->nentities, 2);
+    assert_int_equal(r->ntopics, 1);
+    /* defaults for [settings] when the section is absent */
+    assert_double_eq(r->settings.relevance_threshold, 3.0);
+    assert_double_eq(r->settings.paragraph_factor, 0.6);
+    assert_int_equal(r->settings.max_term_hits, 3);
+    /* the same content gives the same version, other content another */
+    nm_rules_t *r2 = nm_rules_load(g_text, f.gaz, f.rules, f.lang, err, sizeof err);
+    assert_non_null(r2);
+    assert_string_equal(r->version, r2->version);
+    assert_string_not_equal(r->version, g_rules->version);
+    nm_rules_destroy(r2);
+    nm_rules_destroy(r);
+    free_set(&f);
+}
+
+static void test_bad_files_fail_with_file_line_reason(void **state) {
+    (void)state;
+    /* rules.conf */
+    expect_load_error(NULL, "[topic:t]\nname = T\nterms = x\n\n[actors:ru]\n", NULL, 1,
+                      ":5: unknown section [actors:ru] (see docs/RULES.md)");
+    expect_load_error(NULL, "[topic:t]\nname = T\nterm = x\n", NULL, 1,
+                      ":3: unknown key 'term' here");
+    expect_load_error(NULL, "[topic:t]\nterms = x\n[cooperation]\nterms = y\n", NULL, 1,
+                      ":3: section [topic:t] has no 'name'");
+    expect_load_error(NULL, "[topic:t]\nname = T\nterms = ok, --, x\n", NULL, 1,
+                      ":3: term '--' has no letter or digit");
+    expect_load_error(NULL, "[topic:t]\nname = T\nterms = *\n", NULL, 1,
+                      ":3: term '*' has no letter or digit");
+    expect_load_error(NULL, "[topic:t]\nname = T\nterms = x\n[actor:kp]\n"
+                            "entities = country:north_korea, country:atlantis\n",
+                      NULL, 1, ":5: unknown entity 'country:atlantis' (not in the gazetteer)");
+    expect_load_error(NULL, "[settings]\nrelevance_threshold = lots\n[topic:t]\nname=T\nterms=x\n",
+                      NULL, 1, ":2: 'relevance_threshold' must be a number from 0 to 1e+06, got 'lots'");
+    expect_load_error(NULL, "[settings]\nmax_term_hits = 0\n[topic:t]\nname=T\nterms=x\n",
+                      NULL, 1, ":2: 'max_term_hits' must be a number from 1 to 1000, got '0'");
+    expect_load_error(NULL, "[settings]\nlead_factor = 2.5x\n", NULL, 1,
+                      ":2: 'lead_factor' must be a number from 0 to 10, got '2.5x'");
+    expect_load_error(NULL, "[settings]\nrelevance = 3\n", NULL, 1,
+                      ":2: unknown key 'relevance' here");
+    expect_load_error(NULL, "name = x\n", NULL, 1, ":1: key outside any [section]");
+    expect_load_error(NULL, "[topic:t]\nname = T\nterms = x\n[topic:t]\nname = U\n", NULL, 1,
+                      ":4: duplicate [topic:t]");
+    expect_load_error(NULL, "[cooperation]\nterms = x\n", NULL, 1, ": no [topic:...] section");
+    /* gazetteer.conf */
+    expect_load_error("[country:russia]\nterms = russia\n[country:x]\nname = X\nterms = x\n",
+                      NULL, NULL, 0, ":3: section [country:russia] has no 'name'");
+    expect_load_error("[country:russia]\nname = Russia\n[country:x]\nname = X\nterms = x\n",
+                      NULL, NULL, 0, ":3: section [country:russia] has no 'terms'");
+    expect_load_error(NULL, "[topic:t]\nname = T\nterms = военн* сотрудничеств*\n", NULL, 1,
+                      ":3: term 'военн* сотрудничеств*': '*' is allowed only at its start or end");
+    expect_load_error("[russia]\nname = Russia\nterms = russia\n", NULL, NULL, 0,
+                      ":1: entity section must be [type:name], got [russia]");
+    expect_load_error("[country:russia]\nname = R\nterms = r\n[country:russia]\n", NULL, NULL, 0,
+                      ":4: duplicate entity [country:russia]");
+    expect_load_error("[country:russia]\nname = R\nterms = r\nwords = x\n", NULL, NULL, 0,
+                      ":4: unknown key 'words' here");
+    expect_load_error("[country:russia]\nname = R\nterms = r, ...\n", NULL, NULL, 0,
+                      ":3: term '...' has no letter or digit");
+    /* langid.conf */
+    expect_load_error(NULL, NULL, "[language:en]\nwords = the\n", 2,
+                      ":1: expected [lang:CODE], got [language:en]");
+    expect_load_error(NULL, NULL, "[lang:toolongcode]\nwords = the\n", 2,
+                      ":1: expected [lang:CODE], got [lang:toolongcode]");
+    expect_load_error(NULL, NULL, "[lang:en]\nterms = the\n", 2,
+                      ":2: unknown key 'terms' here");
+}
+
+static void test_missing_name_at_end_of_file(void **state) {
+    (void)state;
+    /* the last section cannot be checked at a following header */
+    expect_load_error("[country:russia]\nname = Russia\nterms = russia\n[country:x]\nterms = x\n",
+                      NULL, NULL, 0, ":5: section [country:x] has no 'name'");
+}
+
+static void test_missing_file(void **state) {
+    (void)state;
+    char err[512] = "";
+    assert_null(nm_rules_load(g_text, NM_FIX("gazetteer.conf"), "/nonexistent/rules.conf",
+                              NM_FIX("langid.conf"), err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/rules.conf: cannot open"));
+    nm_rules_destroy(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_fixture_rule_set),
+        cmocka_unit_test(test_settings_loaded),
+        cmocka_unit_test(test_term_kinds_boundaries_and_rule_ids),
+        cmocka_unit_test(test_whole_word_default_latin_cyrillic),
+        cmocka_unit_test(test_star_open_ends),
+        cmocka_unit_test(test_hangul_open_right_closed_left),
+        cmocka_unit_test(test_han_kana_no_boundaries),
+        cmocka_unit_test(test_not_phrases_suppress),
+        cmocka_unit_test(test_longer_entity_match_wins),
+        cmocka_unit_test(test_german_compound_topic_term),
+        cmocka_unit_test(test_minimal_set_loads),
+        cmocka_unit_test(test_bad_files_fail_with_file_line_reason),
+        cmocka_unit_test(test_missing_name_at_end_of_file),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests_name("nm_rules", tests, setup, teardown);
+}

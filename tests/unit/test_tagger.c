@@ -1,0 +1,498 @@
+/* test_tagger.c - nm_tagger: relevance, scoring, topics, entities,
+ * evidence and language detection on small hand-written articles. */
+#include "nm_test_util.h"
+
+#include "nm_rules.h"
+#include "nm_tagger.h"
+
+static nm_text_t *g_text;
+static nm_rules_t *g_rules;
+static nm_tagger_ws_t *g_ws;
+
+static int setup(void **state) {
+    (void)state;
+    char err[512] = "";
+    g_text = nm_text_new();
+    if (!g_text) return -1;
+    g_rules = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"),
+                            NM_FIX("langid.conf"), err, sizeof err);
+    if (!g_rules) {
+        fprintf(stderr, "rules: %s\n", err);
+        return -1;
+    }
+    g_ws = nm_tagger_ws_new();
+    return g_ws ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nm_tagger_ws_destroy(g_ws);
+    nm_rules_destroy(g_rules);
+    nm_text_destroy(g_text);
+    return 0;
+}
+
+static nm_tag_result_t tag_with(const nm_rules_t *r, const char *title, const char *body,
+                                const char *lang) {
+    nm_tag_result_t res;
+    assert_int_equal(nm_tagger_tag(r, g_ws, title, strlen(title), body, strlen(body), lang, &res),
+                     NM_OK);
+    return res;
+}
+
+static nm_tag_result_t tag(const char *title, const char *body, const char *lang) {
+    return tag_with(g_rules, title, body, lang);
+}
+
+static const nm_entity_tag_t *entity(const nm_tag_result_t *res, const char *id) {
+    int e = nm_rules_entity_index(g_rules, id);
+    assert_true(e >= 0);
+    for (int i = 0; i < res->nentities; i++)
+        if (res->entities[i].entity == e) return &res->entities[i];
+    return NULL;
+}
+
+static const nm_topic_tag_t *topic(const nm_tag_result_t *res, const char *id) {
+    int t = nm_rules_topic_index(g_rules, id);
+    assert_true(t >= 0);
+    for (int i = 0; i < res->ntopics; i++)
+        if (res->topics[i].topic == t) return &res->topics[i];
+    return NULL;
+}
+
+/* Scores (fixture settings): title x2, lead x1.5, paragraph 0.6, document 0.2. */
+static void test_relevant_english_article_score_and_topics(void **state) {
+    (void)state;
+    const char *title = "North Korea sends artillery shells to Russia";
+    const char *body = "Pyongyang has shipped artillery shells to Russia, officials said.\n"
+                       "The munitions were used in Ukraine.";
+    nm_tag_result_t r = tag(title, body, NULL);
+    /* title 1*1*2 + body sentence 1*1*1.5 + document-level 1*0.2*1.5 */
+    assert_double_eq(r.score, 2.0 + 1.5 + 0.3);
+    assert_true(r.relevant);
+    assert_int_equal(r.ntopics, 1);
+    const nm_topic_tag_t *t = topic(&r, "arms_transfer");
+    assert_non_null(t);
+    assert_double_eq(t->score, 3.8);
+    assert_int_equal(t->nev, 3);
+    assert_string_equal(r.lang, "en");
+    assert_string_equal(r.lang_detected, "en");
+    /* entities: russia twice (title + body), most mentioned first */
+    assert_int_equal(r.nentities, 4);
+    assert_int_equal(r.entities[0].entity, nm_rules_entity_index(g_rules, "country:russia"));
+    assert_int_equal(r.entities[0].mentions, 2);
+    assert_int_equal(entity(&r, "country:north_korea")->mentions, 1);
+    assert_int_equal(entity(&r, "place:pyongyang")->mentions, 1);
+    assert_int_equal(entity(&r, "country:ukraine")->mentions, 1);
+    assert_null(entity(&r, "person:kim_jong_un"));
+}
+
+static void test_evidence_points_into_original_text(void **state) {
+    (void)state;
+    const char *title = "North Korea sends artillery shells to Russia";
+    const char *body = "Pyongyang has shipped artillery shells to Russia, officials said.\n"
+                       "The munitions were used in Ukraine.";
+    nm_tag_result_t r = tag(title, body, NULL);
+    const nm_topic_tag_t *t = topic(&r, "arms_transfer");
+    assert_non_null(t);
+    int seen_title = 0, seen_body = 0, seen_mun = 0;
+    for (int k = 0; k < t->nev; k++) {
+        const nm_evidence_t *ev = &t->ev[k];
+        const char *field = ev->field ? body : title;
+        size_t flen = strlen(field);
+        assert_true(ev->offset < flen);
+        assert_true(ev->snippet >= field && ev->snippet + ev->snippet_len <= field + flen);
+        assert_true(ev->snippet <= field + ev->offset);
+        assert_true(ev->weight > 0);
+        if (strcmp(ev->term, "artillery shell*") == 0) {
+            assert_string_equal(ev->rule, "rules.conf:24");
+            assert_memory_equal(field + ev->offset, "artillery shells", 16);
+            if (ev->field == 0) {
+                seen_title++;
+                assert_int_equal(ev->offset, strstr(title, "artillery") - title);
+                assert_double_eq(ev->weight, 2.0);
+            } else {
+                seen_body++;
+                assert_int_equal(ev->offset, strstr(body, "artillery") - body);
+                assert_double_eq(ev->weight, 1.5);
+            }
+        } else {
+            assert_string_equal(ev->term, "munition*");
+            assert_int_equal(ev->field, 1);
+            assert_int_equal(ev->offset, strstr(body, "munitions") - body);
+            assert_double_eq(ev->weight, 0.3);
+            seen_mun++;
+        }
+    }
+    assert_int_equal(seen_title + seen_body + seen_mun, 3);
+    assert_int_equal(seen_title, 1);
+    assert_int_equal(seen_body, 1);
+    /* entity evidence: first mention of Russia is in the title */
+    const nm_entity_tag_t *e = entity(&r, "country:russia");
+    assert_int_equal(e->ev.field, 0);
+    assert_int_equal(e->ev.offset, strstr(title, "Russia") - title);
+    assert_string_equal(e->ev.term, "russia*");
+    assert_string_equal(e->ev.rule, "gazetteer.conf:5");
+    e = entity(&r, "place:pyongyang");
+    assert_int_equal(e->ev.field, 1);
+    assert_int_equal(e->ev.offset, 0);
+}
+
+static void test_evidence_offsets_with_html_and_multibyte(void **state) {
+    (void)state;
+    const char *body = "<p>Pyongyang &amp; Moscow agreed: more <b>Artillery shells</b>.</p>"
+                       "<p>Corée du Nord et Russie: des obus.</p>";
+    nm_tag_result_t r = tag("", body, NULL);
+    assert_true(r.relevant);
+    const nm_topic_tag_t *t = topic(&r, "arms_transfer");
+    assert_non_null(t);
+    int found = 0;
+    for (int k = 0; k < t->nev; k++) {
+        const nm_evidence_t *ev = &t->ev[k];
+        assert_int_equal(ev->field, 1);
+        if (strcmp(ev->term, "artillery shell*") == 0) {
+            found++;
+            assert_int_equal(ev->offset, strstr(body, "Artillery") - body);
+        } else if (strcmp(ev->term, "obus") == 0) {
+            found++;
+            assert_int_equal(ev->offset, strstr(body, "obus") - body);
+        }
+        /* a snippet never starts inside a UTF-8 sequence */
+        assert_true(((unsigned char)ev->snippet[0] & 0xC0) != 0x80);
+    }
+    assert_int_equal(found, 2);
+    const nm_entity_tag_t *e = entity(&r, "country:north_korea");
+    assert_non_null(e);
+    assert_int_equal(e->ev.offset, strstr(body, "Corée") - body);
+    e = entity(&r, "place:moscow");
+    assert_non_null(e);
+    assert_int_equal(e->ev.offset, strstr(body, "Moscow") - body);
+}
+
+static void test_north_korea_only_missile_story_not_relevant(void **state) {
+    (void)state;
+    nm_tag_result_t r = tag("North Korea fires ballistic missile",
+                            "Pyongyang launched a ballistic missile into the sea on Monday. "
+                            "Kim Jong Un watched the missile test, state media said.",
+                            NULL);
+    assert_false(r.relevant);
+    assert_double_eq(r.score, 0.0);
+    assert_int_equal(r.ntopics, 0);
+    assert_non_null(entity(&r, "country:north_korea"));
+    assert_non_null(entity(&r, "person:kim_jong_un"));
+    assert_null(entity(&r, "country:russia"));
+}
+
+static void test_russia_ukraine_only_story_not_relevant(void **state) {
+    (void)state;
+    nm_tag_result_t r = tag("Russian troops shell Ukrainian positions",
+                            "Russian troops fired artillery shells at Ukrainian positions. "
+                            "The Kremlin said its soldiers advanced. Putin praised the troops.",
+                            "en");
+    assert_false(r.relevant);
+    assert_double_eq(r.score, 0.0);
+    assert_int_equal(r.ntopics, 0);
+    assert_non_null(entity(&r, "country:russia"));
+    assert_non_null(entity(&r, "country:ukraine"));
+    assert_non_null(entity(&r, "person:vladimir_putin"));
+    assert_null(entity(&r, "country:north_korea"));
+}
+
+static void test_boilerplate_line_does_not_drive_relevance(void **state) {
+    (void)state;
+    const char *joint = "Russia and North Korea expand military cooperation and artillery "
+                        "shells deliveries";
+    char body[512];
+    /* control: the same line as article text is relevant: coop 1.5 + shells 1.5 */
+    snprintf(body, sizeof body, "Sunny skies are expected.\n%s", joint);
+    nm_tag_result_t r = tag("Weekend weather", body, "en");
+    assert_true(r.relevant);
+    assert_double_eq(r.score, 3.0);
+    /* as a "Read more:" line it is page furniture... */
+    snprintf(body, sizeof body, "Sunny skies are expected.\nRead more: %s", joint);
+    r = tag("Weekend weather", body, "en");
+    assert_false(r.relevant);
+    assert_double_eq(r.score, 0.0);
+    assert_int_equal(r.ntopics, 0);
+    /* ...but its entities still count */
+    assert_int_equal(entity(&r, "country:russia")->mentions, 1);
+    assert_int_equal(entity(&r, "country:north_korea")->mentions, 1);
+    /* a cue in the middle of a line does not make it boilerplate */
+    snprintf(body, sizeof body, "Sunny skies are expected.\nWe read more: %s", joint);
+    r = tag("Weekend weather", body, "en");
+    assert_true(r.relevant);
+    /* other cues, other languages */
+    r = tag("Météo", "Du soleil.\nLire aussi : la Russie et la Corée du Nord, obus et soldats",
+            "fr");
+    assert_false(r.relevant);
+    assert_non_null(entity(&r, "country:north_korea"));
+}
+
+static void test_title_repeated_in_body_is_boilerplate(void **state) {
+    (void)state;
+    const char *title = "Russia and North Korea discuss artillery shells";
+    nm_tag_result_t r = tag(title, "Russia and North Korea discuss artillery shells\n"
+                                   "The weather was fine.", "en");
+    /* only the title counts: 1 * 1 * title_factor */
+    assert_double_eq(r.score, 2.0);
+    assert_false(r.relevant);
+    /* entities of the repeated line still count */
+    assert_int_equal(entity(&r, "country:russia")->mentions, 2);
+    /* a different line is article text */
+    r = tag(title, "Russia and North Korea discussed artillery shells\nThe weather was fine.",
+            "en");
+    assert_double_eq(r.score, 2.0 + 1.5);
+    assert_true(r.relevant);
+}
+
+static void test_context_factors(void **state) {
+    (void)state;
+    /* same paragraph, other sentence: paragraph_factor * lead */
+    nm_tag_result_t r = tag("", "Russia hosted talks with North Korea. Officials discussed "
+                                "artillery shells.", "en");
+    assert_double_eq(r.score, 0.6 * 1.5);
+    assert_false(r.relevant);
+    /* sides only in different paragraphs: document_factor, and no joint sentence */
+    r = tag("", "Russia hosted talks.\nNorth Korea agreed.\nArtillery shells were discussed.",
+            "en");
+    assert_double_eq(r.score, 0.2 * 1.5);
+    assert_false(r.relevant);
+    /* beyond lead_chars: position factor 1 */
+    char body[1024];
+    size_t n = 0;
+    while (n < 420) n += (size_t)snprintf(body + n, sizeof body - n, "lorem ipsum ");
+    snprintf(body + n, sizeof body - n, "\nRussia and North Korea traded artillery shells.");
+    r = tag("", body, "en");
+    assert_double_eq(r.score, 1.0);
+    /* actor terms (not entities) count as a side: Kremlin */
+    r = tag("", "The Kremlin and Pyongyang traded artillery shells.", "en");
+    assert_double_eq(r.score, 1.5);
+}
+
+/* docs/RULES.md: relevant needs a sentence or paragraph naming both sides,
+ * whatever the score. */
+static void test_relevance_requires_joint_sentence_or_paragraph(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new();
+    char *rp = nm_write_file(dir, "rules.conf",
+                             "[settings]\ndocument_factor = 10\n"
+                             "[actor:ru]\nentities = country:russia\n"
+                             "[actor:kp]\nentities = country:north_korea\n"
+                             "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n");
+    char err[512] = "";
+    nm_rules_t *r2 = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), rp, NM_FIX("langid.conf"),
+                                   err, sizeof err);
+    if (!r2) fail_msg("%s", err);
+    nm_tag_result_t r = tag_with(r2, "", "Russia hosted talks.\nNorth Korea agreed.\n"
+                                         "Artillery shells were discussed.", "en");
+    assert_double_eq(r.score, 10 * 1.5);
+    assert_false(r.relevant);
+    r = tag_with(r2, "", "Russia and North Korea met.\nArtillery shells were discussed.", "en");
+    assert_true(r.relevant);
+    nm_rules_destroy(r2);
+    free(rp);
+    nm_tmpdir_rm(dir);
+}
+
+static void test_max_term_hits_and_strong_weight(void **state) {
+    (void)state;
+    nm_tag_result_t r = tag("", "Russia and North Korea: artillery shells, artillery shells, "
+                                "artillery shells, artillery shells, artillery shells.", "en");
+    assert_double_eq(r.score, 3 * 1.5); /* max_term_hits = 3 */
+    assert_int_equal(topic(&r, "arms_transfer")->nev, NM_TAG_MAX_EVIDENCE);
+    /* strong terms weigh strong_weight; topics best first */
+    r = tag("", "Russia got KN-23 missiles from North Korea.", "en");
+    assert_true(r.relevant);
+    assert_double_eq(r.score, 2 * 1.5 + 1.5);
+    assert_int_equal(r.ntopics, 2);
+    assert_int_equal(r.topics[0].topic, nm_rules_topic_index(g_rules, "arms_transfer"));
+    assert_double_eq(r.topics[0].score, 3.0);
+    assert_int_equal(r.topics[1].topic, nm_rules_topic_index(g_rules, "missile"));
+    assert_double_eq(r.topics[1].score, 1.5);
+    assert_string_equal(r.topics[0].ev[0].term, "kn 23");
+}
+
+static void test_negative_cues_and_topic_not_phrases(void **state) {
+    (void)state;
+    nm_tag_result_t r = tag("", "Russia and North Korea discussed tourism and artillery shells.",
+                            "en");
+    assert_double_eq(r.score, 1.5 - 1.5);
+    assert_false(r.relevant);
+    /* `not = missile defence` voids missile* inside it only */
+    r = tag("", "Russia and North Korea discussed missile defence.", "en");
+    assert_double_eq(r.score, 0.0);
+    r = tag("", "Russia and North Korea discussed missile defence and missiles.", "en");
+    assert_double_eq(r.score, 1.5);
+}
+
+static void test_topics_only_on_relevant_articles(void **state) {
+    (void)state;
+    /* relevant on cooperation alone: topics below topic_threshold are dropped,
+     * except that the best topic is kept whenever it scored (nm_tagger.c) */
+    nm_tag_result_t r = tag("", "Russia and North Korea pledged military cooperation. "
+                                "Russia and North Korea signed a military cooperation pact. "
+                                "They also discussed troops.", "en");
+    assert_double_eq(r.score, 1.5 + 1.5 + 0.6 * 1.5);
+    assert_true(r.relevant);
+    assert_int_equal(r.ntopics, 1);
+    assert_int_equal(r.topics[0].topic, nm_rules_topic_index(g_rules, "troops"));
+    /* not relevant: no topics at all even with topic hits */
+    r = tag("", "Russia and North Korea discussed troops.", "en");
+    assert_false(r.relevant);
+    assert_int_equal(r.ntopics, 0);
+}
+
+typedef struct {
+    const char *lang, *title, *body;
+} art_t;
+
+static void test_relevant_in_every_language_with_detection(void **state) {
+    (void)state;
+    static const art_t arts[] = {
+        {"fr", "La Corée du Nord livre des obus à la Russie",
+         "Selon les services de Séoul, Pyongyang a envoyé des obus et des soldats en Russie."},
+        {"de", "Nordkorea liefert Munition an Russland",
+         "Nach Angaben aus Seoul hat Nordkorea der Armee Russlands Munition und Soldaten "
+         "geschickt, die nicht an der Front sind."},
+        {"es", "Corea del Norte envía tropas a Rusia",
+         "Rusia recibe misiles y tropas de Corea del Norte, según el informe de la agencia."},
+        {"id", "Korea Utara kirim amunisi ke Rusia",
+         "Korea Utara mengirim amunisi dan pasukan ke Rusia, kata pejabat di Seoul itu."},
+        {"ru", "КНДР поставляет снаряды России",
+         "Пхеньян передал Москве снаряды и ракеты, сообщили в Сеуле."},
+        {"uk", "КНДР передає Росії снаряди",
+         "Пхеньян передав Росії снаряди та ракети, повідомили у Сеулі."},
+        {"ko", "북한, 러시아에 포탄 공급", "북한은 러시아에 포탄과 미사일을 보냈다고 밝혔다."},
+        {"ja", "北朝鮮がロシアに砲弾を供与", "北朝鮮はロシアに砲弾とミサイルを送った。"},
+        {"zh", "朝鲜向俄罗斯提供弹药", "朝鲜向俄罗斯运送弹药和导弹。"},
+        {"en", "Pyongyang ships missiles to Moscow",
+         "North Korea has sent missiles and troops to Russia, the officials said."},
+    };
+    for (size_t i = 0; i < sizeof arts / sizeof arts[0]; i++) {
+        nm_tag_result_t r = tag(arts[i].title, arts[i].body, NULL);
+        if (!r.relevant)
+            fail_msg("%s article not relevant (score %.3f)", arts[i].lang, r.score);
+        if (strcmp(r.lang_detected, arts[i].lang) != 0)
+            fail_msg("%s article detected as %s", arts[i].lang, r.lang_detected);
+        assert_string_equal(r.lang, arts[i].lang);
+        assert_true(r.ntopics >= 1);
+        assert_non_null(entity(&r, "country:north_korea"));
+        /* a given lang is kept, the detected one still reported */
+        r = tag(arts[i].title, arts[i].body, "xx");
+        assert_string_equal(r.lang, "xx");
+        assert_string_equal(r.lang_detected, arts[i].lang);
+        r = tag(arts[i].title, arts[i].body, "");
+        assert_string_equal(r.lang, arts[i].lang);
+    }
+}
+
+static void test_language_detection_edge_cases(void **state) {
+    (void)state;
+    nm_tag_result_t r = tag("", "", NULL);
+    assert_string_equal(r.lang, "und");
+    assert_false(r.relevant);
+    assert_int_equal(r.nentities, 0);
+    r = tag("!!!", "12345 ...", NULL);
+    assert_string_equal(r.lang, "und");
+    r = tag("", "Zorglub blix", NULL); /* Latin without known words */
+    assert_string_equal(r.lang, "en");
+    r = tag("", "Yang di dengan untuk dari", NULL);
+    assert_string_equal(r.lang, "id");
+    r = tag("", "Der Hund und die Katze", NULL);
+    assert_string_equal(r.lang, "de");
+    r = tag("", "El perro y los gatos con una casa", NULL);
+    assert_string_equal(r.lang, "es");
+    /* kana anywhere in Han text makes it Japanese */
+    r = tag("", "日本政府は発表", NULL);
+    assert_string_equal(r.lang, "ja");
+    r = tag("", "中国政府发表声明", NULL);
+    assert_string_equal(r.lang, "zh");
+    r = tag("", "Їжак і єнот", NULL);
+    assert_string_equal(r.lang, "uk");
+    r = tag("", "Ежик и енот", NULL);
+    assert_string_equal(r.lang, "ru");
+    r = tag("", "서울에서 발표했다", NULL);
+    assert_string_equal(r.lang, "ko");
+}
+
+static void test_workspace_reuse_is_stable(void **state) {
+    (void)state;
+    const char *t1 = "North Korea sends artillery shells to Russia";
+    const char *b1 = "Pyongyang has shipped artillery shells to Russia, officials said.\n"
+                     "The munitions were used in Ukraine.";
+    nm_tag_result_t a = tag(t1, b1, NULL);
+    /* a large article in between grows every workspace array */
+    size_t cap = 200000, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    while (n + 100 < cap)
+        n += (size_t)snprintf(big + n, cap - n, "Russia and North Korea: artillery shells. ");
+    nm_tag_result_t r = tag("", big, NULL);
+    assert_true(r.relevant);
+    assert_int_equal(entity(&r, "country:russia")->mentions, (int)(n / 42));
+    free(big);
+    nm_tag_result_t b = tag(t1, b1, NULL);
+    assert_double_eq(a.score, b.score);
+    assert_int_equal(a.nentities, b.nentities);
+    assert_int_equal(a.ntopics, b.ntopics);
+}
+
+static void test_garbage_input_never_crashes(void **state) {
+    (void)state;
+    uint64_t seed = 0xbadc0ffeeULL;
+    static const char *const words[] = {"Russia ", "North Korea ", "artillery shells ",
+                                        "<p>", "&amp;", ". ", "\n", "북한은 ", "朝鲜",
+                                        "\xFF", "\0", "Read more: ", "missile defence "};
+    char body[3000];
+    for (int iter = 0; iter < 300; iter++) {
+        size_t n = 0, want = nm_rand(&seed) % 2500;
+        while (n < want) {
+            if (nm_rand(&seed) % 4 == 0) {
+                body[n++] = (char)(nm_rand(&seed) & 0xFF);
+                continue;
+            }
+            const char *w = words[nm_rand(&seed) % (sizeof words / sizeof words[0])];
+            size_t wl = w[0] ? strlen(w) : 1;
+            if (n + wl > sizeof body) break;
+            memcpy(body + n, w, wl);
+            n += wl;
+        }
+        nm_tag_result_t r;
+        size_t tl = n / 10;
+        assert_int_equal(nm_tagger_tag(g_rules, g_ws, body, tl, body + tl, n - tl, NULL, &r),
+                         NM_OK);
+        assert_true(r.ntopics <= NM_TAG_MAX_TOPICS);
+        assert_true(r.nentities >= 0 && (size_t)r.nentities <= g_rules->nentities);
+        if (!r.relevant) assert_int_equal(r.ntopics, 0);
+        for (int i = 0; i < r.ntopics; i++)
+            for (int k = 0; k < r.topics[i].nev; k++) {
+                const nm_evidence_t *ev = &r.topics[i].ev[k];
+                const char *f = ev->field ? body + tl : body;
+                size_t fl = ev->field ? n - tl : tl;
+                assert_true(ev->offset < fl);
+                assert_true(ev->snippet >= f && ev->snippet + ev->snippet_len <= f + fl);
+            }
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_relevant_english_article_score_and_topics),
+        cmocka_unit_test(test_evidence_points_into_original_text),
+        cmocka_unit_test(test_evidence_offsets_with_html_and_multibyte),
+        cmocka_unit_test(test_north_korea_only_missile_story_not_relevant),
+        cmocka_unit_test(test_russia_ukraine_only_story_not_relevant),
+        cmocka_unit_test(test_boilerplate_line_does_not_drive_relevance),
+        cmocka_unit_test(test_title_repeated_in_body_is_boilerplate),
+        cmocka_unit_test(test_context_factors),
+        cmocka_unit_test(test_relevance_requires_joint_sentence_or_paragraph),
+        cmocka_unit_test(test_max_term_hits_and_strong_weight),
+        cmocka_unit_test(test_negative_cues_and_topic_not_phrases),
+        cmocka_unit_test(test_topics_only_on_relevant_articles),
+        cmocka_unit_test(test_relevant_in_every_language_with_detection),
+        cmocka_unit_test(test_language_detection_edge_cases),
+        cmocka_unit_test(test_workspace_reuse_is_stable),
+        cmocka_unit_test(test_garbage_input_never_crashes),
+    };
+    return cmocka_run_group_tests_name("nm_tagger", tests, setup, teardown);
+}
