@@ -26,6 +26,7 @@
 #include "nm_consumer.h"
 #include "nm_counts.h"
 #include "nm_event.h"
+#include "nm_metrics.h"
 #include "nm_producer.h"
 #include "nm_tagger.h"
 
@@ -50,6 +51,7 @@ typedef struct {
     const char *ent_ids[64];
     int ent_mentions[64];
     const char *topic_ids[NM_TAG_MAX_TOPICS];
+    struct timespec consumed_at;
 } nm_slot_t;
 
 typedef struct {
@@ -57,6 +59,8 @@ typedef struct {
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
+    nm_metrics_t *metrics;
+    nm_metrics_batch_t mb; /* this batch's increments */
     nm_tagger_ws_t *ws;
     nm_article_limits_t lim;
     nm_slot_t *slots;
@@ -79,6 +83,7 @@ static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
     nm_pipeline_t *P = ud;
     nm_out_t *o = opaque;
     o->state = err ? OUT_FAILED : OUT_OK;
+    if (err) P->mb.delivery_failures++;
     P->pending--;
 }
 
@@ -133,6 +138,7 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     nm_article_t a;
     nm_tag_result_t res;
     P->consumed++;
+    P->mb.consumed++;
     nm_err_t rc = nm_article_parse(s->msg->payload, s->msg->len, &P->lim, &a, s->reason,
                                    sizeof s->reason);
     if (!rc && nm_tagger_tag(rules, P->ws, a.title, a.title_len, a.body, a.body_len, a.lang,
@@ -148,6 +154,7 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
                rd_kafka_topic_name(s->msg->rkt), (int)s->msg->partition,
                (long long)s->msg->offset, s->reason);
         P->dead++;
+        P->mb.dead_lettered++;
         nm_add_out(s, cfg->dlq_topic, NULL, 0);
         nm_send_out(P, s, &s->outs[0]);
         nm_article_clear(&a);
@@ -155,7 +162,13 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     }
     s->id = strdup(a.id);
     nm_add_out(s, cfg->enriched_topic, ev, len);
-    if (res.relevant) P->relevant++;
+    P->mb.enriched++;
+    if (res.relevant) {
+        P->relevant++;
+        P->mb.relevant_all++;
+        for (int t = 0; t < res.ntopics; t++)
+            if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.relevant[res.topics[t].topic]++;
+    }
     if (res.relevant && res.score >= rules->settings.alert_threshold && res.ntopics > 0) {
         char *al = nm_dump(nm_event_alert(&a, rules, &res, now), &len);
         char topic[512];
@@ -166,6 +179,9 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
             if (copy) nm_add_out(s, topic, copy, len);
         }
         P->alerts++;
+        P->mb.alerts_all++;
+        for (int t = 0; t < res.ntopics; t++)
+            if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.alerts[res.topics[t].topic]++;
     }
     for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
 
@@ -205,6 +221,8 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     long backoff = 100;
     while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
+        P->mb.redis_errors++;
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
         if (nm_cli_stop) {
             /* still down at shutdown: give up this batch, commit nothing */
             NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
@@ -212,6 +230,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             return -1;
         }
         nm_producer_poll(P->producer, (int)backoff);
+        P->mb.redis_retries++;
         backoff = backoff * 2 > P->env.cfg->redis_retry_max_ms ? P->env.cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
@@ -243,6 +262,15 @@ static int nm_complete_batch(nm_pipeline_t *P) {
                               m->offset + 1);
     }
     P->batches++;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    for (size_t i = 0; i < P->nslots && P->mb.nlatency < 4096; i++) {
+        const struct timespec *c = &P->slots[i].consumed_at;
+        P->mb.latency_s[P->mb.nlatency++] =
+            (double)(now.tv_sec - c->tv_sec) + (now.tv_nsec - c->tv_nsec) / 1e9;
+    }
+    nm_metrics_add_batch(P->metrics, &P->mb);
+    nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 1);
     return 0;
 }
 
@@ -266,11 +294,23 @@ static void nm_free_batch(nm_pipeline_t *P) {
     P->nslots = 0;
 }
 
+static void nm_on_stats(void *ud, const char *json, size_t len) {
+    nm_metrics_kafka_stats(((nm_pipeline_t *)ud)->metrics, json, len);
+}
+
 /* Called before a rebalance takes partitions away, and at shutdown. */
 static void nm_drain(void *ud) {
     nm_pipeline_t *P = ud;
     if (nm_complete_batch(P)) P->fatal = 1;
     nm_free_batch(P);
+}
+
+static void nm_publish_rules(nm_pipeline_t *P, int reloaded) {
+    const nm_rules_t *r = P->env.rules;
+    const char *ids[NM_METRICS_MAX_TOPICS];
+    size_t n = r->ntopics < NM_METRICS_MAX_TOPICS ? r->ntopics : NM_METRICS_MAX_TOPICS;
+    for (size_t i = 0; i < n; i++) ids[i] = r->topics[i].id;
+    nm_metrics_set_rules(P->metrics, r->version, ids, n, reloaded, 0);
 }
 
 static void nm_reload(nm_pipeline_t *P) {
@@ -279,6 +319,7 @@ static void nm_reload(nm_pipeline_t *P) {
     nm_rules_t *nr = nm_rules_load(P->env.text, cfg->gazetteer, cfg->rules, cfg->langid, e, sizeof e);
     if (!nr) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "reload rejected, old rules stay: %s", e);
+        nm_metrics_set_rules(P->metrics, NULL, NULL, 0, 0, 1);
         return;
     }
     /* the batch holds pointers into the old rules: finish it first, so no
@@ -286,6 +327,7 @@ static void nm_reload(nm_pipeline_t *P) {
     nm_drain(P);
     nm_rules_destroy(P->env.rules);
     P->env.rules = nr;
+    nm_publish_rules(P, 1);
     NM_LOG(NM_LOG_INFO, "pipeline", "rules reloaded: %s", nr->version);
 }
 
@@ -338,14 +380,28 @@ int nm_cmd_run(int argc, char **argv) {
         rc = NM_EXIT_FAIL;
         goto out;
     }
+    P->metrics = nm_metrics_new(NEWSMON_VERSION);
+    if (!P->metrics) {
+        fprintf(stderr, "newsmon: out of memory\n");
+        rc = NM_EXIT_FAIL;
+        goto out;
+    }
+    nm_publish_rules(P, 0);
+    if (nm_metrics_listen(P->metrics, cfg->http_listen, e, sizeof e)) {
+        fprintf(stderr, "newsmon: %s\n", e);
+        rc = NM_EXIT_FAIL;
+        goto out;
+    }
     P->producer = nm_producer_new(cfg, NULL, nm_on_delivery, P, e, sizeof e);
-    if (P->producer) P->consumer = nm_consumer_new(cfg, nm_drain, P, e, sizeof e);
+    if (P->producer) P->consumer = nm_consumer_new(cfg, nm_drain, nm_on_stats, P, e, sizeof e);
     if (!P->producer || !P->consumer) {
         fprintf(stderr, "newsmon: %s\n", e);
         rc = NM_EXIT_USAGE;
         goto out;
     }
-    if (!nm_counts_ready(P->counts))
+    int redis_ok = nm_counts_ready(P->counts);
+    struct timespec last_ready = {0, 0};
+    if (!redis_ok)
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis %s:%ld not ready yet; will retry",
                cfg->redis_host, cfg->redis_port);
     NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
@@ -367,7 +423,14 @@ int nm_cmd_run(int argc, char **argv) {
             nm_slot_t *s = &P->slots[P->nslots++];
             memset(s, 0, sizeof *s);
             s->msg = m;
+            clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
             nm_process(P, s);
+        } else if (!P->nslots && nm_elapsed_ms(&last_ready) >= 1000) {
+            /* idle: keep readiness current (Redis back, a rebalance), once
+             * a second since a connect attempt may block */
+            clock_gettime(CLOCK_MONOTONIC, &last_ready);
+            redis_ok = nm_counts_ready(P->counts);
+            nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, redis_ok);
         }
         nm_producer_poll(P->producer, 0);
         if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
@@ -383,6 +446,7 @@ out:
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
+    nm_metrics_destroy(P->metrics);
     nm_tagger_ws_destroy(P->ws);
     free(P->slots);
     free(P->items);

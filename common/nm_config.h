@@ -36,6 +36,8 @@ typedef struct {
     char *gazetteer, *rules, *langid;
     /* [log] */
     char *log_level;
+    /* [http] */
+    char *http_listen;
     /* [kafka], [kafka.consumer], [kafka.producer]: librdkafka properties */
     nm_kvlist_t kafka, kafka_consumer, kafka_producer;
 } nm_config_t;

@@ -7,6 +7,7 @@
 struct nm_consumer_s {
     rd_kafka_t *rk;
     nm_consumer_revoke_cb on_revoke;
+    nm_consumer_stats_cb on_stats;
     void *ud;
     int assigned;
 };
@@ -43,8 +44,16 @@ static void nm_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+static int nm_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+    (void)rk;
+    nm_consumer_t *c = opaque;
+    if (c->on_stats) c->on_stats(c->ud, json, len);
+    return 0; /* librdkafka frees json */
+}
+
 nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_revoke,
-                               void *ud, char *errstr, size_t errstr_size) {
+                               nm_consumer_stats_cb on_stats, void *ud, char *errstr,
+                               size_t errstr_size) {
     nm_consumer_t *c = calloc(1, sizeof *c);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char e[512];
@@ -53,7 +62,13 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_
         goto err;
     }
     c->on_revoke = on_revoke;
+    c->on_stats = on_stats;
     c->ud = ud;
+    /* lag metrics come from statistics; a user value below wins */
+    if (on_stats && rd_kafka_conf_set(conf, "statistics.interval.ms", "5000", e, sizeof e)) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "Kafka consumer: %s", e);
+        goto err;
+    }
     if (nm_kafka_conf_apply(conf, &cfg->kafka, errstr, errstr_size) ||
         nm_kafka_conf_apply(conf, &cfg->kafka_consumer, errstr, errstr_size))
         goto err;
@@ -66,6 +81,7 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_
     rd_kafka_conf_set_log_cb(conf, nm_kafka_log_cb);
     rd_kafka_conf_set_error_cb(conf, nm_consumer_error_cb);
     rd_kafka_conf_set_rebalance_cb(conf, nm_rebalance_cb);
+    if (on_stats) rd_kafka_conf_set_stats_cb(conf, nm_stats_cb);
     rd_kafka_conf_set_opaque(conf, c);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
     if (!c->rk) {

@@ -23,11 +23,16 @@ typedef struct nm_consumer_s nm_consumer_t;
  *  partitions are taken away. */
 typedef void (*nm_consumer_revoke_cb)(void *ud);
 
+/** @brief Called with each librdkafka statistics JSON document (borrowed). */
+typedef void (*nm_consumer_stats_cb)(void *ud, const char *json, size_t len);
+
 /** @brief Create, configure ([kafka] + [kafka.consumer] passed verbatim)
- *  and subscribe to cfg->input_topic. cfg is borrowed for the call.
+ *  and subscribe to cfg->input_topic. cfg is borrowed for the call;
+ *  on_revoke and on_stats may be NULL.
  *  @returns a new consumer, or NULL with errstr set. */
 nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_revoke,
-                               void *ud, char *errstr, size_t errstr_size);
+                               nm_consumer_stats_cb on_stats, void *ud, char *errstr,
+                               size_t errstr_size);
 
 /** @brief Next message, or NULL after timeout_ms. Consumer errors are logged
  *  and not returned. The caller owns the message: rd_kafka_message_destroy. */

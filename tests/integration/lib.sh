@@ -14,6 +14,8 @@ REDIS_PORT=${NM_REDIS_PORT:-6379}
 NM_RUN=${NM_RUN:-t$(date +%s)$$}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/newsmon-$NM_RUN.XXXX")
 DAEMON_PID=""
+# a free port for this run's /metrics endpoint (tests may run side by side)
+HTTP_PORT=${NM_HTTP_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -56,6 +58,7 @@ write_config() {
         -e "s|^gazetteer = .*|gazetteer = ${NM_RULES_DIR:-$ROOT/config}/gazetteer.conf|" \
         -e "s|^rules = .*|rules = ${NM_RULES_DIR:-$ROOT/config}/rules.conf|" \
         -e "s|^langid = .*|langid = ${NM_RULES_DIR:-$ROOT/config}/langid.conf|" \
+        -e "s|^listen = .*|listen = 127.0.0.1:$HTTP_PORT|" \
         "$@" "$ROOT/config/newsmon.conf" >"$conf"
     CONF=$conf
     "$NEWSMON" topics -c "$CONF" -p "${NM_TEST_PARTITIONS:-3}" >/dev/null || fail "cannot create topics"
@@ -85,6 +88,8 @@ stop_daemon() {
             local st=0
             wait "$DAEMON_PID" || st=$?
             DAEMON_PID=""
+# a free port for this run's /metrics endpoint (tests may run side by side)
+HTTP_PORT=${NM_HTTP_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
             return $st
         fi
         sleep 0.1
