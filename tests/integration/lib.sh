@@ -14,8 +14,14 @@ REDIS_PORT=${NM_REDIS_PORT:-6379}
 NM_RUN=${NM_RUN:-t$(date +%s)$$}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/newsmon-$NM_RUN.XXXX")
 DAEMON_PID=""
+
+# Debian's python3 sees the distribution's modules (python3-prometheus-client,
+# python3-jsonschema, python3-yaml) even where another python3 comes first
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+
 # a free port for this run's /metrics endpoint (tests may run side by side)
-HTTP_PORT=${NM_HTTP_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+HTTP_PORT=${NM_HTTP_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -89,7 +95,7 @@ stop_daemon() {
             wait "$DAEMON_PID" || st=$?
             DAEMON_PID=""
 # a free port for this run's /metrics endpoint (tests may run side by side)
-HTTP_PORT=${NM_HTTP_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+HTTP_PORT=${NM_HTTP_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
             return $st
         fi
         sleep 0.1
