@@ -55,7 +55,7 @@ static void nm_ingest_json(nm_ingest_t *I, const char *buf, size_t len, const ch
         key = a.id;
     }
     if (nm_producer_send(I->producer, I->env.cfg->input_topic, key, key ? strlen(key) : 0, buf,
-                         len, NULL, NULL, NULL, e, sizeof e)) {
+                         len, NULL, 0, NULL, NULL, e, sizeof e)) {
         fprintf(stderr, "%s:%ld: %s\n", where, line, e);
         I->failed++;
     } else {
@@ -110,6 +110,13 @@ static void nm_ingest_stream(nm_ingest_t *I, FILE *f, const char *where) {
         nm_ingest_json(I, line, len, where, lineno);
     }
     free(line);
+}
+
+/* Several lines that each start with '{' after the first: JSON Lines. */
+static int nm_ingest_is_jsonl(const char *buf, size_t len) {
+    const char *nl = memchr(buf, '\n', len);
+    while (nl && (size_t)(nl - buf) + 1 < len && (nl[1] == '\r' || nl[1] == '\n')) nl++;
+    return nl && (size_t)(nl - buf) + 1 < len && nl[1] == '{';
 }
 
 static int nm_ingest_path(nm_ingest_t *I, const char *path);
@@ -181,7 +188,15 @@ static int nm_ingest_path(nm_ingest_t *I, const char *path) {
     fclose(f);
     size_t skip = 0;
     while (skip < len && strchr(" \t\r\n", buf[skip])) skip++;
-    if (nm_has_suffix(path, ".json") || (skip < len && buf[skip] == '{'))
+    if (skip < len && buf[skip] == '{' && !nm_has_suffix(path, ".json") &&
+        nm_ingest_is_jsonl(buf + skip, len - skip)) {
+        /* JSON Lines without the extension: one article per line */
+        FILE *mem = fmemopen(buf, len, "r");
+        if (mem) {
+            nm_ingest_stream(I, mem, path);
+            fclose(mem);
+        }
+    } else if (nm_has_suffix(path, ".json") || (skip < len && buf[skip] == '{'))
         nm_ingest_json(I, buf, len, path, 1);
     else if (len)
         nm_ingest_text(I, path, buf, len);
@@ -194,10 +209,10 @@ static void nm_ingest_usage(FILE *f) {
             "Usage: newsmon ingest [-c FILE] PATH...|-\n"
             "\n"
             "Publishes articles to the input topic ([input] topic), key = article id.\n"
-            "Each PATH is a JSON Lines file (.jsonl, .ndjson), a JSON object (.json or\n"
-            "text starting with '{'), a plain-text article (first non-empty line = title,\n"
-            "rest = body, id = file name without extension), or a directory (recursive,\n"
-            "sorted). '-' reads JSON Lines from standard input. Invalid articles are\n"
+            "Each PATH is a JSON Lines file (.jsonl, .ndjson, or lines that start with\n"
+            "'{'), a JSON object (.json, or one object over several lines), a plain-text\n"
+            "article (first non-empty line = title, rest = body, id = file name without\n"
+            "extension), or a directory (recursive, sorted). '-' reads JSON Lines from standard input. Invalid articles are\n"
             "still published (the daemon dead-letters them) and reported here.\n"
             "Shows progress on a terminal. Exit 1 if any article was not delivered.\n"
             "\n"

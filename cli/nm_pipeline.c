@@ -20,25 +20,30 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include "nm_article.h"
 #include "nm_cli.h"
 #include "nm_consumer.h"
 #include "nm_counts.h"
 #include "nm_event.h"
+#include "nm_kafka.h"
 #include "nm_metrics.h"
 #include "nm_producer.h"
 #include "nm_tagger.h"
 
-#define NM_MAX_OUTS (NM_TAG_MAX_TOPICS + 2)
+/* enriched + an alert per topic + alerts.all + a dead letter */
+#define NM_MAX_OUTS (NM_TAG_MAX_TOPICS + 3)
 
-typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED } nm_out_state_t;
+typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
+typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
 
 typedef struct {
     char *topic;   /* owned */
     char *payload; /* owned; NULL for a dead letter (its bytes are the input's) */
     size_t len;
-    int state;
+    int state, kind;
+    rd_kafka_resp_err_t err; /* of the last failed attempt */
 } nm_out_t;
 
 typedef struct {
@@ -71,6 +76,7 @@ typedef struct {
     /* totals, logged at exit */
     long long consumed, produced, dead, alerts, relevant, batches;
     int fatal;
+    int txn_open; /* exactly-once: a transaction is open for this batch */
 } nm_pipeline_t;
 
 static double nm_elapsed_ms(const struct timespec *since) {
@@ -83,20 +89,37 @@ static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
     nm_pipeline_t *P = ud;
     nm_out_t *o = opaque;
     o->state = err ? OUT_FAILED : OUT_OK;
+    o->err = err;
     if (err) P->mb.delivery_failures++;
     P->pending--;
 }
 
 /* Queue one output of a slot; on local failure it is marked failed so the
- * completion step re-sends it. */
+ * completion step re-sends it (or gives up on a permanent error). Enriched
+ * events and alerts are keyed by article id, dead letters by the input's
+ * own key. */
 static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
-    char e[256];
-    const void *val = o->payload ? o->payload : s->msg->payload;
-    size_t len = o->payload ? o->len : s->msg->len;
-    const char *hdr = o->payload ? NULL : "reason";
+    char e[256], size[32];
+    nm_kv_t hdrs[2] = {{"reason", s->reason}, {"truncated_from", size}};
+    size_t nh = 0;
+    const void *val = o->payload, *key = s->id;
+    size_t len = o->len, key_len = s->id ? strlen(s->id) : 0;
+    if (o->kind == OUT_DLQ) {
+        val = s->msg->payload;
+        len = s->msg->len;
+        key = s->msg->key;
+        key_len = s->msg->key_len;
+        nh = 1;
+        if (len > (size_t)P->env.cfg->max_output_bytes) {
+            /* too large for the topic: keep the head, say how long it was */
+            snprintf(size, sizeof size, "%zu", len);
+            len = (size_t)P->env.cfg->max_output_bytes;
+            nh = 2;
+        }
+    }
     o->state = OUT_PENDING;
-    if (nm_producer_send(P->producer, o->topic, s->msg->key, s->msg->key_len, val, len, hdr,
-                         s->reason, o, e, sizeof e)) {
+    if (nm_producer_send(P->producer, o->topic, key, key_len, val, len, nh ? hdrs : NULL, nh, o,
+                         &o->err, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "%s", e);
         o->state = OUT_FAILED;
         return;
@@ -104,20 +127,32 @@ static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
     P->pending++;
 }
 
-static int nm_add_out(nm_slot_t *s, const char *topic, char *payload, size_t len) {
+static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, size_t len) {
     if (s->nouts == NM_MAX_OUTS) { free(payload); return -1; }
     nm_out_t *o = &s->outs[s->nouts];
+    memset(o, 0, sizeof *o);
     o->topic = strdup(topic);
     if (!o->topic) { free(payload); return -1; }
     o->payload = payload;
     o->len = len;
+    o->kind = kind;
     s->nouts++;
     return 0;
 }
 
+/* Send the input to the dead-letter topic with s->reason. */
+static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
+    NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s", rd_kafka_topic_name(s->msg->rkt),
+           (int)s->msg->partition, (long long)s->msg->offset, s->reason);
+    P->dead++;
+    P->mb.dead_lettered++;
+    if (nm_add_out(s, OUT_DLQ, P->env.cfg->dlq_topic, NULL, 0) == 0)
+        nm_send_out(P, s, &s->outs[s->nouts - 1]);
+}
+
+/* Serialise j (borrowed); a new string, NULL on OOM. */
 static char *nm_dump(json_t *j, size_t *len) {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
     *len = s ? strlen(s) : 0;
     return s;
 }
@@ -146,22 +181,34 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory tagging");
     char now[32];
     nm_event_now(now);
-    size_t len;
-    char *ev = rc ? NULL : nm_dump(nm_event_enriched(&a, rules, &res, cfg->include_body, now), &len);
+    size_t len = 0;
+    char *ev = NULL;
+    json_t *evj = rc ? NULL : nm_event_enriched(&a, rules, &res, cfg->include_body, now);
+    if (evj) {
+        ev = nm_dump(evj, &len);
+        if (ev && len > (size_t)cfg->max_output_bytes && cfg->include_body) {
+            /* too large for the topic: the tags matter more than the body */
+            free(ev);
+            json_object_del(evj, "body");
+            json_object_set_new(evj, "body_omitted", json_true());
+            ev = nm_dump(evj, &len);
+        }
+        json_decref(evj);
+    }
     if (!rc && !ev) rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "cannot build event");
+    if (!rc && len > (size_t)cfg->max_output_bytes) {
+        free(ev);
+        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_LIMIT,
+                       "enriched event of %zu bytes exceeds max_output_bytes %ld", len,
+                       cfg->max_output_bytes);
+    }
     if (rc) {
-        NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s",
-               rd_kafka_topic_name(s->msg->rkt), (int)s->msg->partition,
-               (long long)s->msg->offset, s->reason);
-        P->dead++;
-        P->mb.dead_lettered++;
-        nm_add_out(s, cfg->dlq_topic, NULL, 0);
-        nm_send_out(P, s, &s->outs[0]);
+        nm_dead_letter(P, s);
         nm_article_clear(&a);
         return;
     }
     s->id = strdup(a.id);
-    nm_add_out(s, cfg->enriched_topic, ev, len);
+    nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, len);
     P->mb.enriched++;
     if (res.relevant) {
         P->relevant++;
@@ -170,13 +217,15 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
             if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.relevant[res.topics[t].topic]++;
     }
     if (res.relevant && res.score >= rules->settings.alert_threshold && res.ntopics > 0) {
-        char *al = nm_dump(nm_event_alert(&a, rules, &res, now), &len);
+        json_t *alj = nm_event_alert(&a, rules, &res, now);
+        char *al = nm_dump(alj, &len);
+        json_decref(alj);
         char topic[512];
         for (int t = 0; al && t <= res.ntopics; t++) {
             snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
                      t < res.ntopics ? rules->topics[res.topics[t].topic].id : "all");
             char *copy = t < res.ntopics ? strdup(al) : al;
-            if (copy) nm_add_out(s, topic, copy, len);
+            if (copy) nm_add_out(s, OUT_ALERT, topic, copy, len);
         }
         P->alerts++;
         P->mb.alerts_all++;
@@ -208,9 +257,47 @@ static void nm_sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+/* Per partition of the batch: the first offset (first = 1), or the last
+ * offset + 1 (first = 0). New list; the caller destroys it. */
+static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int first) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < P->nslots; i++) {
+        const rd_kafka_message_t *m = P->slots[i].msg;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(l, topic, m->partition);
+        if (!tp) {
+            tp = rd_kafka_topic_partition_list_add(l, topic, m->partition);
+            tp->offset = first ? m->offset : m->offset + 1;
+        } else if (!first && m->offset + 1 > tp->offset) {
+            tp->offset = m->offset + 1;
+        }
+    }
+    return l;
+}
+
+/* Exactly-once: the transaction did not commit. Its outputs are invisible
+ * to read_committed consumers; rewind the input so the batch is redone.
+ * Returns 1 (redo) or -1 (fatal). */
+static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
+    while (P->pending > 0) nm_producer_poll(P->producer, 100);
+    if (tr == NM_TXN_FATAL) {
+        NM_LOG(NM_LOG_ERROR, "pipeline", "transactional producer failed fatally; exiting");
+        P->fatal = 1;
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *first = nm_batch_offsets(P, 1);
+    NM_LOG(NM_LOG_WARN, "pipeline", "transaction aborted; redoing %zu article(s)", P->nslots);
+    int rc = nm_consumer_seek(P->consumer, first) ? -1 : 1;
+    rd_kafka_topic_partition_list_destroy(first);
+    P->txn_open = 0;
+    return rc;
+}
+
 /* Finish the batch: counts, deliveries, then offsets. Returns 0 when the
- * batch is complete and its offsets stored; -1 when stopping left it
- * incomplete (its offsets are not stored: the articles will be redone). */
+ * batch is complete and its offsets stored; 1 when its transaction was
+ * aborted and the input rewound (exactly-once: it will be redone); -1 when
+ * stopping or a fatal error left it incomplete (its offsets are not stored:
+ * the articles will be redone by the next owner). */
 static int nm_complete_batch(nm_pipeline_t *P) {
     if (!P->nslots) return 0;
     char e[512];
@@ -227,6 +314,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             /* still down at shutdown: give up this batch, commit nothing */
             NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
                    "their offsets are not committed", P->nslots);
+            if (P->env.cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }
         nm_producer_poll(P->producer, (int)backoff);
@@ -234,34 +322,73 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         backoff = backoff * 2 > P->env.cfg->redis_retry_max_ms ? P->env.cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
-    /* 2. every output acknowledged; failed ones are sent again */
+    /* 2. every output acknowledged; failed ones are sent again, except on
+     * permanent errors (too large, not authorised), which would stall the
+     * stream forever: an enriched event that Kafka refuses becomes a dead
+     * letter, a refused alert or dead letter is logged and given up */
     for (;;) {
-        while (P->pending > 0) nm_producer_poll(P->producer, 100);
+        struct timespec since;
+        clock_gettime(CLOCK_MONOTONIC, &since);
+        while (P->pending > 0) {
+            nm_producer_poll(P->producer, 100);
+            if (nm_cli_stop && nm_elapsed_ms(&since) > 10000) {
+                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %ld undelivered output(s); "
+                       "their offsets are not committed", P->pending);
+                return -1;
+            }
+        }
         int failed = 0;
-        for (size_t i = 0; i < P->nslots; i++)
-            for (int k = 0; k < P->slots[i].nouts; k++)
-                if (P->slots[i].outs[k].state == OUT_FAILED) {
-                    failed++;
-                    nm_send_out(P, &P->slots[i], &P->slots[i].outs[k]);
+        if (P->env.cfg->exactly_once) {
+            /* a failed send leaves the transaction unusable: abort, redo */
+            for (size_t i = 0; i < P->nslots; i++)
+                for (int k = 0; k < P->slots[i].nouts; k++)
+                    failed += P->slots[i].outs[k].state == OUT_FAILED;
+            if (failed)
+                return nm_txn_failed(P, nm_producer_txn_abort(P->producer, e, sizeof e));
+            break;
+        }
+        for (size_t i = 0; i < P->nslots; i++) {
+            nm_slot_t *s = &P->slots[i];
+            for (int k = 0; k < s->nouts; k++) {
+                nm_out_t *o = &s->outs[k];
+                if (o->state != OUT_FAILED) continue;
+                failed++;
+                if (!nm_kafka_err_permanent(o->err)) {
+                    nm_send_out(P, s, o);
+                    continue;
                 }
+                o->state = OUT_GAVE_UP;
+                NM_LOG(NM_LOG_ERROR, "pipeline", "Kafka refuses %s for %s[%d]@%lld: %s",
+                       o->topic, rd_kafka_topic_name(s->msg->rkt), (int)s->msg->partition,
+                       (long long)s->msg->offset, rd_kafka_err2str(o->err));
+                if (o->kind == OUT_ENRICHED) {
+                    snprintf(s->reason, sizeof s->reason, "Kafka refused the enriched event: %s",
+                             rd_kafka_err2str(o->err));
+                    nm_dead_letter(P, s);
+                }
+            }
+        }
         if (!failed) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
         if (nm_cli_stop && P->pending == 0) return -1;
         nm_sleep_ms(500);
     }
     /* 3. offsets: the batch is complete, so each partition's highest offset
-     * + 1 is safe to store (messages of a partition arrive in order) */
-    for (size_t i = 0; i < P->nslots; i++) {
-        rd_kafka_message_t *m = P->slots[i].msg;
-        int last = 1;
-        for (size_t j = i + 1; j < P->nslots && last; j++)
-            if (P->slots[j].msg->partition == m->partition && P->slots[j].msg->rkt == m->rkt)
-                last = 0;
-        if (last)
-            nm_consumer_store(P->consumer, rd_kafka_topic_name(m->rkt), m->partition,
-                              m->offset + 1);
+     * + 1 is safe to commit (messages of a partition arrive in order) */
+    rd_kafka_topic_partition_list_t *next = nm_batch_offsets(P, 0);
+    if (P->env.cfg->exactly_once) {
+        nm_txn_result_t tr = nm_producer_txn_commit(P->producer, nm_consumer_handle(P->consumer),
+                                                    next, e, sizeof e);
+        rd_kafka_topic_partition_list_destroy(next);
+        if (tr != NM_TXN_OK) return nm_txn_failed(P, tr);
+    } else {
+        for (int i = 0; i < next->cnt; i++)
+            nm_consumer_store(P->consumer, next->elems[i].topic, next->elems[i].partition,
+                              next->elems[i].offset);
+        rd_kafka_topic_partition_list_destroy(next);
     }
     P->batches++;
+    P->txn_open = 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     for (size_t i = 0; i < P->nslots && P->mb.nlatency < 4096; i++) {
@@ -301,7 +428,7 @@ static void nm_on_stats(void *ud, const char *json, size_t len) {
 /* Called before a rebalance takes partitions away, and at shutdown. */
 static void nm_drain(void *ud) {
     nm_pipeline_t *P = ud;
-    if (nm_complete_batch(P)) P->fatal = 1;
+    if (nm_complete_batch(P) < 0) P->fatal = 1;
     nm_free_batch(P);
 }
 
@@ -392,12 +519,43 @@ int nm_cmd_run(int argc, char **argv) {
         rc = NM_EXIT_FAIL;
         goto out;
     }
-    P->producer = nm_producer_new(cfg, NULL, nm_on_delivery, P, e, sizeof e);
-    if (P->producer) P->consumer = nm_consumer_new(cfg, nm_drain, nm_on_stats, P, e, sizeof e);
+    nm_kvlist_t pextra = {0}, cextra = {0};
+    nm_kv_t pkv[1], ckv[1];
+    char txid[512];
+    if (cfg->exactly_once) {
+        /* offsets travel inside the transaction, never auto-committed */
+        if (cfg->transactional_id[0]) {
+            snprintf(txid, sizeof txid, "%s", cfg->transactional_id);
+        } else {
+            char host[HOST_NAME_MAX + 1] = "localhost";
+            gethostname(host, sizeof host);
+            host[HOST_NAME_MAX] = '\0';
+            const char *group = "newsmon";
+            for (size_t i = 0; i < cfg->kafka_consumer.n; i++)
+                if (!strcmp(cfg->kafka_consumer.items[i].key, "group.id"))
+                    group = cfg->kafka_consumer.items[i].value;
+            snprintf(txid, sizeof txid, "newsmon-%s-%s", group, host);
+        }
+        pkv[0] = (nm_kv_t){"transactional.id", txid};
+        ckv[0] = (nm_kv_t){"enable.auto.commit", "false"};
+        pextra = (nm_kvlist_t){pkv, 1, 1};
+        cextra = (nm_kvlist_t){ckv, 1, 1};
+    }
+    P->producer = nm_producer_new(cfg, &pextra, nm_on_delivery, P, e, sizeof e);
+    if (P->producer)
+        P->consumer = nm_consumer_new(cfg, &cextra, nm_drain, nm_on_stats, P, e, sizeof e);
     if (!P->producer || !P->consumer) {
         fprintf(stderr, "newsmon: %s\n", e);
         rc = NM_EXIT_USAGE;
         goto out;
+    }
+    if (cfg->exactly_once) {
+        if (nm_producer_txn_init(P->producer, e, sizeof e)) {
+            fprintf(stderr, "newsmon: %s\n", e);
+            rc = NM_EXIT_FAIL;
+            goto out;
+        }
+        NM_LOG(NM_LOG_INFO, "pipeline", "exactly-once mode, transactional.id %s", txid);
     }
     int redis_ok = nm_counts_ready(P->counts);
     struct timespec last_ready = {0, 0};
@@ -420,6 +578,15 @@ int nm_cmd_run(int argc, char **argv) {
         rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
         if (m) {
             if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
+            if (cfg->exactly_once && !P->txn_open) {
+                if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
+                    NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
+                    rd_kafka_message_destroy(m);
+                    P->fatal = 1;
+                    break;
+                }
+                P->txn_open = 1;
+            }
             nm_slot_t *s = &P->slots[P->nslots++];
             memset(s, 0, sizeof *s);
             s->msg = m;

@@ -28,6 +28,9 @@ typedef struct {
     /* [output] */
     char *enriched_topic, *alert_topic_prefix, *dlq_topic;
     int include_body;
+    long max_output_bytes;
+    int exactly_once;
+    char *transactional_id;
     /* [redis] */
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;

@@ -51,9 +51,9 @@ static int nm_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
     return 0; /* librdkafka frees json */
 }
 
-nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_revoke,
-                               nm_consumer_stats_cb on_stats, void *ud, char *errstr,
-                               size_t errstr_size) {
+nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
+                               nm_consumer_revoke_cb on_revoke, nm_consumer_stats_cb on_stats,
+                               void *ud, char *errstr, size_t errstr_size) {
     nm_consumer_t *c = calloc(1, sizeof *c);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char e[512];
@@ -70,7 +70,8 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_
         goto err;
     }
     if (nm_kafka_conf_apply(conf, &cfg->kafka, errstr, errstr_size) ||
-        nm_kafka_conf_apply(conf, &cfg->kafka_consumer, errstr, errstr_size))
+        nm_kafka_conf_apply(conf, &cfg->kafka_consumer, errstr, errstr_size) ||
+        (extra && nm_kafka_conf_apply(conf, extra, errstr, errstr_size)))
         goto err;
     /* at-least-once: only completed articles' offsets are stored */
     if (rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", e, sizeof e) ||
@@ -132,6 +133,25 @@ nm_err_t nm_consumer_store(nm_consumer_t *c, const char *topic, int32_t partitio
         return NM_ERR_KAFKA;
     }
     return NM_OK;
+}
+
+nm_err_t nm_consumer_seek(nm_consumer_t *c, const rd_kafka_topic_partition_list_t *offsets) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(offsets);
+    rd_kafka_error_t *err = rd_kafka_seek_partitions(c->rk, l, 10000);
+    nm_err_t rc = NM_OK;
+    if (err) {
+        NM_LOG(NM_LOG_ERROR, "consumer", "seek: %s", rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+        rc = NM_ERR_KAFKA;
+    }
+    for (int i = 0; i < l->cnt && rc == NM_OK; i++)
+        if (l->elems[i].err) {
+            NM_LOG(NM_LOG_ERROR, "consumer", "seek %s[%d]: %s", l->elems[i].topic,
+                   (int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+            rc = NM_ERR_KAFKA;
+        }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
 }
 
 int nm_consumer_assigned(const nm_consumer_t *c) { return c->assigned; }

@@ -27,12 +27,16 @@ typedef void (*nm_consumer_revoke_cb)(void *ud);
 typedef void (*nm_consumer_stats_cb)(void *ud, const char *json, size_t len);
 
 /** @brief Create, configure ([kafka] + [kafka.consumer] passed verbatim)
- *  and subscribe to cfg->input_topic. cfg is borrowed for the call;
- *  on_revoke and on_stats may be NULL.
+ *  and subscribe to cfg->input_topic. cfg is borrowed for the call; `extra`
+ *  (may be NULL) is applied last; on_revoke and on_stats may be NULL.
  *  @returns a new consumer, or NULL with errstr set. */
-nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, nm_consumer_revoke_cb on_revoke,
-                               nm_consumer_stats_cb on_stats, void *ud, char *errstr,
-                               size_t errstr_size);
+nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
+                               nm_consumer_revoke_cb on_revoke, nm_consumer_stats_cb on_stats,
+                               void *ud, char *errstr, size_t errstr_size);
+
+/** @brief Rewind: the next messages of these partitions are read from the
+ *  given offsets (an aborted transaction's input is consumed again). */
+nm_err_t nm_consumer_seek(nm_consumer_t *c, const rd_kafka_topic_partition_list_t *offsets);
 
 /** @brief Next message, or NULL after timeout_ms. Consumer errors are logged
  *  and not returned. The caller owns the message: rd_kafka_message_destroy. */

@@ -265,7 +265,14 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     nm_split_segments(ws);
 
     nm_detect_lang(ws, out->lang_detected);
-    snprintf(out->lang, sizeof out->lang, "%s", lang && *lang ? lang : out->lang_detected);
+    /* a given language code is kept when it looks like one ("fr", "zh-Hant");
+     * anything else ("русский", "French (France)") gives way to detection */
+    size_t ll = lang ? strlen(lang) : 0;
+    int valid = ll >= 2 && ll < sizeof out->lang;
+    for (size_t i = 0; valid && i < ll; i++)
+        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
+                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
+    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of
      * the line, or a repeat of the title */

@@ -66,27 +66,24 @@ err:
 
 nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
                           size_t key_len, const void *value, size_t value_len,
-                          const char *header, const char *header_value, void *opaque,
-                          char *errstr, size_t errstr_size) {
+                          const nm_kv_t *headers, size_t nheaders, void *opaque,
+                          rd_kafka_resp_err_t *kerr, char *errstr, size_t errstr_size) {
     for (;;) {
-        rd_kafka_resp_err_t err;
-        if (header)
-            err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                    RD_KAFKA_V_KEY(key, key_len),
-                                    RD_KAFKA_V_VALUE((void *)value, value_len),
-                                    RD_KAFKA_V_HEADER(header, header_value, -1),
-                                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-        else
-            err = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                    RD_KAFKA_V_KEY(key, key_len),
-                                    RD_KAFKA_V_VALUE((void *)value, value_len),
-                                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        /* producev takes the headers on success only */
+        rd_kafka_headers_t *hdrs = nheaders ? rd_kafka_headers_new(nheaders) : NULL;
+        for (size_t i = 0; i < nheaders; i++)
+            rd_kafka_header_add(hdrs, headers[i].key, -1, headers[i].value, -1);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (!err) return NM_OK;
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        if (hdrs) rd_kafka_headers_destroy(hdrs);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            if (kerr) *kerr = err;
             return nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "produce to %s: %s", topic,
                              rd_kafka_err2str(err));
+        }
         /* the local queue is full: serve delivery reports to make room */
         rd_kafka_poll(p->rk, 100);
     }
@@ -107,4 +104,57 @@ void nm_producer_destroy(nm_producer_t *p) {
     if (left) NM_LOG(NM_LOG_WARN, "producer", "%d message(s) not delivered at shutdown", left);
     rd_kafka_destroy(p->rk);
     free(p);
+}
+
+static nm_err_t nm_txn_error(rd_kafka_error_t *err, const char *what, char *errstr,
+                             size_t errstr_size) {
+    if (!err) return NM_OK;
+    nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "%s: %s", what, rd_kafka_error_string(err));
+    rd_kafka_error_destroy(err);
+    return NM_ERR_KAFKA;
+}
+
+nm_err_t nm_producer_txn_init(nm_producer_t *p, char *errstr, size_t errstr_size) {
+    return nm_txn_error(rd_kafka_init_transactions(p->rk, 60000), "init_transactions", errstr,
+                        errstr_size);
+}
+
+nm_err_t nm_producer_txn_begin(nm_producer_t *p, char *errstr, size_t errstr_size) {
+    return nm_txn_error(rd_kafka_begin_transaction(p->rk), "begin_transaction", errstr,
+                        errstr_size);
+}
+
+nm_txn_result_t nm_producer_txn_abort(nm_producer_t *p, char *errstr, size_t errstr_size) {
+    rd_kafka_error_t *err;
+    while ((err = rd_kafka_abort_transaction(p->rk, 60000))) {
+        int retriable = rd_kafka_error_is_retriable(err);
+        nm_txn_error(err, "abort_transaction", errstr, errstr_size);
+        if (!retriable) return NM_TXN_FATAL;
+    }
+    return NM_TXN_ABORTED;
+}
+
+nm_txn_result_t nm_producer_txn_commit(nm_producer_t *p, rd_kafka_t *consumer,
+                                       const rd_kafka_topic_partition_list_t *offsets,
+                                       char *errstr, size_t errstr_size) {
+    rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(consumer);
+    for (int step = 0; step < 2;) {
+        rd_kafka_error_t *err =
+            step == 0 ? rd_kafka_send_offsets_to_transaction(p->rk, offsets, md, 60000)
+                      : rd_kafka_commit_transaction(p->rk, 60000);
+        if (!err) {
+            step++;
+            continue;
+        }
+        int retriable = rd_kafka_error_is_retriable(err);
+        int abortable = rd_kafka_error_txn_requires_abort(err);
+        nm_txn_error(err, step == 0 ? "send_offsets_to_transaction" : "commit_transaction",
+                     errstr, errstr_size);
+        NM_LOG(NM_LOG_WARN, "producer", "%s", errstr);
+        if (retriable) continue; /* librdkafka: the same call may simply be retried */
+        rd_kafka_consumer_group_metadata_destroy(md);
+        return abortable ? nm_producer_txn_abort(p, errstr, errstr_size) : NM_TXN_FATAL;
+    }
+    rd_kafka_consumer_group_metadata_destroy(md);
+    return NM_TXN_OK;
 }

@@ -26,13 +26,14 @@ nm_producer_t *nm_producer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
                                nm_producer_dr_cb cb, void *ud, char *errstr,
                                size_t errstr_size);
 
-/** @brief Queue one message (key, value and the optional header are copied).
- *  A full local queue is waited out by serving delivery reports.
- *  @returns NM_OK or NM_ERR_KAFKA with errstr set (then no callback comes). */
+/** @brief Queue one message (key, value and headers are copied; headers
+ *  may be NULL/0). A full local queue is waited out by serving delivery
+ *  reports. @returns NM_OK, or NM_ERR_KAFKA with errstr and *kerr (if not
+ *  NULL) set; then no delivery callback comes. */
 nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
                           size_t key_len, const void *value, size_t value_len,
-                          const char *header, const char *header_value, void *opaque,
-                          char *errstr, size_t errstr_size);
+                          const nm_kv_t *headers, size_t nheaders, void *opaque,
+                          rd_kafka_resp_err_t *kerr, char *errstr, size_t errstr_size);
 
 /** @brief Serve delivery reports, waiting at most timeout_ms. */
 void nm_producer_poll(nm_producer_t *p, int timeout_ms);
@@ -43,6 +44,29 @@ int nm_producer_flush(nm_producer_t *p, int timeout_ms);
 
 /** @brief The underlying handle (borrowed). */
 rd_kafka_t *nm_producer_handle(nm_producer_t *p);
+
+/* Exactly-once mode: the producer was created with transactional.id. */
+
+/** @brief Register the transactional id with the coordinator (fences any
+ *  older producer with the same id). @returns NM_OK or NM_ERR_KAFKA. */
+nm_err_t nm_producer_txn_init(nm_producer_t *p, char *errstr, size_t errstr_size);
+nm_err_t nm_producer_txn_begin(nm_producer_t *p, char *errstr, size_t errstr_size);
+
+typedef enum {
+    NM_TXN_OK = 0,     /* committed */
+    NM_TXN_ABORTED,    /* aborted: nothing of it is visible; redo the input */
+    NM_TXN_FATAL       /* the producer is fenced or broken: exit and restart */
+} nm_txn_result_t;
+
+/** @brief Send the consumer's `offsets` (next offsets to read) with the
+ *  transaction and commit it; on an abortable error, abort instead.
+ *  `consumer` is the consumer handle (borrowed), offsets borrowed. */
+nm_txn_result_t nm_producer_txn_commit(nm_producer_t *p, rd_kafka_t *consumer,
+                                       const rd_kafka_topic_partition_list_t *offsets,
+                                       char *errstr, size_t errstr_size);
+
+/** @brief Abort the open transaction (after a failed delivery). */
+nm_txn_result_t nm_producer_txn_abort(nm_producer_t *p, char *errstr, size_t errstr_size);
 
 /** @brief Flush for up to 10 s, report leftovers, free. NULL-safe. */
 void nm_producer_destroy(nm_producer_t *p);

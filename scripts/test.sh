@@ -53,6 +53,10 @@ if [[ -z ${NM_TEST_QUICK:-} ]]; then
     record "test_pipeline (asan+ubsan)" $?
     unset ASAN_OPTIONS UBSAN_OPTIONS
 
+    step "fuzzing (libFuzzer + ASan + UBSan, ${NM_FUZZ_SECONDS:-60} s per target)"
+    bash tests/fuzz/run.sh "${NM_FUZZ_SECONDS:-60}"
+    record "fuzz" $?
+
     step "valgrind: newsmon tag over the dev corpus and the samples"
     corpus=$ROOT/samples/articles.jsonl
     [[ -f $ROOT/../shared/corpus/dev.jsonl ]] && corpus="$corpus $ROOT/../shared/corpus/dev.jsonl"

@@ -30,6 +30,10 @@ fault_cleanup() {
         bash "$ROOT/scripts/services.sh" "start-$s" >/dev/null 2>&1 || true
     done
     [[ -n ${INGEST_PID:-} ]] && kill "$INGEST_PID" 2>/dev/null || true
+    # NM_FAULT_KEEP_LOGS=DIR keeps the daemon, ingest and services logs
+    if [[ -n ${NM_FAULT_KEEP_LOGS:-} ]]; then
+        mkdir -p "$NM_FAULT_KEEP_LOGS" && cp "$WORK"/*.log "$NM_FAULT_KEEP_LOGS"/ 2>/dev/null || true
+    fi
 }
 svc_stop() { SVC_DOWN="$SVC_DOWN $1"; svc "stop-$1"; }
 svc_start() { svc "start-$1"; SVC_DOWN=${SVC_DOWN// $1/}; }
@@ -39,9 +43,9 @@ svc_start() { svc "start-$1"; SVC_DOWN=${SVC_DOWN// $1/}; }
 # group in seconds, not 45 s) and no body in the events (smaller topics; the
 # counts do not depend on it).
 write_fault_config() {
-    write_config -e 's|^include_body = true|include_body = false|' \
-        -e 's|^auto.offset.reset = earliest|auto.offset.reset = earliest\nsession.timeout.ms = 6000\nheartbeat.interval.ms = 500|' \
-        "$@"
+    write_config -e 's|^include_body = true|include_body = false|' "$@"
+    grep -q '^session.timeout.ms' "$CONF" ||
+        sed -i 's|^auto.offset.reset = earliest|&\nsession.timeout.ms = 6000\nheartbeat.interval.ms = 1000|' "$CONF"
 }
 
 # gen_articles N FILE [SEED]: N distinct JSON Lines articles, deterministic.

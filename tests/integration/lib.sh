@@ -35,11 +35,11 @@ cleanup() {
     fi
     # drop this run's Redis keys (only ours: the prefix is unique)
     rcli --scan --pattern "$NM_RUN:*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
-    if [[ $rc -ne 0 && -f $WORK/daemon.log ]]; then
+    if [[ $rc -ne 0 ]] && compgen -G "$WORK/daemon*.log" >/dev/null; then
         echo "--- daemon log (tail) ---" >&2
         tail -n 30 "$WORK"/daemon*.log >&2 || true
     fi
-    rm -rf "$WORK"
+    [[ -n ${NM_KEEP_WORK:-} ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -60,7 +60,7 @@ write_config() {
         -e "s|^prefix = nm:|prefix = $NM_RUN:|" \
         -e "s|^port = 6379|port = $REDIS_PORT|" \
         -e "s|^bootstrap.servers = .*|bootstrap.servers = $BOOTSTRAP|" \
-        -e "s|^group.id = .*|group.id = $NM_RUN-group|" \
+        -e "s|^group.id = .*|group.id = $NM_RUN-group\\nsession.timeout.ms = 6000\\nheartbeat.interval.ms = 1000|" \
         -e "s|^gazetteer = .*|gazetteer = ${NM_RULES_DIR:-$ROOT/config}/gazetteer.conf|" \
         -e "s|^rules = .*|rules = ${NM_RULES_DIR:-$ROOT/config}/rules.conf|" \
         -e "s|^langid = .*|langid = ${NM_RULES_DIR:-$ROOT/config}/langid.conf|" \
@@ -127,4 +127,14 @@ counts_snapshot() {
         rcli zrange "$k" 0 -1 withscores | paste - - | sed "s|^|$k |"
     done | sort
     rcli hgetall "$NM_RUN:stats" | paste - - | sed 's|^|stats |' | sort
+}
+
+# count_lines: this run's all-time counts as "<key> <member> <value>", sorted
+# (compare with expected_counts.py over `newsmon tag` output)
+count_lines() {
+    local k
+    for k in entity:articles entity:mentions topic:articles; do
+        rcli zrange "$NM_RUN:$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, $2}'
+    done
+    rcli hgetall "$NM_RUN:stats" | paste - - | awk '{print "stats", $1, $2}'
 }
