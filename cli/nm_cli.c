@@ -1,6 +1,7 @@
 /* nm_cli.c - shared set-up for the subcommands. */
 #include "nm_cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,4 +55,24 @@ void nm_cli_teardown(nm_cli_env_t *env) {
     nm_text_destroy(env->text);
     nm_config_destroy(env->cfg);
     memset(env, 0, sizeof *env);
+}
+
+int nm_cli_options(int argc, char **argv, const char **config, void (*usage)(FILE *)) {
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (c == 'c') {
+            *config = optarg;
+        } else if (c == 'h') {
+            usage(stdout);
+            return NM_EXIT_OK;
+        } else {
+            usage(stderr);
+            return NM_EXIT_USAGE;
+        }
+    }
+    return -1;
 }

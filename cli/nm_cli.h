@@ -3,6 +3,7 @@
 #define NM_CLI_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "nm_config.h"
 #include "nm_rules.h"
@@ -22,6 +23,12 @@ typedef struct {
  *  @returns NM_EXIT_OK or NM_EXIT_USAGE (bad config). */
 int nm_cli_setup(const char *config_path, int need_rules, nm_cli_env_t *env);
 void nm_cli_teardown(nm_cli_env_t *env);
+
+/** @brief Parse the options of commands that take only `-c FILE` and
+ *  `-h`; positional arguments then start at argv[optind].
+ *  @returns -1 to go on, else the exit code to return (help printed, or a
+ *  usage error reported through `usage(stderr)`). */
+int nm_cli_options(int argc, char **argv, const char **config, void (*usage)(FILE *));
 
 /** @brief Install SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers. */
 void nm_cli_signals(void);

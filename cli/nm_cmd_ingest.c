@@ -1,6 +1,6 @@
 /* nm_cmd_ingest.c - `newsmon ingest`: publish articles to the input topic. */
 #include <dirent.h>
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,8 +212,9 @@ static void nm_ingest_usage(FILE *f) {
             "Each PATH is a JSON Lines file (.jsonl, .ndjson, or lines that start with\n"
             "'{'), a JSON object (.json, or one object over several lines), a plain-text\n"
             "article (first non-empty line = title, rest = body, id = file name without\n"
-            "extension), or a directory (recursive, sorted). '-' reads JSON Lines from standard input. Invalid articles are\n"
-            "still published (the daemon dead-letters them) and reported here.\n"
+            "extension), or a directory (recursive, sorted). '-' reads JSON Lines from\n"
+            "standard input. Invalid articles are still published (the daemon\n"
+            "dead-letters them) and reported here.\n"
             "Shows progress on a terminal. Exit 1 if any article was not delivered.\n"
             "\n"
             "  -c, --config FILE   configuration file ([kafka], [input] topic)\n"
@@ -221,17 +222,9 @@ static void nm_ingest_usage(FILE *f) {
 }
 
 int nm_cmd_ingest(int argc, char **argv) {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *config = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') config = optarg;
-        else if (c == 'h') { nm_ingest_usage(stdout); return NM_EXIT_OK; }
-        else { nm_ingest_usage(stderr); return NM_EXIT_USAGE; }
-    }
+    int done = nm_cli_options(argc, argv, &config, nm_ingest_usage);
+    if (done >= 0) return done;
     if (optind >= argc) { nm_ingest_usage(stderr); return NM_EXIT_USAGE; }
     nm_ingest_t I;
     memset(&I, 0, sizeof I);

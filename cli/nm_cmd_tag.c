@@ -1,5 +1,5 @@
 /* nm_cmd_tag.c - `newsmon tag`: the processor alone, offline. */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +23,9 @@ static void nm_tag_usage(FILE *f) {
 }
 
 int nm_cmd_tag(int argc, char **argv) {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *config = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') config = optarg;
-        else if (c == 'h') { nm_tag_usage(stdout); return NM_EXIT_OK; }
-        else { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
-    }
+    int done = nm_cli_options(argc, argv, &config, nm_tag_usage);
+    if (done >= 0) return done;
     if (argc - optind > 1) { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
     const char *path = optind < argc ? argv[optind] : "-";
     FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;

@@ -14,7 +14,7 @@
  * So an offset is committed only after the article's outputs and counts are
  * durable: at-least-once, and duplicates never reach the counts.
  */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,17 +476,9 @@ static void nm_run_usage(FILE *f) {
 }
 
 int nm_cmd_run(int argc, char **argv) {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *config = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') config = optarg;
-        else if (c == 'h') { nm_run_usage(stdout); return NM_EXIT_OK; }
-        else { nm_run_usage(stderr); return NM_EXIT_USAGE; }
-    }
+    int done = nm_cli_options(argc, argv, &config, nm_run_usage);
+    if (done >= 0) return done;
     if (optind != argc) { nm_run_usage(stderr); return NM_EXIT_USAGE; }
 
     nm_pipeline_t *P = calloc(1, sizeof *P);

@@ -60,28 +60,41 @@ static void nm_copy_input(json_t *ev, const nm_article_t *a, int include_body) {
     if (include_body) json_object_set_new(ev, "body", json_stringn(a->body, a->body_len));
 }
 
-json_t *nm_event_enriched(const nm_article_t *a, const nm_rules_t *rules,
-                          const nm_tag_result_t *res, int include_body,
-                          const char *processed_at) {
+/* A new event with the input fields, and two new empty arrays for the
+ * caller to fill and attach; NULL (nothing allocated) on OOM. */
+static json_t *nm_event_base(const nm_article_t *a, int include_body, json_t **topics,
+                             json_t **entities) {
     json_t *ev = json_object();
-    json_t *topics = json_array(), *entities = json_array();
-    if (!ev || !topics || !entities) {
+    *topics = json_array();
+    *entities = json_array();
+    if (!ev || !*topics || !*entities) {
         json_decref(ev);
-        json_decref(topics);
-        json_decref(entities);
+        json_decref(*topics);
+        json_decref(*entities);
         return NULL;
     }
     nm_copy_input(ev, a, include_body);
+    return ev;
+}
+
+/* Scores are printed with three decimals: enough for analysts, stable. */
+static json_t *nm_score(double v) { return json_real((double)(long)(v * 1000) / 1000); }
+
+json_t *nm_event_enriched(const nm_article_t *a, const nm_rules_t *rules,
+                          const nm_tag_result_t *res, int include_body,
+                          const char *processed_at) {
+    json_t *topics, *entities;
+    json_t *ev = nm_event_base(a, include_body, &topics, &entities);
+    if (!ev) return NULL;
     json_object_set_new(ev, "relevant", json_boolean(res->relevant));
-    json_object_set_new(ev, "score", json_real((double)(long)(res->score * 1000) / 1000));
+    json_object_set_new(ev, "score", nm_score(res->score));
     for (int i = 0; i < res->ntopics; i++) {
         const nm_topic_tag_t *t = &res->topics[i];
         json_t *evs = json_array();
         for (int k = 0; k < t->nev; k++) json_array_append_new(evs, nm_evidence_json(&t->ev[k]));
-        json_array_append_new(topics, json_pack("{s:s, s:f, s:o}", "id",
+        json_array_append_new(topics, json_pack("{s:s, s:o, s:o}", "id",
                                                 rules->topics[t->topic].id, "score",
-                                                (double)(long)(t->score * 1000) / 1000,
-                                                "evidence", evs));
+                                                nm_score(t->score), "evidence", evs));
     }
     json_object_set_new(ev, "topics", topics);
     for (int i = 0; i < res->nentities; i++) {
@@ -103,17 +116,11 @@ json_t *nm_event_enriched(const nm_article_t *a, const nm_rules_t *rules,
 
 json_t *nm_event_alert(const nm_article_t *a, const nm_rules_t *rules,
                        const nm_tag_result_t *res, const char *processed_at) {
-    json_t *ev = json_object();
-    json_t *topics = json_array(), *entities = json_array();
-    if (!ev || !topics || !entities) {
-        json_decref(ev);
-        json_decref(topics);
-        json_decref(entities);
-        return NULL;
-    }
-    nm_copy_input(ev, a, 0);
+    json_t *topics, *entities;
+    json_t *ev = nm_event_base(a, 0, &topics, &entities);
+    if (!ev) return NULL;
     nm_set_str(ev, "lang", res->lang);
-    json_object_set_new(ev, "score", json_real((double)(long)(res->score * 1000) / 1000));
+    json_object_set_new(ev, "score", nm_score(res->score));
     for (int i = 0; i < res->ntopics; i++)
         json_array_append_new(topics, json_string(rules->topics[res->topics[i].topic].id));
     for (int i = 0; i < res->nentities && i < 10; i++)
