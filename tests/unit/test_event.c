@@ -3,32 +3,7 @@
 
 #include "nm_event.h"
 
-static nm_text_t *g_text;
-static nm_rules_t *g_rules;
-static nm_tagger_ws_t *g_ws;
 static const nm_article_limits_t LIM = {1 << 20, 1 << 20, 32};
-
-static int setup(void **state) {
-    (void)state;
-    char err[512] = "";
-    g_text = nm_text_new();
-    g_rules = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"),
-                            NM_FIX("langid.conf"), err, sizeof err);
-    if (!g_rules) {
-        fprintf(stderr, "rules: %s\n", err);
-        return -1;
-    }
-    g_ws = nm_tagger_ws_new();
-    return g_ws ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    nm_tagger_ws_destroy(g_ws);
-    nm_rules_destroy(g_rules);
-    nm_text_destroy(g_text);
-    return 0;
-}
 
 static void parse_and_tag(const char *json, nm_article_t *a, nm_tag_result_t *res) {
     char reason[256] = "";
@@ -260,5 +235,5 @@ int main(void) {
         cmocka_unit_test(test_snippet_is_cut_to_valid_utf8),
         cmocka_unit_test(test_event_now_format),
     };
-    return cmocka_run_group_tests_name("nm_event", tests, setup, teardown);
+    return cmocka_run_group_tests_name("nm_event", tests, nm_fixture_setup, nm_fixture_teardown);
 }

@@ -5,32 +5,6 @@
 #include "nm_rules.h"
 #include "nm_tagger.h"
 
-static nm_text_t *g_text;
-static nm_rules_t *g_rules;
-static nm_tagger_ws_t *g_ws;
-
-static int setup(void **state) {
-    (void)state;
-    char err[512] = "";
-    g_text = nm_text_new();
-    if (!g_text) return -1;
-    g_rules = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"),
-                            NM_FIX("langid.conf"), err, sizeof err);
-    if (!g_rules) {
-        fprintf(stderr, "rules: %s\n", err);
-        return -1;
-    }
-    g_ws = nm_tagger_ws_new();
-    return g_ws ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    nm_tagger_ws_destroy(g_ws);
-    nm_rules_destroy(g_rules);
-    nm_text_destroy(g_text);
-    return 0;
-}
 
 static nm_tag_result_t tag_with(const nm_rules_t *r, const char *title, const char *body,
                                 const char *lang) {
@@ -494,5 +468,5 @@ int main(void) {
         cmocka_unit_test(test_workspace_reuse_is_stable),
         cmocka_unit_test(test_garbage_input_never_crashes),
     };
-    return cmocka_run_group_tests_name("nm_tagger", tests, setup, teardown);
+    return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }
