@@ -10,7 +10,7 @@
  *      while Redis is down;
  *   3. wait until every output of the batch is acknowledged, re-sending any
  *      that failed;
- *   4. only then store each partition's next offset (auto-committed).
+ *   4. only then store each partition's next offset and commit (async).
  * So an offset is committed only after the article's outputs and counts are
  * durable: at-least-once, and duplicates never reach the counts.
  */
@@ -386,6 +386,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             nm_consumer_store(P->consumer, next->elems[i].topic, next->elems[i].partition,
                               next->elems[i].offset);
         rd_kafka_topic_partition_list_destroy(next);
+        nm_consumer_commit_async(P->consumer);
     }
     P->batches++;
     P->txn_open = 0;

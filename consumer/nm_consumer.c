@@ -154,6 +154,12 @@ nm_err_t nm_consumer_seek(nm_consumer_t *c, const rd_kafka_topic_partition_list_
     return rc;
 }
 
+void nm_consumer_commit_async(nm_consumer_t *c) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        NM_LOG(NM_LOG_WARN, "consumer", "commit: %s", rd_kafka_err2str(err));
+}
+
 int nm_consumer_assigned(const nm_consumer_t *c) { return c->assigned; }
 
 rd_kafka_t *nm_consumer_handle(nm_consumer_t *c) { return c->rk; }

@@ -1,8 +1,8 @@
 /* nm_consumer.h - Kafka consumer-group member with manual offset storing.
  *
  * Offsets are stored (rd_kafka_offsets_store) only by the caller, after an
- * article's outputs are acknowledged; librdkafka auto-commits what is
- * stored. Before partitions are revoked in a rebalance, the caller's
+ * article's outputs are acknowledged, and committed after every batch
+ * (librdkafka's auto-commit also commits what is stored). Before partitions are revoked in a rebalance, the caller's
  * on_revoke callback runs so it can finish and store its in-flight batch,
  * and the stored offsets are committed synchronously: a partition's next
  * owner starts exactly where this one's completed work ends.
@@ -45,6 +45,12 @@ rd_kafka_message_t *nm_consumer_poll(nm_consumer_t *c, int timeout_ms);
 /** @brief Store `offset` (the NEXT offset to read) for topic/partition. */
 nm_err_t nm_consumer_store(nm_consumer_t *c, const char *topic, int32_t partition,
                            int64_t offset);
+
+/** @brief Commit the stored offsets now, asynchronously (one request per
+ *  batch, so a crash redoes at most about one batch, not an auto-commit
+ *  interval's worth). Errors are logged by librdkafka and retried at the
+ *  next commit. */
+void nm_consumer_commit_async(nm_consumer_t *c);
 
 /** @brief Number of partitions currently assigned. */
 int nm_consumer_assigned(const nm_consumer_t *c);
