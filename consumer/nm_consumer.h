@@ -2,8 +2,9 @@
  *
  * Offsets are stored (rd_kafka_offsets_store) only by the caller, after an
  * article's outputs are acknowledged, and committed after every batch
- * (librdkafka's auto-commit also commits what is stored). Before partitions are revoked in a rebalance, the caller's
- * on_revoke callback runs so it can finish and store its in-flight batch,
+ * (librdkafka's auto-commit also commits what is stored). Before
+ * partitions are revoked in a rebalance, the caller's on_revoke callback
+ * runs so it can finish and store its in-flight batch,
  * and the stored offsets are committed synchronously: a partition's next
  * owner starts exactly where this one's completed work ends.
  */
