@@ -43,6 +43,8 @@ int nm_cmd_tag(int argc, char **argv) {
                                (size_t)env.cfg->max_body_bytes,
                                (size_t)env.cfg->max_json_depth};
     nm_tagger_ws_t *ws = nm_tagger_ws_new();
+    nm_jbuf_t out;
+    nm_jbuf_init(&out);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -65,19 +67,20 @@ int nm_cmd_tag(int argc, char **argv) {
             bad++;
         } else {
             nm_event_now(now);
-            json_t *ev = nm_event_enriched(&a, env.rules, &res, env.cfg->include_body, now);
-            if (!ev || json_dumpf(ev, stdout, JSON_COMPACT) < 0) {
-                fprintf(stderr, "line %ld: cannot write the event\n", lineno);
+            if (nm_event_enriched(&out, &a, env.rules, &res,
+                                  env.cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE, now)) {
+                fprintf(stderr, "line %ld: out of memory writing the event\n", lineno);
                 bad++;
             } else {
-                fputc('\n', stdout);
+                out.s[out.len++] = '\n'; /* the buffer keeps room for its NUL */
+                fwrite(out.s, 1, out.len, stdout);
             }
-            json_decref(ev);
         }
         nm_article_clear(&a);
     }
     if (!ws) fprintf(stderr, "newsmon: out of memory\n");
     free(line);
+    nm_jbuf_free(&out);
     nm_tagger_ws_destroy(ws);
     if (in != stdin) fclose(in);
     nm_cli_teardown(&env);

@@ -66,6 +66,7 @@ typedef struct {
     nm_counts_t *counts;
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* this batch's increments */
+    nm_jbuf_t out;         /* event writer buffer, reused */
     nm_tagger_ws_t *ws;
     nm_article_limits_t lim;
     nm_slot_t *slots;
@@ -150,10 +151,10 @@ static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
         nm_send_out(P, s, &s->outs[s->nouts - 1]);
 }
 
-/* Serialise j (borrowed); a new string, NULL on OOM. */
-static char *nm_dump(json_t *j, size_t *len) {
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    *len = s ? strlen(s) : 0;
+/* A copy of the written event (slots own their payloads until delivered). */
+static char *nm_copy_out(const nm_jbuf_t *b) {
+    char *s = malloc(b->len + 1);
+    if (s) memcpy(s, b->s, b->len + 1);
     return s;
 }
 
@@ -181,20 +182,14 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory tagging");
     char now[32];
     nm_event_now(now);
-    size_t len = 0;
-    char *ev = NULL;
-    json_t *evj = rc ? NULL : nm_event_enriched(&a, rules, &res, cfg->include_body, now);
-    if (evj) {
-        ev = nm_dump(evj, &len);
-        if (ev && len > (size_t)cfg->max_output_bytes && cfg->include_body) {
-            /* too large for the topic: the tags matter more than the body */
-            free(ev);
-            json_object_del(evj, "body");
-            json_object_set_new(evj, "body_omitted", json_true());
-            ev = nm_dump(evj, &len);
-        }
-        json_decref(evj);
-    }
+    nm_jbuf_t *out = &P->out;
+    nm_body_mode_t body = cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE;
+    if (!rc && nm_event_enriched(out, &a, rules, &res, body, now) == NM_OK &&
+        out->len > (size_t)cfg->max_output_bytes && body == NM_BODY_INCLUDE)
+        /* too large for the topic: the tags matter more than the body */
+        nm_event_enriched(out, &a, rules, &res, NM_BODY_OMITTED, now);
+    size_t len = out->len;
+    char *ev = rc || out->oom ? NULL : nm_copy_out(out);
     if (!rc && !ev) rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "cannot build event");
     if (!rc && len > (size_t)cfg->max_output_bytes) {
         free(ev);
@@ -217,9 +212,8 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
             if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.relevant[res.topics[t].topic]++;
     }
     if (res.relevant && res.score >= rules->settings.alert_threshold && res.ntopics > 0) {
-        json_t *alj = nm_event_alert(&a, rules, &res, now);
-        char *al = nm_dump(alj, &len);
-        json_decref(alj);
+        char *al = nm_event_alert(out, &a, rules, &res, now) ? NULL : nm_copy_out(out);
+        len = out->len;
         char topic[512];
         for (int t = 0; al && t <= res.ntopics; t++) {
             snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
@@ -607,6 +601,7 @@ out:
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
     nm_metrics_destroy(P->metrics);
+    nm_jbuf_free(&P->out);
     nm_tagger_ws_destroy(P->ws);
     free(P->slots);
     free(P->items);

@@ -1,7 +1,8 @@
-/* nm_event.c - builds enriched events and alerts. */
+/* nm_event.c - enriched events and alerts, written as compact JSON. */
 #include "nm_event.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,111 +24,218 @@ void nm_event_now(char buf[32]) {
     buf[31] = '\0';
 }
 
-static int nm_set_str(json_t *o, const char *key, const char *v) {
-    return v ? json_object_set_new(o, key, json_string(v)) : 0;
+void nm_jbuf_init(nm_jbuf_t *b) { memset(b, 0, sizeof *b); }
+
+void nm_jbuf_free(nm_jbuf_t *b) {
+    free(b->s);
+    nm_jbuf_init(b);
 }
 
-/* Snippets are cut at byte offsets of valid UTF-8 text; newlines become
- * spaces so an analyst can read them on one line. */
-static json_t *nm_snippet(const char *s, size_t len) {
-    char buf[256];
-    size_t n = len < sizeof buf ? len : sizeof buf - 1;
-    for (size_t i = 0; i < n; i++) buf[i] = (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') ? ' ' : s[i];
-    /* drop a last UTF-8 sequence that the length limit cut short */
+static int nm_jbuf_room(nm_jbuf_t *b, size_t n) {
+    if (b->len + n + 1 <= b->cap) return 1;
+    if (b->oom) return 0;
+    size_t nc = b->cap ? b->cap : 4096;
+    while (nc < b->len + n + 1) nc *= 2;
+    char *ns = realloc(b->s, nc);
+    if (!ns) {
+        b->oom = 1;
+        return 0;
+    }
+    b->s = ns;
+    b->cap = nc;
+    return 1;
+}
+
+static void nm_raw(nm_jbuf_t *b, const char *s, size_t n) {
+    if (!nm_jbuf_room(b, n)) return;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+}
+
+#define NM_LIT(b, lit) nm_raw(b, lit, sizeof lit - 1)
+
+/* 1 for the bytes JSON strings must escape */
+static const unsigned char nm_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* A JSON string: runs of plain bytes are copied at once. With `oneline`,
+ * newlines and tabs become spaces (snippets read on one line). */
+static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
+    if (!nm_jbuf_room(b, n + 2)) return;
+    b->s[b->len++] = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && !nm_esc[(unsigned char)s[run]]) run++;
+        nm_raw(b, s + i, run - i);
+        if (run == n) break;
+        unsigned char c = (unsigned char)s[run];
+        char e[8];
+        if (oneline && (c == '\n' || c == '\r' || c == '\t')) nm_raw(b, " ", 1);
+        else if (c == '"') NM_LIT(b, "\\\"");
+        else if (c == '\\') NM_LIT(b, "\\\\");
+        else if (c == '\n') NM_LIT(b, "\\n");
+        else if (c == '\r') NM_LIT(b, "\\r");
+        else if (c == '\t') NM_LIT(b, "\\t");
+        else {
+            snprintf(e, sizeof e, "\\u%04x", c);
+            nm_raw(b, e, 6);
+        }
+        i = run + 1;
+    }
+    nm_raw(b, "\"", 1);
+}
+
+static void nm_str(nm_jbuf_t *b, const char *s) { nm_str_ex(b, s, strlen(s), 0); }
+
+/* ,"key": (the leading comma unless this is the object's first member) */
+static void nm_key(nm_jbuf_t *b, const char *key) {
+    if (b->len && b->s[b->len - 1] != '{' && b->s[b->len - 1] != '[') nm_raw(b, ",", 1);
+    nm_str(b, key);
+    nm_raw(b, ":", 1);
+}
+
+static void nm_kstr(nm_jbuf_t *b, const char *key, const char *v) {
+    if (!v) return; /* absent input fields stay absent */
+    nm_key(b, key);
+    nm_str(b, v);
+}
+
+static void nm_knum(nm_jbuf_t *b, const char *key, const char *fmt, double v) {
+    char num[64];
+    int n = snprintf(num, sizeof num, fmt, v);
+    nm_key(b, key);
+    nm_raw(b, num, (size_t)n);
+}
+
+/* Snippets hold at most 255 bytes; drop a last UTF-8 sequence that the
+ * limit cut short. */
+static void nm_snippet(nm_jbuf_t *b, const char *s, size_t len) {
+    size_t n = len < 255 ? len : 255;
     size_t lead = n;
-    while (lead && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80) lead--;
+    while (lead && ((unsigned char)s[lead - 1] & 0xC0) == 0x80) lead--;
     if (lead) {
-        unsigned char c = (unsigned char)buf[lead - 1];
+        unsigned char c = (unsigned char)s[lead - 1];
         size_t want = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
         if (lead - 1 + want > n) n = lead - 1;
     }
-    json_t *j = json_stringn(buf, n);
-    return j ? j : json_string("");
+    nm_str_ex(b, s, n, 1);
 }
 
-static json_t *nm_evidence_json(const nm_evidence_t *ev) {
-    return json_pack("{s:s, s:s, s:s, s:I, s:o}", "term", ev->term, "rule", ev->rule, "field",
-                     ev->field ? "body" : "title", "offset", (json_int_t)ev->offset,
-                     "snippet", nm_snippet(ev->snippet, ev->snippet_len));
+static void nm_evidence(nm_jbuf_t *b, const nm_evidence_t *ev) {
+    NM_LIT(b, "{");
+    nm_kstr(b, "term", ev->term);
+    nm_kstr(b, "rule", ev->rule);
+    nm_kstr(b, "field", ev->field ? "body" : "title");
+    nm_knum(b, "offset", "%.0f", (double)ev->offset);
+    nm_key(b, "snippet");
+    nm_snippet(b, ev->snippet, ev->snippet_len);
+    NM_LIT(b, "}");
 }
 
-static void nm_copy_input(json_t *ev, const nm_article_t *a, int include_body) {
-    nm_set_str(ev, "id", a->id);
-    nm_set_str(ev, "url", a->url);
-    nm_set_str(ev, "source", a->source);
-    nm_set_str(ev, "published_at", a->published_at);
-    json_object_set_new(ev, "title", json_stringn(a->title, a->title_len));
-    if (include_body) json_object_set_new(ev, "body", json_stringn(a->body, a->body_len));
-}
-
-/* A new event with the input fields, and two new empty arrays for the
- * caller to fill and attach; NULL (nothing allocated) on OOM. */
-static json_t *nm_event_base(const nm_article_t *a, int include_body, json_t **topics,
-                             json_t **entities) {
-    json_t *ev = json_object();
-    *topics = json_array();
-    *entities = json_array();
-    if (!ev || !*topics || !*entities) {
-        json_decref(ev);
-        json_decref(*topics);
-        json_decref(*entities);
-        return NULL;
+/* The input fields both events start with. */
+static void nm_input_fields(nm_jbuf_t *b, const nm_article_t *a, nm_body_mode_t body) {
+    b->len = 0;
+    b->oom = 0;
+    NM_LIT(b, "{");
+    nm_kstr(b, "id", a->id);
+    nm_kstr(b, "url", a->url);
+    nm_kstr(b, "source", a->source);
+    nm_kstr(b, "published_at", a->published_at);
+    nm_key(b, "title");
+    nm_str_ex(b, a->title, a->title_len, 0);
+    if (body == NM_BODY_INCLUDE) {
+        nm_key(b, "body");
+        nm_str_ex(b, a->body, a->body_len, 0);
+    } else if (body == NM_BODY_OMITTED) {
+        nm_key(b, "body_omitted");
+        NM_LIT(b, "true");
     }
-    nm_copy_input(ev, a, include_body);
-    return ev;
 }
 
-/* Scores are printed with three decimals: enough for analysts, stable. */
-static json_t *nm_score(double v) { return json_real((double)(long)(v * 1000) / 1000); }
+static nm_err_t nm_finish(nm_jbuf_t *b) {
+    NM_LIT(b, "}");
+    if (b->oom || !nm_jbuf_room(b, 0)) return NM_ERR_NOMEM;
+    b->s[b->len] = '\0';
+    return NM_OK;
+}
 
-json_t *nm_event_enriched(const nm_article_t *a, const nm_rules_t *rules,
-                          const nm_tag_result_t *res, int include_body,
-                          const char *processed_at) {
-    json_t *topics, *entities;
-    json_t *ev = nm_event_base(a, include_body, &topics, &entities);
-    if (!ev) return NULL;
-    json_object_set_new(ev, "relevant", json_boolean(res->relevant));
-    json_object_set_new(ev, "score", nm_score(res->score));
+nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *rules,
+                           const nm_tag_result_t *res, nm_body_mode_t body,
+                           const char *processed_at) {
+    nm_input_fields(b, a, body);
+    nm_key(b, "relevant");
+    if (res->relevant) NM_LIT(b, "true");
+    else NM_LIT(b, "false");
+    nm_knum(b, "score", "%.3f", res->score);
+    nm_key(b, "topics");
+    NM_LIT(b, "[");
     for (int i = 0; i < res->ntopics; i++) {
         const nm_topic_tag_t *t = &res->topics[i];
-        json_t *evs = json_array();
-        for (int k = 0; k < t->nev; k++) json_array_append_new(evs, nm_evidence_json(&t->ev[k]));
-        json_array_append_new(topics, json_pack("{s:s, s:o, s:o}", "id",
-                                                rules->topics[t->topic].id, "score",
-                                                nm_score(t->score), "evidence", evs));
+        if (i) NM_LIT(b, ",");
+        NM_LIT(b, "{");
+        nm_kstr(b, "id", rules->topics[t->topic].id);
+        nm_knum(b, "score", "%.3f", t->score);
+        nm_key(b, "evidence");
+        NM_LIT(b, "[");
+        for (int k = 0; k < t->nev; k++) {
+            if (k) NM_LIT(b, ",");
+            nm_evidence(b, &t->ev[k]);
+        }
+        NM_LIT(b, "]}");
     }
-    json_object_set_new(ev, "topics", topics);
+    NM_LIT(b, "]");
+    nm_key(b, "entities");
+    NM_LIT(b, "[");
     for (int i = 0; i < res->nentities; i++) {
         const nm_entity_tag_t *e = &res->entities[i];
         const nm_entity_t *ent = &rules->entities[e->entity];
-        json_array_append_new(entities,
-                              json_pack("{s:s, s:s, s:s, s:i, s:[o]}", "id", ent->id, "name",
-                                        ent->name, "type", ent->type, "mentions", e->mentions,
-                                        "evidence", nm_evidence_json(&e->ev)));
+        if (i) NM_LIT(b, ",");
+        NM_LIT(b, "{");
+        nm_kstr(b, "id", ent->id);
+        nm_kstr(b, "name", ent->name);
+        nm_kstr(b, "type", ent->type);
+        nm_knum(b, "mentions", "%.0f", e->mentions);
+        nm_key(b, "evidence");
+        NM_LIT(b, "[");
+        nm_evidence(b, &e->ev);
+        NM_LIT(b, "]}");
     }
-    json_object_set_new(ev, "entities", entities);
-    json_object_set_new(ev, "lang", json_string(res->lang));
-    if (a->utf8_repaired) json_object_set_new(ev, "utf8_repaired", json_true());
-    json_object_set_new(ev, "processed_at", json_string(processed_at));
-    json_object_set_new(ev, "newsmon_version", json_string(NEWSMON_VERSION));
-    json_object_set_new(ev, "rules_version", json_string(rules->version));
-    return ev;
+    NM_LIT(b, "]");
+    nm_kstr(b, "lang", res->lang);
+    if (a->utf8_repaired) {
+        nm_key(b, "utf8_repaired");
+        NM_LIT(b, "true");
+    }
+    nm_kstr(b, "processed_at", processed_at);
+    nm_kstr(b, "newsmon_version", NEWSMON_VERSION);
+    nm_kstr(b, "rules_version", rules->version);
+    return nm_finish(b);
 }
 
-json_t *nm_event_alert(const nm_article_t *a, const nm_rules_t *rules,
-                       const nm_tag_result_t *res, const char *processed_at) {
-    json_t *topics, *entities;
-    json_t *ev = nm_event_base(a, 0, &topics, &entities);
-    if (!ev) return NULL;
-    nm_set_str(ev, "lang", res->lang);
-    json_object_set_new(ev, "score", nm_score(res->score));
-    for (int i = 0; i < res->ntopics; i++)
-        json_array_append_new(topics, json_string(rules->topics[res->topics[i].topic].id));
-    for (int i = 0; i < res->nentities && i < 10; i++)
-        json_array_append_new(entities, json_string(rules->entities[res->entities[i].entity].id));
-    json_object_set_new(ev, "topics", topics);
-    json_object_set_new(ev, "entities", entities);
-    json_object_set_new(ev, "processed_at", json_string(processed_at));
-    json_object_set_new(ev, "rules_version", json_string(rules->version));
-    return ev;
+nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *rules,
+                        const nm_tag_result_t *res, const char *processed_at) {
+    nm_input_fields(b, a, NM_BODY_EXCLUDE);
+    nm_kstr(b, "lang", res->lang);
+    nm_knum(b, "score", "%.3f", res->score);
+    nm_key(b, "topics");
+    NM_LIT(b, "[");
+    for (int i = 0; i < res->ntopics; i++) {
+        if (i) NM_LIT(b, ",");
+        nm_str(b, rules->topics[res->topics[i].topic].id);
+    }
+    NM_LIT(b, "]");
+    nm_key(b, "entities");
+    NM_LIT(b, "[");
+    for (int i = 0; i < res->nentities && i < 10; i++) {
+        if (i) NM_LIT(b, ",");
+        nm_str(b, rules->entities[res->entities[i].entity].id);
+    }
+    NM_LIT(b, "]");
+    nm_kstr(b, "processed_at", processed_at);
+    nm_kstr(b, "rules_version", rules->version);
+    return nm_finish(b);
 }

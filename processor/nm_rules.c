@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_article.h"
 #include "nm_ini.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
@@ -235,6 +236,10 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     nm_load_t *L = ud;
     nm_rules_t *r = L->rules;
     L->line = line;
+    /* rule strings end up in JSON events: they must be valid UTF-8 */
+    if (!nm_article_utf8_valid(section, strlen(section)) ||
+        (key && !nm_article_utf8_valid(value, strlen(value))))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "invalid UTF-8");
     if (!key) return nm_open_section(L, section, errstr, errstr_size);
     nm_hash(&L->hash, section);
     nm_hash(&L->hash, key);

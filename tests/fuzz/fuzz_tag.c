@@ -67,26 +67,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (res.entities[i].mentions < 1) abort();
                 check_ev(&res.entities[i].ev, &a);
             }
-            json_t *ev = nm_event_enriched(&a, rules, &res, 1, "2026-01-01T00:00:00.000Z");
-            if (!ev) abort();
-            char *s = json_dumps(ev, JSON_COMPACT);
-            if (!s) abort();
+            static nm_jbuf_t out;
+            if (nm_event_enriched(&out, &a, rules, &res, NM_BODY_INCLUDE,
+                                  "2026-01-01T00:00:00.000Z"))
+                abort();
             json_error_t je;
-            json_t *back = json_loads(s, 0, &je);
+            json_t *back = json_loadb(out.s, out.len, 0, &je);
             if (!back) {
                 fprintf(stderr, "event does not parse back: %s\n", je.text);
                 abort();
             }
             json_decref(back);
-            free(s);
-            json_decref(ev);
             if (res.relevant) {
-                json_t *al = nm_event_alert(&a, rules, &res, "2026-01-01T00:00:00.000Z");
-                if (!al) abort();
-                s = json_dumps(al, JSON_COMPACT);
-                if (!s) abort();
-                free(s);
-                json_decref(al);
+                if (nm_event_alert(&out, &a, rules, &res, "2026-01-01T00:00:00.000Z")) abort();
+                back = json_loadb(out.s, out.len, 0, &je);
+                if (!back) {
+                    fprintf(stderr, "alert does not parse back: %s\n", je.text);
+                    abort();
+                }
+                json_decref(back);
             }
         }
     }

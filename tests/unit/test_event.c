@@ -13,6 +13,33 @@ static void parse_and_tag(const char *json, nm_article_t *a, nm_tag_result_t *re
                                    a->lang, res), NM_OK);
 }
 
+/* The writers' output must parse as JSON; tests then inspect the tree. */
+static json_t *parsed(const nm_jbuf_t *b) {
+    json_error_t je;
+    json_t *j = json_loadb(b->s, b->len, 0, &je);
+    if (!j) fail_msg("event is not valid JSON: %s in %s", je.text, b->s);
+    return j;
+}
+
+static json_t *enriched_json(const nm_article_t *a, const nm_tag_result_t *res,
+                             nm_body_mode_t body, const char *at) {
+    nm_jbuf_t b;
+    nm_jbuf_init(&b);
+    assert_int_equal(nm_event_enriched(&b, a, g_rules, res, body, at), NM_OK);
+    json_t *j = parsed(&b);
+    nm_jbuf_free(&b);
+    return j;
+}
+
+static json_t *alert_json(const nm_article_t *a, const nm_tag_result_t *res, const char *at) {
+    nm_jbuf_t b;
+    nm_jbuf_init(&b);
+    assert_int_equal(nm_event_alert(&b, a, g_rules, res, at), NM_OK);
+    json_t *j = parsed(&b);
+    nm_jbuf_free(&b);
+    return j;
+}
+
 static const char *REL =
     "{\"id\":\"art-1\",\"url\":\"https://n.example/1\",\"source\":\"Example News\","
     "\"published_at\":\"2024-06-19T10:00:00Z\","
@@ -31,7 +58,7 @@ static void test_enriched_event_fields(void **state) {
     nm_article_t a;
     nm_tag_result_t res;
     parse_and_tag(REL, &a, &res);
-    json_t *ev = nm_event_enriched(&a, g_rules, &res, 1, "2024-06-19T10:00:01.000Z");
+    json_t *ev = enriched_json(&a, &res, NM_BODY_INCLUDE, "2024-06-19T10:00:01.000Z");
     assert_non_null(ev);
     assert_string_equal(sget(ev, "id"), "art-1");
     assert_string_equal(sget(ev, "url"), "https://n.example/1");
@@ -106,7 +133,7 @@ static void test_enriched_without_body_and_not_relevant(void **state) {
     nm_tag_result_t res;
     parse_and_tag("{\"title\":\"North Korea fires missile\",\"body\":\"Pyongyang launched "
                   "a ballistic missile.\",\"lang\":\"en\"}", &a, &res);
-    json_t *ev = nm_event_enriched(&a, g_rules, &res, 0, "t");
+    json_t *ev = enriched_json(&a, &res, NM_BODY_EXCLUDE, "t");
     assert_non_null(ev);
     assert_null(json_object_get(ev, "body"));
     assert_null(json_object_get(ev, "url"));     /* absent input fields stay absent */
@@ -126,7 +153,7 @@ static void test_enriched_marks_utf8_repair(void **state) {
     nm_article_t a;
     nm_tag_result_t res;
     parse_and_tag("{\"title\":\"Bad \xFF byte\",\"body\":\"Russia\"}", &a, &res);
-    json_t *ev = nm_event_enriched(&a, g_rules, &res, 1, "t");
+    json_t *ev = enriched_json(&a, &res, NM_BODY_INCLUDE, "t");
     assert_true(json_is_true(json_object_get(ev, "utf8_repaired")));
     assert_string_equal(sget(ev, "title"), "Bad \xEF\xBF\xBD byte");
     json_decref(ev);
@@ -138,7 +165,7 @@ static void test_alert_is_compact(void **state) {
     nm_article_t a;
     nm_tag_result_t res;
     parse_and_tag(REL, &a, &res);
-    json_t *al = nm_event_alert(&a, g_rules, &res, "2024-06-19T10:00:01.000Z");
+    json_t *al = alert_json(&a, &res, "2024-06-19T10:00:01.000Z");
     assert_non_null(al);
     assert_string_equal(sget(al, "id"), "art-1");
     assert_string_equal(sget(al, "url"), "https://n.example/1");
@@ -177,7 +204,7 @@ static void test_snippet_keeps_last_multibyte_char(void **state) {
     parse_and_tag("{\"title\":\"\",\"body\":\"북한은 러시아에 포탄\",\"lang\":\"ko\"}", &a,
                   &res);
     assert_true(res.nentities >= 1);
-    json_t *ev = nm_event_enriched(&a, g_rules, &res, 1, "t");
+    json_t *ev = enriched_json(&a, &res, NM_BODY_INCLUDE, "t");
     json_t *ents = json_object_get(ev, "entities");
     json_t *e0 = json_array_get(json_object_get(json_array_get(ents, 0), "evidence"), 0);
     char got[256];
@@ -199,7 +226,7 @@ static void test_snippet_is_cut_to_valid_utf8(void **state) {
     nm_article_t a;
     nm_tag_result_t res;
     parse_and_tag(json, &a, &res);
-    json_t *ev = nm_event_enriched(&a, g_rules, &res, 0, "t");
+    json_t *ev = enriched_json(&a, &res, NM_BODY_EXCLUDE, "t");
     json_t *e0 = json_array_get(
         json_object_get(json_array_get(json_object_get(ev, "entities"), 0), "evidence"), 0);
     const char *snip = sget(e0, "snippet");
