@@ -358,14 +358,29 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
                     continue;
                 }
             }
-            /* ASCII fast path: letters and digits fold by table, no decode */
+            /* ASCII fast path: a whole run of letters and digits folds
+             * byte by byte (each to one byte), with no decoding */
             const nm_fold_t *f = &t->fold[c];
             if (f->cls == CLS_WORD) {
-                /* room for a pending separator, the byte and the final NUL */
-                if (b->len + 3 > b->cap && nm_textbuf_reserve(b, 2)) return NM_ERR_NOMEM;
-                nm_emit(b, t->blob + f->off, f->len, (uint32_t)pos);
+                size_t end = pos;
+                while (end < len && (unsigned char)in[end] < 0x80 &&
+                       t->fold[(unsigned char)in[end]].cls == CLS_WORD)
+                    end++;
+                /* room for a pending separator, the run and the final NUL */
+                if (b->len + (end - pos) + 2 > b->cap && nm_textbuf_reserve(b, end - pos + 1))
+                    return NM_ERR_NOMEM;
+                nm_emit(b, t->blob + f->off, 1, (uint32_t)pos); /* flushes the separator */
                 b->script_count[f->script]++;
-                pos++;
+                size_t k = b->len;
+                for (size_t i = pos + 1; i < end; i++, k++) {
+                    const nm_fold_t *fi = &t->fold[(unsigned char)in[i]];
+                    b->s[k] = t->blob[fi->off];
+                    b->src[k] = (uint32_t)i;
+                    b->script_count[fi->script]++;
+                }
+                b->word_cps += (unsigned)(end - pos - 1);
+                b->len = k;
+                pos = end;
                 continue;
             }
             cp = c;
