@@ -142,7 +142,7 @@ static int nm_ingest_dir(nm_ingest_t *I, const char *path) {
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, nm_name_cmp); /* deterministic order */
+    if (n) qsort(names, n, sizeof *names, nm_name_cmp); /* deterministic order */
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char sub[4096];

@@ -142,7 +142,7 @@ int nm_cmd_top(int argc, char **argv) {
         }
     }
     if (rc == 0) {
-        qsort(t.rows, t.n, sizeof *t.rows, nm_row_cmp);
+        if (t.n) qsort(t.rows, t.n, sizeof *t.rows, nm_row_cmp);
         printf("%-4s %-32s %10s%s\n", "rank", topics ? "topic" : "entity", "articles",
                topics ? "" : "   mentions");
         for (size_t i = 0; i < t.n && (long)i < n; i++) {

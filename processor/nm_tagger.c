@@ -320,7 +320,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] |= side;
         doc_mask |= side;
     }
-    qsort(ws->ents, (size_t)nents, sizeof *ws->ents, nm_entity_cmp);
+    if (nents) qsort(ws->ents, (size_t)nents, sizeof *ws->ents, nm_entity_cmp);
     out->entities = ws->ents;
     out->nentities = nents;
 
