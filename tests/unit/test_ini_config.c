@@ -195,7 +195,7 @@ static void test_config_defaults(void **state) {
     assert_non_null(c);
     assert_string_equal(c->input_topic, "news.raw");
     assert_int_equal(c->batch_size, 500);
-    assert_int_equal(c->batch_timeout_ms, 50);
+    assert_int_equal(c->batch_timeout_ms, 5);
     assert_int_equal(c->max_message_bytes, 4194304);
     assert_int_equal(c->max_body_bytes, 2097152);
     assert_int_equal(c->max_json_depth, 32);
@@ -225,7 +225,7 @@ static void test_config_file_values_and_relative_paths(void **state) {
     if (!c) fail_msg("%s", err);
     assert_string_equal(c->input_topic, "test.raw");
     assert_int_equal(c->batch_size, 42);
-    assert_int_equal(c->batch_timeout_ms, 50); /* untouched default */
+    assert_int_equal(c->batch_timeout_ms, 5); /* untouched default */
     assert_int_equal(c->max_json_depth, 16);
     assert_int_equal(c->include_body, 0);
     assert_string_equal(c->redis_host, "redis.example");
