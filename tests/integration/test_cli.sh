@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# test_cli.sh - the command line contract, no services needed: --help and
+# --version, exit codes (0 ok, 1 runtime failure, 2 usage or config error),
+# `file:line: reason` for bad config and rule files, `newsmon tag` going on
+# past bad lines, plain-text ingest parsing (via `tag` on the same rules).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NEWSMON=${NEWSMON:-$ROOT/build/newsmon}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+fails=0
+check() { # description, expected exit code, command...
+    local what=$1 want=$2
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    local got=$?
+    if [[ $got -ne $want ]]; then
+        echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  /' "$WORK/err" | head -5
+        fails=$((fails + 1))
+    fi
+}
+expect_err() { # description, pattern
+    grep -Eq -- "$2" "$WORK/err" || { echo "FAIL: $1: stderr lacks /$2/: $(head -c 300 "$WORK/err")"; fails=$((fails + 1)); }
+}
+
+check "--version" 0 "$NEWSMON" --version
+grep -Eq '^newsmon [0-9]+\.[0-9]+\.[0-9]+$' "$WORK/out" || { echo "FAIL: --version output"; fails=$((fails + 1)); }
+check "--help" 0 "$NEWSMON" --help
+for cmd in run ingest tag top eval topics; do
+    check "$cmd --help" 0 "$NEWSMON" "$cmd" --help
+    grep -q "Usage: newsmon $cmd" "$WORK/out" || { echo "FAIL: $cmd --help has no usage line"; fails=$((fails + 1)); }
+done
+check "no command" 2 "$NEWSMON"
+check "unknown command" 2 "$NEWSMON" frobnicate
+check "unknown option" 2 "$NEWSMON" tag --frobnicate
+check "top -n 0" 2 "$NEWSMON" top -n 0
+
+# bad config: unknown key, with file:line
+cp "$ROOT"/config/*.conf "$WORK/"
+printf '[input]\nbatch_sise = 10\n' >>"$WORK/newsmon.conf"
+check "unknown config key" 2 "$NEWSMON" tag -c "$WORK/newsmon.conf" /dev/null
+expect_err "unknown config key" "newsmon.conf:[0-9]+: unknown key 'batch_sise' in \[input\]"
+cp "$ROOT/config/newsmon.conf" "$WORK/newsmon.conf"
+# out-of-range value from the environment
+NEWSMON_REDIS_PORT=99999 check "bad env override" 2 "$NEWSMON" tag -c "$WORK/newsmon.conf" /dev/null
+expect_err "bad env override" "NEWSMON_REDIS_PORT"
+# bad rule file, with file:line
+printf '[topic:x]\nname = X\nterms = ok, ---\n' >>"$WORK/rules.conf"
+check "bad rule file" 2 "$NEWSMON" tag -c "$WORK/newsmon.conf" /dev/null
+expect_err "bad rule file" "rules.conf:[0-9]+: term '---' has no letter or digit"
+cp "$ROOT/config/rules.conf" "$WORK/rules.conf"
+check "missing config file" 2 "$NEWSMON" tag -c "$WORK/nope.conf" /dev/null
+
+# tag: one event per good line, in order; bad lines reported with their number
+{
+    head -n 2 "$ROOT/samples/articles.jsonl"
+    echo '{"title": "no body"}'
+    echo
+    sed -n 3p "$ROOT/samples/articles.jsonl"
+} >"$WORK/mixed.jsonl"
+check "tag with a bad line" 1 "$NEWSMON" tag -c "$WORK/newsmon.conf" "$WORK/mixed.jsonl"
+expect_err "tag with a bad line" "^line 3: missing field 'body'"
+ids=$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["id"] for l in open(sys.argv[1])))' "$WORK/out")
+want=$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["id"] for l in list(open(sys.argv[1]))[:3]))' "$ROOT/samples/articles.jsonl")
+[[ $ids == "$want" ]] || { echo "FAIL: tag output ids '$ids', expected '$want'"; fails=$((fails + 1)); }
+check "tag from stdin" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" - <"$ROOT/samples/articles.jsonl"
+[[ $(wc -l <"$WORK/out") -eq $(grep -c . "$ROOT/samples/articles.jsonl") ]] || { echo "FAIL: tag - line count"; fails=$((fails + 1)); }
+
+# eval: a labelled corpus gives the table; --json parses
+printf '%s\n' '{"id":"e1","lang":"en","title":"Putin and Kim Jong Un sign a mutual defence treaty","body":"Russia and North Korea signed a military alliance treaty in Pyongyang.","labels":{"relevant":true,"topics":["defense_treaty"],"entities":["person:vladimir_putin","person:kim_jong_un","country:russia","country:north_korea","place:pyongyang"]}}' >"$WORK/lab.jsonl"
+check "eval" 0 "$NEWSMON" eval -c "$WORK/newsmon.conf" "$WORK/lab.jsonl"
+grep -q "relevance" "$WORK/out" || { echo "FAIL: eval table"; fails=$((fails + 1)); }
+check "eval --json" 0 "$NEWSMON" eval -c "$WORK/newsmon.conf" "$WORK/lab.jsonl" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["articles"] == 1 and "relevance" in d' "$WORK/out" ||
+    { echo "FAIL: eval --json"; fails=$((fails + 1)); }
+
+if [[ $fails -eq 0 ]]; then echo "PASS test_cli"; else echo "test_cli: $fails failure(s)"; exit 1; fi
