@@ -16,38 +16,6 @@
 
 #ifndef NM_FIXTURES
 #error "NM_FIXTURES must be defined by the build"
-/* The fixture rule set (tests/fixtures/) and a tagger workspace, shared by
- * the suites that tag text: cmocka group setup/teardown. */
-#include "nm_rules.h"
-#include "nm_tagger.h"
-
-static nm_text_t *g_text;
-static nm_rules_t *g_rules;
-static nm_tagger_ws_t *g_ws;
-
-static inline int nm_fixture_setup(void **state) {
-    (void)state;
-    char err[512] = "";
-    g_text = nm_text_new();
-    if (!g_text) return -1;
-    g_rules = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"),
-                            NM_FIX("langid.conf"), err, sizeof err);
-    if (!g_rules) {
-        fprintf(stderr, "rules: %s\n", err);
-        return -1;
-    }
-    g_ws = nm_tagger_ws_new();
-    return g_ws ? 0 : -1;
-}
-
-static inline int nm_fixture_teardown(void **state) {
-    (void)state;
-    nm_tagger_ws_destroy(g_ws);
-    nm_rules_destroy(g_rules);
-    nm_text_destroy(g_text);
-    return 0;
-}
-
 #endif
 
 #define NM_FIX(name) NM_FIXTURES "/" name
