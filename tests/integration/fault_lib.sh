@@ -204,3 +204,23 @@ check_daemon_logs() {
 
 # lib.sh's cleanup stays the last step; ours first restarts what we stopped.
 trap 'rc_=$?; fault_cleanup; (exit $rc_); cleanup' EXIT
+
+# finish_run TIMEOUT: once the stream is in, wait until every id is enriched
+# and the counts have converged (they only grow towards the clean pass:
+# idempotent), stop the daemon with SIGTERM (it must exit 0), then set
+# LOST, DRIFT, DUPLICATES, EVENTS and check the daemon's logs.
+finish_run() {
+    local timeout=$1 i st=0
+    wait_ingest
+    wait_all_enriched "$NM_RUN.enriched" "$WORK/ids.txt" "$timeout"
+    for i in $(seq 1 60); do
+        check_counts "$WORK/expected.txt" 2>/dev/null
+        [[ $DRIFT -eq 0 ]] && break
+        sleep 1
+    done
+    stop_daemon TERM || st=$?
+    [[ $st -eq 0 ]] || fail "the last daemon exited $st on SIGTERM"
+    check_enriched "$NM_RUN.enriched" "$WORK/ids.txt"
+    check_counts "$WORK/expected.txt"
+    check_daemon_logs
+}

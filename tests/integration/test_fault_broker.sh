@@ -34,19 +34,7 @@ outage=$(($(date +%s) - t0))
 log "Kafka back after ${outage}s (stop + ${OUTAGE}s + start)"
 daemon_alive || fail "newsmon run died while Kafka was restarting"
 
-wait_ingest
-wait_all_enriched "$NM_RUN.enriched" "$WORK/ids.txt" 240
-for i in $(seq 1 60); do
-    check_counts "$WORK/expected.txt" 2>/dev/null
-    [[ $DRIFT -eq 0 ]] && break
-    sleep 1
-done
-st=0
-stop_daemon TERM || st=$?
-[[ $st -eq 0 ]] || fail "daemon exited $st on SIGTERM"
-check_enriched "$NM_RUN.enriched" "$WORK/ids.txt"
-check_counts "$WORK/expected.txt"
-check_daemon_logs
+finish_run 240
 ingest_retries=$(grep -c 'failed (try' "$WORK/ingest.log" || true)
 resent=$(grep -c 're-sending' "$WORK/daemon.log" || true)
 echo "broker: articles=$N outage=${outage}s ingest_retries=$ingest_retries resend_rounds=$resent lost=$LOST drift=$DRIFT duplicates=$DUPLICATES elapsed=$(elapsed)s"

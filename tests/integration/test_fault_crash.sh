@@ -42,22 +42,9 @@ while [[ $kills -lt $KILLS ]] || kill -0 "$INGEST_PID" 2>/dev/null; do
     # stop killing after 3x the planned number (slow machine): let it finish
     [[ $kills -ge $((3 * KILLS)) ]] && break
 done
-wait_ingest
-log "ingest done after $kills kills; letting the last daemon finish"
+log "$kills kills done; letting the last daemon finish the stream"
 
-wait_all_enriched "$NM_RUN.enriched" "$WORK/ids.txt" 300
-# counts only ever grow towards the clean pass (idempotent): wait for them
-for i in $(seq 1 60); do
-    check_counts "$WORK/expected.txt" 2>/dev/null
-    [[ $DRIFT -eq 0 ]] && break
-    sleep 1
-done
-st=0
-stop_daemon TERM || st=$?
-[[ $st -eq 0 ]] || fail "last daemon exited $st on SIGTERM"
-check_enriched "$NM_RUN.enriched" "$WORK/ids.txt"
-check_counts "$WORK/expected.txt"
-check_daemon_logs
+finish_run 300
 echo "crash: articles=$N kills=$kills lost=$LOST drift=$DRIFT duplicates=$DUPLICATES events=$EVENTS elapsed=$(elapsed)s"
 [[ $LOST -eq 0 ]] || fail "$LOST articles lost"
 [[ $DRIFT -eq 0 ]] || fail "Redis counts drift from the clean pass ($DRIFT values differ)"

@@ -67,19 +67,7 @@ loads=$(( $(script_loads) - loads0 ))
 [[ $loads -ge $flushes ]] || fail "the script was loaded $loads time(s) after $flushes flushes"
 daemon_alive || fail "newsmon run died after SCRIPT FLUSH"
 
-wait_ingest
-wait_all_enriched "$NM_RUN.enriched" "$WORK/ids.txt" 180
-for i in $(seq 1 60); do
-    check_counts "$WORK/expected.txt" 2>/dev/null
-    [[ $DRIFT -eq 0 ]] && break
-    sleep 1
-done
-st=0
-stop_daemon TERM || st=$?
-[[ $st -eq 0 ]] || fail "daemon exited $st on SIGTERM"
-check_enriched "$NM_RUN.enriched" "$WORK/ids.txt"
-check_counts "$WORK/expected.txt"
-check_daemon_logs
+finish_run 180
 retries=$(grep -c 'Redis: .*retrying' "$WORK/daemon.log" || true)
 echo "redis: articles=$N outage=${outage}s redis_retries=$retries script_flushes=$flushes script_loads=$loads lost=$LOST drift=$DRIFT duplicates=$DUPLICATES elapsed=$(elapsed)s"
 [[ $retries -gt 0 ]] || fail "newsmon never noticed the Redis outage (no retry logged)"

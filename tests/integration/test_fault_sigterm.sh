@@ -33,19 +33,7 @@ for k in $(seq 1 "$STOPS"); do
     mv "$WORK/daemon.log" "$WORK/daemon-stop$k.log"
     start_daemon
 done
-wait_ingest
-wait_all_enriched "$NM_RUN.enriched" "$WORK/ids.txt" 180
-for i in $(seq 1 60); do
-    check_counts "$WORK/expected.txt" 2>/dev/null
-    [[ $DRIFT -eq 0 ]] && break
-    sleep 1
-done
-st=0
-stop_daemon TERM || st=$?
-[[ $st -eq 0 ]] || fail "last daemon exited $st on SIGTERM"
-check_enriched "$NM_RUN.enriched" "$WORK/ids.txt"
-check_counts "$WORK/expected.txt"
-check_daemon_logs
+finish_run 180
 echo "sigterm: articles=$N stops=$STOPS max_stop_ms=$max_ms lost=$LOST drift=$DRIFT duplicates=$DUPLICATES elapsed=$(elapsed)s"
 [[ $LOST -eq 0 ]] || fail "$LOST articles lost"
 [[ $DRIFT -eq 0 ]] || fail "Redis counts drift from the clean pass ($DRIFT values differ)"
