@@ -74,6 +74,7 @@ typedef struct {
     nm_counts_item_t *items;
     long pending; /* outputs without a delivery report */
     struct timespec batch_start;
+    struct timespec last_commit;
     /* totals, logged at exit */
     long long consumed, produced, dead, alerts, relevant, batches;
     int fatal;
@@ -380,7 +381,12 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             nm_consumer_store(P->consumer, next->elems[i].topic, next->elems[i].partition,
                               next->elems[i].offset);
         rd_kafka_topic_partition_list_destroy(next);
-        nm_consumer_commit_async(P->consumer);
+        /* at most five commits a second: small live batches would
+         * otherwise send one OffsetCommit each */
+        if (nm_elapsed_ms(&P->last_commit) >= 200) {
+            nm_consumer_commit_async(P->consumer);
+            clock_gettime(CLOCK_MONOTONIC, &P->last_commit);
+        }
     }
     P->batches++;
     P->txn_open = 0;
