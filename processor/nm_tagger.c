@@ -275,13 +275,17 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of
-     * the line, or a repeat of the title */
+     * the line, or a repeat of the title; a line that is nothing but a cue
+     * ("Related News", "関連記事") heads the link on the next line */
     const char *s = ws->tb.s;
     for (size_t i = 0; i < ws->nhits; i++) {
         const nm_hit_t *h = &ws->hits[i];
         if (r->terms[h->term].kind != NM_TERM_BOILER) continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
-        if (ws->para[p] == h->start) ws->para_flags[p] |= PARA_BOILER;
+        if (ws->para[p] != h->start) continue;
+        ws->para_flags[p] |= PARA_BOILER;
+        size_t end = p + 1 < ws->npara ? ws->para[p + 1] - 1 : ws->tb.len;
+        if (h->end == end && p + 1 < ws->npara) ws->para_flags[p + 1] |= PARA_BOILER;
     }
     for (size_t p = 1; p < ws->npara && title_nlen; p++) {
         size_t end = p + 1 < ws->npara ? ws->para[p + 1] - 1 : ws->tb.len;

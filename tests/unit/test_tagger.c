@@ -202,6 +202,24 @@ static void test_boilerplate_line_does_not_drive_relevance(void **state) {
     assert_non_null(entity(&r, "country:north_korea"));
 }
 
+static void test_cue_alone_on_a_line_heads_the_next_line(void **state) {
+    (void)state;
+    const char *joint = "Russia and North Korea expand military cooperation and artillery "
+                        "shells deliveries";
+    char body[512];
+    /* "Related News" alone on its line: the headline under it is furniture */
+    snprintf(body, sizeof body, "Sunny skies are expected.\nRelated News\n%s", joint);
+    nm_tag_result_t r = tag("Weekend weather", body, "en");
+    assert_false(r.relevant);
+    assert_double_eq(r.score, 0.0);
+    assert_non_null(entity(&r, "country:north_korea")); /* entities still count */
+    /* ...only the next line: the one after it is article text again */
+    snprintf(body, sizeof body, "Related News\nSunny skies are expected.\n%s", joint);
+    r = tag("Weekend weather", body, "en");
+    assert_true(r.relevant);
+    assert_double_eq(r.score, 3.0);
+}
+
 static void test_title_repeated_in_body_is_boilerplate(void **state) {
     (void)state;
     const char *title = "Russia and North Korea discuss artillery shells";
@@ -457,6 +475,7 @@ int main(void) {
         cmocka_unit_test(test_north_korea_only_missile_story_not_relevant),
         cmocka_unit_test(test_russia_ukraine_only_story_not_relevant),
         cmocka_unit_test(test_boilerplate_line_does_not_drive_relevance),
+        cmocka_unit_test(test_cue_alone_on_a_line_heads_the_next_line),
         cmocka_unit_test(test_title_repeated_in_body_is_boilerplate),
         cmocka_unit_test(test_context_factors),
         cmocka_unit_test(test_relevance_requires_joint_sentence_or_paragraph),
