@@ -59,6 +59,8 @@ OLD_VERSION=$(http "$BASE/metrics" | sed -n 's/^newsmon_rules_info{version="\(.*
 
 # stream the first half, reload with a changed rule set, stream the rest
 head -n $((N / 2)) "$WORK/stream.jsonl" | "$NEWSMON" ingest -c "$CONF" - 2>/dev/null
+# some events must exist under the old rules before the reload lands
+wait_count "$NM_RUN.enriched" 50 60
 cp -r "$WORK/rules" "$WORK/rules.old"
 # the change: 'Kursk' stops being an entity term, so events differ visibly
 sed -i 's/^\(\[place:kursk\]\)$/\1/; /^\[place:kursk\]/,/^\[/{s/^terms = .*/terms = kursk-renamed-for-test/}' "$WORK/rules/gazetteer.conf"
@@ -109,10 +111,13 @@ grep -q 'reload rejected.*rules.conf:[0-9]*: malformed section header' "$WORK/da
 kill -0 "$DAEMON_PID" || fail "daemon died on a bad rule file"
 
 # /metrics: valid exposition format and counters that match
-# consumer lag comes with librdkafka's statistics (every 5 s): wait for it
+# consumer lag comes with librdkafka's statistics (every 5 s), so it can
+# trail the real position by one interval: wait until a sample shows all
+# partitions caught up (at most 20 s)
 for _ in $(seq 1 40); do
     http "$BASE/metrics" | tail -n +2 >"$WORK/metrics.txt"
-    grep -q "^newsmon_consumer_lag{topic=\"$NM_RUN.raw\"" "$WORK/metrics.txt" && break
+    lags=$(grep "^newsmon_consumer_lag{topic=\"$NM_RUN.raw\"" "$WORK/metrics.txt" || true)
+    [[ -n $lags ]] && ! grep -qv ' 0$' <<<"$lags" && break
     sleep 0.5
 done
 $PY - "$WORK/metrics.txt" "$N" "$NEW_VERSION" "$NM_RUN.raw" <<'PY' || fail "metrics wrong: $(cat "$WORK/metrics.txt")"
