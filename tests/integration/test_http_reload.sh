@@ -65,8 +65,13 @@ cp -r "$WORK/rules" "$WORK/rules.old"
 # the change: 'Kursk' stops being an entity term, so events differ visibly
 sed -i 's/^\(\[place:kursk\]\)$/\1/; /^\[place:kursk\]/,/^\[/{s/^terms = .*/terms = kursk-renamed-for-test/}' "$WORK/rules/gazetteer.conf"
 cp -r "$WORK/rules" "$WORK/rules.new"
+# the second half streams in (10 paced chunks) while the reload lands
+tail -n +$((N / 2 + 1)) "$WORK/stream.jsonl" | split -l $((N / 20)) - "$WORK/half2."
+( for c in "$WORK"/half2.*; do "$NEWSMON" ingest -c "$CONF" "$c" 2>/dev/null || exit 1; sleep 0.2; done ) &
+INGEST=$!
+sleep 0.7
 kill -HUP "$DAEMON_PID"
-tail -n +$((N / 2 + 1)) "$WORK/stream.jsonl" | "$NEWSMON" ingest -c "$CONF" - 2>/dev/null
+wait "$INGEST" || fail "second ingest failed"
 wait_count "$NM_RUN.enriched" "$N" 90
 for _ in $(seq 1 50); do grep -q 'rules reloaded' "$WORK/daemon.log" && break; sleep 0.2; done
 grep -q 'rules reloaded' "$WORK/daemon.log" || fail "no reload logged"
