@@ -135,44 +135,16 @@ wait_all_enriched() {
 }
 
 # expected_counts FILE OUT: the counts of one clean pass, from the offline
-# tagger, aggregated per distinct id (same lines as actual_counts).
+# tagger, aggregated per distinct id (same lines as lib.sh's count_lines).
 expected_counts() {
     "$NEWSMON" tag -c "$CONF" "$1" >"$WORK/tagged.jsonl" 2>"$WORK/tag.err" ||
         fail "newsmon tag failed: $(head -n 3 "$WORK/tag.err")"
-    python3 - "$WORK/tagged.jsonl" >"$2" <<'PY'
-import json, sys, collections
-ea, em, ta = collections.Counter(), collections.Counter(), collections.Counter()
-seen = set(); rel = 0
-for line in open(sys.argv[1], encoding="utf-8"):
-    ev = json.loads(line)
-    if ev["id"] in seen: continue
-    seen.add(ev["id"])
-    rel += bool(ev["relevant"])
-    for e in ev["entities"]:
-        ea[e["id"]] += 1; em[e["id"]] += e["mentions"]
-    for t in ev["topics"]:
-        ta[t["id"]] += 1
-for k, c in (("entity:articles", ea), ("entity:mentions", em), ("topic:articles", ta)):
-    for m, v in sorted(c.items()):
-        print(k, m, v)
-print("stats articles", len(seen))
-print("stats relevant", rel)
-PY
-}
-
-# actual_counts > file: this run's totals in Redis
-actual_counts() {
-    local k
-    for k in entity:articles entity:mentions topic:articles; do
-        rcli zrange "$NM_RUN:$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, $2}'
-    done
-    echo "stats articles $(rcli hget "$NM_RUN:stats" articles)"
-    echo "stats relevant $(rcli hget "$NM_RUN:stats" relevant)"
+    $PY "$ROOT/tests/integration/expected_counts.py" "$WORK/tagged.jsonl" >"$2"
 }
 
 # check_counts EXPECTED: sets DRIFT (number of differing count lines)
 check_counts() {
-    actual_counts | sort >"$WORK/actual.txt"
+    count_lines | sort >"$WORK/actual.txt"
     sort "$1" >"$WORK/expected.sorted"
     DRIFT=$(diff "$WORK/expected.sorted" "$WORK/actual.txt" | grep -c '^[<>]' || true)
     if [[ $DRIFT -ne 0 ]]; then

@@ -53,6 +53,7 @@ uncommitted=$(kcat -b "$BOOTSTRAP" -C -t "$NM_RUN.enriched" -o beginning -e -q \
 "$NEWSMON" tag -c "$CONF" "$WORK/in.jsonl" >"$WORK/offline.jsonl"
 $PY "$ROOT/tests/integration/expected_counts.py" "$WORK/offline.jsonl" >"$WORK/expected.txt"
 count_lines | sort >"$WORK/actual.txt"
+sort -o "$WORK/expected.txt" "$WORK/expected.txt"
 drift=$(diff "$WORK/expected.txt" "$WORK/actual.txt" | grep -c '^[<>]' || true)
 stop_daemon TERM || fail "daemon did not exit 0 on SIGTERM"
 echo "exactly-once crash: articles=$N kills=$kills lost=$lost duplicates=$dups drift=$drift" \

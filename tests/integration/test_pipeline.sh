@@ -75,31 +75,9 @@ log "dlq: $n_bad dead letters with reasons"
 
 # 4. Redis counts equal those computed from the enriched events
 sleep 1
-python3 - "$WORK/enriched.tsv" >"$WORK/expected.txt" <<'PY'
-import json, sys, collections
-ea, em, ta = collections.Counter(), collections.Counter(), collections.Counter()
-seen = set()
-for line in open(sys.argv[1]):
-    ev = json.loads(line.split("\t", 1)[1])
-    if ev["id"] in seen: continue
-    seen.add(ev["id"])
-    for e in ev["entities"]:
-        ea[e["id"]] += 1; em[e["id"]] += e["mentions"]
-    for t in ev["topics"]:
-        ta[t["id"]] += 1
-for k, c in (("entity:articles", ea), ("entity:mentions", em), ("topic:articles", ta)):
-    for m, v in sorted(c.items()):
-        print(k, m, v)
-print("stats articles", len(seen))
-PY
-actual() {
-    local k
-    for k in entity:articles entity:mentions topic:articles; do
-        rcli zrange "$NM_RUN:$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, $2}' | sort
-    done
-    echo "stats articles $(rcli hget "$NM_RUN:stats" articles)"
-}
-diff <(sort "$WORK/expected.txt") <(actual | sort) || fail "Redis counts differ from the enriched events"
+cut -f2- "$WORK/enriched.tsv" >"$WORK/enriched.jsonl"
+$PY "$ROOT/tests/integration/expected_counts.py" "$WORK/enriched.jsonl" >"$WORK/expected.txt"
+diff <(sort "$WORK/expected.txt") <(count_lines | sort) || fail "Redis counts differ from the enriched events"
 log "redis: $(wc -l <"$WORK/expected.txt") count values match the enriched events"
 top=$("$NEWSMON" top -c "$CONF" -n 3)
 echo "$top" | grep -q 'country:' || fail "newsmon top printed no entity: $top"
