@@ -40,8 +40,10 @@ int nm_cli_setup(const char *config_path, int need_rules, nm_cli_env_t *env) {
         nm_cli_teardown(env);
         return NM_EXIT_FAIL;
     }
-    env->rules = nm_rules_load(env->text, env->cfg->gazetteer, env->cfg->rules,
-                               env->cfg->langid, err, sizeof err);
+    env->rules = nm_rules_load(env->text, &(nm_rule_paths_t){env->cfg->gazetteer, env->cfg->rules,
+                                                              env->cfg->langid,
+                                                              env->cfg->languages},
+                               err, sizeof err);
     if (!env->rules) {
         fprintf(stderr, "newsmon: %s\n", err);
         nm_cli_teardown(env);

@@ -444,7 +444,9 @@ static void nm_publish_rules(nm_pipeline_t *P, int reloaded) {
 static void nm_reload(nm_pipeline_t *P) {
     char e[1024];
     const nm_config_t *cfg = P->env.cfg;
-    nm_rules_t *nr = nm_rules_load(P->env.text, cfg->gazetteer, cfg->rules, cfg->langid, e, sizeof e);
+    nm_rules_t *nr = nm_rules_load(
+        P->env.text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->langid, cfg->languages},
+        e, sizeof e);
     if (!nr) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "reload rejected, old rules stay: %s", e);
         nm_metrics_set_rules(P->metrics, NULL, NULL, 0, 0, 1);

@@ -1,6 +1,8 @@
-/* nm_rules.c - loading gazetteer.conf, rules.conf and langid.conf. */
+/* nm_rules.c - loading gazetteer.conf, rules.conf, langid.conf and the
+ * language packs (lang/<code>.conf). */
 #include "nm_rules.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +11,17 @@
 #include "nm_ini.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
-               SEC_NEG, SEC_BOILER, SEC_LANG } nm_sec_t;
+               SEC_NEG, SEC_BOILER, SEC_LANG, SEC_LANGUAGE } nm_sec_t;
+
+enum { FILE_GAZETTEER, FILE_RULES, FILE_LANGID, FILE_PACK };
 
 typedef struct {
     nm_rules_t *rules;
     nm_ac_builder_t *ac;
     nm_textbuf_t tb;
     const char *file;   /* base name, for rule ids */
-    int which;          /* 0 gazetteer, 1 rules, 2 langid */
+    int which;          /* FILE_* */
+    char packfile[300]; /* "lang/it.conf" while loading a pack */
     nm_sec_t sec;
     int index;          /* current entity / topic / lang index, or actor side */
     int has_name, has_terms;
@@ -152,6 +157,56 @@ static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
     return NM_OK;
 }
 
+/* Sections that only hold vocabulary, shared by rules.conf and the packs.
+ * Returns 1 when `sec` is one of them (and L->sec is set). */
+static int nm_open_vocab_section(nm_load_t *L, const char *sec) {
+    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
+        L->sec = SEC_ACTOR;
+        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
+    } else if (strcmp(sec, "cooperation") == 0) {
+        L->sec = SEC_COOP;
+    } else if (strcmp(sec, "negative") == 0) {
+        L->sec = SEC_NEG;
+    } else if (strcmp(sec, "boilerplate") == 0) {
+        L->sec = SEC_BOILER;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* A language pack adds words to what the gazetteer and rules.conf define:
+ * its entity and topic sections must name an existing entity or topic, and
+ * it sets no names, thresholds or settings, so a pack cannot change how
+ * another language is scored. */
+static int nm_open_pack_section(nm_load_t *L, const char *sec, const char *colon,
+                                char *errstr, size_t errstr_size) {
+    nm_rules_t *r = L->rules;
+    L->has_name = L->has_terms = 1; /* defined elsewhere */
+    if (strcmp(sec, "language") == 0) {
+        L->sec = SEC_LANGUAGE;
+        L->index = (int)r->nlangs - 1; /* the pack's own entry */
+    } else if (nm_open_vocab_section(L, sec)) {
+    } else if (strncmp(sec, "topic:", 6) == 0) {
+        L->index = nm_rules_topic_index(r, sec + 6);
+        if (L->index < 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "unknown topic [%s] (topics are defined in rules.conf)", sec);
+        L->sec = SEC_TOPIC;
+    } else if (colon && colon != sec && colon[1] && strncmp(sec, "lang:", 5) != 0) {
+        L->index = nm_rules_entity_index(r, sec);
+        if (L->index < 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "unknown entity [%s] (entities are defined in the gazetteer)", sec);
+        L->sec = SEC_ENTITY;
+    } else {
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "section [%s] is not allowed in a language pack (see docs/RULES.md)",
+                         sec);
+    }
+    return NM_OK;
+}
+
 static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t errstr_size) {
     nm_rules_t *r = L->rules;
     int rc = nm_close_section(L, errstr, errstr_size);
@@ -159,7 +214,8 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
     L->has_name = L->has_terms = 0;
     snprintf(L->secname, sizeof L->secname, "%s", sec);
     const char *colon = strchr(sec, ':');
-    if (L->which == 0) {
+    if (L->which == FILE_PACK) return nm_open_pack_section(L, sec, colon, errstr, errstr_size);
+    if (L->which == FILE_GAZETTEER) {
         if (!colon || colon == sec || !colon[1])
             return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                              "entity section must be [type:name], got [%s]", sec);
@@ -174,7 +230,7 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         e->type[colon - sec] = '\0';
         L->index = (int)r->nentities++;
         L->sec = SEC_ENTITY;
-    } else if (L->which == 2) {
+    } else if (L->which == FILE_LANGID) {
         if (strncmp(sec, "lang:", 5) != 0 || strlen(sec + 5) == 0 || strlen(sec + 5) > 7)
             return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                              "expected [lang:CODE], got [%s]", sec);
@@ -182,11 +238,10 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         strcpy(r->langs[r->nlangs].code, sec + 5);
         L->index = (int)r->nlangs++;
         L->sec = SEC_LANG;
+    } else if (nm_open_vocab_section(L, sec)) {
+        /* actor, cooperation, negative, boilerplate */
     } else if (strcmp(sec, "settings") == 0) {
         L->sec = SEC_SETTINGS;
-    } else if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
-        L->sec = SEC_ACTOR;
-        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
     } else if (strncmp(sec, "topic:", 6) == 0 && sec[6]) {
         if (nm_rules_topic_index(r, sec + 6) >= 0)
             return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "duplicate [%s]", sec);
@@ -200,12 +255,6 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         if (!r->topics[r->ntopics].id) return NM_ERR_NOMEM;
         L->index = (int)r->ntopics++;
         L->sec = SEC_TOPIC;
-    } else if (strcmp(sec, "cooperation") == 0) {
-        L->sec = SEC_COOP;
-    } else if (strcmp(sec, "negative") == 0) {
-        L->sec = SEC_NEG;
-    } else if (strcmp(sec, "boilerplate") == 0) {
-        L->sec = SEC_BOILER;
     } else {
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "unknown section [%s] (see docs/RULES.md)", sec);
@@ -248,6 +297,9 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     int is_terms = strcmp(key, "terms") == 0;
     int is_strong = strcmp(key, "strong") == 0;
     int is_not = strcmp(key, "not") == 0;
+    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "a language pack holds only terms, strong and not here, got '%s'", key);
     switch (L->sec) {
     case SEC_NONE:
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "key outside any [section]");
@@ -299,6 +351,13 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     case SEC_BOILER:
         if (is_terms) return nm_terms(L, NM_TERM_BOILER, 0, value, errstr, errstr_size);
         break;
+    case SEC_LANGUAGE:
+        if (is_name) {
+            r->langs[L->index].name = nm_rules_strdup(r, value);
+            return r->langs[L->index].name ? 0 : NM_ERR_NOMEM;
+        }
+        /* a pack's [language] may list common words too */
+        __attribute__((fallthrough));
     case SEC_LANG:
         if (strcmp(key, "words") == 0)
             return nm_terms(L, NM_TERM_LANG, 0, value, errstr, errstr_size);
@@ -310,7 +369,7 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
 static nm_err_t nm_load_file(nm_load_t *L, const char *path, int which, char *errstr,
                              size_t errstr_size) {
     const char *slash = strrchr(path, '/');
-    L->file = slash ? slash + 1 : path;
+    L->file = which == FILE_PACK ? L->packfile : slash ? slash + 1 : path;
     L->which = which;
     L->sec = SEC_NONE;
     L->has_name = L->has_terms = 0;
@@ -323,8 +382,77 @@ static nm_err_t nm_load_file(nm_load_t *L, const char *path, int which, char *er
     return NM_OK;
 }
 
-nm_rules_t *nm_rules_load(const nm_text_t *text, const char *gazetteer_path,
-                          const char *rules_path, const char *langid_path,
+static int nm_name_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every `<code>.conf` of the folder, in name order (so the rule version and
+ * the term order do not depend on the file system). */
+static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_t errstr_size) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: cannot open language folder",
+                         dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    nm_err_t rc = NM_OK;
+    struct dirent *de;
+    while (rc == NM_OK && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || de->d_name[0] == '.' || strcmp(de->d_name + len - 5, ".conf") != 0)
+            continue;
+        if (len - 5 >= sizeof L->rules->langs[0].code) {
+            rc = nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                           "%s/%s: a pack is named <language code>.conf", dir, de->d_name);
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (!nn) { rc = NM_ERR_NOMEM; break; }
+            names = nn;
+            cap = nc;
+        }
+        if (!(names[n] = strdup(de->d_name))) { rc = NM_ERR_NOMEM; break; }
+        n++;
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, nm_name_cmp);
+    const char *slash = strrchr(dir, '/');
+    const char *dirbase = slash && slash[1] ? slash + 1 : dir;
+    nm_rules_t *r = L->rules;
+    for (size_t i = 0; i < n && rc == NM_OK; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf(L->packfile, sizeof L->packfile, "%s/%s", dirbase, names[i]);
+        size_t cl = strlen(names[i]) - 5;
+        int dup = 0;
+        for (size_t l = 0; l < r->nlangs; l++)
+            dup |= strlen(r->langs[l].code) == cl && !memcmp(r->langs[l].code, names[i], cl);
+        if (dup) {
+            rc = nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                           "%s: language '%.*s' is already defined", path, (int)cl, names[i]);
+            break;
+        }
+        if (r->nlangs == r->caplangs) {
+            size_t nc = r->caplangs ? r->caplangs * 2 : 16;
+            nm_lang_t *nl = realloc(r->langs, nc * sizeof *nl);
+            if (!nl) { rc = NM_ERR_NOMEM; break; }
+            r->langs = nl;
+            r->caplangs = nc;
+        }
+        memset(&r->langs[r->nlangs], 0, sizeof r->langs[0]);
+        memcpy(r->langs[r->nlangs].code, names[i], cl);
+        r->nlangs++;
+        nm_hash(&L->hash, names[i]);
+        rc = nm_load_file(L, path, FILE_PACK, errstr, errstr_size);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
                           char *errstr, size_t errstr_size) {
     nm_rules_t *r = calloc(1, sizeof *r);
     nm_load_t L;
@@ -343,16 +471,18 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const char *gazetteer_path,
         if (nm_setting_defs[i].is_long) *(long *)base = (long)nm_setting_defs[i].def;
         else *(double *)base = nm_setting_defs[i].def;
     }
-    if (nm_load_file(&L, gazetteer_path, 0, errstr, errstr_size) ||
-        nm_load_file(&L, rules_path, 1, errstr, errstr_size) ||
-        nm_load_file(&L, langid_path, 2, errstr, errstr_size))
+    if (nm_load_file(&L, paths->gazetteer, FILE_GAZETTEER, errstr, errstr_size) ||
+        nm_load_file(&L, paths->rules, FILE_RULES, errstr, errstr_size) ||
+        nm_load_file(&L, paths->langid, FILE_LANGID, errstr, errstr_size) ||
+        (paths->languages && paths->languages[0] &&
+         nm_load_packs(&L, paths->languages, errstr, errstr_size)))
         goto err;
     if (r->ntopics == 0) {
-        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: no [topic:...] section", rules_path);
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: no [topic:...] section", paths->rules);
         goto err;
     }
     if (r->ntopics > 32 || r->nentities > 65535) {
-        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: at most 32 topics", rules_path);
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: at most 32 topics", paths->rules);
         goto err;
     }
     for (size_t i = 0; i < r->ntopics; i++) {

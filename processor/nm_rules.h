@@ -53,6 +53,7 @@ typedef struct {
 
 typedef struct {
     char code[8];
+    const char *name; /* from a language pack's [language] name, else NULL */
 } nm_lang_t;
 
 /** Scoring settings: keys of [settings] in rules.conf. */
@@ -81,12 +82,17 @@ typedef struct nm_rules_s {
     size_t nstrings, capstrings;
 } nm_rules_t;
 
-/** @brief Load and compile the three rule files.
+/** Where the rule files are (all borrowed). `languages` is a folder of
+ *  language packs (`<code>.conf`, docs/RULES.md); NULL or "" for none. */
+typedef struct {
+    const char *gazetteer, *rules, *langid, *languages;
+} nm_rule_paths_t;
+
+/** @brief Load and compile the rule files and the language packs.
  *  @param text borrowed; must outlive the rule set.
  *  @returns a new rule set (free with nm_rules_destroy), or NULL with
  *  `file:line: reason` in errstr. */
-nm_rules_t *nm_rules_load(const nm_text_t *text, const char *gazetteer_path,
-                          const char *rules_path, const char *langid_path,
+nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
                           char *errstr, size_t errstr_size);
 
 void nm_rules_destroy(nm_rules_t *rules);

@@ -272,8 +272,7 @@ static void test_relevance_requires_joint_sentence_or_paragraph(void **state) {
                              "[actor:kp]\nentities = country:north_korea\n"
                              "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n");
     char err[512] = "";
-    nm_rules_t *r2 = nm_rules_load(g_text, NM_FIX("gazetteer.conf"), rp, NM_FIX("langid.conf"),
-                                   err, sizeof err);
+    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NM_FIX("langid.conf"), NULL}, err, sizeof err);
     if (!r2) fail_msg("%s", err);
     nm_tag_result_t r = tag_with(r2, "", "Russia hosted talks.\nNorth Korea agreed.\n"
                                          "Artillery shells were discussed.", "en");
