@@ -1,5 +1,6 @@
 /* nm_cmd_eval.c - `newsmon eval`: precision/recall/F1 on a labelled corpus. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,13 +247,18 @@ int nm_cmd_eval(int argc, char **argv) {
             fprintf(stderr, "%s:%ld: %s\n", path, lineno, reason);
             rc = NM_EXIT_FAIL;
         } else {
-            json_t *labels = json_object_get(a.root, "labels");
+            /* the article parser keeps only the fields it tags: read the
+             * labels from the (repaired, if it had to be) line */
+            json_t *doc = a.utf8_repaired ? json_loads(a.repaired, 0, NULL)
+                                          : json_loadb(line, (size_t)n, 0, NULL);
+            json_t *labels = json_object_get(doc, "labels");
             if (!json_is_object(labels)) {
                 fprintf(stderr, "%s:%ld: no 'labels' object\n", path, lineno);
                 rc = NM_EXIT_FAIL;
             } else {
                 nm_eval_record(E, env.rules, ws, &a, labels);
             }
+            json_decref(doc);
         }
         nm_article_clear(&a);
     }
