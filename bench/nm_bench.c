@@ -60,6 +60,11 @@ static double wall_ms(void) {
     clock_gettime(CLOCK_REALTIME, &t);
     return (double)t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
+static double cpu_thread_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
 static double cpu_self_s(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -757,9 +762,9 @@ static int cmd_matcher(int argc, char **argv) {
         cnt[0] = 0;
         for (long i = 0; i < n; i++) {
             for (size_t k = 0; k < evict_n; k += 64) evict[k]++;
-            double s0 = now_s();
+            double s0 = cpu_thread_s(); /* CPU time: the machine may be shared */
             nm_ac_scan(rules->ac, flat + off[i], off[i + 1] - off[i], matcher_count, cnt);
-            scan += now_s() - s0;
+            scan += cpu_thread_s() - s0;
         }
         if (r == 0 || scan < best) best = scan;
     }
