@@ -214,6 +214,7 @@ static void nm_eval_usage(FILE *f) {
             "\n"
             "  -c, --config FILE   configuration file (rule paths)\n"
             "  --lang LIST         only records whose 'lang' is in LIST (e.g. en,fr,de)\n"
+            "  --features FILE     write the topic model's training rows (JSON Lines) to FILE\n"
             "  --json              machine-readable output\n"
             "  -h, --help          this help\n");
 }
@@ -224,8 +225,34 @@ typedef struct {
     nm_tagger_ws_t *ws;
     nm_eval_t *file, *total;
     const char *only_langs; /* ",en,fr," or NULL */
+    FILE *features;         /* --features: the topic model's training rows */
     int bad;
 } nm_eval_run_t;
+
+/* One row per candidate topic of a gold-relevant article: the inputs of the
+ * topic model and whether the labels carry the topic (for
+ * scripts/train_topic_model.py). */
+static void nm_eval_features(FILE *f, const nm_rules_t *r, const nm_tagger_ws_t *ws,
+                             const nm_article_t *a, json_t *labels, const nm_tag_result_t *res) {
+    if (!json_is_true(json_object_get(labels, "relevant")) || !res->ncandidates) return;
+    size_t tlen, nsent = 1;
+    const char *text = nm_tagger_text(ws, &tlen);
+    for (size_t i = 0; i < tlen; i++) nsent += text[i] == '.' || text[i] == '\n';
+    json_t *gold = json_object_get(labels, "topics");
+    for (int k = 0; k < res->ncandidates; k++) {
+        const nm_topic_tag_t *c = &res->candidates[k];
+        double x[NM_TOPIC_NFEATURES];
+        nm_tagger_topic_features(c, res->candidates[0].score, nsent, x);
+        const char *id = r->topics[c->topic].id;
+        int fired = 0;
+        for (int j = 0; j < res->ntopics; j++) fired |= res->topics[j].topic == c->topic;
+        fprintf(f, "{\"id\":\"%s\",\"lang\":\"%s\",\"topic\":\"%s\",\"gold\":%d,"
+                   "\"fired\":%d,\"x\":[",
+                a->id, res->lang, id, json_is_array(gold) && nm_in_array(gold, id), fired);
+        for (int j = 0; j < NM_TOPIC_NFEATURES; j++) fprintf(f, "%s%.6g", j ? "," : "", x[j]);
+        fprintf(f, "]}\n");
+    }
+}
 
 static int nm_eval_wanted(const nm_eval_run_t *R, const char *lang) {
     if (!R->only_langs) return 1;
@@ -253,6 +280,7 @@ static int nm_eval_one(void *ud, const char *buf, size_t len, const char *where,
         fprintf(stderr, "%s:%ld: out of memory\n", where, line);
         R->bad = 1;
     } else {
+        if (R->features) nm_eval_features(R->features, R->env.rules, R->ws, &a, labels, &res);
         nm_eval_account(R->file, R->env.rules, &a, labels, &res);
         nm_eval_account(R->total, R->env.rules, &a, labels, &res);
     }
@@ -264,15 +292,18 @@ int nm_cmd_eval(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"lang", required_argument, NULL, 'l'},
+                                         {"features", required_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
     int as_json = 0, c;
     char langs[512] = "";
+    const char *features = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (c == 'c') config = optarg;
         else if (c == 'l') snprintf(langs, sizeof langs, ",%s,", optarg);
+        else if (c == 'f') features = optarg;
         else if (c == 'j') as_json = 1;
         else if (c == 'h') { nm_eval_usage(stdout); return NM_EXIT_OK; }
         else { nm_eval_usage(stderr); return NM_EXIT_USAGE; }
@@ -282,6 +313,10 @@ int nm_cmd_eval(int argc, char **argv) {
     nm_eval_run_t R;
     memset(&R, 0, sizeof R);
     R.only_langs = langs[0] ? langs : NULL;
+    if (features && !(R.features = fopen(features, "w"))) {
+        perror(features);
+        return NM_EXIT_USAGE;
+    }
     int rc = nm_cli_setup(config, 1, &R.env);
     if (rc) return rc;
     R.lim = (nm_article_limits_t){(size_t)R.env.cfg->max_message_bytes,
@@ -319,6 +354,7 @@ int nm_cmd_eval(int argc, char **argv) {
         nm_eval_print(R.total, R.env.rules, label);
     }
 out:
+    if (R.features && fclose(R.features) && !rc) rc = NM_EXIT_FAIL;
     if (R.total) json_decref(R.total->errors);
     free(R.total);
     free(files);

@@ -7,6 +7,7 @@
 #include "nm_article.h"
 #include "nm_cli.h"
 #include "nm_event.h"
+#include "nm_explain.h"
 #include "nm_input.h"
 #include "nm_tagger.h"
 
@@ -16,11 +17,12 @@ typedef struct {
     nm_tagger_ws_t *ws;
     nm_jbuf_t out;
     long bad;
+    int explain;
 } nm_tag_t;
 
 static void nm_tag_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon tag [-c FILE] [PATH...|-]\n"
+            "Usage: newsmon tag [-c FILE] [--explain] [PATH...|-]\n"
             "\n"
             "Tags articles offline (no Kafka, no Redis) and writes one enriched event per\n"
             "article as JSON Lines, in input order: the events `newsmon run` produces.\n"
@@ -30,6 +32,9 @@ static void nm_tag_usage(FILE *f) {
             "'FILE:LINE: reason' and skipped; the exit code is then 1.\n"
             "\n"
             "  -c, --config FILE   configuration file (rules paths, limits, include_body)\n"
+            "  --explain           instead of events, print for each article every scored\n"
+            "                      term with its sentence, context, position and contribution,\n"
+            "                      the thresholds, and why each topic did or did not fire\n"
             "  -h, --help          this help\n");
 }
 
@@ -41,6 +46,11 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
     if (nm_article_parse(buf, len, &T->lim, &a, reason, sizeof reason)) {
         fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
         T->bad++;
+    } else if (T->explain) {
+        if (nm_explain_article(stdout, T->env.rules, T->ws, &a, &res)) {
+            fprintf(stderr, "%s:%ld: out of memory\n", where, line);
+            T->bad++;
+        }
     } else if (nm_tagger_tag(T->env.rules, T->ws, a.title, a.title_len, a.body, a.body_len,
                              a.lang, &res)) {
         fprintf(stderr, "%s:%ld: out of memory\n", where, line);
@@ -62,11 +72,21 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
 }
 
 int nm_cmd_tag(int argc, char **argv) {
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"explain", no_argument, NULL, 'x'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *config = NULL;
-    int done = nm_cli_options(argc, argv, &config, nm_tag_usage);
-    if (done >= 0) return done;
     nm_tag_t T;
     memset(&T, 0, sizeof T);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (c == 'c') config = optarg;
+        else if (c == 'x') T.explain = 1;
+        else if (c == 'h') { nm_tag_usage(stdout); return NM_EXIT_OK; }
+        else { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
+    }
     int rc = nm_cli_setup(config, 1, &T.env);
     if (rc) return rc;
     T.lim = (nm_article_limits_t){(size_t)T.env.cfg->max_message_bytes,

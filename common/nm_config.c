@@ -48,6 +48,7 @@ static const nm_cdef_t nm_cdefs[] = {
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
     C("rules", "langid", T_PATH, langid, "langid.conf", 0, 0),
     C("rules", "languages", T_PATH, languages, "lang", 0, 0),
+    C("rules", "topic_model", T_PATH, topic_model, "", 0, 0),
     C("log", "level", T_STR, log_level, "info", 0, 0),
     C("http", "listen", T_STR, http_listen, "127.0.0.1:9465", 0, 0),
 };

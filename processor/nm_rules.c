@@ -11,7 +11,7 @@
 #include "nm_ini.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
-               SEC_NEG, SEC_BOILER, SEC_LANG, SEC_LANGUAGE } nm_sec_t;
+               SEC_NEG, SEC_BOILER, SEC_LANG, SEC_LANGUAGE, SEC_BACKGROUND } nm_sec_t;
 
 enum { FILE_GAZETTEER, FILE_RULES, FILE_LANGID, FILE_PACK };
 
@@ -50,7 +50,8 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(document_factor, 0.2, 0, 10),      S_D(title_factor, 2.0, 0, 10),
     S_D(lead_factor, 1.5, 0, 10),          S_D(strong_weight, 2.0, 0, 100),
     S_D(negative_weight, 1.0, 0, 100),     S_L(lead_chars, 400, 0, 1e6),
-    S_L(max_term_hits, 3, 1, 1000),
+    S_D(background_factor, 1.0, 0, 10),
+    S_L(max_term_hits, 3, 1, 1000),        S_L(secondary_min_sentences, 1, 0, 100),
 };
 #undef S_D
 #undef S_L
@@ -169,6 +170,8 @@ static int nm_open_vocab_section(nm_load_t *L, const char *sec) {
         L->sec = SEC_NEG;
     } else if (strcmp(sec, "boilerplate") == 0) {
         L->sec = SEC_BOILER;
+    } else if (strcmp(sec, "background") == 0) {
+        L->sec = SEC_BACKGROUND;
     } else {
         return 0;
     }
@@ -351,6 +354,9 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     case SEC_BOILER:
         if (is_terms) return nm_terms(L, NM_TERM_BOILER, 0, value, errstr, errstr_size);
         break;
+    case SEC_BACKGROUND:
+        if (is_terms) return nm_terms(L, NM_TERM_BACKGROUND, 0, value, errstr, errstr_size);
+        break;
     case SEC_LANGUAGE:
         if (is_name) {
             r->langs[L->index].name = nm_rules_strdup(r, value);
@@ -379,6 +385,91 @@ static nm_err_t nm_load_file(nm_load_t *L, const char *path, int which, char *er
     if (nm_close_section(L, reason, sizeof reason))
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s:%d: %s", path, L->line,
                          reason);
+    return NM_OK;
+}
+
+const char *const nm_topic_feature_names[NM_TOPIC_NFEATURES] = {
+    "log_score", "share_of_best", "is_best", "log_sentences", "title",
+    "lead_share", "log_strong", "max_sentence_share", "joint_share", "log_article_sentences",
+    "one"};
+
+typedef struct {
+    nm_rules_t *rules;
+    uint64_t *hash;
+    int has_weights;
+} nm_model_load_t;
+
+static int nm_model_weight(void *ud, const char *item, char *errstr, size_t errstr_size) {
+    nm_model_load_t *M = ud;
+    nm_topic_model_t *m = &M->rules->model;
+    if (M->has_weights >= NM_TOPIC_NFEATURES)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "more than %d weights",
+                         NM_TOPIC_NFEATURES);
+    if (nm_ini_parse_double(item, &m->weights[M->has_weights]))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "weight '%s' is not a number", item);
+    M->has_weights++;
+    return NM_OK;
+}
+
+static int nm_model_cb(void *ud, const char *section, const char *key, const char *value,
+                       int line, char *errstr, size_t errstr_size) {
+    nm_model_load_t *M = ud;
+    nm_rules_t *r = M->rules;
+    (void)line;
+    if (!key) {
+        if (strcmp(section, "topic_model") && strcmp(section, "bias"))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "unknown section [%s] (expected [topic_model] or [bias])", section);
+        return NM_OK;
+    }
+    nm_hash(M->hash, key);
+    nm_hash(M->hash, value);
+    double v;
+    if (!strcmp(section, "bias")) {
+        int k = nm_rules_topic_index(r, key);
+        if (k < 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "unknown topic '%s'", key);
+        if (nm_ini_parse_double(value, &v))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "'%s' is not a number", value);
+        r->model.bias[k] = v;
+        return NM_OK;
+    }
+    if (!strcmp(section, "topic_model") && !strcmp(key, "features")) {
+        /* the file names the features it was trained on: they must be ours */
+        char want[1024] = "";
+        for (int i = 0; i < NM_TOPIC_NFEATURES; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? ", " : "",
+                     nm_topic_feature_names[i]);
+        if (strcmp(value, want))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "features must be exactly '%s' (retrain the model)", want);
+        return NM_OK;
+    }
+    if (!strcmp(section, "topic_model") && !strcmp(key, "weights"))
+        return nm_ini_split_list(value, nm_model_weight, M, errstr, errstr_size);
+    if (!strcmp(section, "topic_model") && !strcmp(key, "threshold")) {
+        if (nm_ini_parse_double(value, &v) || v <= 0 || v >= 1)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "threshold must be a probability between 0 and 1");
+        r->model.threshold = v;
+        return NM_OK;
+    }
+    return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "unknown key '%s' here", key);
+}
+
+/* After the rules: the model's biases refer to their topics. */
+static nm_err_t nm_load_model(nm_load_t *L, const char *path, char *errstr, size_t errstr_size) {
+    nm_rules_t *r = L->rules;
+    r->model.bias = calloc(r->ntopics ? r->ntopics : 1, sizeof *r->model.bias);
+    if (!r->model.bias) return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    r->model.threshold = 0.5;
+    nm_model_load_t M = {r, &L->hash, 0};
+    nm_err_t rc = nm_ini_parse_file(path, nm_model_cb, &M, errstr, errstr_size);
+    if (rc) return rc;
+    if (M.has_weights != NM_TOPIC_NFEATURES)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: [topic_model] needs %d weights",
+                         path, NM_TOPIC_NFEATURES);
+    r->model.loaded = 1;
     return NM_OK;
 }
 
@@ -477,6 +568,9 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
         (paths->languages && paths->languages[0] &&
          nm_load_packs(&L, paths->languages, errstr, errstr_size)))
         goto err;
+    if (paths->topic_model && paths->topic_model[0] &&
+        nm_load_model(&L, paths->topic_model, errstr, errstr_size))
+        goto err;
     if (r->ntopics == 0) {
         nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: no [topic:...] section", paths->rules);
         goto err;
@@ -513,6 +607,7 @@ void nm_rules_destroy(nm_rules_t *r) {
     free(r->entities);
     free(r->topics);
     free(r->langs);
+    free(r->model.bias);
     free(r);
 }
 

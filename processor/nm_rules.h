@@ -23,7 +23,8 @@ typedef enum {
     NM_TERM_BOILER,     /* page furniture at the start of a line */
     NM_TERM_NOT_ENTITY, /* suppresses matches of entity `target` inside it */
     NM_TERM_NOT_TOPIC,  /* suppresses matches of topic `target` inside it */
-    NM_TERM_LANG        /* a common word of language `target` */
+    NM_TERM_LANG,       /* a common word of language `target` */
+    NM_TERM_BACKGROUND  /* marks its sentence as background ("has been accused of") */
 } nm_term_kind_t;
 
 enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2 };
@@ -61,8 +62,26 @@ typedef struct {
     double relevance_threshold, topic_threshold, alert_threshold;
     double paragraph_factor, document_factor, title_factor, lead_factor;
     double strong_weight, negative_weight;
+    double background_factor; /* topic hits in a background sentence */
     long lead_chars, max_term_hits;
+    /* a topic other than the best one needs evidence in this many sentences
+     * (or in the title, or a strong term): one background clause is not news */
+    long secondary_min_sentences;
 } nm_rule_settings_t;
+
+/* The learned layer over the rule evidence (docs/RULES.md, "Topic model"):
+ * a logistic model that decides which candidate topics a relevant article
+ * carries, from how their evidence is spread. Trained by
+ * scripts/train_topic_model.py on the labelled corpora. */
+#define NM_TOPIC_NFEATURES 11
+extern const char *const nm_topic_feature_names[NM_TOPIC_NFEATURES];
+
+typedef struct {
+    int loaded;
+    double weights[NM_TOPIC_NFEATURES];
+    double *bias;     /* per topic (ntopics), added to the dot product */
+    double threshold; /* probability at which a secondary topic fires */
+} nm_topic_model_t;
 
 typedef struct nm_rules_s {
     const nm_text_t *text; /* borrowed normaliser */
@@ -76,6 +95,7 @@ typedef struct nm_rules_s {
     nm_lang_t *langs;
     size_t nlangs, caplangs;
     nm_rule_settings_t settings;
+    nm_topic_model_t model;
     char version[24]; /* "r-" + 16 hex digits of a hash of the loaded content */
     /* private */
     char **strings;
@@ -83,9 +103,11 @@ typedef struct nm_rules_s {
 } nm_rules_t;
 
 /** Where the rule files are (all borrowed). `languages` is a folder of
- *  language packs (`<code>.conf`, docs/RULES.md); NULL or "" for none. */
+ *  language packs (`<code>.conf`, docs/RULES.md); NULL or "" for none.
+ *  `topic_model` is the learned topic layer's weights file. */
 typedef struct {
     const char *gazetteer, *rules, *langid, *languages;
+    const char *topic_model; /* NULL or "": topics by thresholds alone */
 } nm_rule_paths_t;
 
 /** @brief Load and compile the rule files and the language packs.

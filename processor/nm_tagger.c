@@ -7,6 +7,7 @@
  */
 #include "nm_tagger.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ typedef struct {
     uint32_t voided; /* set by nm_filter_hits */
 } nm_hit_t;
 
-enum { PARA_BOILER = 0x80 };
+enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40 };
 
 struct nm_tagger_ws_s {
     nm_textbuf_t tb;
@@ -32,7 +33,28 @@ struct nm_tagger_ws_s {
     size_t capents;
     const nm_rules_t *rules; /* during a scan */
     int oom;
+    nm_topic_tag_t cand[NM_TAG_MAX_TOPICS];
+    nm_tagger_trace_cb trace;
+    void *trace_ud;
 };
+
+void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud) {
+    ws->trace = cb;
+    ws->trace_ud = ud;
+}
+
+const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len) {
+    *len = ws->tb.len;
+    return ws->tb.s;
+}
+
+static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
+                     double ctx, double pos, double contribution, const char *skipped) {
+    if (!ws->trace) return;
+    nm_trace_hit_t th = {&ws->rules->terms[h->term], h->start, h->end, (uint32_t)sent,
+                         (uint32_t)para, ctx, pos, contribution, skipped};
+    ws->trace(ws->trace_ud, &th);
+}
 
 nm_tagger_ws_t *nm_tagger_ws_new(void) {
     nm_tagger_ws_t *ws = calloc(1, sizeof *ws);
@@ -293,6 +315,11 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
             ws->para_flags[p] |= PARA_BOILER;
     }
 
+    /* background sentences: recalled context, not the news of the article */
+    for (size_t i = 0; i < ws->nhits; i++)
+        if (r->terms[ws->hits[i].term].kind == NM_TERM_BACKGROUND)
+            ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, ws->hits[i].start)] |= SENT_BACKGROUND;
+
     /* entities (boilerplate included, per the labelling conventions) and
      * actor sides (boilerplate excluded) */
     int nents = 0;
@@ -332,6 +359,8 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
+    uint32_t last_sent[NM_TAG_MAX_TOPICS];
+    double sent_sum[NM_TAG_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
         if ((ws->para_flags[p] & 3) == 3) joint = 1;
@@ -341,25 +370,46 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (t->kind != NM_TERM_TOPIC && t->kind != NM_TERM_COOP && t->kind != NM_TERM_NEG)
             continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
-        if (ws->para_flags[p] & PARA_BOILER) continue;
-        if (ws->term_count[h->term] >= set->max_term_hits) continue;
+        size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
+        if (ws->para_flags[p] & PARA_BOILER) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            continue;
+        }
+        if (ws->term_count[h->term] >= set->max_term_hits) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "max_term_hits reached");
+            continue;
+        }
         ws->term_count[h->term]++;
         /* topics may weigh one-sided context their own way (a third state's
          * condemnation often names one party only) */
         const nm_topic_t *tp = t->kind == NM_TERM_TOPIC ? &r->topics[t->target] : NULL;
         double ctx;
-        if ((ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] & 3) == 3) ctx = 1;
+        if ((ws->sent_mask[sent] & 3) == 3) ctx = 1;
         else if ((ws->para_flags[p] & 3) == 3) ctx = tp ? tp->paragraph_factor : set->paragraph_factor;
         else if (doc_mask == 3) ctx = tp ? tp->document_factor : set->document_factor;
         else ctx = 0;
+        if (tp && (ws->sent_mask[sent] & SENT_BACKGROUND)) ctx *= set->background_factor;
         double pos = 1;
         if (h->start < title_nlen) pos = set->title_factor;
         else if (ws->tb.src[h->start] < (uint32_t)set->lead_chars) pos = set->lead_factor;
         double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
+        nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
         if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
         nm_topic_tag_t *tt = &all[t->target];
+        if (!tt->sentences || last_sent[t->target] != sent) {
+            tt->sentences++;
+            sent_sum[t->target] = 0;
+        }
+        last_sent[t->target] = (uint32_t)sent;
+        sent_sum[t->target] += w;
+        if (sent_sum[t->target] > tt->max_sentence) tt->max_sentence = sent_sum[t->target];
+        tt->salient |= t->strong || h->start < title_nlen;
+        tt->title += h->start < title_nlen;
+        tt->nstrong += t->strong;
+        if (pos > 1) tt->lead_score += w;
+        if (ctx == 1) tt->joint_score += w;
         tt->score += w;
         nm_evidence_t ev;
         nm_evidence(ws, h, title_nlen, title, tlen, body, blen, w, &ev);
@@ -375,12 +425,53 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         score += all[k].score;
     }
     out->score = score;
+    out->coop = coop;
+    out->neg = neg;
+    out->joint = joint;
     out->relevant = joint && score >= set->relevance_threshold;
+    qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
+    int ncand = 0;
+    while (ncand < ntopics && all[ncand].score > 0) ncand++;
+    for (int k = 0; k < ncand; k++) {
+        all[k].prob = -1;
+        if (!r->model.loaded) continue;
+        double x[NM_TOPIC_NFEATURES], z = r->model.bias[all[k].topic];
+        nm_tagger_topic_features(&all[k], all[0].score, ws->nsent, x);
+        for (int f = 0; f < NM_TOPIC_NFEATURES; f++) z += r->model.weights[f] * x[f];
+        all[k].prob = 1 / (1 + exp(-z));
+    }
+    memcpy(ws->cand, all, (size_t)ncand * sizeof *all);
+    out->candidates = ws->cand;
+    out->ncandidates = ncand;
     if (out->relevant) {
-        qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
-        for (int k = 0; k < ntopics; k++)
-            if (all[k].score >= r->topics[all[k].topic].threshold || (k == 0 && all[k].score > 0))
-                out->topics[out->ntopics++] = all[k];
+        /* the best topic always (a relevant article is about something);
+         * the others by the model when there is one, else by threshold and
+         * sentence support */
+        for (int k = 0; k < ncand; k++) {
+            const nm_topic_tag_t *tt = &all[k];
+            int fires;
+            if (k == 0) fires = 1;
+            else if (r->model.loaded) fires = tt->prob >= r->model.threshold;
+            else fires = tt->score >= r->topics[tt->topic].threshold &&
+                         (tt->salient || tt->sentences >= set->secondary_min_sentences);
+            if (fires) out->topics[out->ntopics++] = *tt;
+        }
     }
     return NM_OK;
+}
+
+void nm_tagger_topic_features(const nm_topic_tag_t *tt, double best, size_t nsent,
+                              double x[NM_TOPIC_NFEATURES]) {
+    double sc = tt->score > 0 ? tt->score : 1e-9;
+    x[0] = log1p(tt->score);
+    x[1] = best > 0 ? tt->score / best : 0;
+    x[2] = tt->score >= best;
+    x[3] = log1p(tt->sentences);
+    x[4] = tt->title > 0;
+    x[5] = tt->lead_score / sc;
+    x[6] = log1p(tt->nstrong);
+    x[7] = tt->max_sentence / sc;
+    x[8] = tt->joint_score / sc;
+    x[9] = log1p((double)nsent);
+    x[10] = 1;
 }

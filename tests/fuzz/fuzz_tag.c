@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     snprintf(r, sizeof r, "%s/rules.conf", dir);
     snprintf(l, sizeof l, "%s/langid.conf", dir);
     text = nm_text_new();
-    rules = text ? nm_rules_load(text, &(nm_rule_paths_t){g, r, l, NULL}, e, sizeof e) : NULL;
+    rules = text ? nm_rules_load(text, &(nm_rule_paths_t){g, r, l, NULL, NULL}, e, sizeof e) : NULL;
     ws = nm_tagger_ws_new();
     if (!rules || !ws) {
         fprintf(stderr, "fuzz_tag: cannot load rules from %s: %s\n", dir, rules ? "" : e);

@@ -97,4 +97,10 @@ assert [e["id"] for e in ev] == ["a1", "a2"], ev
 assert ev[0]["title"] == "Putin receives Kim Jong Un" and ev[0]["relevant"] and not ev[1]["relevant"]
 ' "$WORK/out" || { echo "FAIL: tag a folder of text files"; fails=$((fails + 1)); }
 
+# tag --explain: the trace of each scored term and the topic decisions
+check "tag --explain" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" --explain "$WORK/txt/a1.txt"
+grep -q '^== a1  lang en  relevant yes' "$WORK/out" && grep -Eq 'topic:defense_treaty +mutual defen' "$WORK/out" &&
+    grep -Eq '^ +defense_treaty +score .*FIRED' "$WORK/out" ||
+    { echo "FAIL: tag --explain: $(head -c 600 "$WORK/out")"; fails=$((fails + 1)); }
+
 if [[ $fails -eq 0 ]]; then echo "PASS test_cli"; else echo "test_cli: $fails failure(s)"; exit 1; fi

@@ -232,7 +232,7 @@ static void expect_load_error(const char *gaz, const char *rules, const char *la
                               const char *suffix) {
     files_t f = write_set(gaz, rules, lang);
     char err[1024] = "", want[1200];
-    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL}, err, sizeof err);
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL, NULL}, err, sizeof err);
     if (r) {
         nm_rules_destroy(r);
         fail_msg("loaded although '%s' was expected", suffix);
@@ -247,7 +247,7 @@ static void test_minimal_set_loads(void **state) {
     (void)state;
     files_t f = write_set(NULL, NULL, NULL);
     char err[512] = "";
-    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL}, err, sizeof err);
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL, NULL}, err, sizeof err);
     if (!r) fail_msg("%s", err);
     assert_int_equal(r->nentities, 2);
     assert_int_equal(r->ntopics, 1);
@@ -256,7 +256,7 @@ static void test_minimal_set_loads(void **state) {
     assert_double_eq(r->settings.paragraph_factor, 0.6);
     assert_int_equal(r->settings.max_term_hits, 3);
     /* the same content gives the same version, other content another */
-    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL}, err, sizeof err);
+    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL, NULL}, err, sizeof err);
     assert_non_null(r2);
     assert_string_equal(r->version, r2->version);
     assert_string_not_equal(r->version, g_rules->version);
@@ -327,7 +327,7 @@ static void test_missing_name_at_end_of_file(void **state) {
 static void test_missing_file(void **state) {
     (void)state;
     char err[512] = "";
-    assert_null(nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), "/nonexistent/rules.conf", NM_FIX("langid.conf"), NULL}, err, sizeof err));
+    assert_null(nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), "/nonexistent/rules.conf", NM_FIX("langid.conf"), NULL, NULL}, err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/rules.conf: cannot open"));
     nm_rules_destroy(NULL);
 }
