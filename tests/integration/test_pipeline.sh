@@ -81,7 +81,7 @@ diff <(sort "$WORK/expected.txt") <(count_lines | sort) || fail "Redis counts di
 log "redis: $(wc -l <"$WORK/expected.txt") count values match the enriched events"
 top=$("$NEWSMON" top -c "$CONF" -n 3)
 echo "$top" | grep -q 'country:' || fail "newsmon top printed no entity: $top"
-hour=$(rcli --scan --pattern "$NM_RUN:entity:articles:*" | head -n1)
+hour=$(rcli --scan --pattern "${KP}entity:articles:*" | head -n1)
 [[ -n $hour ]] || fail "no per-hour key written"
 ttl=$(rcli ttl "$hour")
 [[ $ttl -gt 0 ]] || fail "per-hour key $hour has no TTL ($ttl)"
