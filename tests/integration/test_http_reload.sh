@@ -14,7 +14,7 @@ $PY -c 'import prometheus_client.parser' 2>/dev/null || fail "python3-prometheus
 
 # a private copy of the rules, so the test can edit them
 mkdir -p "$WORK/rules"
-cp "$ROOT"/config/{gazetteer,rules,langid}.conf "$WORK/rules/"
+cp "$ROOT"/config/{gazetteer,rules,langid}.conf "$WORK/rules/" && cp -r "$ROOT/config/lang" "$WORK/rules/"
 NM_RULES_DIR=$WORK/rules write_config
 start_daemon
 
