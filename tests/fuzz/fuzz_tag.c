@@ -79,7 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
             json_decref(back);
             if (res.relevant) {
-                if (nm_event_alert(&out, &a, rules, &res, "2026-01-01T00:00:00.000Z")) abort();
+                if (nm_event_alert(&out, &a, rules, &res, NM_ALERT_TOPIC_EVIDENCE,
+                                   "2026-01-01T00:00:00.000Z"))
+                    abort();
                 back = json_loadb(out.s, out.len, 0, &je);
                 if (!back) {
                     fprintf(stderr, "alert does not parse back: %s\n", je.text);
