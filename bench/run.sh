@@ -113,6 +113,7 @@ fi
 # tree during a long run cannot change (or break) it half-way
 mkdir -p "$OUT/config"
 cp "$ROOT"/config/*.conf "$OUT/config/"
+cp -r "$ROOT"/config/lang "$OUT/config/"
 CFG=$OUT/config
 "$NEWSMON" tag -c "$CFG/newsmon.conf" /dev/null >/dev/null 2>"$OUT/config-check.log" ||
     { echo "newsmon rejects config/newsmon.conf (stale build? try without --no-build):" >&2; cat "$OUT/config-check.log" >&2; exit 1; }
