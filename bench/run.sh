@@ -163,7 +163,7 @@ write_config() {
         -e "s|^listen = .*|listen =|" \
         -e "s|^gazetteer = .*|gazetteer = $CFG/gazetteer.conf|" \
         -e "s|^rules = .*|rules = $CFG/rules.conf|" \
-        -e "s|^langid = .*|langid = $CFG/langid.conf|" \
+        -e "s|^languages = .*|languages = $CFG/lang|" \
         "$CFG/newsmon.conf" >"$OUT/$name.conf"
 }
 make_topics() { # NAME: newsmon's topics for config NAME, plus NAME.ceil

@@ -233,6 +233,7 @@ int nm_cmd_eval(int argc, char **argv) {
         rc = NM_EXIT_FAIL;
         goto out;
     }
+    nm_tagger_ws_always_detect(ws, true); /* the accuracy report needs every article's */
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

@@ -46,7 +46,6 @@ static const nm_cdef_t nm_cdefs[] = {
     C("redis", "retry_max_ms", T_LONG, redis_retry_max_ms, "5000", 10, 600000),
     C("rules", "gazetteer", T_PATH, gazetteer, "gazetteer.conf", 0, 0),
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
-    C("rules", "langid", T_PATH, langid, "langid.conf", 0, 0),
     C("rules", "languages", T_PATH, languages, "lang", 0, 0),
     C("log", "level", T_STR, log_level, "info", 0, 0),
     C("http", "listen", T_STR, http_listen, "127.0.0.1:9465", 0, 0),

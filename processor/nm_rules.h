@@ -1,4 +1,4 @@
-/* nm_rules.h - the compiled rule set: gazetteer, topic rules, language words.
+/* nm_rules.h - the compiled rule set: gazetteer, topic rules, language packs.
  *
  * Loaded from the files described in docs/RULES.md and then read-only, so
  * one rule set can be shared by every article in flight; a reload builds a
@@ -22,8 +22,7 @@ typedef enum {
     NM_TERM_NEG,        /* non-military cue; target unused */
     NM_TERM_BOILER,     /* page furniture at the start of a line */
     NM_TERM_NOT_ENTITY, /* suppresses matches of entity `target` inside it */
-    NM_TERM_NOT_TOPIC,  /* suppresses matches of topic `target` inside it */
-    NM_TERM_LANG        /* a common word of language `target` */
+    NM_TERM_NOT_TOPIC   /* suppresses matches of topic `target` inside it */
 } nm_term_kind_t;
 
 enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2 };
@@ -85,7 +84,7 @@ typedef struct nm_rules_s {
 /** Where the rule files are (all borrowed). `languages` is a folder of
  *  language packs (`<code>.conf`, docs/RULES.md); NULL or "" for none. */
 typedef struct {
-    const char *gazetteer, *rules, *langid, *languages;
+    const char *gazetteer, *rules, *languages;
 } nm_rule_paths_t;
 
 /** @brief Load and compile the rule files and the language packs.
