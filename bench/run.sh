@@ -112,7 +112,8 @@ fi
 # snapshot of the configuration and rule files, so that edits made in the
 # tree during a long run cannot change (or break) it half-way
 mkdir -p "$OUT/config"
-cp "$ROOT"/config/*.conf "$OUT/config/" && cp -r "$ROOT/config/lang" "$OUT/config/"
+cp "$ROOT"/config/*.conf "$OUT/config/"
+cp -r "$ROOT"/config/lang "$OUT/config/"
 CFG=$OUT/config
 "$NEWSMON" tag -c "$CFG/newsmon.conf" /dev/null >/dev/null 2>"$OUT/config-check.log" ||
     { echo "newsmon rejects config/newsmon.conf (stale build? try without --no-build):" >&2; cat "$OUT/config-check.log" >&2; exit 1; }
@@ -162,7 +163,7 @@ write_config() {
         -e "s|^listen = .*|listen =|" \
         -e "s|^gazetteer = .*|gazetteer = $CFG/gazetteer.conf|" \
         -e "s|^rules = .*|rules = $CFG/rules.conf|" \
-        -e "s|^langid = .*|langid = $CFG/langid.conf|" \
+        -e "s|^languages = .*|languages = $CFG/lang|" \
         "$CFG/newsmon.conf" >"$OUT/$name.conf"
 }
 make_topics() { # NAME: newsmon's topics for config NAME, plus NAME.ceil

@@ -330,6 +330,7 @@ int nm_cmd_eval(int argc, char **argv) {
         rc = NM_EXIT_FAIL;
         goto out;
     }
+    nm_tagger_ws_always_detect(R.ws, true); /* the accuracy report needs every article's */
     for (int f = 0; f < nfiles; f++) {
         R.file = &files[f];
         if (nm_input_read(argv[optind + f], nm_eval_one, &R, NULL)) rc = NM_EXIT_USAGE;

@@ -452,7 +452,7 @@ static void nm_reload(nm_pipeline_t *P) {
     char e[1024];
     const nm_config_t *cfg = P->env.cfg;
     nm_rules_t *nr = nm_rules_load(
-        P->env.text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->langid, cfg->languages,
+        P->env.text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages,
                                            cfg->topic_model},
         e, sizeof e);
     if (!nr) {

@@ -47,7 +47,6 @@ static const nm_cdef_t nm_cdefs[] = {
     C("redis", "recent_alerts", T_LONG, redis_recent_alerts, "1000", 0, 1000000),
     C("rules", "gazetteer", T_PATH, gazetteer, "gazetteer.conf", 0, 0),
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
-    C("rules", "langid", T_PATH, langid, "langid.conf", 0, 0),
     C("rules", "languages", T_PATH, languages, "lang", 0, 0),
     C("rules", "topic_model", T_PATH, topic_model, "", 0, 0),
     C("log", "level", T_STR, log_level, "info", 0, 0),

@@ -36,7 +36,7 @@ typedef struct {
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;
     long redis_retry_max_ms, redis_recent_alerts;
     /* [rules] (paths resolved against the config file's folder) */
-    char *gazetteer, *rules, *langid, *languages, *topic_model;
+    char *gazetteer, *rules, *languages, *topic_model;
     /* [log] */
     char *log_level;
     /* [http] */

@@ -1,5 +1,5 @@
-/* nm_rules.c - loading gazetteer.conf, rules.conf, langid.conf and the
- * language packs (lang/<code>.conf). */
+/* nm_rules.c - loading gazetteer.conf, rules.conf and the language packs
+ * (lang/<code>.conf). */
 #include "nm_rules.h"
 
 #include <dirent.h>
@@ -11,9 +11,9 @@
 #include "nm_ini.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
-               SEC_NEG, SEC_BOILER, SEC_LANG, SEC_LANGUAGE, SEC_BACKGROUND } nm_sec_t;
+               SEC_NEG, SEC_BOILER, SEC_LANGUAGE, SEC_BACKGROUND } nm_sec_t;
 
-enum { FILE_GAZETTEER, FILE_RULES, FILE_LANGID, FILE_PACK };
+enum { FILE_GAZETTEER, FILE_RULES, FILE_PACK };
 
 typedef struct {
     nm_rules_t *rules;
@@ -196,7 +196,7 @@ static int nm_open_pack_section(nm_load_t *L, const char *sec, const char *colon
             return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                              "unknown topic [%s] (topics are defined in rules.conf)", sec);
         L->sec = SEC_TOPIC;
-    } else if (colon && colon != sec && colon[1] && strncmp(sec, "lang:", 5) != 0) {
+    } else if (colon && colon != sec && colon[1]) {
         L->index = nm_rules_entity_index(r, sec);
         if (L->index < 0)
             return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
@@ -233,14 +233,6 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         e->type[colon - sec] = '\0';
         L->index = (int)r->nentities++;
         L->sec = SEC_ENTITY;
-    } else if (L->which == FILE_LANGID) {
-        if (strncmp(sec, "lang:", 5) != 0 || strlen(sec + 5) == 0 || strlen(sec + 5) > 7)
-            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
-                             "expected [lang:CODE], got [%s]", sec);
-        GROW(r->langs, r->nlangs, r->caplangs);
-        strcpy(r->langs[r->nlangs].code, sec + 5);
-        L->index = (int)r->nlangs++;
-        L->sec = SEC_LANG;
     } else if (nm_open_vocab_section(L, sec)) {
         /* actor, cooperation, negative, boilerplate */
     } else if (strcmp(sec, "settings") == 0) {
@@ -358,15 +350,11 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         if (is_terms) return nm_terms(L, NM_TERM_BACKGROUND, 0, value, errstr, errstr_size);
         break;
     case SEC_LANGUAGE:
+        /* the language itself is identified by nm_langid, not by words */
         if (is_name) {
             r->langs[L->index].name = nm_rules_strdup(r, value);
             return r->langs[L->index].name ? 0 : NM_ERR_NOMEM;
         }
-        /* a pack's [language] may list common words too */
-        __attribute__((fallthrough));
-    case SEC_LANG:
-        if (strcmp(key, "words") == 0)
-            return nm_terms(L, NM_TERM_LANG, 0, value, errstr, errstr_size);
         break;
     }
     return nm_unknown_key(key, errstr, errstr_size);
@@ -564,7 +552,6 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
     }
     if (nm_load_file(&L, paths->gazetteer, FILE_GAZETTEER, errstr, errstr_size) ||
         nm_load_file(&L, paths->rules, FILE_RULES, errstr, errstr_size) ||
-        nm_load_file(&L, paths->langid, FILE_LANGID, errstr, errstr_size) ||
         (paths->languages && paths->languages[0] &&
          nm_load_packs(&L, paths->languages, errstr, errstr_size)))
         goto err;

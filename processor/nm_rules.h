@@ -1,4 +1,4 @@
-/* nm_rules.h - the compiled rule set: gazetteer, topic rules, language words.
+/* nm_rules.h - the compiled rule set: gazetteer, topic rules, language packs.
  *
  * Loaded from the files described in docs/RULES.md and then read-only, so
  * one rule set can be shared by every article in flight; a reload builds a
@@ -23,7 +23,6 @@ typedef enum {
     NM_TERM_BOILER,     /* page furniture at the start of a line */
     NM_TERM_NOT_ENTITY, /* suppresses matches of entity `target` inside it */
     NM_TERM_NOT_TOPIC,  /* suppresses matches of topic `target` inside it */
-    NM_TERM_LANG,       /* a common word of language `target` */
     NM_TERM_BACKGROUND  /* marks its sentence as background ("has been accused of") */
 } nm_term_kind_t;
 
@@ -106,7 +105,7 @@ typedef struct nm_rules_s {
  *  language packs (`<code>.conf`, docs/RULES.md); NULL or "" for none.
  *  `topic_model` is the learned topic layer's weights file. */
 typedef struct {
-    const char *gazetteer, *rules, *langid, *languages;
+    const char *gazetteer, *rules, *languages;
     const char *topic_model; /* NULL or "": topics by thresholds alone */
 } nm_rule_paths_t;
 

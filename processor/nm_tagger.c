@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_langid.h"
+
 typedef struct {
     uint32_t term, start, end;
     uint32_t voided; /* set by nm_filter_hits */
@@ -36,6 +38,7 @@ struct nm_tagger_ws_s {
     nm_topic_tag_t cand[NM_TAG_MAX_TOPICS];
     nm_tagger_trace_cb trace;
     void *trace_ud;
+    bool always_detect;
 };
 
 void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud) {
@@ -61,6 +64,8 @@ nm_tagger_ws_t *nm_tagger_ws_new(void) {
     if (ws) nm_textbuf_init(&ws->tb);
     return ws;
 }
+
+void nm_tagger_ws_always_detect(nm_tagger_ws_t *ws, bool on) { ws->always_detect = on; }
 
 void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
     if (!ws) return;
@@ -212,35 +217,22 @@ static void nm_evidence(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t titl
     ev->weight = weight;
 }
 
-/* Language from scripts, then from common words for Latin script. */
-static void nm_detect_lang(const nm_tagger_ws_t *ws, char out[8]) {
-    const uint32_t *sc = ws->tb.script_count;
-    uint32_t cyr = sc[NM_SCRIPT_CYRILLIC] + sc[NM_SCRIPT_UKRAINIAN];
-    uint32_t total = sc[NM_SCRIPT_LATIN] + cyr + sc[NM_SCRIPT_HANGUL] + sc[NM_SCRIPT_KANA] +
-                     sc[NM_SCRIPT_HAN];
+/* Too short for nm_langid ("Їжак і єнот", a headline alone): a script that
+ * only one of our languages writes decides when most letters are in it;
+ * otherwise ("Ежик и енот" may be Russian or Bulgarian) "und". */
+static void nm_lang_by_script(const uint32_t *sc, char out[8]) {
+    static const struct { nm_script_t script; const char *code; } own[] = {
+        {NM_SCRIPT_HANGUL, "ko"},
+    };
+    uint32_t total = 0;
+    for (int i = 1; i < NM_SCRIPT_COUNT; i++) total += sc[i];
     const char *code = "und";
-    if (total == 0) {
-        code = "und";
-    } else if (sc[NM_SCRIPT_HANGUL] * 5 >= total) {
-        code = "ko";
-    } else if (sc[NM_SCRIPT_KANA] * 20 >= total) {
-        code = "ja";
-    } else if (sc[NM_SCRIPT_HAN] * 5 >= total) {
-        code = "zh";
-    } else if (cyr * 5 >= total * 2) {
-        code = sc[NM_SCRIPT_UKRAINIAN] * 100 >= cyr ? "uk" : "ru";
-    } else {
-        const nm_rules_t *r = ws->rules;
-        unsigned votes[64] = {0};
-        for (size_t i = 0; i < ws->nhits; i++) {
-            const nm_term_t *t = &r->terms[ws->hits[i].term];
-            if (t->kind == NM_TERM_LANG && t->target < 64) votes[t->target]++;
-        }
-        unsigned best = 0;
-        for (size_t l = 0; l < r->nlangs && l < 64; l++)
-            if (votes[l] > best) { best = votes[l]; code = r->langs[l].code; }
-        if (!best) code = "en";
-    }
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (sc[own[i].script] * 2 > total) code = own[i].code;
+    if ((sc[NM_SCRIPT_HAN] + sc[NM_SCRIPT_KANA]) * 2 > total)
+        code = sc[NM_SCRIPT_KANA] ? "ja" : "zh"; /* kanji with kana is Japanese */
+    if ((sc[NM_SCRIPT_CYRILLIC] + sc[NM_SCRIPT_UKRAINIAN]) * 2 > total && sc[NM_SCRIPT_UKRAINIAN])
+        code = "uk"; /* і ї є ґ */
     snprintf(out, 8, "%s", code);
 }
 
@@ -286,14 +278,17 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     nm_filter_hits(ws);
     nm_split_segments(ws);
 
-    nm_detect_lang(ws, out->lang_detected);
     /* a given language code is kept when it looks like one ("fr", "zh-Hant");
-     * anything else ("русский", "French (France)") gives way to detection */
+     * anything else ("русский", "French (France)") gives way to detection,
+     * which runs only then (it costs about a quarter of the tagging) */
     size_t ll = lang ? strlen(lang) : 0;
     int valid = ll >= 2 && ll < sizeof out->lang;
     for (size_t i = 0; valid && i < ll; i++)
         valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
                 (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
+    if ((!valid || ws->always_detect) &&
+        !nm_langid_detect(title, tlen, body, blen, out->lang_detected))
+        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
     snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of

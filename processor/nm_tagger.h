@@ -52,7 +52,8 @@ typedef struct {
     bool relevant;
     double score;
     char lang[8];          /* given, else detected */
-    char lang_detected[8]; /* always detected (for accuracy reports) */
+    char lang_detected[8]; /* detected (nm_langid) when `lang` was missing or
+                              invalid or the workspace always detects; else "" */
     int ntopics;
     nm_topic_tag_t topics[NM_TAG_MAX_TOPICS]; /* relevant articles only, best first */
     int nentities;
@@ -93,6 +94,10 @@ const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len);
 /** @brief @returns a new workspace (one per thread), NULL on OOM. */
 nm_tagger_ws_t *nm_tagger_ws_new(void);
 void nm_tagger_ws_destroy(nm_tagger_ws_t *ws);
+/** @brief Detect the language of every article, even when it comes with a
+ *  valid `lang` (accuracy reports); off by default, since detection is the
+ *  costliest step after parsing. */
+void nm_tagger_ws_always_detect(nm_tagger_ws_t *ws, bool on);
 
 /** @brief Tag an article. title/body need not be NUL-terminated; lang may
  *  be NULL or "" (then detected). The result borrows from `rules`, `ws`,

@@ -66,7 +66,6 @@ write_config() {
         -e "s|^group.id = .*|group.id = $NM_RUN-group\\nsession.timeout.ms = 6000\\nheartbeat.interval.ms = 1000|" \
         -e "s|^gazetteer = .*|gazetteer = ${NM_RULES_DIR:-$ROOT/config}/gazetteer.conf|" \
         -e "s|^rules = .*|rules = ${NM_RULES_DIR:-$ROOT/config}/rules.conf|" \
-        -e "s|^langid = .*|langid = ${NM_RULES_DIR:-$ROOT/config}/langid.conf|" \
         -e "s|^languages = .*|languages = ${NM_RULES_DIR:-$ROOT/config}/lang|" \
         -e "s|^listen = .*|listen = 127.0.0.1:$HTTP_PORT|" \
         "$@" "$ROOT/config/newsmon.conf" >"$conf"

@@ -274,7 +274,7 @@ static void test_relevance_requires_joint_sentence_or_paragraph(void **state) {
                              "[actor:kp]\nentities = country:north_korea\n"
                              "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n");
     char err[512] = "";
-    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NM_FIX("langid.conf"), NULL, NULL}, err, sizeof err);
+    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NULL, NULL}, err, sizeof err);
     if (!r2) fail_msg("%s", err);
     nm_tag_result_t r = tag_with(r2, "", "Russia hosted talks.\nNorth Korea agreed.\n"
                                          "Artillery shells were discussed.", "en");
@@ -370,11 +370,19 @@ static void test_relevant_in_every_language_with_detection(void **state) {
         assert_string_equal(r.lang, arts[i].lang);
         assert_true(r.ntopics >= 1);
         assert_non_null(entity(&r, "country:north_korea"));
-        /* a given lang is kept, the detected one still reported */
+        /* a given lang is kept and detection does not run, unless the
+         * workspace always detects (accuracy reports) */
         r = tag(arts[i].title, arts[i].body, "xx");
+        assert_string_equal(r.lang, "xx");
+        assert_string_equal(r.lang_detected, "");
+        nm_tagger_ws_always_detect(g_ws, true);
+        r = tag(arts[i].title, arts[i].body, "xx");
+        nm_tagger_ws_always_detect(g_ws, false);
         assert_string_equal(r.lang, "xx");
         assert_string_equal(r.lang_detected, arts[i].lang);
         r = tag(arts[i].title, arts[i].body, "");
+        assert_string_equal(r.lang, arts[i].lang);
+        r = tag(arts[i].title, arts[i].body, "French (France)");
         assert_string_equal(r.lang, arts[i].lang);
     }
 }
@@ -387,23 +395,23 @@ static void test_language_detection_edge_cases(void **state) {
     assert_int_equal(r.nentities, 0);
     r = tag("!!!", "12345 ...", NULL);
     assert_string_equal(r.lang, "und");
-    r = tag("", "Zorglub blix", NULL); /* Latin without known words */
-    assert_string_equal(r.lang, "en");
+    r = tag("", "Zorglub blix", NULL); /* too little for the detector */
+    assert_string_equal(r.lang, "und");
+    /* short texts (nm_langid: the thirty languages on longer ones) */
     r = tag("", "Yang di dengan untuk dari", NULL);
     assert_string_equal(r.lang, "id");
     r = tag("", "Der Hund und die Katze", NULL);
     assert_string_equal(r.lang, "de");
     r = tag("", "El perro y los gatos con una casa", NULL);
     assert_string_equal(r.lang, "es");
-    /* kana anywhere in Han text makes it Japanese */
     r = tag("", "日本政府は発表", NULL);
     assert_string_equal(r.lang, "ja");
     r = tag("", "中国政府发表声明", NULL);
     assert_string_equal(r.lang, "zh");
     r = tag("", "Їжак і єнот", NULL);
     assert_string_equal(r.lang, "uk");
-    r = tag("", "Ежик и енот", NULL);
-    assert_string_equal(r.lang, "ru");
+    r = tag("", "Ежик и енот", NULL); /* Russian or Bulgarian: too short to tell */
+    assert_string_equal(r.lang, "und");
     r = tag("", "서울에서 발표했다", NULL);
     assert_string_equal(r.lang, "ko");
 }
@@ -479,7 +487,7 @@ static const nm_topic_tag_t *topic_r(const nm_rules_t *r, const nm_tag_result_t 
     return NULL;
 }
 
-/* A rule set from rules.conf text (the fixture gazetteer and langid), with
+/* A rule set from rules.conf text (and the fixture gazetteer), with
  * an optional language-pack folder and topic model; NULL and errstr set
  * when it does not load. */
 static nm_rules_t *load_mech(const char *dir, const char *rules_text, const char *packs,
@@ -487,8 +495,7 @@ static nm_rules_t *load_mech(const char *dir, const char *rules_text, const char
     char *rp = nm_write_file(dir, "rules.conf", rules_text);
     char *mp = model_text ? nm_write_file(dir, "model.conf", model_text) : NULL;
     nm_rules_t *r = nm_rules_load(g_text,
-                                  &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp,
-                                                     NM_FIX("langid.conf"), packs, mp},
+                                  &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, packs, mp},
                                   err, errlen);
     free(rp);
     free(mp);
