@@ -22,6 +22,7 @@ typedef struct {
     const char *file;   /* base name, for rule ids */
     int which;          /* FILE_* */
     char packfile[300]; /* "lang/it.conf" while loading a pack */
+    int pack;           /* 1 + index of the pack being loaded (nm_term_t.pack) */
     nm_sec_t sec;
     int index;          /* current entity / topic / lang index, or actor side */
     int has_name, has_terms;
@@ -114,6 +115,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
                     last == NM_SCRIPT_HANGUL;
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
+    t->pack = (uint16_t)L->pack;
     t->text = nm_rules_strdup(r, raw);
     t->rule = nm_rules_strdup(r, rule);
     if (!t->text || !t->rule) return NM_ERR_NOMEM;
@@ -122,6 +124,39 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     r->nterms++;
     nm_hash(&L->hash, raw);
     return NM_OK;
+}
+
+/* One clitic prefix of a pack's [language] `prefixes`: stored normalised, so
+ * it compares byte for byte with the letters before a hit. */
+static int nm_add_prefix(void *ud, const char *raw, char *errstr, size_t errstr_size) {
+    nm_load_t *L = ud;
+    if (nm_text_term(L->rules->text, &L->tb, raw)) return NM_ERR_NOMEM;
+    const char *p = L->tb.s;
+    size_t n = L->tb.len;
+    if (n == 0 || n > NM_PREFIX_MAX || memchr(p, ' ', n) || strchr(raw, '*'))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "prefix '%s' must be one word of at most %d bytes, without '*'", raw,
+                         NM_PREFIX_MAX);
+    nm_prefixes_t *px = &L->rules->prefixes[L->pack - 1];
+    char *ns = realloc(px->s, px->len + n + 1);
+    if (!ns) return NM_ERR_NOMEM;
+    memcpy(ns + px->len, p, n);
+    ns[px->len + n] = '\0';
+    px->s = ns;
+    px->len += n + 1;
+    return NM_OK;
+}
+
+int nm_rules_prefix_ok(const nm_rules_t *r, const nm_term_t *t, const char *s, size_t start) {
+    if (!t->pack || !r->prefixes[t->pack - 1].len) return 0;
+    size_t w = start;
+    while (w > 0 && start - w <= NM_PREFIX_MAX && !nm_text_is_sep(s[w - 1])) w--;
+    size_t n = start - w;
+    if (n > NM_PREFIX_MAX) return 0;
+    const nm_prefixes_t *px = &r->prefixes[t->pack - 1];
+    for (const char *p = px->s; p < px->s + px->len; p += strlen(p) + 1)
+        if (strlen(p) == n && memcmp(p, s + w, n) == 0) return 1;
+    return 0;
 }
 
 static int nm_add_actor_entity(void *ud, const char *id, char *errstr, size_t errstr_size) {
@@ -355,6 +390,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
             r->langs[L->index].name = nm_rules_strdup(r, value);
             return r->langs[L->index].name ? 0 : NM_ERR_NOMEM;
         }
+        if (strcmp(key, "prefixes") == 0)
+            return nm_ini_split_list(value, nm_add_prefix, L, errstr, errstr_size);
         break;
     }
     return nm_unknown_key(key, errstr, errstr_size);
@@ -497,9 +534,13 @@ static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_
     }
     closedir(d);
     if (n) qsort(names, n, sizeof *names, nm_name_cmp);
+    nm_rules_t *r = L->rules;
+    if (rc == NM_OK && n > 65535)
+        rc = nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: too many language packs", dir);
+    if (rc == NM_OK && n && !(r->prefixes = calloc(n, sizeof *r->prefixes))) rc = NM_ERR_NOMEM;
+    if (rc == NM_OK) r->npacks = n;
     const char *slash = strrchr(dir, '/');
     const char *dirbase = slash && slash[1] ? slash + 1 : dir;
-    nm_rules_t *r = L->rules;
     for (size_t i = 0; i < n && rc == NM_OK; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -524,8 +565,10 @@ static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_
         memcpy(r->langs[r->nlangs].code, names[i], cl);
         r->nlangs++;
         nm_hash(&L->hash, names[i]);
+        L->pack = (int)i + 1;
         rc = nm_load_file(L, path, FILE_PACK, errstr, errstr_size);
     }
+    L->pack = 0;
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     return rc;
@@ -595,6 +638,8 @@ void nm_rules_destroy(nm_rules_t *r) {
     free(r->topics);
     free(r->langs);
     free(r->model.bias);
+    for (size_t i = 0; i < r->npacks; i++) free(r->prefixes[i].s);
+    free(r->prefixes);
     free(r);
 }
 

@@ -34,6 +34,7 @@ typedef struct {
     uint8_t open_right; /* 1: none needed after it */
     uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1 */
     uint16_t target;
+    uint16_t pack;      /* 1 + index of the language pack that defined it; 0: core files */
     const char *text;   /* the term as written in the file */
     const char *rule;   /* "file:line", for evidence */
 } nm_term_t;
@@ -55,6 +56,15 @@ typedef struct {
     char code[8];
     const char *name; /* from a language pack's [language] name, else NULL */
 } nm_lang_t;
+
+/** Clitic prefixes of one language pack (`[language] prefixes`, docs/RULES.md):
+ *  normalised, each NUL-terminated, `len` bytes in all. */
+typedef struct {
+    char *s;
+    size_t len;
+} nm_prefixes_t;
+
+enum { NM_PREFIX_MAX = 15 }; /* bytes of one normalised prefix */
 
 /** Scoring settings: keys of [settings] in rules.conf. */
 typedef struct {
@@ -93,6 +103,8 @@ typedef struct nm_rules_s {
     size_t ntopics, captopics;
     nm_lang_t *langs;
     size_t nlangs, caplangs;
+    nm_prefixes_t *prefixes; /* per language pack, indexed by nm_term_t.pack - 1 */
+    size_t npacks;
     nm_rule_settings_t settings;
     nm_topic_model_t model;
     char version[24]; /* "r-" + 16 hex digits of a hash of the loaded content */
@@ -117,6 +129,13 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
                           char *errstr, size_t errstr_size);
 
 void nm_rules_destroy(nm_rules_t *rules);
+
+/** @brief Left word boundary with clitic prefixes: 1 when the letters
+ *  between the separator before `start` (or the text start) and `start` are
+ *  exactly one of the prefixes of the pack that defined `term`
+ *  ("و" + "روسيا"). `s` is normalised text, `start` > 0 the hit's start. */
+int nm_rules_prefix_ok(const nm_rules_t *rules, const nm_term_t *term, const char *s,
+                       size_t start);
 
 /** @brief Index of an entity/topic id, or -1. */
 int nm_rules_entity_index(const nm_rules_t *rules, const char *id);

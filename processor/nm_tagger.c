@@ -86,7 +86,10 @@ static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
     const nm_term_t *t = &ws->rules->terms[id];
     const char *s = ws->tb.s;
     size_t start = end - len;
-    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1])) return;
+    /* a failed left boundary may still be a clitic prefix ("و" + "روسيا") */
+    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1]) &&
+        !nm_rules_prefix_ok(ws->rules, t, s, start))
+        return;
     if (!t->open_right && end < ws->tb.len && !nm_text_is_sep(s[end])) return;
     if (ws->nhits == ws->caphits) {
         size_t nc = ws->caphits ? ws->caphits * 2 : 256;

@@ -354,6 +354,109 @@ static void test_missing_file(void **state) {
     nm_rules_destroy(NULL);
 }
 
+/* ---- clitic prefixes of a language pack ------------------------------- */
+
+/* Mentions of `id` in `body` under rule set r (0 when not found). */
+static int mentions_in(nm_rules_t *r, const char *body, const char *id) {
+    nm_tag_result_t res;
+    assert_int_equal(nm_tagger_tag(r, g_ws, "", 0, body, strlen(body), "xx", &res), NM_OK);
+    int e = nm_rules_entity_index(r, id);
+    assert_true(e >= 0);
+    for (int i = 0; i < res.nentities; i++)
+        if (res.entities[i].entity == e) return res.entities[i].mentions;
+    return 0;
+}
+
+#define MENTIONS_IN(r, body, id, n)                                                    \
+    do {                                                                               \
+        int m_ = mentions_in((r), (body), (id));                                       \
+        if (m_ != (n)) fail_msg("\"%s\": %s mentioned %d times, expected %d", (body), \
+                                (id), m_, (n));                                        \
+    } while (0)
+
+/* Loads the default minimal set plus packs ar.conf and he.conf; NULL with
+ * the error in err when loading fails. */
+static nm_rules_t *load_with_packs(files_t *f, const char *ar, const char *he, char *err,
+                                   size_t errsize) {
+    *f = write_set(NULL, NULL, NULL);
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/lang", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    free(nm_write_file(dir, "ar.conf", ar));
+    free(nm_write_file(dir, "he.conf", he));
+    return nm_rules_load(g_text, &(nm_rule_paths_t){f->gaz, f->rules, dir, NULL}, err,
+                         errsize);
+}
+
+static void test_pack_prefixes_open_the_left_boundary(void **state) {
+    (void)state;
+    files_t f;
+    char err[1024] = "";
+    /* a prefix key may repeat, and may follow the terms it applies to */
+    const char *ar = "[language]\nname = Arabic\nprefixes = و, ب\n"
+                     "[country:russia]\nterms = روسيا, روسي*\n"
+                     "[country:north_korea]\nterms = كوريا الشمالية\n"
+                     "[language]\nprefixes = ال, وال\n";
+    const char *he = "[language]\nname = Hebrew\nprefixes = ה, ו, וה\n"
+                     "[country:russia]\nterms = רוסיה, רוסי\n";
+    nm_rules_t *r = load_with_packs(&f, ar, he, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(r->npacks, 2);
+    MENTIONS_IN(r, "وصلت الشحنة من روسيا أمس", "country:russia", 1);
+    MENTIONS_IN(r, "اتفاق بين كوريا الشمالية وروسيا", "country:russia", 1);
+    MENTIONS_IN(r, "اتفاق بين كوريا الشمالية وروسيا", "country:north_korea", 1);
+    MENTIONS_IN(r, "سافر الوفد بروسيا", "country:russia", 1);
+    MENTIONS_IN(r, "قال المتحدث الروسي", "country:russia", 1);   /* ال + روسي* */
+    MENTIONS_IN(r, "والروسية أيضا", "country:russia", 1);        /* وال, a later key */
+    MENTIONS_IN(r, "ووكوريا الشمالية", "country:north_korea", 0); /* two prefixes: not listed */
+    MENTIONS_IN(r, "فروسيا", "country:russia", 0);               /* ف is not listed */
+    MENTIONS_IN(r, "هذاروسيا", "country:russia", 0);             /* letters, not a prefix */
+    /* Hebrew: its own pack's prefixes only */
+    MENTIONS_IN(r, "השגריר הרוסי נפגש", "country:russia", 1);
+    MENTIONS_IN(r, "סין ורוסיה", "country:russia", 1);
+    MENTIONS_IN(r, "והרוסי", "country:russia", 1);
+    MENTIONS_IN(r, "ברוסיה", "country:russia", 0);               /* ב not listed for he */
+    MENTIONS_IN(r, "וروسيا", "country:russia", 0);               /* a Hebrew prefix on an Arabic term */
+    MENTIONS_IN(r, "والرוסיה", "country:russia", 0);             /* an Arabic prefix on a Hebrew term */
+    /* core terms (gazetteer.conf) take no prefixes */
+    MENTIONS_IN(r, "وrussia", "country:russia", 0);
+    MENTIONS_IN(r, "in russia now", "country:russia", 1);
+    nm_rules_destroy(r);
+    free_set(&f);
+}
+
+static void test_pack_prefix_errors(void **state) {
+    (void)state;
+    const char *he = "[language]\nname = Hebrew\n";
+    struct {
+        const char *ar, *suffix;
+    } cases[] = {
+        {"[language]\nprefixes = و ب\n",
+         "/lang/ar.conf:2: prefix 'و ب' must be one word of at most 15 bytes, without '*'"},
+        {"[language]\nprefixes = و*\n",
+         "/lang/ar.conf:2: prefix 'و*' must be one word of at most 15 bytes, without '*'"},
+        {"[language]\nprefixes = وبالبالبالبال\n",
+         "/lang/ar.conf:2: prefix 'وبالبالبالبال' must be one word of at most 15 bytes, "
+         "without '*'"},
+        {"[country:russia]\nprefixes = و\n",
+         "/lang/ar.conf:2: a language pack holds only terms, strong and not here, got 'prefixes'"},
+        {"[language]\nprefixes = و\n[country:russia]\nterms = روسيا\nprefix = ب\n",
+         "/lang/ar.conf:5: a language pack holds only terms, strong and not here, got 'prefix'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        files_t f;
+        char err[1024] = "", want[4400];
+        nm_rules_t *r = load_with_packs(&f, cases[i].ar, he, err, sizeof err);
+        if (r) {
+            nm_rules_destroy(r);
+            fail_msg("loaded although '%s' was expected", cases[i].suffix);
+        }
+        snprintf(want, sizeof want, "%s%s", f.dir, cases[i].suffix);
+        if (strcmp(err, want) != 0) fail_msg("error \"%s\", expected \"%s\"", err, want);
+        free_set(&f);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_fixture_rule_set),
@@ -371,6 +474,8 @@ int main(void) {
         cmocka_unit_test(test_bad_files_fail_with_file_line_reason),
         cmocka_unit_test(test_missing_name_at_end_of_file),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_pack_prefixes_open_the_left_boundary),
+        cmocka_unit_test(test_pack_prefix_errors),
     };
     return cmocka_run_group_tests_name("nm_rules", tests, nm_fixture_setup, nm_fixture_teardown);
 }
