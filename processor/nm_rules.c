@@ -52,7 +52,8 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(lead_factor, 1.5, 0, 10),          S_D(strong_weight, 2.0, 0, 100),
     S_D(negative_weight, 1.0, 0, 100),     S_L(lead_chars, 400, 0, 1e6),
     S_D(background_factor, 1.0, 0, 10),
-    S_L(max_term_hits, 3, 1, 1000),        S_L(secondary_min_sentences, 1, 0, 100),
+    S_L(max_term_hits, 3, 1, 1000),        S_L(boilerplate_max_line, 0, 0, 1e9),
+    S_L(list_span, 0, 0, 100000),        S_L(secondary_min_sentences, 1, 0, 100),
 };
 #undef S_D
 #undef S_L
@@ -196,9 +197,10 @@ static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
 /* Sections that only hold vocabulary, shared by rules.conf and the packs.
  * Returns 1 when `sec` is one of them (and L->sec is set). */
 static int nm_open_vocab_section(nm_load_t *L, const char *sec) {
-    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
+    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0 ||
+        strcmp(sec, "actor:third") == 0) {
         L->sec = SEC_ACTOR;
-        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
+        L->index = sec[6] == 'r' ? NM_SIDE_RU : sec[6] == 'k' ? NM_SIDE_KP : NM_SIDE_THIRD;
     } else if (strcmp(sec, "cooperation") == 0) {
         L->sec = SEC_COOP;
     } else if (strcmp(sec, "negative") == 0) {
