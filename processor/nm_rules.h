@@ -29,6 +29,9 @@ typedef enum {
 /* sides: the two parties of the dyad, and third states (China, Iran...) whose
  * presence in a short list ("Iran, North Korea and Russia") makes the list
  * no statement about the dyad */
+/* topic terms that need each other: what moves and the movement */
+enum { NM_OBJECT = 1, NM_MOVE = 2 };
+
 enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2, NM_SIDE_THIRD = 4 };
 
 typedef struct {
@@ -36,6 +39,7 @@ typedef struct {
     uint8_t open_left;  /* 1: no word boundary needed before the term */
     uint8_t open_right; /* 1: none needed after it */
     uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1 */
+    uint8_t object;     /* NM_OBJECT, NM_MOVE or 0: see `objects` in docs/RULES.md */
     uint16_t target;
     uint16_t pack;      /* 1 + index of the language pack that defined it; 0: core files */
     const char *text;   /* the term as written in the file */

@@ -28,6 +28,7 @@ struct nm_tagger_ws_s {
     uint32_t *para, *sent; /* start positions */
     uint8_t *para_flags, *sent_mask;
     uint32_t *sent_lo, *sent_hi; /* span of the actor hits of each sentence */
+    uint64_t *para_topics;       /* per paragraph: see the object/movement rule */
     size_t npara, nsent, capmarks;
     uint16_t *term_count; /* per rule term, zero between calls */
     size_t capterms;
@@ -78,6 +79,7 @@ void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
     free(ws->sent_mask);
     free(ws->sent_lo);
     free(ws->sent_hi);
+    free(ws->para_topics);
     free(ws->term_count);
     free(ws->ents);
     free(ws->ent_slot);
@@ -129,6 +131,9 @@ static nm_err_t nm_tagger_reserve(nm_tagger_ws_t *ws, const nm_rules_t *r) {
         uint32_t *hi = realloc(ws->sent_hi, nc * sizeof *hi);
         if (!hi) return NM_ERR_NOMEM;
         ws->sent_hi = hi;
+        uint64_t *pt = realloc(ws->para_topics, nc * sizeof *pt);
+        if (!pt) return NM_ERR_NOMEM;
+        ws->para_topics = pt;
         ws->capmarks = nc;
     }
     if (r->nterms > ws->capterms) {
@@ -434,6 +439,20 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     out->entities = ws->ents;
     out->nentities = nents;
 
+    /* an object ("missiles") is evidence of a transfer only in a paragraph
+     * that also has a movement ("supplied") or a plain term of its topic,
+     * and a movement only beside an object or a plain term: per paragraph,
+     * the low 32 bits mark topics with a non-object hit, the high 32 bits
+     * topics with a non-movement hit */
+    memset(ws->para_topics, 0, ws->npara * sizeof *ws->para_topics);
+    for (size_t i = 0; i < ws->nhits; i++) {
+        const nm_term_t *t = &r->terms[ws->hits[i].term];
+        if (t->kind != NM_TERM_TOPIC || t->target >= NM_TAG_MAX_TOPICS) continue;
+        uint64_t *m = &ws->para_topics[nm_segment_of(ws->para, ws->npara, ws->hits[i].start)];
+        if (t->object != NM_OBJECT) *m |= 1ull << t->target;
+        if (t->object != NM_MOVE) *m |= 1ull << (32 + t->target);
+    }
+
     /* topic, cooperation and negative evidence, weighed by context */
     nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
     memset(all, 0, sizeof all);
@@ -452,6 +471,14 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
         if ((ws->para_flags[p] & PARA_BOILER) || (ws->sent_mask[sent] & SENT_BOILER)) {
             nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            continue;
+        }
+        if (t->object == NM_OBJECT && !(ws->para_topics[p] & (1ull << t->target))) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "an object with no movement in its paragraph");
+            continue;
+        }
+        if (t->object == NM_MOVE && !(ws->para_topics[p] & (1ull << (32 + t->target)))) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "a movement with no object in its paragraph");
             continue;
         }
         if (ws->term_count[h->term] >= set->max_term_hits) {

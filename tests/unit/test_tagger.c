@@ -703,6 +703,38 @@ static void test_short_list_with_a_third_state_is_no_pair(void **state) {
     nm_tmpdir_rm(dir);
 }
 
+
+/* docs/RULES.md, objects and moves: what moves ("missiles") and the
+ * movement ("sold") are evidence only together, or beside a plain term,
+ * in one paragraph. */
+static void test_objects_and_moves_need_each_other(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir,
+                              "[settings]\nrelevance_threshold = 0.1\ntopic_threshold = 0.1\n"
+                              "[actor:ru]\nentities = country:russia\n"
+                              "[actor:kp]\nentities = country:north_korea\n"
+                              "[topic:arms_transfer]\nname = Arms\nobjects = missiles\n"
+                              "moves = sold\nterms = arms deal\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea tested missiles.", "en");
+    assert_false(t.relevant);
+    t = tag_with(r, "", "Russia and North Korea sold grain.", "en");
+    assert_false(t.relevant);
+    t = tag_with(r, "", "North Korea sold missiles to Russia.", "en");
+    assert_true(t.relevant);
+    assert_double_eq(t.score, 2 * 1.5);
+    t = tag_with(r, "", "Russia and North Korea signed an arms deal. They discussed missiles.", "en");
+    assert_double_eq(t.score, 1.5 + 0.6 * 1.5); /* the second sentence: paragraph context */
+    /* another paragraph does not help */
+    t = tag_with(r, "", "Russia and North Korea sold grain.\nRussia and North Korea tested missiles.",
+                 "en");
+    assert_false(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevant_english_article_score_and_topics),
@@ -729,6 +761,7 @@ int main(void) {
         cmocka_unit_test(test_long_line_after_a_caption_cue_is_text),
         cmocka_unit_test(test_dateline_place_is_no_actor),
         cmocka_unit_test(test_short_list_with_a_third_state_is_no_pair),
+        cmocka_unit_test(test_objects_and_moves_need_each_other),
     };
     return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }
