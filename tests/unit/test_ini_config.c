@@ -174,6 +174,8 @@ static void clear_env(void) {
     unsetenv("NEWSMON_KAFKA_SASL_USERNAME");
     unsetenv("NEWSMON_INPUT_BATCH_SIZE");
     unsetenv("NEWSMON_LOG_LEVEL");
+    unsetenv("NEWSMON_KAFKA_LINGER_MS");
+    unsetenv("NEWSMON_KAFKA_GROUP_ID");
 }
 
 static int cfg_setup(void **state) {
@@ -209,7 +211,7 @@ static void test_config_defaults(void **state) {
     assert_string_equal(c->redis_prefix, "nm:");
     assert_string_equal(c->gazetteer, "./gazetteer.conf");
     assert_string_equal(c->rules, "./rules.conf");
-    assert_string_equal(c->langid, "./langid.conf");
+    assert_string_equal(c->languages, "./lang");
     assert_string_equal(c->log_level, "info");
     assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "127.0.0.1:9092");
     assert_int_equal(c->kafka_consumer.n, 0);
@@ -234,7 +236,7 @@ static void test_config_file_values_and_relative_paths(void **state) {
     /* relative rule paths resolve against the config file's folder */
     assert_string_equal(c->gazetteer, NM_FIXTURES "/gazetteer.conf");
     assert_string_equal(c->rules, NM_FIXTURES "/sub/rules.conf");
-    assert_string_equal(c->langid, "/abs/langid.conf");
+    assert_string_equal(c->languages, "/abs/lang");
     assert_string_equal(c->log_level, "debug");
     assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "broker1:9092,broker2:9092");
     assert_int_equal(c->kafka.n, 2); /* the default entry was replaced, not duplicated */
@@ -313,6 +315,18 @@ static void test_config_env_overrides(void **state) {
     assert_int_equal(c->batch_size, 7);
     assert_string_equal(kv_get(&c->kafka, "sasl.username"), "alice");
     assert_null(kv_get(&c->kafka, "SASL_USERNAME"));
+    nm_config_destroy(c);
+    /* a Kafka property the file sets in [kafka.producer] or [kafka.consumer]
+     * (applied after [kafka]) is overridden there too */
+    setenv("NEWSMON_KAFKA_LINGER_MS", "20", 1);
+    setenv("NEWSMON_KAFKA_GROUP_ID", "from-env", 1);
+    c = nm_config_load(NM_FIX("newsmon.conf"), err, sizeof err);
+    if (!c) fail_msg("%s", err);
+    assert_string_equal(kv_get(&c->kafka_producer, "linger.ms"), "20"); /* file: 1 */
+    assert_string_equal(kv_get(&c->kafka_consumer, "group.id"), "from-env"); /* file: tests */
+    assert_string_equal(kv_get(&c->kafka, "linger.ms"), "20");
+    assert_null(kv_get(&c->kafka_consumer, "linger.ms")); /* not added where absent */
+    assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "broker1:9092,broker2:9092");
     nm_config_destroy(c);
     /* a bad environment value is an error naming the variable */
     setenv("NEWSMON_REDIS_PORT", "0", 1);
