@@ -30,7 +30,7 @@ typedef struct {
     char secname[256];
     /* list-item context */
     nm_term_kind_t kind;
-    int strong;
+    int strong, object;
     uint64_t hash;
 } nm_load_t;
 
@@ -52,7 +52,8 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(lead_factor, 1.5, 0, 10),          S_D(strong_weight, 2.0, 0, 100),
     S_D(negative_weight, 1.0, 0, 100),     S_L(lead_chars, 400, 0, 1e6),
     S_D(background_factor, 1.0, 0, 10),
-    S_L(max_term_hits, 3, 1, 1000),        S_L(secondary_min_sentences, 1, 0, 100),
+    S_L(max_term_hits, 3, 1, 1000),        S_L(boilerplate_max_line, 0, 0, 1e9),
+    S_L(list_span, 0, 0, 100000),        S_L(secondary_min_sentences, 1, 0, 100),
 };
 #undef S_D
 #undef S_L
@@ -115,6 +116,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
                     last == NM_SCRIPT_HANGUL;
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
+    t->object = (uint8_t)L->object;
     t->pack = (uint16_t)L->pack;
     t->text = nm_rules_strdup(r, raw);
     t->rule = nm_rules_strdup(r, rule);
@@ -174,6 +176,7 @@ static int nm_terms(nm_load_t *L, nm_term_kind_t kind, int strong, const char *v
                     char *errstr, size_t errstr_size) {
     L->kind = kind;
     L->strong = strong;
+    L->object = 0;
     L->has_terms = 1;
     return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
 }
@@ -196,9 +199,10 @@ static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
 /* Sections that only hold vocabulary, shared by rules.conf and the packs.
  * Returns 1 when `sec` is one of them (and L->sec is set). */
 static int nm_open_vocab_section(nm_load_t *L, const char *sec) {
-    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
+    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0 ||
+        strcmp(sec, "actor:third") == 0) {
         L->sec = SEC_ACTOR;
-        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
+        L->index = sec[6] == 'r' ? NM_SIDE_RU : sec[6] == 'k' ? NM_SIDE_KP : NM_SIDE_THIRD;
     } else if (strcmp(sec, "cooperation") == 0) {
         L->sec = SEC_COOP;
     } else if (strcmp(sec, "negative") == 0) {
@@ -327,7 +331,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     int is_terms = strcmp(key, "terms") == 0;
     int is_strong = strcmp(key, "strong") == 0;
     int is_not = strcmp(key, "not") == 0;
-    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not)
+    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not &&
+        strcmp(key, "objects") != 0 && strcmp(key, "moves") != 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "a language pack holds only terms, strong and not here, got '%s'", key);
     switch (L->sec) {
@@ -356,6 +361,16 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
         if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
         if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
+        if (!strcmp(key, "objects") || !strcmp(key, "moves")) {
+            /* what moves (shells, missiles) and the movement (supplied,
+             * sold): each is evidence only beside the other or a plain term
+             * of the topic (arms deal) in its paragraph */
+            L->kind = NM_TERM_TOPIC;
+            L->strong = 0;
+            L->object = key[0] == 'o' ? NM_OBJECT : NM_MOVE;
+            L->has_terms = 1;
+            return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
+        }
         {
             nm_topic_t *tp = &r->topics[L->index];
             double *dst = !strcmp(key, "threshold")          ? &tp->threshold
