@@ -179,12 +179,19 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 }
 
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
- * does; so does a longer entity hit ("south korea" is not also "korea"). */
+ * does; so does a longer entity hit ("south korea" is not also "korea"), and
+ * a longer hit of the same topic. */
 static int nm_hit_voids(const nm_term_t *terms, const nm_hit_t *h, const nm_hit_t *o) {
     const nm_term_t *t = &terms[h->term], *ot = &terms[o->term];
     if (o->start > h->start || o->end < h->end) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_TOPIC)
+        /* one mention, one piece of evidence: "sanctions" inside "UN
+         * sanctions" of the same topic counts once, as the longer term */
+        return ot->target == t->target &&
+               (o->end - o->start > h->end - h->start ||
+                (o->end - o->start == h->end - h->start && o->term < h->term));
     return t->kind == NM_TERM_ENTITY && ot->kind == NM_TERM_ENTITY &&
            o->end - o->start > h->end - h->start;
 }
