@@ -181,11 +181,16 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
  * does; so does a longer entity hit ("south korea" is not also "korea"), and
  * a longer hit of the same topic. */
-static int nm_hit_voids(const nm_term_t *terms, const nm_hit_t *h, const nm_hit_t *o) {
-    const nm_term_t *t = &terms[h->term], *ot = &terms[o->term];
+static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
+    const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
     if (o->start > h->start || o->end < h->end) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
+    /* an organisation's `not` phrases name other bodies ("national security
+     * council" is no UN body): no topic evidence inside them either */
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_NOT_ENTITY &&
+        !strcmp(r->entities[ot->target].type, "org"))
+        return 1;
     if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_TOPIC)
         /* one mention, one piece of evidence: "sanctions" inside "UN
          * sanctions" of the same topic counts once, as the longer term */
@@ -207,9 +212,9 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         int voided = 0;
         if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC) {
             for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
         }
         /* mark now, compact after the loop: a voided hit may still void
          * another ("korea" inside "south korea" inside a `not` phrase) */
