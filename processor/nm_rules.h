@@ -52,7 +52,9 @@ typedef struct {
 
 typedef struct {
     char code[8];
-    const char *name; /* from a language pack's [language] name, else NULL */
+    const char *name;   /* from a language pack's [language] name, else NULL */
+    uint8_t keep_marks; /* [language] marks = keep: NM_TEXT_KEEP_MARKS for its
+                           terms and for articles in it */
 } nm_lang_t;
 
 /** Scoring settings: keys of [settings] in rules.conf. */
@@ -95,6 +97,10 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
                           char *errstr, size_t errstr_size);
 
 void nm_rules_destroy(nm_rules_t *rules);
+
+/** @brief 1 when the language pack of `code` ("vi", "vi-VN", "VI") keeps
+ *  Latin diacritics ([language] marks = keep), else 0. */
+int nm_rules_lang_keeps_marks(const nm_rules_t *rules, const char *code);
 
 /** @brief Index of an entity/topic id, or -1. */
 int nm_rules_entity_index(const nm_rules_t *rules, const char *id);
