@@ -251,7 +251,9 @@ static void nm_evidence(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t titl
  * otherwise ("Ежик и енот" may be Russian or Bulgarian) "und". */
 static void nm_lang_by_script(const uint32_t *sc, char out[8]) {
     static const struct { nm_script_t script; const char *code; } own[] = {
-        {NM_SCRIPT_HANGUL, "ko"},
+        {NM_SCRIPT_HANGUL, "ko"}, {NM_SCRIPT_GREEK, "el"}, {NM_SCRIPT_HEBREW, "he"},
+        {NM_SCRIPT_THAI, "th"},   {NM_SCRIPT_LAO, "lo"},   {NM_SCRIPT_KHMER, "km"},
+        {NM_SCRIPT_MYANMAR, "my"},
     };
     uint32_t total = 0;
     for (int i = 1; i < NM_SCRIPT_COUNT; i++) total += sc[i];
@@ -330,12 +332,33 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
                        nm_tag_result_t *out) {
     const nm_rule_settings_t *set = &r->settings;
     memset(out, 0, sizeof *out);
+
+    /* the language first, from the original text: it decides how Latin
+     * diacritics fold. A given code is kept when it looks like one ("fr",
+     * "zh-Hant"); anything else ("русский", "French (France)") gives way to
+     * detection, which runs only then (it costs about a fifth of an
+     * article's processing); text too short for it is settled by script below */
+    size_t ll = lang ? strlen(lang) : 0;
+    int valid = ll >= 2 && ll < sizeof out->lang;
+    for (size_t i = 0; valid && i < ll; i++)
+        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
+                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
+    int detected = 0;
+    if (!valid || ws->always_detect)
+        detected = nm_langid_detect(title, tlen, body, blen, out->lang_detected);
+    const char *use = valid ? lang : detected ? out->lang_detected : NULL;
+    unsigned flags = NM_TEXT_HTML;
+    if (use && nm_rules_lang_keeps_marks(r, use)) flags |= NM_TEXT_KEEP_MARKS;
+
     nm_textbuf_reset(&ws->tb);
-    if (nm_text_append(r->text, &ws->tb, title, tlen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_text_append(r->text, &ws->tb, title, tlen, flags)) return NM_ERR_NOMEM;
     size_t title_nlen = ws->tb.len;
     nm_textbuf_break(&ws->tb, '\n');
-    if (nm_text_append(r->text, &ws->tb, body, blen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_text_append(r->text, &ws->tb, body, blen, flags)) return NM_ERR_NOMEM;
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
+    if ((!valid || ws->always_detect) && !detected)
+        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
+    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     ws->rules = r;
     ws->nhits = 0;
@@ -344,19 +367,6 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (ws->oom) return NM_ERR_NOMEM;
     nm_filter_hits(ws);
     nm_split_segments(ws);
-
-    /* a given language code is kept when it looks like one ("fr", "zh-Hant");
-     * anything else ("русский", "French (France)") gives way to detection,
-     * which runs only then (it costs about a quarter of the tagging) */
-    size_t ll = lang ? strlen(lang) : 0;
-    int valid = ll >= 2 && ll < sizeof out->lang;
-    for (size_t i = 0; valid && i < ll; i++)
-        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
-                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
-    if ((!valid || ws->always_detect) &&
-        !nm_langid_detect(title, tlen, body, blen, out->lang_detected))
-        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
-    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of
      * the line, or a repeat of the title; a line that is nothing but a cue
