@@ -717,7 +717,7 @@ static int cmd_matcher(int argc, char **argv) {
     if (!text) die("out of memory");
     double t0 = now_s();
     nm_rules_t *rules = nm_rules_load(
-        text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->langid, cfg->languages}, err,
+        text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages, cfg->topic_model}, err,
         sizeof err);
     if (!rules) die("%s", err);
     double build_s = now_s() - t0;

@@ -25,20 +25,23 @@ SRCS="$ROOT/processor/nm_text.c $ROOT/processor/nm_ac.c $ROOT/processor/nm_rules
 CFLAGS="-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -I$ROOT/common -I$ROOT/processor -I/usr/include/libxml2
         -DNEWSMON_VERSION=\"fuzz\""
-LIBS="-ljansson -lutf8proc -lxml2 -lsimdjson -lstdc++ -lm"
-
-# the one C++ file (simdjson wrapper), instrumented the same way (but vptr,
-# whose runtime needs a C++ link, for classes of an uninstrumented library)
-echo "=== build nm_fastjson.o ($CXX)"
+LIBS="-ljansson -lutf8proc -lxml2 -lcld2 -lsimdjson -lstdc++ -lm"
+# the C++ files (the CLD2 shim, the simdjson wrapper), compiled by the matching
+# clang++; no vptr checks in the wrapper: their runtime needs a C++ link, and
+# the classes are those of an uninstrumented library
+echo "=== build nm_langid.o, nm_fastjson.o ($CXX)"
+$CXX -g -O1 -std=c++11 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+    -fno-sanitize-recover=undefined -I"$ROOT/processor" -c "$ROOT/processor/nm_langid.cc" \
+    -o "$OUT/nm_langid.o"
 $CXX -g -O1 -std=c++17 -fno-exceptions -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
-    -fno-sanitize=vptr -fno-sanitize-recover=undefined -I"$ROOT/processor" -c -o "$OUT/nm_fastjson.o" "$ROOT/processor/nm_fastjson.cpp"
-SRCS="$SRCS $OUT/nm_fastjson.o"
+    -fno-sanitize=vptr -fno-sanitize-recover=undefined -I"$ROOT/processor" -c "$ROOT/processor/nm_fastjson.cpp" \
+    -o "$OUT/nm_fastjson.o"
 
 for t in $TARGETS; do
     echo "=== build fuzz_$t ($CC)"
     # shellcheck disable=SC2086
     $CC $CFLAGS -DNM_FUZZ_RULES_DIR="\"$ROOT/config\"" -o "$OUT/fuzz_$t" \
-        "$ROOT/tests/fuzz/fuzz_$t.c" $SRCS $LIBS
+        "$ROOT/tests/fuzz/fuzz_$t.c" $SRCS "$OUT/nm_langid.o" "$OUT/nm_fastjson.o" $LIBS
 done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}

@@ -211,7 +211,7 @@ static void test_config_defaults(void **state) {
     assert_string_equal(c->redis_prefix, "nm:");
     assert_string_equal(c->gazetteer, "./gazetteer.conf");
     assert_string_equal(c->rules, "./rules.conf");
-    assert_string_equal(c->langid, "./langid.conf");
+    assert_string_equal(c->languages, "./lang");
     assert_string_equal(c->log_level, "info");
     assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "127.0.0.1:9092");
     assert_int_equal(c->kafka_consumer.n, 0);
@@ -236,7 +236,7 @@ static void test_config_file_values_and_relative_paths(void **state) {
     /* relative rule paths resolve against the config file's folder */
     assert_string_equal(c->gazetteer, NM_FIXTURES "/gazetteer.conf");
     assert_string_equal(c->rules, NM_FIXTURES "/sub/rules.conf");
-    assert_string_equal(c->langid, "/abs/langid.conf");
+    assert_string_equal(c->languages, "/abs/lang");
     assert_string_equal(c->log_level, "debug");
     assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "broker1:9092,broker2:9092");
     assert_int_equal(c->kafka.n, 2); /* the default entry was replaced, not duplicated */
@@ -287,6 +287,16 @@ static void test_config_errors_with_file_and_line(void **state) {
     expect_config_error("[output]\ninclude_body = perhaps\n",
                         "2: [output] include_body must be true or false");
     expect_config_error("topic = x\n", "1: unknown key 'topic' in []");
+    /* librdkafka judges its properties at load time */
+    expect_config_error("[kafka]\nclient.id = a\nlinger.msx = 5\n",
+                        "3: Kafka property linger.msx: No such configuration property: "
+                        "\"linger.msx\"");
+    expect_config_error("[kafka.producer]\nlinger.ms = soon\n",
+                        "2: Kafka property linger.ms: Invalid value for configuration property "
+                        "\"queue.buffering.max.ms\"");
+    expect_config_error("[kafka.consumer]\nauto.offset.reset = sideways\n",
+                        "2: Kafka property auto.offset.reset: Invalid value \"sideways\" for "
+                        "configuration property \"auto.offset.reset\"");
     char err[512];
     assert_null(nm_config_load("/nonexistent/newsmon.conf", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/newsmon.conf: cannot open"));
@@ -335,6 +345,11 @@ static void test_config_env_overrides(void **state) {
     assert_non_null(strstr(err, "environment NEWSMON_REDIS_PORT"));
     assert_non_null(strstr(err, "port must be an integer"));
     clear_env();
+    setenv("NEWSMON_KAFKA_LINGER_MSX", "3", 1);
+    assert_null(nm_config_load(NULL, err, sizeof err));
+    assert_string_equal(err, "environment NEWSMON_KAFKA_LINGER_MSX: Kafka property linger.msx: "
+                             "No such configuration property: \"linger.msx\"");
+    unsetenv("NEWSMON_KAFKA_LINGER_MSX");
 }
 
 static void test_config_secret_keys(void **state) {
