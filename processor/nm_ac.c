@@ -153,16 +153,23 @@ nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size) {
     uint32_t *first = malloc(b->nnodes * sizeof *first);
     if (!ac || !queue || !id || !first) goto oom;
 
-    /* byte classes: each byte used by a pattern gets its own class; rep[k]
-     * is the byte of class k (class 0: bytes in no pattern) */
-    int used[256] = {0};
+    /* byte classes: class 0 holds the bytes in no pattern (if there are
+     * any), then each byte used by a pattern gets its own class; rep[k] is
+     * a byte of class k */
+    int used[256] = {0}, nused = 0;
     uint8_t rep[256] = {0};
     for (uint32_t i = 0; i < b->nnodes; i++)
         for (uint32_t e = 0; e < b->nodes[i].nedges; e++) used[b->nodes[i].edges[e].byte] = 1;
-    ac->nclasses = 1;
+    for (int c = 0; c < 256; c++) nused += used[c];
+    ac->nclasses = nused < 256;
     for (int c = 0; c < 256; c++) {
-        ac->cls[c] = used[c] ? (uint8_t)ac->nclasses : 0;
-        if (used[c]) rep[ac->nclasses++] = (uint8_t)c;
+        if (!used[c]) {
+            ac->cls[c] = 0;
+            rep[0] = (uint8_t)c;
+            continue;
+        }
+        ac->cls[c] = (uint8_t)ac->nclasses;
+        rep[ac->nclasses++] = (uint8_t)c;
     }
     ac->nstates = b->nnodes;
 
@@ -233,8 +240,7 @@ nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size) {
         uint32_t x = id[s] & NM_AC_INDEX;
         if (!(id[s] & NM_AC_SPARSE)) {
             uint32_t *row = ac->delta + (size_t)x * ac->nclasses;
-            row[0] = id[0];
-            for (uint32_t c = 1; c < ac->nclasses; c++) row[c] = id[nm_ac_goto(b, s, rep[c])];
+            for (uint32_t c = 0; c < ac->nclasses; c++) row[c] = id[nm_ac_goto(b, s, rep[c])];
             ac->dfirst[x] = first[s];
             continue;
         }

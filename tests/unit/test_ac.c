@@ -191,6 +191,11 @@ static void test_binary_bytes(void **state) {
     memcpy(text, all, 256);
     memcpy(text + 256, all, 256);
     check(big, 2, text, 512, 2 + 2);
+    /* every byte used, and the root (a full row) leaves on 0xFF */
+    const pat_t top[] = {{all, 256, 9}, {"\xFF\xFE", 2, 7}};
+    char text2[260] = "\xFF\xFE";
+    memcpy(text2 + 2, all, 256);
+    check(top, 2, text2, 258, 1 + 1);
 }
 
 static void test_utf8_patterns(void **state) {
@@ -247,6 +252,8 @@ static void test_many_patterns_grow_builder(void **state) {
     nm_ac_t *ac = nm_ac_build(b, err, sizeof err);
     assert_non_null(ac);
     assert_true(nm_ac_states(ac) > 3000);
+    /* compact: far below a full row (4 bytes x 14 classes) per state */
+    assert_true(nm_ac_memory(ac) < nm_ac_states(ac) * 14 * 4 / 2);
     matches_t got = scan(ac, "xw2999.w17.w1", 13);
     assert_int_equal(got.n, 2);
     assert_int_equal(got.m[0].id, 2999);
