@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nm_article.h"
 #include "nm_cli.h"
 #include "nm_input.h"
-#include "nm_tagger.h"
+#include "nm_pipeline.h"
 
 typedef struct {
     long tp, fp, fn;
@@ -220,8 +219,7 @@ static void nm_eval_usage(FILE *f) {
 
 typedef struct {
     nm_cli_env_t env;
-    nm_article_limits_t lim;
-    nm_tagger_ws_t *ws;
+    nm_pipeline_proc_t *proc;
     nm_eval_t *file, *total;
     const char *only_langs; /* ",en,fr," or NULL */
     int bad;
@@ -236,27 +234,20 @@ static int nm_eval_wanted(const nm_eval_run_t *R, const char *lang) {
 
 static int nm_eval_one(void *ud, const char *buf, size_t len, const char *where, long line) {
     nm_eval_run_t *R = ud;
-    nm_article_t a;
-    nm_tag_result_t res;
-    char reason[256];
+    const nm_pipeline_out_t *o = nm_pipeline_article(R->proc, R->env.rules, buf, len, NULL);
     json_t *labels;
-    if (nm_article_parse(buf, len, &R->lim, &a, reason, sizeof reason)) {
-        fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
+    if (o->err) {
+        fprintf(stderr, "%s:%ld: %s\n", where, line, o->reason);
         R->bad = 1;
-    } else if (!nm_eval_wanted(R, a.lang)) {
+    } else if (!nm_eval_wanted(R, o->article->lang)) {
         /* filtered out by --lang */
-    } else if (!json_is_object(labels = json_object_get(a.root, "labels"))) {
+    } else if (!json_is_object(labels = json_object_get(o->article->root, "labels"))) {
         fprintf(stderr, "%s:%ld: no 'labels' object\n", where, line);
         R->bad = 1;
-    } else if (nm_tagger_tag(R->env.rules, R->ws, a.title, a.title_len, a.body, a.body_len,
-                             a.lang, &res)) {
-        fprintf(stderr, "%s:%ld: out of memory\n", where, line);
-        R->bad = 1;
     } else {
-        nm_eval_account(R->file, R->env.rules, &a, labels, &res);
-        nm_eval_account(R->total, R->env.rules, &a, labels, &res);
+        nm_eval_account(R->file, R->env.rules, o->article, labels, o->tags);
+        nm_eval_account(R->total, R->env.rules, o->article, labels, o->tags);
     }
-    nm_article_clear(&a);
     return 0;
 }
 
@@ -284,13 +275,10 @@ int nm_cmd_eval(int argc, char **argv) {
     R.only_langs = langs[0] ? langs : NULL;
     int rc = nm_cli_setup(config, 1, &R.env);
     if (rc) return rc;
-    R.lim = (nm_article_limits_t){(size_t)R.env.cfg->max_message_bytes,
-                                  (size_t)R.env.cfg->max_body_bytes,
-                                  (size_t)R.env.cfg->max_json_depth};
     nm_eval_t *files = calloc((size_t)nfiles, sizeof *files);
     R.total = calloc(1, sizeof *R.total);
-    R.ws = nm_tagger_ws_new();
-    if (!files || !R.total || !R.ws || !(R.total->errors = json_array())) {
+    R.proc = nm_pipeline_proc_new(R.env.cfg);
+    if (!files || !R.total || !R.proc || !(R.total->errors = json_array())) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
         goto out;
@@ -322,7 +310,7 @@ out:
     if (R.total) json_decref(R.total->errors);
     free(R.total);
     free(files);
-    nm_tagger_ws_destroy(R.ws);
+    nm_pipeline_proc_destroy(R.proc);
     nm_cli_teardown(&R.env);
     return rc;
 }
