@@ -45,6 +45,7 @@ static const nm_cdef_t nm_cdefs[] = {
     C("redis", "seen_ttl_s", T_LONG, redis_seen_ttl_s, "2592000", 60, 1L << 31),
     C("redis", "retry_max_ms", T_LONG, redis_retry_max_ms, "5000", 10, 600000),
     C("redis", "recent_alerts", T_LONG, redis_recent_alerts, "1000", 0, 1000000),
+    C("redis", "wait_replicas", T_LONG, redis_wait_replicas, "0", 0, 100),
     C("rules", "gazetteer", T_PATH, gazetteer, "gazetteer.conf", 0, 0),
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
     C("rules", "langid", T_PATH, langid, "langid.conf", 0, 0),

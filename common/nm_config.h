@@ -34,7 +34,7 @@ typedef struct {
     /* [redis] */
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;
-    long redis_retry_max_ms, redis_recent_alerts;
+    long redis_retry_max_ms, redis_recent_alerts, redis_wait_replicas;
     /* [rules] (paths resolved against the config file's folder) */
     char *gazetteer, *rules, *langid, *languages;
     /* [log] */
