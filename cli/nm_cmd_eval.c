@@ -21,7 +21,7 @@ typedef struct {
 #define NM_EVAL_LANGS 64
 
 typedef struct {
-    nm_prf_t rel, top, ent, per_topic[NM_TAG_MAX_TOPICS];
+    nm_prf_t rel, top, ent, per_topic[NM_MAX_TOPICS];
     nm_lang_stats_t langs[NM_EVAL_LANGS];
     int nlangs;
     long n, langid_ok;
@@ -112,7 +112,7 @@ static void nm_eval_account(nm_eval_t *E, const nm_rules_t *r, const nm_article_
     json_t *empty = json_array();
     if (!json_is_array(gt)) gt = empty;
     if (!json_is_array(ge)) ge = empty;
-    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++)
+    for (size_t k = 0; k < r->ntopics && k < NM_MAX_TOPICS; k++)
         nm_count(&E->per_topic[k], nm_in_array(gt, r->topics[k].id), nm_in_array(pt, r->topics[k].id));
     nm_compare_sets(&E->top, &L->top, gt, pt, a->id, "topics", E->errors);
     nm_compare_sets(&E->ent, &L->ent, ge, pe, a->id, "entities", E->errors);
@@ -139,7 +139,7 @@ static json_t *nm_eval_json(const nm_eval_t *E, const nm_rules_t *r, const char 
                           "entities_micro", nm_prf_json(&E->ent), "langid_accuracy",
                           E->n ? (double)E->langid_ok / E->n : 0);
     json_t *pt = json_object(), *pl = json_object();
-    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++)
+    for (size_t k = 0; k < r->ntopics && k < NM_MAX_TOPICS; k++)
         json_object_set_new(pt, r->topics[k].id, nm_prf_json(&E->per_topic[k]));
     for (int i = 0; i < E->nlangs; i++) {
         const nm_lang_stats_t *L = &E->langs[i];
@@ -161,7 +161,7 @@ static void nm_eval_print(const nm_eval_t *E, const nm_rules_t *r, const char *w
     printf("  %-22s %6s %6s %6s\n", "", "P", "R", "F1");
     nm_prf_print("relevance", &E->rel);
     nm_prf_print("topics (micro)", &E->top);
-    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++) {
+    for (size_t k = 0; k < r->ntopics && k < NM_MAX_TOPICS; k++) {
         char name[64];
         snprintf(name, sizeof name, "  %s", r->topics[k].id);
         nm_prf_print(name, &E->per_topic[k]);

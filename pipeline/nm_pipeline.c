@@ -15,9 +15,6 @@
 #include "nm_metrics.h"
 #include "nm_producer.h"
 
-/* enriched + an alert per topic + alerts.all + a dead letter */
-#define NM_MAX_OUTS (NM_TAG_MAX_TOPICS + 3)
-
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
 typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
 
@@ -35,7 +32,7 @@ typedef struct {
     char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
     char reason[256];        /* dead-letter reason */
     int nouts;
-    nm_out_t outs[NM_MAX_OUTS];
+    nm_out_t outs[NM_MAX_OUTPUTS];
     nm_counts_item_t count; /* entities/mentions/topics set at completion */
     size_t first_id;        /* its ids start at P->ids[first_id]: entities, then topics */
     struct timespec consumed_at;
@@ -124,7 +121,7 @@ static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
 }
 
 static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, size_t len) {
-    if (s->nouts == NM_MAX_OUTS) { free(payload); return -1; }
+    if (s->nouts == NM_MAX_OUTPUTS) { free(payload); return -1; }
     nm_out_t *o = &s->outs[s->nouts];
     memset(o, 0, sizeof *o);
     o->topic = strdup(topic);
@@ -203,7 +200,7 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         P->st.relevant++;
         P->mb.relevant_all++;
         for (int t = 0; t < res->ntopics; t++)
-            if (res->topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.relevant[res->topics[t].topic]++;
+            P->mb.relevant[res->topics[t].topic]++;
     }
     if (o->alert) {
         char topic[512];
@@ -217,7 +214,7 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         P->st.alerts++;
         P->mb.alerts_all++;
         for (int t = 0; t < res->ntopics; t++)
-            if (res->topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.alerts[res->topics[t].topic]++;
+            P->mb.alerts[res->topics[t].topic]++;
     }
     for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
 
@@ -440,8 +437,8 @@ static void nm_on_revoke(void *ud) { nm_pipeline_drain(ud); }
 
 static void nm_publish_rules(nm_pipeline_t *P, int reloaded) {
     const nm_rules_t *r = P->rules;
-    const char *ids[NM_METRICS_MAX_TOPICS];
-    size_t n = r->ntopics < NM_METRICS_MAX_TOPICS ? r->ntopics : NM_METRICS_MAX_TOPICS;
+    const char *ids[NM_MAX_TOPICS];
+    size_t n = r->ntopics < NM_MAX_TOPICS ? r->ntopics : NM_MAX_TOPICS;
     for (size_t i = 0; i < n; i++) ids[i] = r->topics[i].id;
     nm_metrics_set_rules(P->metrics, r->version, ids, n, reloaded, 0);
 }

@@ -209,13 +209,13 @@ static void nm_detect_lang(const nm_tagger_ws_t *ws, char out[8]) {
         code = sc[NM_SCRIPT_UKRAINIAN] * 100 >= cyr ? "uk" : "ru";
     } else {
         const nm_rules_t *r = ws->rules;
-        unsigned votes[64] = {0};
+        unsigned votes[NM_MAX_LANGS] = {0}; /* nlangs <= NM_MAX_LANGS: checked at load */
         for (size_t i = 0; i < ws->nhits; i++) {
             const nm_term_t *t = &r->terms[ws->hits[i].term];
-            if (t->kind == NM_TERM_LANG && t->target < 64) votes[t->target]++;
+            if (t->kind == NM_TERM_LANG) votes[t->target]++;
         }
         unsigned best = 0;
-        for (size_t l = 0; l < r->nlangs && l < 64; l++)
+        for (size_t l = 0; l < r->nlangs; l++)
             if (votes[l] > best) { best = votes[l]; code = r->langs[l].code; }
         if (!best) code = "en";
     }
@@ -234,7 +234,7 @@ static int nm_topic_cmp(const void *a, const void *b) {
 }
 
 static void nm_keep_evidence(nm_topic_tag_t *tt, const nm_evidence_t *ev) {
-    if (tt->nev < NM_TAG_MAX_EVIDENCE) {
+    if (tt->nev < NM_MAX_EVIDENCE) {
         tt->ev[tt->nev++] = *ev;
         return;
     }
@@ -329,7 +329,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     out->nentities = nents;
 
     /* topic, cooperation and negative evidence, weighed by context */
-    nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
+    nm_topic_tag_t all[NM_MAX_TOPICS];
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
     int joint = 0;
@@ -358,7 +358,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
-        if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
+        if (t->target >= NM_MAX_TOPICS || w <= 0) continue;
         nm_topic_tag_t *tt = &all[t->target];
         tt->score += w;
         nm_evidence_t ev;
@@ -369,7 +369,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     for (size_t i = 0; i < ws->nhits; i++) ws->term_count[ws->hits[i].term] = 0;
 
     double score = coop - set->negative_weight * neg;
-    int ntopics = (int)(r->ntopics < NM_TAG_MAX_TOPICS ? r->ntopics : NM_TAG_MAX_TOPICS);
+    int ntopics = (int)(r->ntopics < NM_MAX_TOPICS ? r->ntopics : NM_MAX_TOPICS);
     for (int k = 0; k < ntopics; k++) {
         all[k].topic = k;
         score += all[k].score;

@@ -10,10 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nm_limits.h"
 #include "nm_rules.h"
-
-#define NM_TAG_MAX_EVIDENCE 3
-#define NM_TAG_MAX_TOPICS 32
 
 /** Why a tag was given: one matched term. Pointers are borrowed from the
  *  rule set (term, rule) or from the article text (snippet). */
@@ -31,7 +29,7 @@ typedef struct {
     int topic;            /* index into rules->topics */
     double score;
     int nev;
-    nm_evidence_t ev[NM_TAG_MAX_EVIDENCE];
+    nm_evidence_t ev[NM_MAX_EVIDENCE];
 } nm_topic_tag_t;
 
 typedef struct {
@@ -46,7 +44,7 @@ typedef struct {
     char lang[8];          /* given, else detected */
     char lang_detected[8]; /* always detected (for accuracy reports) */
     int ntopics;
-    nm_topic_tag_t topics[NM_TAG_MAX_TOPICS]; /* relevant articles only, best first */
+    nm_topic_tag_t topics[NM_MAX_TOPICS]; /* relevant articles only, best first */
     int nentities;
     const nm_entity_tag_t *entities; /* workspace-owned, most mentioned first */
 } nm_tag_result_t;

@@ -317,6 +317,24 @@ static void test_bad_files_fail_with_file_line_reason(void **state) {
                       ":2: unknown key 'terms' here");
 }
 
+/* The limits of nm_limits.h are load errors, never silent caps. */
+static void test_limits_are_load_errors(void **state) {
+    (void)state;
+    char rules[8192] = "", langs[8192] = "", want[128];
+    for (int i = 0; i <= NM_MAX_TOPICS; i++)
+        snprintf(rules + strlen(rules), sizeof rules - strlen(rules),
+                 "[topic:t%d]\nname = T%d\nterms = word%d\n", i, i, i);
+    snprintf(want, sizeof want, ": %d topics, at most %d (nm_limits.h)", NM_MAX_TOPICS + 1,
+             NM_MAX_TOPICS);
+    expect_load_error(NULL, rules, NULL, 1, want);
+    for (int i = 0; i <= NM_MAX_LANGS; i++)
+        snprintf(langs + strlen(langs), sizeof langs - strlen(langs),
+                 "[lang:x%c%c]\nwords = w%d\n", 'a' + i / 26, 'a' + i % 26, i);
+    snprintf(want, sizeof want, ": %d languages, at most %d (nm_limits.h)", NM_MAX_LANGS + 1,
+             NM_MAX_LANGS);
+    expect_load_error(NULL, NULL, langs, 2, want);
+}
+
 static void test_missing_name_at_end_of_file(void **state) {
     (void)state;
     /* the last section cannot be checked at a following header */
@@ -347,6 +365,7 @@ int main(void) {
         cmocka_unit_test(test_minimal_set_loads),
         cmocka_unit_test(test_bad_files_fail_with_file_line_reason),
         cmocka_unit_test(test_missing_name_at_end_of_file),
+        cmocka_unit_test(test_limits_are_load_errors),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests_name("nm_rules", tests, nm_fixture_setup, nm_fixture_teardown);
