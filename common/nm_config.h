@@ -24,7 +24,7 @@ typedef struct {
     /* [input] */
     char *input_topic;
     long batch_size, batch_timeout_ms;
-    long max_message_bytes, max_body_bytes, max_json_depth;
+    long max_message_bytes, max_body_bytes, max_json_depth, max_stall_s;
     /* [output] */
     char *enriched_topic, *alert_topic_prefix, *dlq_topic;
     int include_body;

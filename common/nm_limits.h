@@ -20,4 +20,8 @@
 #define NM_MAX_OUTPUTS (NM_MAX_TOPICS + 3) /* per article: enriched, an alert per topic,
                                             * alerts.all, a dead letter */
 
+/* Retry bounds. */
+#define NM_TXN_ATTEMPTS 5 /* retriable errors of one transaction commit or abort (each call
+                           * waits up to 60 s), then abort (commit) or exit 1 (abort) */
+
 #endif

@@ -277,6 +277,17 @@ static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
     return rc;
 }
 
+/* The batch has waited for Redis or Kafka longer than [input] max_stall_s
+ * (0: no bound): give it up, offsets not committed (the caller exits 1 and
+ * the batch is redone after the restart or by the next owner). */
+static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on) {
+    long max = P->cfg->max_stall_s;
+    if (!max || nm_elapsed_ms(t0) < max * 1000.0) return 0;
+    NM_LOG(NM_LOG_ERROR, "pipeline", "batch of %zu article(s) stalled on %s for %ld s "
+           "(max_stall_s): giving up, its offsets are not committed", P->nslots, on, max);
+    return 1;
+}
+
 /* Finish the batch: counts, deliveries, then offsets. Returns 0 when the
  * batch is complete and its offsets stored; 1 when its transaction was
  * aborted and the input rewound (exactly-once: it will be redone); -1 when
@@ -285,6 +296,8 @@ static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
 static int nm_complete_batch(nm_pipeline_t *P) {
     if (!P->nslots) return 0;
     char e[512];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* 1. counts: one script call for the whole batch, retried with back-off */
     size_t nitems = 0;
     for (size_t i = 0; i < P->nslots; i++) {
@@ -301,10 +314,11 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop) {
+        if (*P->stop || nm_stalled(P, &t0, "Redis")) {
             /* still down at shutdown: give up this batch, commit nothing */
-            NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
-                   "their offsets are not committed", P->nslots);
+            if (*P->stop)
+                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
+                       "their offsets are not committed", P->nslots);
             if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }
@@ -328,6 +342,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
                        "their offsets are not committed", P->pending);
                 return -1;
             }
+            if (nm_stalled(P, &t0, "Kafka deliveries")) return -1;
         }
         int failed = 0;
         if (P->cfg->exactly_once) {
@@ -362,7 +377,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         }
         if (!failed) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
-        if (*P->stop && P->pending == 0) return -1;
+        if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
     /* 3. offsets: the batch is complete, so each partition's highest offset

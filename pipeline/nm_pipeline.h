@@ -18,6 +18,10 @@
  *   DELIVERING every output acknowledged; failed ones re-sent, permanent
  *              refusals given up (an enriched event then becomes a dead
  *              letter) so the stream never stalls;
+ *              (a batch stuck in COUNTING or DELIVERING for [input]
+ *              max_stall_s, or 10 s after SIGTERM, is given up INCOMPLETE:
+ *              nothing of it committed, the daemon exits 1, the batch is
+ *              redone after the restart or by the partitions' next owner)
  *   STORING    each partition's next offset stored and committed (async),
  *              or, exactly-once, the offsets sent in the batch's
  *              transaction and the transaction committed.

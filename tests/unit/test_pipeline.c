@@ -3,7 +3,8 @@
  * ($NM_REDIS_PORT, default 6379): a batch completes (counted, delivered,
  * offsets committed), Redis retries, stopping while Redis is down commits
  * nothing, a rebalance drains the batch in flight, a reload finishes the
- * batch with the old rules, an aborted transaction is redone. */
+ * batch with the old rules, an aborted transaction is redone, and a batch
+ * stalled on Redis or Kafka is given up after max_stall_s. */
 #include "nm_test_util.h"
 
 #include <hiredis/hiredis.h>
@@ -48,10 +49,11 @@ static void copy_file(const char *from, const char *dir, const char *name) {
     free(nm_write_file(dir, name, buf));
 }
 
-/* A mock cluster, its topics, a config naming it (`extra` appended to
- * [output]), the fixture rules copied to a temporary folder. */
-static void env_new(nm_env_t *E, int batch_size, long batch_timeout_ms, const char *output_extra,
-                    int redis_timeout_ms) {
+/* A mock cluster, its topics, a config naming it (`output_extra` appended
+ * to [output], `producer_extra` to [kafka.producer]), the fixture rules
+ * copied to a temporary folder. */
+static void env_new2(nm_env_t *E, int batch_size, long batch_timeout_ms, const char *output_extra,
+                     int redis_timeout_ms, const char *producer_extra) {
     static int seq;
     memset(E, 0, sizeof *E);
     char e[512];
@@ -82,9 +84,9 @@ static void env_new(nm_env_t *E, int batch_size, long batch_timeout_ms, const ch
              "[kafka]\nbootstrap.servers = %s\n"
              "[kafka.consumer]\ngroup.id = %s\nauto.offset.reset = earliest\n"
              "session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n"
-             "[kafka.producer]\nlinger.ms = 1\n",
+             "[kafka.producer]\nlinger.ms = 1\n%s\n",
              batch_size, batch_timeout_ms, output_extra, redis_port(), E->run, redis_timeout_ms,
-             E->bootstraps, E->run);
+             E->bootstraps, E->run, producer_extra);
     E->conf_path = nm_write_file(E->dir, "newsmon.conf", conf_text);
     E->cfg = nm_config_load(E->conf_path, e, sizeof e);
     if (!E->cfg) fail_msg("config: %s", e);
@@ -92,6 +94,11 @@ static void env_new(nm_env_t *E, int batch_size, long batch_timeout_ms, const ch
     nm_log_set_level(lvl ? (nm_log_level_t)nm_log_level_parse(lvl) : NM_LOG_ERROR);
     E->text = nm_text_new();
     assert_non_null(E->text);
+}
+
+static void env_new(nm_env_t *E, int batch_size, long batch_timeout_ms, const char *output_extra,
+                    int redis_timeout_ms) {
+    env_new2(E, batch_size, batch_timeout_ms, output_extra, redis_timeout_ms, "");
 }
 
 static nm_rules_t *env_rules(nm_env_t *E) {
@@ -231,6 +238,19 @@ static void step_until_consumed(nm_pipeline_t *P, long long want) {
         nm_pipeline_stats(P, &st);
     } while (st.consumed < want && now_s() < until);
     if (st.consumed < want) fail_msg("consumed %lld of %lld", st.consumed, want);
+}
+
+/* Step (polling `other` too, if not NULL: a second group member) until a
+ * batch completes; fails after 30 s. */
+static void step_until_batch(nm_pipeline_t *P, rd_kafka_t *other, nm_pipeline_stats_t *st) {
+    double until = now_s() + 30;
+    do {
+        rd_kafka_message_t *m = other ? rd_kafka_consumer_poll(other, 50) : NULL;
+        if (m) rd_kafka_message_destroy(m);
+        assert_int_equal(nm_pipeline_step(P, 50), 0);
+        nm_pipeline_stats(P, st);
+    } while (st->batches == 0 && now_s() < until);
+    assert_int_equal(st->batches, 1);
 }
 
 static void test_batches_complete(void **state) {
@@ -401,14 +421,7 @@ static void test_rebalance_drains_batch(void **state) {
     rd_kafka_topic_partition_list_add(sub, "in", RD_KAFKA_PARTITION_UA);
     assert_int_equal(rd_kafka_subscribe(other, sub), 0);
     rd_kafka_topic_partition_list_destroy(sub);
-    double until = now_s() + 30;
-    do {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(other, 50);
-        if (m) rd_kafka_message_destroy(m);
-        assert_int_equal(nm_pipeline_step(P, 50), 0);
-        nm_pipeline_stats(P, &st);
-    } while (st.batches == 0 && now_s() < until);
-    assert_int_equal(st.batches, 1); /* drained: neither full (1000) nor old (60 s) */
+    step_until_batch(P, other, &st); /* drained: neither full (1000) nor old (60 s) */
     assert_int_equal(counted(&E), 6);
     assert_int_equal(read_topic(&E, "enr", 0, NULL, NULL), 6);
     rd_kafka_consumer_close(other);
@@ -428,18 +441,67 @@ static void test_txn_abort_redoes_batch(void **state) {
     rd_kafka_mock_push_request_errors(E.mc, 26 /* EndTxn */, 1,
                                       RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
     nm_pipeline_stats_t st;
-    double until = now_s() + 30;
-    do {
-        assert_int_equal(nm_pipeline_step(P, 50), 0);
-        nm_pipeline_stats(P, &st);
-    } while (st.batches == 0 && now_s() < until);
-    assert_int_equal(st.batches, 1);
+    step_until_batch(P, NULL, &st);
     assert_true(st.redone >= 4);
     assert_int_equal(st.consumed, 4 + st.redone);
     nm_pipeline_destroy(P);
     /* (the mock's TxnOffsetCommit keeps no offsets: the real broker's are
      * checked by tests/integration/test_exactly_once.sh) */
     assert_int_equal(counted(&E), 4); /* redone, counted once */
+    env_free(&E);
+}
+
+/* Bounded retries: Redis stays down; after max_stall_s the batch is given
+ * up, nothing committed, and the daemon is told to exit (step: -1). */
+static void test_redis_down_gives_up_after_max_stall(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 100, 50, "", 200);
+    E.cfg->redis_port = 1; /* nothing listens there */
+    E.cfg->max_stall_s = 1;
+    produce_articles(&E, 0, 3);
+    nm_pipeline_t *P = env_pipeline(&E);
+    double until = now_s() + 20, t0 = 0;
+    nm_pipeline_stats_t st = {0};
+    int rc = 0;
+    while (rc == 0 && now_s() < until) {
+        if (!t0 && st.consumed) t0 = now_s();
+        rc = nm_pipeline_step(P, 50);
+        nm_pipeline_stats(P, &st);
+    }
+    assert_int_equal(rc, -1); /* fatal: exit 1 */
+    assert_true(st.consumed > 0);
+    assert_int_equal(st.batches, 0);
+    assert_true(now_s() - t0 < 6);
+    nm_pipeline_destroy(P);
+    assert_int_equal(committed_sum(&E), -1);
+    E.cfg->redis_port = redis_port();
+    env_free(&E);
+}
+
+/* Bounded retries: the enriched topic cannot be produced to (no leader);
+ * deliveries time out and are re-sent until max_stall_s, then the batch
+ * is given up with nothing committed. */
+static void test_kafka_refusing_gives_up_after_max_stall(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new2(&E, 100, 50, "", 2000, "message.timeout.ms = 500");
+    E.cfg->max_stall_s = 2;
+    produce_articles(&E, 0, 3);
+    rd_kafka_mock_topic_set_error(E.mc, "enr", RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    nm_pipeline_t *P = env_pipeline(&E);
+    double until = now_s() + 30;
+    nm_pipeline_stats_t st = {0};
+    int rc = 0;
+    while (rc == 0 && now_s() < until) {
+        rc = nm_pipeline_step(P, 50);
+        nm_pipeline_stats(P, &st);
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(st.batches, 0);
+    rd_kafka_mock_topic_set_error(E.mc, "enr", RD_KAFKA_RESP_ERR_NO_ERROR);
+    nm_pipeline_destroy(P);
+    assert_int_equal(committed_sum(&E), -1);
     env_free(&E);
 }
 
@@ -451,6 +513,8 @@ int main(void) {
         cmocka_unit_test(test_reload_finishes_batch_with_old_rules),
         cmocka_unit_test(test_rebalance_drains_batch),
         cmocka_unit_test(test_txn_abort_redoes_batch),
+        cmocka_unit_test(test_redis_down_gives_up_after_max_stall),
+        cmocka_unit_test(test_kafka_refusing_gives_up_after_max_stall),
     };
     return cmocka_run_group_tests_name("nm_pipeline", tests, NULL, NULL);
 }
