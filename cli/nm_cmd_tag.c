@@ -1,21 +1,17 @@
 /* nm_cmd_tag.c - `newsmon tag`: the processor alone, offline. */
-#include <getopt.h> /* optind */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nm_article.h"
 #include "nm_cli.h"
-#include "nm_event.h"
 #include "nm_explain.h"
 #include "nm_input.h"
-#include "nm_tagger.h"
+#include "nm_pipeline.h"
 
 typedef struct {
     nm_cli_env_t env;
-    nm_article_limits_t lim;
-    nm_tagger_ws_t *ws;
-    nm_jbuf_t out;
+    nm_pipeline_proc_t *proc;
     long bad;
     int explain;
 } nm_tag_t;
@@ -38,36 +34,20 @@ static void nm_tag_usage(FILE *f) {
             "  -h, --help          this help\n");
 }
 
+/* The daemon's path: what it would dead-letter is a bad record here. */
 static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, long line) {
     nm_tag_t *T = ud;
-    nm_article_t a;
-    nm_tag_result_t res;
-    char reason[256], now[32];
-    if (nm_article_parse(buf, len, &T->lim, &a, reason, sizeof reason)) {
-        fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
+    const nm_pipeline_out_t *o =
+        T->explain ? nm_explain_article(stdout, T->env.rules, T->proc, buf, len)
+                   : nm_pipeline_article(T->proc, T->env.rules, buf, len, NULL);
+    if (o->err) {
+        fprintf(stderr, "%s:%ld: %s\n", where, line, o->reason);
         T->bad++;
-    } else if (T->explain) {
-        if (nm_explain_article(stdout, T->env.rules, T->ws, &a, &res)) {
-            fprintf(stderr, "%s:%ld: out of memory\n", where, line);
-            T->bad++;
-        }
-    } else if (nm_tagger_tag(T->env.rules, T->ws, a.title, a.title_len, a.body, a.body_len,
-                             a.lang, &res)) {
-        fprintf(stderr, "%s:%ld: out of memory\n", where, line);
-        T->bad++;
-    } else {
-        nm_event_now(now);
-        if (nm_event_enriched(&T->out, &a, T->env.rules, &res,
-                              T->env.cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE,
-                              now)) {
-            fprintf(stderr, "%s:%ld: out of memory writing the event\n", where, line);
-            T->bad++;
-        } else {
-            T->out.s[T->out.len++] = '\n'; /* the buffer keeps room for its NUL */
-            fwrite(T->out.s, 1, T->out.len, stdout);
-        }
+        return 0;
     }
-    nm_article_clear(&a);
+    if (T->explain) return 0;
+    fwrite(o->event, 1, o->event_len, stdout);
+    putchar('\n');
     return 0;
 }
 
@@ -89,12 +69,8 @@ int nm_cmd_tag(int argc, char **argv) {
     }
     int rc = nm_cli_setup(config, 1, &T.env);
     if (rc) return rc;
-    T.lim = (nm_article_limits_t){(size_t)T.env.cfg->max_message_bytes,
-                                  (size_t)T.env.cfg->max_body_bytes,
-                                  (size_t)T.env.cfg->max_json_depth};
-    T.ws = nm_tagger_ws_new();
-    nm_jbuf_init(&T.out);
-    if (!T.ws) {
+    T.proc = nm_pipeline_proc_new(T.env.cfg);
+    if (!T.proc) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
     }
@@ -102,8 +78,7 @@ int nm_cmd_tag(int argc, char **argv) {
         const char *path = i < argc ? argv[i] : "-";
         if (nm_input_read(path, nm_tag_one, &T, NULL)) rc = NM_EXIT_USAGE;
     }
-    nm_jbuf_free(&T.out);
-    nm_tagger_ws_destroy(T.ws);
+    nm_pipeline_proc_destroy(T.proc);
     nm_cli_teardown(&T.env);
     if (fflush(stdout) != 0) return NM_EXIT_FAIL;
     return rc ? rc : T.bad ? NM_EXIT_FAIL : NM_EXIT_OK;

@@ -25,7 +25,7 @@ struct nm_metrics_s {
     struct MHD_Daemon *httpd;
     char version[32];
     char rules_version[32];
-    char topic_ids[NM_METRICS_MAX_TOPICS][64];
+    char topic_ids[NM_MAX_TOPICS][64];
     size_t ntopics;
     uint64_t reloads, reload_failures;
     nm_metrics_batch_t tot; /* latency_s unused here */
@@ -63,7 +63,7 @@ void nm_metrics_add_batch(nm_metrics_t *m, nm_metrics_batch_t *b) {
     t->relevant_all += b->relevant_all;
     t->redis_errors += b->redis_errors;
     t->redis_retries += b->redis_retries;
-    for (size_t i = 0; i < NM_METRICS_MAX_TOPICS; i++) {
+    for (size_t i = 0; i < NM_MAX_TOPICS; i++) {
         t->alerts[i] += b->alerts[i];
         t->relevant[i] += b->relevant[i];
     }
@@ -85,7 +85,7 @@ void nm_metrics_set_rules(nm_metrics_t *m, const char *version, const char *cons
     if (topic_ids) {
         /* counts stay attached to indices: a reload that reorders topics
          * would move them, so rules.conf keeps its order (documented) */
-        m->ntopics = ntopics < NM_METRICS_MAX_TOPICS ? ntopics : NM_METRICS_MAX_TOPICS;
+        m->ntopics = ntopics < NM_MAX_TOPICS ? ntopics : NM_MAX_TOPICS;
         for (size_t i = 0; i < m->ntopics; i++)
             snprintf(m->topic_ids[i], sizeof m->topic_ids[i], "%s", topic_ids[i]);
     }

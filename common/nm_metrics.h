@@ -14,8 +14,7 @@
 #include <stdint.h>
 
 #include "nm_err.h"
-
-#define NM_METRICS_MAX_TOPICS 32
+#include "nm_limits.h"
 #define NM_METRICS_MAX_PARTS 256
 
 typedef struct nm_metrics_s nm_metrics_t;
@@ -23,8 +22,8 @@ typedef struct nm_metrics_s nm_metrics_t;
 /** Per-batch increments, summed by the pipeline without locking. */
 typedef struct {
     uint64_t consumed, enriched, dead_lettered, delivery_failures;
-    uint64_t alerts[NM_METRICS_MAX_TOPICS];   /* per topic index */
-    uint64_t relevant[NM_METRICS_MAX_TOPICS]; /* per topic index */
+    uint64_t alerts[NM_MAX_TOPICS];   /* per topic index */
+    uint64_t relevant[NM_MAX_TOPICS]; /* per topic index */
     uint64_t alerts_all, relevant_all;
     uint64_t redis_errors, redis_retries;
     double latency_s[4096]; /* per article: consume -> offsets stored */

@@ -240,7 +240,7 @@ nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *r
     }
     nm_key(b, "entities");
     NM_LIT(b, "[");
-    for (int i = 0; i < res->nentities && i < 10; i++) {
+    for (int i = 0; i < res->nentities && i < NM_ALERT_MAX_ENTITIES; i++) {
         if (i) NM_LIT(b, ",");
         nm_str(b, rules->entities[res->entities[i].entity].id);
     }
