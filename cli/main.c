@@ -26,6 +26,7 @@ static void nm_usage(FILE *f) {
             "                                          read counts back from Redis\n"
             "  eval    [-c FILE] CORPUS.jsonl [--json] precision/recall/F1 on a labelled corpus\n"
             "  topics  [-c FILE] [-p N] [-r N]         create the topics the config names\n"
+            "  web     [-c FILE] [--listen ADDR]       the dashboard and its JSON API (reads Redis)\n"
             "\n"
             "  newsmon COMMAND --help   details of a command\n"
             "  newsmon --version        version\n"
@@ -53,7 +54,8 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"run", nm_cmd_run},   {"ingest", nm_cmd_ingest}, {"tag", nm_cmd_tag},
-                {"top", nm_cmd_top},   {"eval", nm_cmd_eval}, {"topics", nm_cmd_topics}};
+                {"top", nm_cmd_top},   {"eval", nm_cmd_eval}, {"topics", nm_cmd_topics},
+                {"web", nm_cmd_web}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "newsmon: unknown command '%s' (see newsmon --help)\n", cmd);

@@ -1,0 +1,38 @@
+/* nm_web.h - `newsmon web`: the analysts' dashboard and its JSON API.
+ *
+ * One HTTP server (libmicrohttpd, one thread, so one Redis connection and
+ * no locks) serves
+ *   /                    the single-page dashboard (assets embedded in the
+ *                        binary: it works with no internet access)
+ *   /app.js, /style.css, /vendor/uPlot.*   its script, style, chart library
+ *   /api/status          Redis up/down, totals, newest counted hour, which
+ *                        optional records (stories, surges, alerts) exist
+ *   /api/top             top entities or topics over a window
+ *   /api/series          hourly articles (and stories) per entity or topic
+ *   /api/movers          window against the window before it
+ *   /api/alerts          latest recorded alerts, filterable
+ *   /api/surges          latest recorded surges
+ * The API is documented in README.md ("Dashboard"). It reads Redis only
+ * (web/nm_web_data.h); a Redis error is a 503 with {"error": ...}.
+ */
+#ifndef NM_WEB_H
+#define NM_WEB_H
+
+#include <stddef.h>
+
+#include "nm_config.h"
+#include "nm_err.h"
+
+typedef struct nm_web_s nm_web_t;
+
+/** @brief Start serving on `listen` ("IPv4:PORT"); cfg is borrowed and must
+ *  outlive the server ([redis] settings, [web] refresh_s).
+ *  @returns a running server, or NULL with errstr set (bad address, port in
+ *  use, OOM). */
+nm_web_t *nm_web_start(const nm_config_t *cfg, const char *listen, char *errstr,
+                       size_t errstr_size);
+
+/** @brief Stop serving and free. NULL-safe. */
+void nm_web_stop(nm_web_t *w);
+
+#endif
