@@ -90,7 +90,7 @@ cleanup() {
     [[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null || true
     if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then kill -KILL "$DAEMON_PID" 2>/dev/null || true; fi
     if [[ -n ${BOOTSTRAP_USED:-} ]]; then
-        rcli --scan --pattern "$RUN*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
+        rcli --scan --pattern "{$RUN*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
         ((${#TOPICS_MADE[@]})) && "$NMB" rmtopics -b "$BOOTSTRAP_USED" "${TOPICS_MADE[@]}" >/dev/null 2>&1 || true
     fi
     if ((OWN_SERVICES && !KEEP)); then
@@ -113,6 +113,7 @@ fi
 # tree during a long run cannot change (or break) it half-way
 mkdir -p "$OUT/config"
 cp "$ROOT"/config/*.conf "$OUT/config/"
+cp -r "$ROOT"/config/lang "$OUT/config/"
 CFG=$OUT/config
 "$NEWSMON" tag -c "$CFG/newsmon.conf" /dev/null >/dev/null 2>"$OUT/config-check.log" ||
     { echo "newsmon rejects config/newsmon.conf (stale build? try without --no-build):" >&2; cat "$OUT/config-check.log" >&2; exit 1; }
@@ -162,7 +163,7 @@ write_config() {
         -e "s|^listen = .*|listen =|" \
         -e "s|^gazetteer = .*|gazetteer = $CFG/gazetteer.conf|" \
         -e "s|^rules = .*|rules = $CFG/rules.conf|" \
-        -e "s|^langid = .*|langid = $CFG/langid.conf|" \
+        -e "s|^languages = .*|languages = $CFG/lang|" \
         "$CFG/newsmon.conf" >"$OUT/$name.conf"
 }
 make_topics() { # NAME: newsmon's topics for config NAME, plus NAME.ceil
@@ -258,8 +259,8 @@ replay() {
     put "${name}_redis_calls" "$((all1 - all0))"
     put "${name}_batches" "$(sed -n 's/.*batches=\([0-9]*\).*/\1/p' "$OUT/$name.daemon.log" | tail -n1)"
     put "${name}_wall_rate" "$(calc "$n / (($(get "${name}_watch_last_ms") - $DAEMON_START_MS) / 1000)")"
-    put "${name}_relevant_in_redis" "$(rcli hget "$p:stats" relevant | tr -d '\r')"
-    put "${name}_counted_in_redis" "$(rcli hget "$p:stats" articles | tr -d '\r')"
+    put "${name}_relevant_in_redis" "$(rcli hget "{$p}:stats" relevant | tr -d '\r')"
+    put "${name}_counted_in_redis" "$(rcli hget "{$p}:stats" articles | tr -d '\r')"
     # free the disk: the backlog is not needed any more
     "$NMB" rmtopics -b "$BOOTSTRAP_USED" "$p.raw" "$p.enriched" "$p.ceil" >/dev/null 2>&1 || true
 }

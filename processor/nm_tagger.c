@@ -7,16 +7,19 @@
  */
 #include "nm_tagger.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "nm_langid.h"
 
 typedef struct {
     uint32_t term, start, end;
     uint32_t voided; /* set by nm_filter_hits */
 } nm_hit_t;
 
-enum { PARA_BOILER = 0x80 };
+enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40 };
 
 struct nm_tagger_ws_s {
     nm_textbuf_t tb;
@@ -32,13 +35,37 @@ struct nm_tagger_ws_s {
     size_t capents;
     const nm_rules_t *rules; /* during a scan */
     int oom;
+    nm_topic_tag_t cand[NM_TAG_MAX_TOPICS];
+    nm_tagger_trace_cb trace;
+    void *trace_ud;
+    bool always_detect;
 };
+
+void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud) {
+    ws->trace = cb;
+    ws->trace_ud = ud;
+}
+
+const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len) {
+    *len = ws->tb.len;
+    return ws->tb.s;
+}
+
+static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
+                     double ctx, double pos, double contribution, const char *skipped) {
+    if (!ws->trace) return;
+    nm_trace_hit_t th = {&ws->rules->terms[h->term], h->start, h->end, (uint32_t)sent,
+                         (uint32_t)para, ctx, pos, contribution, skipped};
+    ws->trace(ws->trace_ud, &th);
+}
 
 nm_tagger_ws_t *nm_tagger_ws_new(void) {
     nm_tagger_ws_t *ws = calloc(1, sizeof *ws);
     if (ws) nm_textbuf_init(&ws->tb);
     return ws;
 }
+
+void nm_tagger_ws_always_detect(nm_tagger_ws_t *ws, bool on) { ws->always_detect = on; }
 
 void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
     if (!ws) return;
@@ -59,7 +86,10 @@ static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
     const nm_term_t *t = &ws->rules->terms[id];
     const char *s = ws->tb.s;
     size_t start = end - len;
-    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1])) return;
+    /* a failed left boundary may still be a clitic prefix ("و" + "روسيا") */
+    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1]) &&
+        !nm_rules_prefix_ok(ws->rules, t, s, start))
+        return;
     if (!t->open_right && end < ws->tb.len && !nm_text_is_sep(s[end])) return;
     if (ws->nhits == ws->caphits) {
         size_t nc = ws->caphits ? ws->caphits * 2 : 256;
@@ -190,35 +220,22 @@ static void nm_evidence(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t titl
     ev->weight = weight;
 }
 
-/* Language from scripts, then from common words for Latin script. */
-static void nm_detect_lang(const nm_tagger_ws_t *ws, char out[8]) {
-    const uint32_t *sc = ws->tb.script_count;
-    uint32_t cyr = sc[NM_SCRIPT_CYRILLIC] + sc[NM_SCRIPT_UKRAINIAN];
-    uint32_t total = sc[NM_SCRIPT_LATIN] + cyr + sc[NM_SCRIPT_HANGUL] + sc[NM_SCRIPT_KANA] +
-                     sc[NM_SCRIPT_HAN];
+/* Too short for nm_langid ("Їжак і єнот", a headline alone): a script that
+ * only one of our languages writes decides when most letters are in it;
+ * otherwise ("Ежик и енот" may be Russian or Bulgarian) "und". */
+static void nm_lang_by_script(const uint32_t *sc, char out[8]) {
+    static const struct { nm_script_t script; const char *code; } own[] = {
+        {NM_SCRIPT_HANGUL, "ko"},
+    };
+    uint32_t total = 0;
+    for (int i = 1; i < NM_SCRIPT_COUNT; i++) total += sc[i];
     const char *code = "und";
-    if (total == 0) {
-        code = "und";
-    } else if (sc[NM_SCRIPT_HANGUL] * 5 >= total) {
-        code = "ko";
-    } else if (sc[NM_SCRIPT_KANA] * 20 >= total) {
-        code = "ja";
-    } else if (sc[NM_SCRIPT_HAN] * 5 >= total) {
-        code = "zh";
-    } else if (cyr * 5 >= total * 2) {
-        code = sc[NM_SCRIPT_UKRAINIAN] * 100 >= cyr ? "uk" : "ru";
-    } else {
-        const nm_rules_t *r = ws->rules;
-        unsigned votes[64] = {0};
-        for (size_t i = 0; i < ws->nhits; i++) {
-            const nm_term_t *t = &r->terms[ws->hits[i].term];
-            if (t->kind == NM_TERM_LANG && t->target < 64) votes[t->target]++;
-        }
-        unsigned best = 0;
-        for (size_t l = 0; l < r->nlangs && l < 64; l++)
-            if (votes[l] > best) { best = votes[l]; code = r->langs[l].code; }
-        if (!best) code = "en";
-    }
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (sc[own[i].script] * 2 > total) code = own[i].code;
+    if ((sc[NM_SCRIPT_HAN] + sc[NM_SCRIPT_KANA]) * 2 > total)
+        code = sc[NM_SCRIPT_KANA] ? "ja" : "zh"; /* kanji with kana is Japanese */
+    if ((sc[NM_SCRIPT_CYRILLIC] + sc[NM_SCRIPT_UKRAINIAN]) * 2 > total && sc[NM_SCRIPT_UKRAINIAN])
+        code = "uk"; /* і ї є ґ */
     snprintf(out, 8, "%s", code);
 }
 
@@ -264,14 +281,17 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     nm_filter_hits(ws);
     nm_split_segments(ws);
 
-    nm_detect_lang(ws, out->lang_detected);
     /* a given language code is kept when it looks like one ("fr", "zh-Hant");
-     * anything else ("русский", "French (France)") gives way to detection */
+     * anything else ("русский", "French (France)") gives way to detection,
+     * which runs only then (it costs about a quarter of the tagging) */
     size_t ll = lang ? strlen(lang) : 0;
     int valid = ll >= 2 && ll < sizeof out->lang;
     for (size_t i = 0; valid && i < ll; i++)
         valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
                 (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
+    if ((!valid || ws->always_detect) &&
+        !nm_langid_detect(title, tlen, body, blen, out->lang_detected))
+        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
     snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of
@@ -292,6 +312,11 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (end - ws->para[p] == title_nlen && memcmp(s + ws->para[p], s, title_nlen) == 0)
             ws->para_flags[p] |= PARA_BOILER;
     }
+
+    /* background sentences: recalled context, not the news of the article */
+    for (size_t i = 0; i < ws->nhits; i++)
+        if (r->terms[ws->hits[i].term].kind == NM_TERM_BACKGROUND)
+            ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, ws->hits[i].start)] |= SENT_BACKGROUND;
 
     /* entities (boilerplate included, per the labelling conventions) and
      * actor sides (boilerplate excluded) */
@@ -332,6 +357,8 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
+    uint32_t last_sent[NM_TAG_MAX_TOPICS];
+    double sent_sum[NM_TAG_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
         if ((ws->para_flags[p] & 3) == 3) joint = 1;
@@ -341,25 +368,46 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (t->kind != NM_TERM_TOPIC && t->kind != NM_TERM_COOP && t->kind != NM_TERM_NEG)
             continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
-        if (ws->para_flags[p] & PARA_BOILER) continue;
-        if (ws->term_count[h->term] >= set->max_term_hits) continue;
+        size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
+        if (ws->para_flags[p] & PARA_BOILER) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            continue;
+        }
+        if (ws->term_count[h->term] >= set->max_term_hits) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "max_term_hits reached");
+            continue;
+        }
         ws->term_count[h->term]++;
         /* topics may weigh one-sided context their own way (a third state's
          * condemnation often names one party only) */
         const nm_topic_t *tp = t->kind == NM_TERM_TOPIC ? &r->topics[t->target] : NULL;
         double ctx;
-        if ((ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] & 3) == 3) ctx = 1;
+        if ((ws->sent_mask[sent] & 3) == 3) ctx = 1;
         else if ((ws->para_flags[p] & 3) == 3) ctx = tp ? tp->paragraph_factor : set->paragraph_factor;
         else if (doc_mask == 3) ctx = tp ? tp->document_factor : set->document_factor;
         else ctx = 0;
+        if (tp && (ws->sent_mask[sent] & SENT_BACKGROUND)) ctx *= set->background_factor;
         double pos = 1;
         if (h->start < title_nlen) pos = set->title_factor;
         else if (ws->tb.src[h->start] < (uint32_t)set->lead_chars) pos = set->lead_factor;
         double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
+        nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
         if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
         nm_topic_tag_t *tt = &all[t->target];
+        if (!tt->sentences || last_sent[t->target] != sent) {
+            tt->sentences++;
+            sent_sum[t->target] = 0;
+        }
+        last_sent[t->target] = (uint32_t)sent;
+        sent_sum[t->target] += w;
+        if (sent_sum[t->target] > tt->max_sentence) tt->max_sentence = sent_sum[t->target];
+        tt->salient |= t->strong || h->start < title_nlen;
+        tt->title += h->start < title_nlen;
+        tt->nstrong += t->strong;
+        if (pos > 1) tt->lead_score += w;
+        if (ctx == 1) tt->joint_score += w;
         tt->score += w;
         nm_evidence_t ev;
         nm_evidence(ws, h, title_nlen, title, tlen, body, blen, w, &ev);
@@ -375,12 +423,53 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         score += all[k].score;
     }
     out->score = score;
+    out->coop = coop;
+    out->neg = neg;
+    out->joint = joint;
     out->relevant = joint && score >= set->relevance_threshold;
+    qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
+    int ncand = 0;
+    while (ncand < ntopics && all[ncand].score > 0) ncand++;
+    for (int k = 0; k < ncand; k++) {
+        all[k].prob = -1;
+        if (!r->model.loaded) continue;
+        double x[NM_TOPIC_NFEATURES], z = r->model.bias[all[k].topic];
+        nm_tagger_topic_features(&all[k], all[0].score, ws->nsent, x);
+        for (int f = 0; f < NM_TOPIC_NFEATURES; f++) z += r->model.weights[f] * x[f];
+        all[k].prob = 1 / (1 + exp(-z));
+    }
+    memcpy(ws->cand, all, (size_t)ncand * sizeof *all);
+    out->candidates = ws->cand;
+    out->ncandidates = ncand;
     if (out->relevant) {
-        qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
-        for (int k = 0; k < ntopics; k++)
-            if (all[k].score >= r->topics[all[k].topic].threshold || (k == 0 && all[k].score > 0))
-                out->topics[out->ntopics++] = all[k];
+        /* the best topic always (a relevant article is about something);
+         * the others by the model when there is one, else by threshold and
+         * sentence support */
+        for (int k = 0; k < ncand; k++) {
+            const nm_topic_tag_t *tt = &all[k];
+            int fires;
+            if (k == 0) fires = 1;
+            else if (r->model.loaded) fires = tt->prob >= r->model.threshold;
+            else fires = tt->score >= r->topics[tt->topic].threshold &&
+                         (tt->salient || tt->sentences >= set->secondary_min_sentences);
+            if (fires) out->topics[out->ntopics++] = *tt;
+        }
     }
     return NM_OK;
+}
+
+void nm_tagger_topic_features(const nm_topic_tag_t *tt, double best, size_t nsent,
+                              double x[NM_TOPIC_NFEATURES]) {
+    double sc = tt->score > 0 ? tt->score : 1e-9;
+    x[0] = log1p(tt->score);
+    x[1] = best > 0 ? tt->score / best : 0;
+    x[2] = tt->score >= best;
+    x[3] = log1p(tt->sentences);
+    x[4] = tt->title > 0;
+    x[5] = tt->lead_score / sc;
+    x[6] = log1p(tt->nstrong);
+    x[7] = tt->max_sentence / sc;
+    x[8] = tt->joint_score / sc;
+    x[9] = log1p((double)nsent);
+    x[10] = 1;
 }

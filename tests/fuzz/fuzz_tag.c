@@ -28,12 +28,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argv;
     const char *dir = getenv("NM_FUZZ_RULES_DIR");
     if (!dir) dir = NM_FUZZ_RULES_DIR;
-    char g[4096], r[4096], l[4096], e[1024];
+    char g[4096], r[4096], e[1024];
     snprintf(g, sizeof g, "%s/gazetteer.conf", dir);
     snprintf(r, sizeof r, "%s/rules.conf", dir);
-    snprintf(l, sizeof l, "%s/langid.conf", dir);
     text = nm_text_new();
-    rules = text ? nm_rules_load(text, &(nm_rule_paths_t){g, r, l, NULL}, e, sizeof e) : NULL;
+    rules = text ? nm_rules_load(text, &(nm_rule_paths_t){g, r, NULL, NULL}, e, sizeof e) : NULL;
     ws = nm_tagger_ws_new();
     if (!rules || !ws) {
         fprintf(stderr, "fuzz_tag: cannot load rules from %s: %s\n", dir, rules ? "" : e);
@@ -79,7 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
             json_decref(back);
             if (res.relevant) {
-                if (nm_event_alert(&out, &a, rules, &res, "2026-01-01T00:00:00.000Z")) abort();
+                if (nm_event_alert(&out, &a, rules, &res, NM_ALERT_TOPIC_EVIDENCE,
+                                   "2026-01-01T00:00:00.000Z"))
+                    abort();
                 back = json_loadb(out.s, out.len, 0, &je);
                 if (!back) {
                     fprintf(stderr, "alert does not parse back: %s\n", je.text);

@@ -74,10 +74,11 @@ assert devs <= bpk, f"build stage lacks {sorted(devs - bpk)} (scripts/install-de
 assert {"cmake", "pkg-config"} <= bpk, "build stage lacks cmake/pkg-config"
 assert "-DNM_BUILD_TESTS=OFF" in blines, "build stage must configure with -DNM_BUILD_TESTS=OFF"
 assert not [p for p in rpk if p.endswith("-dev")], f"runtime stage installs -dev packages: {rpk}"
-want_rt = {"librdkafka1", "libjansson4", "libhiredis0.14", "libutf8proc2", "libxml2", "libmicrohttpd12"}
+want_rt = {"librdkafka1", "libjansson4", "libhiredis0.14", "libutf8proc2", "libxml2", "libmicrohttpd12",
+           "libcld2-0"}
 assert want_rt <= rpk, f"runtime stage lacks {sorted(want_rt - rpk)}"
 assert f"--from={b['name']}" in rlines, "runtime stage does not copy from the build stage"
-for name in ("newsmon.conf", "gazetteer.conf", "rules.conf", "langid.conf"):
+for name in ("newsmon.conf", "gazetteer.conf", "rules.conf"):
     assert f"config/{name}" in rlines and os.path.exists(f"{root}/config/{name}"), f"config/{name} not copied"
 assert "/etc/newsmon/" in rlines, "config not installed in /etc/newsmon"
 user = re.findall(r"^USER (\S+)", rlines, re.M)
@@ -276,7 +277,7 @@ cm = [d for d in by["ConfigMap"] if d["metadata"]["name"] == vols[cfgm[0]]["conf
 assert cm, "the Deployment's ConfigMap is not in the manifests"
 data = cm[0]["data"]
 os.makedirs(cmdir, exist_ok=True)
-for f in ("newsmon.conf", "gazetteer.conf", "rules.conf", "langid.conf"):
+for f in ("newsmon.conf", "gazetteer.conf", "rules.conf"):
     assert data.get(f) == open(f"{confdir}/{f}").read(), f"ConfigMap {f} differs from config/{f}"
     open(f"{cmdir}/{f}", "w").write(data[f])
 labels = pod["metadata"]["labels"]

@@ -14,7 +14,7 @@ $PY -c 'import prometheus_client.parser' 2>/dev/null || fail "python3-prometheus
 
 # a private copy of the rules, so the test can edit them
 mkdir -p "$WORK/rules"
-cp "$ROOT"/config/{gazetteer,rules,langid}.conf "$WORK/rules/"
+cp -r "$ROOT"/config/{gazetteer.conf,rules.conf,lang} "$WORK/rules/"
 NM_RULES_DIR=$WORK/rules write_config
 start_daemon
 
@@ -83,7 +83,7 @@ consume "$NM_RUN.enriched" | cut -f2- >"$WORK/events.jsonl"
 for v in old new; do
     sed -e "s|^gazetteer = .*|gazetteer = $WORK/rules.$v/gazetteer.conf|" \
         -e "s|^rules = .*|rules = $WORK/rules.$v/rules.conf|" \
-        -e "s|^langid = .*|langid = $WORK/rules.$v/langid.conf|" "$CONF" >"$WORK/$v.conf"
+        -e "s|^languages = .*|languages = $WORK/rules.$v/lang|" "$CONF" >"$WORK/$v.conf"
     "$NEWSMON" tag -c "$WORK/$v.conf" "$WORK/stream.jsonl" >"$WORK/offline.$v.jsonl"
 done
 $PY - "$WORK" "$OLD_VERSION" "$NEW_VERSION" "$N" <<'PY' || fail "reload mixed rule versions or lost articles"

@@ -209,7 +209,7 @@ static void test_config_defaults(void **state) {
     assert_string_equal(c->redis_prefix, "nm:");
     assert_string_equal(c->gazetteer, "./gazetteer.conf");
     assert_string_equal(c->rules, "./rules.conf");
-    assert_string_equal(c->langid, "./langid.conf");
+    assert_string_equal(c->languages, "./lang");
     assert_string_equal(c->log_level, "info");
     assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "127.0.0.1:9092");
     assert_int_equal(c->kafka_consumer.n, 0);
@@ -234,7 +234,7 @@ static void test_config_file_values_and_relative_paths(void **state) {
     /* relative rule paths resolve against the config file's folder */
     assert_string_equal(c->gazetteer, NM_FIXTURES "/gazetteer.conf");
     assert_string_equal(c->rules, NM_FIXTURES "/sub/rules.conf");
-    assert_string_equal(c->langid, "/abs/langid.conf");
+    assert_string_equal(c->languages, "/abs/lang");
     assert_string_equal(c->log_level, "debug");
     assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "broker1:9092,broker2:9092");
     assert_int_equal(c->kafka.n, 2); /* the default entry was replaced, not duplicated */

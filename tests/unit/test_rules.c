@@ -35,9 +35,7 @@ static void test_load_fixture_rule_set(void **state) {
     (void)state;
     assert_int_equal(g_rules->nentities, 10);
     assert_int_equal(g_rules->ntopics, 3);
-    assert_int_equal(g_rules->nlangs, 5);
-    assert_string_equal(g_rules->langs[0].code, "en");
-    assert_string_equal(g_rules->langs[4].code, "id");
+    assert_int_equal(g_rules->nlangs, 0); /* no language packs */
     int kp = nm_rules_entity_index(g_rules, "country:north_korea");
     assert_true(kp >= 0);
     assert_string_equal(g_rules->entities[kp].name, "North Korea");
@@ -110,10 +108,6 @@ static void test_term_kinds_boundaries_and_rule_ids(void **state) {
     assert_int_equal(find_term("military cooperation")->kind, NM_TERM_COOP);
     assert_int_equal(find_term("football")->kind, NM_TERM_NEG);
     assert_int_equal(find_term("read more")->kind, NM_TERM_BOILER);
-    t = find_term("la"); /* listed for fr and es: the first is fr (index 1) */
-    assert_int_equal(t->kind, NM_TERM_LANG);
-    assert_int_equal(t->target, 1);
-    assert_string_equal(t->rule, "langid.conf:5");
 }
 
 static void test_whole_word_default_latin_cyrillic(void **state) {
@@ -202,10 +196,11 @@ static void test_german_compound_topic_term(void **state) {
 /* ---- bad files ------------------------------------------------------- */
 
 typedef struct {
-    char *dir, *gaz, *rules, *lang;
+    char *dir, *gaz, *rules, *langdir, *pack;
 } files_t;
 
-static files_t write_set(const char *gaz, const char *rules, const char *lang) {
+/* A rule set in a fresh folder; `pack`, when not NULL, is lang/xx.conf. */
+static files_t write_set(const char *gaz, const char *rules, const char *pack) {
     files_t f;
     f.dir = nm_tmpdir_new();
     f.gaz = nm_write_file(f.dir, "gazetteer.conf",
@@ -216,28 +211,36 @@ static files_t write_set(const char *gaz, const char *rules, const char *lang) {
                             rules ? rules
                                   : "[actor:ru]\nentities = country:russia\n"
                                     "[topic:t]\nname = T\nterms = shells\n");
-    f.lang = nm_write_file(f.dir, "langid.conf", lang ? lang : "[lang:en]\nwords = the\n");
+    f.langdir = f.pack = NULL;
+    if (pack) {
+        f.langdir = malloc(strlen(f.dir) + 6);
+        assert_non_null(f.langdir);
+        sprintf(f.langdir, "%s/lang", f.dir);
+        assert_int_equal(mkdir(f.langdir, 0700), 0);
+        f.pack = nm_write_file(f.langdir, "xx.conf", pack);
+    }
     return f;
 }
 
 static void free_set(files_t *f) {
     free(f->gaz);
     free(f->rules);
-    free(f->lang);
+    free(f->langdir);
+    free(f->pack);
     nm_tmpdir_rm(f->dir);
 }
 
 /* Loading fails; errstr == "<path of file `which`>" + suffix. */
-static void expect_load_error(const char *gaz, const char *rules, const char *lang, int which,
+static void expect_load_error(const char *gaz, const char *rules, const char *pack, int which,
                               const char *suffix) {
-    files_t f = write_set(gaz, rules, lang);
+    files_t f = write_set(gaz, rules, pack);
     char err[1024] = "", want[1200];
-    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL}, err, sizeof err);
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.langdir, NULL}, err, sizeof err);
     if (r) {
         nm_rules_destroy(r);
         fail_msg("loaded although '%s' was expected", suffix);
     }
-    snprintf(want, sizeof want, "%s%s", which == 0 ? f.gaz : which == 1 ? f.rules : f.lang,
+    snprintf(want, sizeof want, "%s%s", which == 0 ? f.gaz : which == 1 ? f.rules : f.pack,
              suffix);
     if (strcmp(err, want) != 0) fail_msg("error \"%s\", expected \"%s\"", err, want);
     free_set(&f);
@@ -247,7 +250,7 @@ static void test_minimal_set_loads(void **state) {
     (void)state;
     files_t f = write_set(NULL, NULL, NULL);
     char err[512] = "";
-    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL}, err, sizeof err);
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, NULL, NULL}, err, sizeof err);
     if (!r) fail_msg("%s", err);
     assert_int_equal(r->nentities, 2);
     assert_int_equal(r->ntopics, 1);
@@ -256,11 +259,29 @@ static void test_minimal_set_loads(void **state) {
     assert_double_eq(r->settings.paragraph_factor, 0.6);
     assert_int_equal(r->settings.max_term_hits, 3);
     /* the same content gives the same version, other content another */
-    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.lang, NULL}, err, sizeof err);
+    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, NULL, NULL}, err, sizeof err);
     assert_non_null(r2);
     assert_string_equal(r->version, r2->version);
     assert_string_not_equal(r->version, g_rules->version);
     nm_rules_destroy(r2);
+    nm_rules_destroy(r);
+    free_set(&f);
+}
+
+static void test_pack_adds_terms_and_a_name(void **state) {
+    (void)state;
+    files_t f = write_set(NULL, NULL, "[language]\nname = Xish\n[country:north_korea]\nterms = xdprk\n");
+    char err[512] = "";
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.langdir, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(r->nlangs, 1);
+    assert_string_equal(r->langs[0].code, "xx");
+    assert_string_equal(r->langs[0].name, "Xish");
+    const nm_term_t *t = &r->terms[r->nterms - 1];
+    assert_string_equal(t->text, "xdprk");
+    assert_string_equal(t->rule, "lang/xx.conf:4");
+    assert_int_equal(t->kind, NM_TERM_ENTITY);
+    assert_int_equal(t->target, nm_rules_entity_index(r, "country:north_korea"));
     nm_rules_destroy(r);
     free_set(&f);
 }
@@ -308,13 +329,14 @@ static void test_bad_files_fail_with_file_line_reason(void **state) {
                       ":4: unknown key 'words' here");
     expect_load_error("[country:russia]\nname = R\nterms = r, ...\n", NULL, NULL, 0,
                       ":3: term '...' has no letter or digit");
-    /* langid.conf */
-    expect_load_error(NULL, NULL, "[language:en]\nwords = the\n", 2,
-                      ":1: expected [lang:CODE], got [language:en]");
-    expect_load_error(NULL, NULL, "[lang:toolongcode]\nwords = the\n", 2,
-                      ":1: expected [lang:CODE], got [lang:toolongcode]");
-    expect_load_error(NULL, NULL, "[lang:en]\nterms = the\n", 2,
-                      ":2: unknown key 'terms' here");
+    /* language packs: the language is identified by nm_langid, so a pack
+     * lists no words for that any more */
+    expect_load_error(NULL, NULL, "[language]\nname = X\nwords = the\n", 2,
+                      ":3: unknown key 'words' here");
+    expect_load_error(NULL, NULL, "[lang:xx]\nwords = the\n", 2,
+                      ":1: unknown entity [lang:xx] (entities are defined in the gazetteer)");
+    expect_load_error(NULL, NULL, "[settings]\nrelevance_threshold = 1\n", 2,
+                      ":1: section [settings] is not allowed in a language pack (see docs/RULES.md)");
 }
 
 static void test_missing_name_at_end_of_file(void **state) {
@@ -327,9 +349,112 @@ static void test_missing_name_at_end_of_file(void **state) {
 static void test_missing_file(void **state) {
     (void)state;
     char err[512] = "";
-    assert_null(nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), "/nonexistent/rules.conf", NM_FIX("langid.conf"), NULL}, err, sizeof err));
+    assert_null(nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), "/nonexistent/rules.conf", NULL, NULL}, err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/rules.conf: cannot open"));
     nm_rules_destroy(NULL);
+}
+
+/* ---- clitic prefixes of a language pack ------------------------------- */
+
+/* Mentions of `id` in `body` under rule set r (0 when not found). */
+static int mentions_in(nm_rules_t *r, const char *body, const char *id) {
+    nm_tag_result_t res;
+    assert_int_equal(nm_tagger_tag(r, g_ws, "", 0, body, strlen(body), "xx", &res), NM_OK);
+    int e = nm_rules_entity_index(r, id);
+    assert_true(e >= 0);
+    for (int i = 0; i < res.nentities; i++)
+        if (res.entities[i].entity == e) return res.entities[i].mentions;
+    return 0;
+}
+
+#define MENTIONS_IN(r, body, id, n)                                                    \
+    do {                                                                               \
+        int m_ = mentions_in((r), (body), (id));                                       \
+        if (m_ != (n)) fail_msg("\"%s\": %s mentioned %d times, expected %d", (body), \
+                                (id), m_, (n));                                        \
+    } while (0)
+
+/* Loads the default minimal set plus packs ar.conf and he.conf; NULL with
+ * the error in err when loading fails. */
+static nm_rules_t *load_with_packs(files_t *f, const char *ar, const char *he, char *err,
+                                   size_t errsize) {
+    *f = write_set(NULL, NULL, NULL);
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/lang", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    free(nm_write_file(dir, "ar.conf", ar));
+    free(nm_write_file(dir, "he.conf", he));
+    return nm_rules_load(g_text, &(nm_rule_paths_t){f->gaz, f->rules, dir, NULL}, err,
+                         errsize);
+}
+
+static void test_pack_prefixes_open_the_left_boundary(void **state) {
+    (void)state;
+    files_t f;
+    char err[1024] = "";
+    /* a prefix key may repeat, and may follow the terms it applies to */
+    const char *ar = "[language]\nname = Arabic\nprefixes = و, ب\n"
+                     "[country:russia]\nterms = روسيا, روسي*\n"
+                     "[country:north_korea]\nterms = كوريا الشمالية\n"
+                     "[language]\nprefixes = ال, وال\n";
+    const char *he = "[language]\nname = Hebrew\nprefixes = ה, ו, וה\n"
+                     "[country:russia]\nterms = רוסיה, רוסי\n";
+    nm_rules_t *r = load_with_packs(&f, ar, he, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(r->npacks, 2);
+    MENTIONS_IN(r, "وصلت الشحنة من روسيا أمس", "country:russia", 1);
+    MENTIONS_IN(r, "اتفاق بين كوريا الشمالية وروسيا", "country:russia", 1);
+    MENTIONS_IN(r, "اتفاق بين كوريا الشمالية وروسيا", "country:north_korea", 1);
+    MENTIONS_IN(r, "سافر الوفد بروسيا", "country:russia", 1);
+    MENTIONS_IN(r, "قال المتحدث الروسي", "country:russia", 1);   /* ال + روسي* */
+    MENTIONS_IN(r, "والروسية أيضا", "country:russia", 1);        /* وال, a later key */
+    MENTIONS_IN(r, "ووكوريا الشمالية", "country:north_korea", 0); /* two prefixes: not listed */
+    MENTIONS_IN(r, "فروسيا", "country:russia", 0);               /* ف is not listed */
+    MENTIONS_IN(r, "هذاروسيا", "country:russia", 0);             /* letters, not a prefix */
+    /* Hebrew: its own pack's prefixes only */
+    MENTIONS_IN(r, "השגריר הרוסי נפגש", "country:russia", 1);
+    MENTIONS_IN(r, "סין ורוסיה", "country:russia", 1);
+    MENTIONS_IN(r, "והרוסי", "country:russia", 1);
+    MENTIONS_IN(r, "ברוסיה", "country:russia", 0);               /* ב not listed for he */
+    MENTIONS_IN(r, "וروسيا", "country:russia", 0);               /* a Hebrew prefix on an Arabic term */
+    MENTIONS_IN(r, "والرוסיה", "country:russia", 0);             /* an Arabic prefix on a Hebrew term */
+    /* core terms (gazetteer.conf) take no prefixes */
+    MENTIONS_IN(r, "وrussia", "country:russia", 0);
+    MENTIONS_IN(r, "in russia now", "country:russia", 1);
+    nm_rules_destroy(r);
+    free_set(&f);
+}
+
+static void test_pack_prefix_errors(void **state) {
+    (void)state;
+    const char *he = "[language]\nname = Hebrew\n";
+    struct {
+        const char *ar, *suffix;
+    } cases[] = {
+        {"[language]\nprefixes = و ب\n",
+         "/lang/ar.conf:2: prefix 'و ب' must be one word of at most 15 bytes, without '*'"},
+        {"[language]\nprefixes = و*\n",
+         "/lang/ar.conf:2: prefix 'و*' must be one word of at most 15 bytes, without '*'"},
+        {"[language]\nprefixes = وبالبالبالبال\n",
+         "/lang/ar.conf:2: prefix 'وبالبالبالبال' must be one word of at most 15 bytes, "
+         "without '*'"},
+        {"[country:russia]\nprefixes = و\n",
+         "/lang/ar.conf:2: a language pack holds only terms, strong and not here, got 'prefixes'"},
+        {"[language]\nprefixes = و\n[country:russia]\nterms = روسيا\nprefix = ب\n",
+         "/lang/ar.conf:5: a language pack holds only terms, strong and not here, got 'prefix'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        files_t f;
+        char err[1024] = "", want[4400];
+        nm_rules_t *r = load_with_packs(&f, cases[i].ar, he, err, sizeof err);
+        if (r) {
+            nm_rules_destroy(r);
+            fail_msg("loaded although '%s' was expected", cases[i].suffix);
+        }
+        snprintf(want, sizeof want, "%s%s", f.dir, cases[i].suffix);
+        if (strcmp(err, want) != 0) fail_msg("error \"%s\", expected \"%s\"", err, want);
+        free_set(&f);
+    }
 }
 
 int main(void) {
@@ -345,9 +470,12 @@ int main(void) {
         cmocka_unit_test(test_longer_entity_match_wins),
         cmocka_unit_test(test_german_compound_topic_term),
         cmocka_unit_test(test_minimal_set_loads),
+        cmocka_unit_test(test_pack_adds_terms_and_a_name),
         cmocka_unit_test(test_bad_files_fail_with_file_line_reason),
         cmocka_unit_test(test_missing_name_at_end_of_file),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_pack_prefixes_open_the_left_boundary),
+        cmocka_unit_test(test_pack_prefix_errors),
     };
     return cmocka_run_group_tests_name("nm_rules", tests, nm_fixture_setup, nm_fixture_teardown);
 }

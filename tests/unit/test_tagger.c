@@ -1,5 +1,7 @@
 /* test_tagger.c - nm_tagger: relevance, scoring, topics, entities,
  * evidence and language detection on small hand-written articles. */
+#include <sys/stat.h>
+
 #include "nm_test_util.h"
 
 #include "nm_rules.h"
@@ -272,7 +274,7 @@ static void test_relevance_requires_joint_sentence_or_paragraph(void **state) {
                              "[actor:kp]\nentities = country:north_korea\n"
                              "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n");
     char err[512] = "";
-    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NM_FIX("langid.conf"), NULL}, err, sizeof err);
+    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NULL, NULL}, err, sizeof err);
     if (!r2) fail_msg("%s", err);
     nm_tag_result_t r = tag_with(r2, "", "Russia hosted talks.\nNorth Korea agreed.\n"
                                          "Artillery shells were discussed.", "en");
@@ -368,11 +370,19 @@ static void test_relevant_in_every_language_with_detection(void **state) {
         assert_string_equal(r.lang, arts[i].lang);
         assert_true(r.ntopics >= 1);
         assert_non_null(entity(&r, "country:north_korea"));
-        /* a given lang is kept, the detected one still reported */
+        /* a given lang is kept and detection does not run, unless the
+         * workspace always detects (accuracy reports) */
         r = tag(arts[i].title, arts[i].body, "xx");
+        assert_string_equal(r.lang, "xx");
+        assert_string_equal(r.lang_detected, "");
+        nm_tagger_ws_always_detect(g_ws, true);
+        r = tag(arts[i].title, arts[i].body, "xx");
+        nm_tagger_ws_always_detect(g_ws, false);
         assert_string_equal(r.lang, "xx");
         assert_string_equal(r.lang_detected, arts[i].lang);
         r = tag(arts[i].title, arts[i].body, "");
+        assert_string_equal(r.lang, arts[i].lang);
+        r = tag(arts[i].title, arts[i].body, "French (France)");
         assert_string_equal(r.lang, arts[i].lang);
     }
 }
@@ -385,23 +395,23 @@ static void test_language_detection_edge_cases(void **state) {
     assert_int_equal(r.nentities, 0);
     r = tag("!!!", "12345 ...", NULL);
     assert_string_equal(r.lang, "und");
-    r = tag("", "Zorglub blix", NULL); /* Latin without known words */
-    assert_string_equal(r.lang, "en");
+    r = tag("", "Zorglub blix", NULL); /* too little for the detector */
+    assert_string_equal(r.lang, "und");
+    /* short texts (nm_langid: the thirty languages on longer ones) */
     r = tag("", "Yang di dengan untuk dari", NULL);
     assert_string_equal(r.lang, "id");
     r = tag("", "Der Hund und die Katze", NULL);
     assert_string_equal(r.lang, "de");
     r = tag("", "El perro y los gatos con una casa", NULL);
     assert_string_equal(r.lang, "es");
-    /* kana anywhere in Han text makes it Japanese */
     r = tag("", "日本政府は発表", NULL);
     assert_string_equal(r.lang, "ja");
     r = tag("", "中国政府发表声明", NULL);
     assert_string_equal(r.lang, "zh");
     r = tag("", "Їжак і єнот", NULL);
     assert_string_equal(r.lang, "uk");
-    r = tag("", "Ежик и енот", NULL);
-    assert_string_equal(r.lang, "ru");
+    r = tag("", "Ежик и енот", NULL); /* Russian or Bulgarian: too short to tell */
+    assert_string_equal(r.lang, "und");
     r = tag("", "서울에서 발표했다", NULL);
     assert_string_equal(r.lang, "ko");
 }
@@ -466,6 +476,153 @@ static void test_garbage_input_never_crashes(void **state) {
     }
 }
 
+
+/* topic() for another rule set than the fixture's */
+static const nm_topic_tag_t *topic_r(const nm_rules_t *r, const nm_tag_result_t *res,
+                                     const char *id) {
+    int t = nm_rules_topic_index(r, id);
+    assert_true(t >= 0);
+    for (int i = 0; i < res->ntopics; i++)
+        if (res->topics[i].topic == t) return &res->topics[i];
+    return NULL;
+}
+
+/* A rule set from rules.conf text (and the fixture gazetteer), with
+ * an optional language-pack folder and topic model; NULL and errstr set
+ * when it does not load. */
+static nm_rules_t *load_mech(const char *dir, const char *rules_text, const char *packs,
+                             const char *model_text, char *err, size_t errlen) {
+    char *rp = nm_write_file(dir, "rules.conf", rules_text);
+    char *mp = model_text ? nm_write_file(dir, "model.conf", model_text) : NULL;
+    nm_rules_t *r = nm_rules_load(g_text,
+                                  &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, packs, mp},
+                                  err, errlen);
+    free(rp);
+    free(mp);
+    return r;
+}
+
+#define MECH_RULES                                                                     \
+    "[settings]\nrelevance_threshold = 1\ntopic_threshold = 1\n"                       \
+    "[actor:ru]\nentities = country:russia\n[actor:kp]\nentities = country:north_korea\n" \
+    "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n"                   \
+    "[topic:defense_treaty]\nname = Treaty\nterms = treaty\n"
+
+/* A sentence that recalls context ("last year") weighs background_factor. */
+static void test_background_sentences_weigh_less(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nbackground_factor = 0.5\n"
+                                              "[background]\nterms = last year\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea traded artillery shells.", "en");
+    assert_double_eq(t.score, 1.5); /* lead factor */
+    t = tag_with(r, "", "Last year Russia and North Korea traded artillery shells.", "en");
+    assert_double_eq(t.score, 0.75);
+    /* only the sentence holding the cue */
+    t = tag_with(r, "", "Last year was cold. Russia and North Korea traded artillery shells.", "en");
+    assert_double_eq(t.score, 1.5);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* A secondary topic needs evidence in secondary_min_sentences sentences (or
+ * the title, or a strong term); the best topic does not. */
+static void test_secondary_topic_needs_sentences(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nsecondary_min_sentences = 2\n", NULL,
+                              NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    const char *one = "Russia and North Korea traded artillery shells. Russia and North Korea "
+                      "moved artillery shells again. Russia and North Korea cited the treaty.";
+    nm_tag_result_t t = tag_with(r, "", one, "en");
+    assert_true(t.relevant);
+    assert_int_equal(t.ntopics, 1);
+    assert_null(topic_r(r, &t, "defense_treaty"));
+    char two[512];
+    snprintf(two, sizeof two, "%s Russia and North Korea ratified the treaty.", one);
+    t = tag_with(r, "", two, "en");
+    assert_int_equal(t.ntopics, 2);
+    assert_non_null(topic_r(r, &t, "defense_treaty"));
+    assert_int_equal(topic_r(r, &t, "defense_treaty")->sentences, 2);
+    /* in the title it is salient */
+    t = tag_with(r, "Treaty", one, "en");
+    assert_non_null(topic_r(r, &t, "defense_treaty"));
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* docs/RULES.md, language packs: a pack adds terms to existing entities and
+ * topics, and may not define or change anything else. */
+static void test_language_pack_adds_vocabulary(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char packs[4200];
+    snprintf(packs, sizeof packs, "%s/lang", dir);
+    assert_int_equal(mkdir(packs, 0700), 0);
+    free(nm_write_file(packs, "xx.conf",
+                       "[language]\nname = Testish\n[country:north_korea]\nterms = nordlandia\n"
+                       "[topic:arms_transfer]\nterms = bombix*\n[boilerplate]\nterms = lesen sie\n"));
+    free(nm_write_file(packs, "README.txt", "not a pack\n"));
+    nm_rules_t *r = load_mech(dir, MECH_RULES, packs, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_string_equal(r->langs[r->nlangs - 1].code, "xx");
+    assert_string_equal(r->langs[r->nlangs - 1].name, "Testish");
+    nm_tag_result_t t = tag_with(r, "", "Russia and Nordlandia traded bombixes.\n"
+                                        "Lesen sie: Russia and Nordlandia bombix deal", "xx");
+    assert_true(t.relevant);
+    assert_double_eq(t.score, 1.5); /* the boilerplate line adds nothing */
+    assert_string_equal(t.topics[0].ev[0].rule, "lang/xx.conf:6");
+    nm_rules_destroy(r);
+    static const char *const bad[][2] = {
+        {"[topic:nope]\nterms = x\n", "unknown topic [topic:nope]"},
+        {"[country:atlantis]\nterms = x\n", "unknown entity [country:atlantis]"},
+        {"[topic:arms_transfer]\nthreshold = 1\n", "holds only terms, strong and not"},
+        {"[settings]\nstrong_weight = 9\n", "not allowed in a language pack"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        free(nm_write_file(packs, "xx.conf", bad[i][0]));
+        assert_null(load_mech(dir, MECH_RULES, packs, NULL, err, sizeof err));
+        if (!strstr(err, bad[i][1]) || !strstr(err, "xx.conf:"))
+            fail_msg("pack %zu: error \"%s\" lacks \"%s\"", i, err, bad[i][1]);
+    }
+    nm_tmpdir_rm(dir);
+}
+
+/* The learned layer decides the secondary topics when a model is loaded;
+ * the best topic always fires. */
+static void test_topic_model_decides_secondary_topics(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    const char *head = "[topic_model]\nfeatures = log_score, share_of_best, is_best, "
+                       "log_sentences, title, lead_share, log_strong, max_sentence_share, "
+                       "joint_share, log_article_sentences, one\n"
+                       "weights = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0\nthreshold = 0.5\n[bias]\n";
+    const char *text = "Russia and North Korea traded artillery shells. Russia and North Korea "
+                       "moved artillery shells. Russia and North Korea cited the treaty.";
+    char model[1024];
+    for (int on = 0; on < 2; on++) {
+        snprintf(model, sizeof model, "%sdefense_treaty = %s\n", head, on ? "5" : "-5");
+        nm_rules_t *r = load_mech(dir, MECH_RULES, NULL, model, err, sizeof err);
+        if (!r) fail_msg("%s", err);
+        nm_tag_result_t t = tag_with(r, "", text, "en");
+        assert_non_null(topic_r(r, &t, "arms_transfer"));
+        assert_true((topic_r(r, &t, "defense_treaty") != NULL) == on);
+        assert_true(t.candidates[1].prob > 0 && t.candidates[1].prob < 1);
+        nm_rules_destroy(r);
+    }
+    /* a model trained on other inputs is refused */
+    assert_null(load_mech(dir, MECH_RULES, NULL, "[topic_model]\nfeatures = a, b\n", err,
+                          sizeof err));
+    assert_non_null(strstr(err, "retrain the model"));
+    snprintf(model, sizeof model, "%snope = 1\n", head);
+    assert_null(load_mech(dir, MECH_RULES, NULL, model, err, sizeof err));
+    assert_non_null(strstr(err, "unknown topic 'nope'"));
+    nm_tmpdir_rm(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevant_english_article_score_and_topics),
@@ -485,6 +642,10 @@ int main(void) {
         cmocka_unit_test(test_language_detection_edge_cases),
         cmocka_unit_test(test_workspace_reuse_is_stable),
         cmocka_unit_test(test_garbage_input_never_crashes),
+        cmocka_unit_test(test_background_sentences_weigh_less),
+        cmocka_unit_test(test_secondary_topic_needs_sentences),
+        cmocka_unit_test(test_language_pack_adds_vocabulary),
+        cmocka_unit_test(test_topic_model_decides_secondary_topics),
     };
     return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }
