@@ -92,17 +92,13 @@ static const char *nm_web_kind_name(nm_web_kind_t k) { return k == NM_WEB_TOPIC 
 
 /* Rows ------------------------------------------------------------------ */
 
-/* The order of `newsmon top`: articles, then mentions, then id. */
-static int nm_web_row_cmp(const void *a, const void *b) {
-    const nm_web_row_t *x = a, *y = b;
-    if (x->articles != y->articles) return x->articles < y->articles ? 1 : -1;
-    if (x->mentions != y->mentions) return x->mentions < y->mentions ? 1 : -1;
-    return strcmp(x->id, y->id);
-}
-
 /* Counts are whole numbers in Redis; print them so. */
 static json_t *nm_web_num(double v) {
     return v == (double)(json_int_t)v ? json_integer((json_int_t)v) : json_real(v);
+}
+
+static int nm_web_id_cmp(const void *a, const void *b) {
+    return strcmp(((const nm_web_row_t *)a)->id, ((const nm_web_row_t *)b)->id);
 }
 
 static json_t *nm_web_row_json(const nm_web_row_t *r, nm_web_kind_t kind) {
@@ -127,7 +123,6 @@ static enum MHD_Result nm_web_api_top(nm_web_t *w, struct MHD_Connection *c, tim
         nm_web_table_free(&t);
         return nm_web_fail(c, err, e);
     }
-    if (t.n) qsort(t.rows, t.n, sizeof *t.rows, nm_web_row_cmp);
     json_t *rows = json_array();
     for (size_t i = 0; rows && i < t.n && (long)i < n; i++)
         json_array_append_new(rows, nm_web_row_json(&t.rows[i], kind));
@@ -178,7 +173,6 @@ static enum MHD_Result nm_web_api_series(nm_web_t *w, struct MHD_Connection *c, 
             nm_web_table_free(&t);
             return nm_web_fail(c, err, e);
         }
-        if (t.n) qsort(t.rows, t.n, sizeof *t.rows, nm_web_row_cmp);
         for (size_t i = 0; i < t.n && (long)i < n; i++) ids[nids++] = t.rows[i].id;
     }
     double *art = calloc(nids * (size_t)hours + 1, sizeof *art);
@@ -236,14 +230,16 @@ static enum MHD_Result nm_web_api_movers(nm_web_t *w, struct MHD_Connection *c, 
     char e[512];
     nm_err_t err = nm_web_data_window(w->data, kind, now, 0, hours, &cur, e, sizeof e);
     if (!err) err = nm_web_data_window(w->data, kind, now, hours, hours, &prev, e, sizeof e);
+    if (!err && prev.n) qsort(prev.rows, prev.n, sizeof *prev.rows, nm_web_id_cmp);
     nm_web_mover_t *mv = err ? NULL : calloc(cur.n + 1, sizeof *mv);
     if (!err && !mv) err = nm_seterr(e, sizeof e, NM_ERR_NOMEM, "out of memory");
     size_t nm = 0;
     for (size_t i = 0; !err && i < cur.n; i++) {
         if (cur.rows[i].articles < (double)min) continue;
-        double p = 0;
-        for (size_t k = 0; k < prev.n; k++)
-            if (!strcmp(prev.rows[k].id, cur.rows[i].id)) p = prev.rows[k].articles;
+        const nm_web_row_t *pr = prev.n ? bsearch(&cur.rows[i], prev.rows, prev.n,
+                                                  sizeof *prev.rows, nm_web_id_cmp)
+                                        : NULL;
+        double p = pr ? pr->articles : 0;
         mv[nm++] = (nm_web_mover_t){&cur.rows[i], p, (cur.rows[i].articles + 1) / (p + 1)};
     }
     json_t *o = NULL;

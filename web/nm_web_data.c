@@ -1,17 +1,15 @@
-/* nm_web_data.c - the dashboard's Redis reads; every key name of web/ is here.
+/* nm_web_data.c - the dashboard's Redis reads, all through producer/nm_counts.h
+ * (which owns the key schema: no key name is built in web/).
  *
- * Keys (prefix P = [redis] prefix; README, "Redis keys"):
- *   P entity:articles | entity:mentions | topic:articles   all-time zsets
- *   P <the same>:<YYYYMMDDHH>                              per UTC hour
- *   P entity:stories | topic:stories [:<YYYYMMDDHH>]       distinct stories (issue 14)
- *   P stats                                                hash: articles, relevant
- *   P alerts:recent                                        capped stream of alerts
- *   P surges:recent                                        capped stream of surges (issue 15)
- * The surge stream's name is ours until issue 15 fixes one.
+ * Hourly series are one merged read per hour bucket (nm_counts_top over one
+ * hour): 168 small round trips for a week, a few ms on a local Redis.
+ * Stories (issue 14) and surges (issue 15) have no reader in nm_counts yet:
+ * they are reported absent, and the page says so; when those issues add
+ * their reads, nm_web_data_window/series/surges call them here.
  */
 #include "nm_web_data.h"
 
-#include <hiredis/hiredis.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +19,16 @@
 #define NM_WD_MAX_HOURS (24 * 366)
 
 struct nm_web_data_s {
-    const nm_config_t *cfg;
-    nm_counts_t *counts; /* connection owner; dropped after an I/O error */
+    nm_counts_t *counts; /* reconnects by itself after an error */
 };
-
-static const char *const nm_wd_kind[2] = {"entity", "topic"};
 
 void nm_web_table_free(nm_web_table_t *t) {
     free(t->rows);
     memset(t, 0, sizeof *t);
 }
 
-nm_web_row_t *nm_web_table_row(nm_web_table_t *t, const char *id) {
-    for (size_t i = 0; i < t->n; i++)
-        if (!strcmp(t->rows[i].id, id)) return &t->rows[i];
+/* Append a row (ids from one read are distinct: no lookup). */
+static nm_web_row_t *nm_wd_add(nm_web_table_t *t, const char *id) {
     if (t->n == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 64;
         nm_web_row_t *nr = realloc(t->rows, nc * sizeof *nr);
@@ -50,7 +44,10 @@ nm_web_row_t *nm_web_table_row(nm_web_table_t *t, const char *id) {
 
 nm_web_data_t *nm_web_data_new(const nm_config_t *cfg) {
     nm_web_data_t *d = calloc(1, sizeof *d);
-    if (d) d->cfg = cfg;
+    if (d && !(d->counts = nm_counts_new(cfg))) {
+        free(d);
+        d = NULL;
+    }
     return d;
 }
 
@@ -60,171 +57,30 @@ void nm_web_data_destroy(nm_web_data_t *d) {
     free(d);
 }
 
-/* The connection, made (with AUTH) by nm_counts so there is one connect path. */
-static redisContext *nm_wd_ctx(nm_web_data_t *d, char *errstr, size_t errstr_size) {
-    if (!d->counts) d->counts = nm_counts_new(d->cfg);
-    if (!d->counts) {
-        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    redisContext *rc = nm_counts_context(d->counts, errstr, errstr_size);
-    if (!rc) {
-        nm_counts_destroy(d->counts);
-        d->counts = NULL;
-    }
-    return rc;
-}
-
-/* A failed reply: text into errstr; a dead connection is dropped. */
-static nm_err_t nm_wd_fail(nm_web_data_t *d, redisContext *rc, redisReply *r, const char *what,
-                           char *errstr, size_t errstr_size) {
-    nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s: %s", what,
-              r && r->str ? r->str : rc->err ? rc->errstr : "unexpected reply");
-    if (r) freeReplyObject(r);
-    if (rc->err) {
-        nm_counts_destroy(d->counts);
-        d->counts = NULL;
-    }
-    return NM_ERR_REDIS;
-}
-
-static void nm_wd_hour(time_t at, char out[16]) {
-    struct tm tm;
-    gmtime_r(&at, &tm);
-    strftime(out, 16, "%Y%m%d%H", &tm);
-}
-
-/* P<kind>:<metric>[:<hour>] */
-static void nm_wd_key(const nm_web_data_t *d, char *buf, size_t size, nm_web_kind_t kind,
-                      const char *metric, const char *hour) {
-    snprintf(buf, size, "%s%s:%s%s%s", d->cfg->redis_prefix, nm_wd_kind[kind], metric,
-             hour ? ":" : "", hour ? hour : "");
-}
-
-static int nm_wd_exists(nm_web_data_t *d, redisContext *rc, const char *key, int *out,
-                        char *errstr, size_t errstr_size) {
-    redisReply *r = redisCommand(rc, "EXISTS %s", key);
-    if (!r || r->type != REDIS_REPLY_INTEGER)
-        return nm_wd_fail(d, rc, r, "EXISTS", errstr, errstr_size);
-    *out = r->integer > 0;
-    freeReplyObject(r);
-    return NM_OK;
-}
-
-/* Story counts exist once newsmon writes them (issue 14). */
-static nm_err_t nm_wd_have_stories(nm_web_data_t *d, redisContext *rc, nm_web_kind_t kind,
-                                   int *out, char *errstr, size_t errstr_size) {
-    char key[512];
-    nm_wd_key(d, key, sizeof key, kind, "stories", NULL);
-    return nm_wd_exists(d, rc, key, out, errstr, errstr_size);
-}
-
-/* One merged read of a metric over the window: ZUNION of the hourly keys
- * (ZRANGE of the all-time key for hours 0), added into column `col`. */
-static nm_err_t nm_wd_sum(nm_web_data_t *d, redisContext *rc, nm_web_kind_t kind,
-                          const char *metric, time_t now, long skip, long hours,
-                          nm_web_table_t *out, size_t col, char *errstr, size_t errstr_size) {
-    size_t nkeys = hours ? (size_t)hours : 1, argc = hours ? nkeys + 3 : 5;
-    char **argv = calloc(argc, sizeof *argv);
-    char (*keys)[512] = malloc(nkeys * sizeof *keys);
-    char numkeys[32];
-    if (!argv || !keys) {
-        free(argv);
-        free(keys);
-        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    }
-    if (hours) {
-        snprintf(numkeys, sizeof numkeys, "%zu", nkeys);
-        argv[0] = "ZUNION";
-        argv[1] = numkeys;
-        for (size_t h = 0; h < nkeys; h++) {
-            char hour[16];
-            nm_wd_hour(now - (time_t)(skip + (long)h) * 3600, hour);
-            nm_wd_key(d, keys[h], sizeof keys[h], kind, metric, hour);
-            argv[2 + h] = keys[h];
-        }
-        argv[argc - 1] = "WITHSCORES";
-    } else {
-        nm_wd_key(d, keys[0], sizeof keys[0], kind, metric, NULL);
-        argv[0] = "ZRANGE";
-        argv[1] = keys[0];
-        argv[2] = "0";
-        argv[3] = "-1";
-        argv[4] = "WITHSCORES";
-    }
-    redisReply *r = redisCommandArgv(rc, (int)argc, (const char **)argv, NULL);
-    free(argv);
-    free(keys);
-    if (!r || r->type != REDIS_REPLY_ARRAY)
-        return nm_wd_fail(d, rc, r, hours ? "ZUNION" : "ZRANGE", errstr, errstr_size);
-    nm_err_t err = NM_OK;
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        nm_web_row_t *row = nm_web_table_row(out, r->element[i]->str);
-        if (!row) {
-            err = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-            break;
-        }
-        double v = strtod(r->element[i + 1]->str, NULL);
-        if (col == 0) row->articles += v;
-        else if (col == 1) row->mentions += v;
-        else row->stories += v;
-    }
-    freeReplyObject(r);
-    return err;
+static nm_counts_kind_t nm_wd_kind(nm_web_kind_t k) {
+    return k == NM_WEB_TOPIC ? NM_COUNTS_TOPICS : NM_COUNTS_ENTITIES;
 }
 
 nm_err_t nm_web_data_window(nm_web_data_t *d, nm_web_kind_t kind, time_t now, long skip,
                             long hours, nm_web_table_t *out, char *errstr, size_t errstr_size) {
     if (hours < 0 || hours > NM_WD_MAX_HOURS || skip < 0 || skip > NM_WD_MAX_HOURS)
         return nm_seterr(errstr, errstr_size, NM_ERR_USAGE, "window out of range");
-    redisContext *rc = nm_wd_ctx(d, errstr, errstr_size);
-    if (!rc) return NM_ERR_REDIS;
-    int stories = 0;
-    nm_err_t err = nm_wd_have_stories(d, rc, kind, &stories, errstr, errstr_size);
-    if (!err) err = nm_wd_sum(d, rc, kind, "articles", now, skip, hours, out, 0, errstr, errstr_size);
-    if (!err && kind == NM_WEB_ENTITY)
-        err = nm_wd_sum(d, rc, kind, "mentions", now, skip, hours, out, 1, errstr, errstr_size);
-    if (!err && stories)
-        err = nm_wd_sum(d, rc, kind, "stories", now, skip, hours, out, 2, errstr, errstr_size);
-    for (size_t i = 0; !err && !stories && i < out->n; i++) out->rows[i].stories = -1;
-    return err;
-}
-
-/* ZMSCORE of the ids in every hourly key of `metric`, pipelined: one round
- * trip for the whole series. */
-static nm_err_t nm_wd_hourly(nm_web_data_t *d, redisContext *rc, nm_web_kind_t kind,
-                             const char *metric, const char *const *ids, size_t nids,
-                             time_t now, long hours, double *vals, char *errstr,
-                             size_t errstr_size) {
-    const char **argv = malloc((nids + 2) * sizeof *argv);
-    if (!argv) return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    argv[0] = "ZMSCORE";
-    for (size_t i = 0; i < nids; i++) argv[2 + i] = ids[i];
-    for (long h = 0; h < hours; h++) {
-        char key[512], hour[16];
-        nm_wd_hour(now - (time_t)(hours - 1 - h) * 3600, hour);
-        nm_wd_key(d, key, sizeof key, kind, metric, hour);
-        argv[1] = key;
-        redisAppendCommandArgv(rc, (int)(nids + 2), argv, NULL);
-    }
-    free(argv);
-    nm_err_t err = NM_OK;
-    for (long h = 0; h < hours; h++) {
-        redisReply *r = NULL;
-        if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-            return nm_wd_fail(d, rc, NULL, "ZMSCORE", errstr, errstr_size);
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != nids) {
-            /* read the rest of the pipeline so the connection stays usable */
-            if (!err) err = nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "ZMSCORE: %s",
-                                      r->str ? r->str : "unexpected reply");
-            freeReplyObject(r);
-            continue;
+    nm_counts_row_t *rows;
+    size_t n;
+    nm_err_t err = nm_counts_top(d->counts, nm_wd_kind(kind), hours,
+                                 now - (time_t)(hours ? skip : 0) * 3600, SIZE_MAX, &rows, &n,
+                                 errstr, errstr_size);
+    for (size_t i = 0; !err && i < n; i++) {
+        nm_web_row_t *r = nm_wd_add(out, rows[i].id);
+        if (!r) {
+            err = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+            break;
         }
-        for (size_t i = 0; i < nids; i++)
-            vals[i * (size_t)hours + (size_t)h] =
-                r->element[i]->type == REDIS_REPLY_STRING ? strtod(r->element[i]->str, NULL) : 0;
-        freeReplyObject(r);
+        r->articles = rows[i].articles;
+        r->mentions = rows[i].mentions;
+        r->stories = -1; /* no story counts yet (issue 14) */
     }
+    nm_counts_rows_free(rows, n);
     return err;
 }
 
@@ -233,122 +89,90 @@ nm_err_t nm_web_data_series(nm_web_data_t *d, nm_web_kind_t kind, const char *co
                             double *stories, char *errstr, size_t errstr_size) {
     if (hours < 1 || hours > NM_WD_MAX_HOURS)
         return nm_seterr(errstr, errstr_size, NM_ERR_USAGE, "hours out of range");
-    if (nids == 0) return NM_OK;
-    redisContext *rc = nm_wd_ctx(d, errstr, errstr_size);
-    if (!rc) return NM_ERR_REDIS;
-    int have = 0;
-    nm_err_t err = nm_wd_have_stories(d, rc, kind, &have, errstr, errstr_size);
-    if (!err)
-        err = nm_wd_hourly(d, rc, kind, "articles", ids, nids, now, hours, articles, errstr,
-                           errstr_size);
-    if (!err && have)
-        err = nm_wd_hourly(d, rc, kind, "stories", ids, nids, now, hours, stories, errstr,
-                           errstr_size);
-    for (size_t i = 0; !err && !have && i < nids * (size_t)hours; i++) stories[i] = -1;
-    return err;
+    for (size_t i = 0; i < nids * (size_t)hours; i++) {
+        articles[i] = 0;
+        stories[i] = -1; /* no story counts yet (issue 14) */
+    }
+    for (long h = 0; h < hours && nids; h++) {
+        nm_counts_row_t *rows;
+        size_t n;
+        nm_err_t err = nm_counts_top(d->counts, nm_wd_kind(kind), 1,
+                                     now - (time_t)(hours - 1 - h) * 3600, SIZE_MAX, &rows, &n,
+                                     errstr, errstr_size);
+        if (err) return err;
+        for (size_t r = 0; r < n; r++)
+            for (size_t i = 0; i < nids; i++)
+                if (!strcmp(rows[r].id, ids[i])) articles[i * (size_t)hours + (size_t)h] = rows[r].articles;
+        nm_counts_rows_free(rows, n);
+    }
+    return NM_OK;
 }
 
-static void nm_wd_stream_key(const nm_web_data_t *d, char *buf, size_t size, const char *name) {
-    snprintf(buf, size, "%s%s:recent", d->cfg->redis_prefix, name);
+/* Any count in the hour of `at`: every counted article that names an entity
+ * or has a topic is in one of the two. */
+static nm_err_t nm_wd_hour_used(nm_web_data_t *d, time_t at, int *used, char *errstr,
+                                size_t errstr_size) {
+    *used = 0;
+    for (int k = 0; k < 2 && !*used; k++) {
+        nm_counts_row_t *rows;
+        size_t n;
+        nm_err_t err = nm_counts_top(d->counts, k ? NM_COUNTS_TOPICS : NM_COUNTS_ENTITIES, 1, at,
+                                     1, &rows, &n, errstr, errstr_size);
+        if (err) return err;
+        *used = n > 0;
+        nm_counts_rows_free(rows, n);
+    }
+    return NM_OK;
 }
 
 json_t *nm_web_data_status(nm_web_data_t *d, time_t now, long hours, char *errstr,
                            size_t errstr_size) {
-    redisContext *rc = nm_wd_ctx(d, errstr, errstr_size);
-    if (!rc) return NULL;
-    char key[512];
-    snprintf(key, sizeof key, "%sstats", d->cfg->redis_prefix);
-    redisReply *r = redisCommand(rc, "HMGET %s articles relevant", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        nm_wd_fail(d, rc, r, "HMGET", errstr, errstr_size);
-        return NULL;
+    long long articles, relevant;
+    if (nm_counts_stats(d->counts, &articles, &relevant, errstr, errstr_size)) return NULL;
+    long newest = -1;
+    for (long h = 0; h < hours && newest < 0; h++) {
+        int used;
+        if (nm_wd_hour_used(d, now - (time_t)h * 3600, &used, errstr, errstr_size)) return NULL;
+        if (used) newest = h;
     }
-    long long articles = r->element[0]->str ? atoll(r->element[0]->str) : 0;
-    long long relevant = r->element[1]->str ? atoll(r->element[1]->str) : 0;
-    freeReplyObject(r);
-    /* the newest hour with any count: every counted article that names an
-     * entity or has a topic touches one of these two keys */
-    for (long h = 0; h < hours; h++) {
-        char hour[16], k1[512], k2[512];
-        nm_wd_hour(now - (time_t)h * 3600, hour);
-        nm_wd_key(d, k1, sizeof k1, NM_WEB_ENTITY, "articles", hour);
-        nm_wd_key(d, k2, sizeof k2, NM_WEB_TOPIC, "articles", hour);
-        redisAppendCommand(rc, "EXISTS %s %s", k1, k2);
-    }
-    long newest = -1, failed = 0;
-    for (long h = 0; h < hours; h++) {
-        r = NULL;
-        if (redisGetReply(rc, (void **)&r) != REDIS_OK) {
-            nm_wd_fail(d, rc, NULL, "EXISTS", errstr, errstr_size);
-            return NULL;
-        }
-        if (r->type != REDIS_REPLY_INTEGER) failed = 1;
-        else if (r->integer > 0 && newest < 0) newest = h;
-        freeReplyObject(r);
-    }
-    if (failed) {
-        nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "EXISTS: unexpected reply");
-        return NULL;
-    }
-    int have[4] = {0};
-    nm_err_t err = nm_wd_have_stories(d, rc, NM_WEB_ENTITY, &have[0], errstr, errstr_size);
-    if (!err) err = nm_wd_have_stories(d, rc, NM_WEB_TOPIC, &have[1], errstr, errstr_size);
-    nm_wd_stream_key(d, key, sizeof key, "alerts");
-    if (!err) err = nm_wd_exists(d, rc, key, &have[2], errstr, errstr_size);
-    nm_wd_stream_key(d, key, sizeof key, "surges");
-    if (!err) err = nm_wd_exists(d, rc, key, &have[3], errstr, errstr_size);
-    if (err) return NULL;
+    nm_counts_alert_t *al;
+    size_t nal;
+    if (nm_counts_recent_alerts(d->counts, 1, &al, &nal, errstr, errstr_size)) return NULL;
+    nm_counts_alerts_free(al, nal);
     json_t *o = json_pack("{s:I,s:I,s:o,s:b,s:b,s:b}", "articles", (json_int_t)articles,
                           "relevant", (json_int_t)relevant, "newest_hour",
                           newest < 0 ? json_null()
                                      : json_integer((json_int_t)((now / 3600 - newest) * 3600)),
-                          "stories", have[0] || have[1], "alerts", have[2], "surges", have[3]);
+                          "stories", 0, "alerts", nal > 0, "surges", 0);
     if (!o) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     return o;
 }
 
-/* XREVRANGE of a capped stream: each entry's JSON (field "alert"/"surge" or
- * the first value that is a JSON object) plus recorded_at. */
-static json_t *nm_wd_stream(nm_web_data_t *d, const char *name, size_t n, char *errstr,
-                            size_t errstr_size) {
-    redisContext *rc = nm_wd_ctx(d, errstr, errstr_size);
-    if (!rc) return NULL;
-    char key[512];
-    nm_wd_stream_key(d, key, sizeof key, name);
-    char count[32];
-    snprintf(count, sizeof count, "%zu", n);
-    redisReply *r = redisCommand(rc, "XREVRANGE %s + - COUNT %s", key, count);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        nm_wd_fail(d, rc, r, "XREVRANGE", errstr, errstr_size);
-        return NULL;
-    }
+json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size) {
+    nm_counts_alert_t *al;
+    size_t nal;
+    if (nm_counts_recent_alerts(d->counts, n, &al, &nal, errstr, errstr_size)) return NULL;
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < r->elements; i++) {
-        redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-            e->element[1]->type != REDIS_REPLY_ARRAY)
+    for (size_t i = 0; arr && i < nal; i++) {
+        json_t *obj = json_loadb(al[i].json, al[i].len, 0, NULL);
+        if (!json_is_object(obj)) { /* not a record newsmon wrote: skip, keep the page */
+            json_decref(obj);
             continue;
-        redisReply *f = e->element[1];
-        json_t *obj = NULL;
-        for (size_t k = 0; !obj && k + 1 < f->elements; k += 2) {
-            json_t *v = json_loadb(f->element[k + 1]->str, f->element[k + 1]->len, 0, NULL);
-            if (json_is_object(v)) obj = v;
-            else json_decref(v);
         }
-        if (!obj) continue; /* not ours: skip rather than fail the page */
+        /* the entry id's first part is when Redis recorded it (ms) */
         json_object_set_new(obj, "recorded_at",
-                            json_integer((json_int_t)strtoll(e->element[0]->str, NULL, 10)));
+                            json_integer((json_int_t)strtoll(al[i].entry_id, NULL, 10)));
         json_array_append_new(arr, obj);
     }
-    freeReplyObject(r);
+    nm_counts_alerts_free(al, nal);
     if (!arr) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     return arr;
 }
 
-json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size) {
-    return nm_wd_stream(d, "alerts", n, errstr, errstr_size);
-}
-
 json_t *nm_web_data_surges(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size) {
-    return nm_wd_stream(d, "surges", n, errstr, errstr_size);
+    (void)d;
+    (void)n;
+    json_t *arr = json_array(); /* nothing records surges yet (issue 15) */
+    if (!arr) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    return arr;
 }

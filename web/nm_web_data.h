@@ -7,9 +7,12 @@
  * surges (issue 15) are read when their keys exist and reported absent
  * otherwise, so the page can say so instead of drawing zeros.
  *
+ * Every read goes through producer/nm_counts.h, which owns the key schema
+ * (hash-tagged prefix, hourly buckets): web/ builds no key name.
+ *
  * One reader per thread: the client is not thread-safe (`newsmon web`
- * serves requests on one thread). After an I/O error the connection is
- * dropped and the next call reconnects, so a Redis restart heals by itself.
+ * serves requests on one thread). nm_counts reconnects after an error, so a
+ * Redis restart heals by itself.
  */
 #ifndef NM_WEB_DATA_H
 #define NM_WEB_DATA_H
@@ -38,9 +41,6 @@ typedef struct {
 
 void nm_web_table_free(nm_web_table_t *t);
 
-/** @brief The row of `id`, added (zeroed) when missing; NULL on OOM. */
-nm_web_row_t *nm_web_table_row(nm_web_table_t *t, const char *id);
-
 /** @brief A reader for cfg's [redis] settings (borrowed for the call).
  *  Connects lazily. NULL on OOM. */
 nm_web_data_t *nm_web_data_new(const nm_config_t *cfg);
@@ -48,7 +48,8 @@ void nm_web_data_destroy(nm_web_data_t *d);
 
 /** @brief Sums per id over the `hours` UTC hours that end with the hour of
  *  `now` minus `skip` hours (hours 0: all time, skip ignored), in one merged
- *  read per metric. Fills `out` (caller-owned, initially zeroed), unsorted.
+ *  read per metric. Fills `out` (caller-owned, initially zeroed; one row
+ *  per id), best first as `newsmon top` orders them.
  *  @returns NM_OK or NM_ERR_REDIS / NM_ERR_NOMEM with errstr set. */
 nm_err_t nm_web_data_window(nm_web_data_t *d, nm_web_kind_t kind, time_t now, long skip,
                             long hours, nm_web_table_t *out, char *errstr, size_t errstr_size);
@@ -69,8 +70,9 @@ json_t *nm_web_data_status(nm_web_data_t *d, time_t now, long hours, char *errst
                            size_t errstr_size);
 
 /** @brief The `n` newest recent alerts, newest first: each the alert's JSON
- *  object as newsmon recorded it, plus "recorded_at" (epoch ms, from the
- *  stream id). An empty array when no alert was recorded.
+ *  object as newsmon recorded it (nm_counts_recent_alerts: topics with their
+ *  evidence), plus "recorded_at" (epoch ms, when Redis recorded it). An
+ *  empty array when no alert was recorded.
  *  @returns a new reference, NULL with errstr set. */
 json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size);
 

@@ -8,6 +8,7 @@
 //
 //   node browser.js URL SCREENSHOT.png PROFILE_DIR [ACTION]
 // ACTION "filter-lang=xx" picks a language in the filter before reading.
+// With Redis down the page has no data: charts and tables come back empty.
 'use strict';
 const { chromium } = require('playwright-core');
 
@@ -30,7 +31,9 @@ async function main() {
   page.on('response', (r) => { if (r.status() >= 400) failed.push({ url: r.url(), status: r.status() }); });
 
   await page.goto(url, { waitUntil: 'load', timeout: 20000 });
-  await page.waitForFunction(() => window.nm && window.nm.lastOk > 0, null, { timeout: 20000 });
+  // the first refresh is over (good data, or an error the page shows)
+  await page.waitForFunction(() => window.nm && window.nm.refreshes > 0 && !window.nm.busy, null,
+                             { timeout: 20000 });
   if (action && action.startsWith('filter-lang=')) {
     const lang = action.slice('filter-lang='.length);
     const before = await page.evaluate(() => window.nm.refreshes);
@@ -59,10 +62,10 @@ async function main() {
       statusClass: document.getElementById('status').className,
       what: document.getElementById('what').textContent,
       notes: ['note-topics', 'note-entities', 'note-alerts', 'features'].map((id) => document.getElementById(id).textContent),
-      chartIds: { topics: nm.data.serT.series.map((s) => s.id), entities: nm.data.serE.series.map((s) => s.id) },
+      chartIds: nm.data.serT ? { topics: nm.data.serT.series.map((s) => s.id), entities: nm.data.serE.series.map((s) => s.id) } : {},
       charts, topEntities: table('top-entities'), topTopics: table('top-topics'), movers: table('movers'),
       alerts, canvases: document.querySelectorAll('.chart canvas').length,
-      now: nm.data.status.now,
+      now: nm.data.status ? nm.data.status.now : null,
     };
   });
   await page.screenshot({ path: shot, fullPage: true });
