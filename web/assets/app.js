@@ -128,7 +128,10 @@ function drawChart(name, payload, surges) {
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     data.push(s.articles);
-    opts.series.push({ label: label(s.id), stroke: color, width: 1.5, points: { show: false } });
+    // a dot on every hour with articles: a lone hour stays visible in a week
+    const nonzero = s.articles.map((v, k) => (v > 0 ? k : -1)).filter((k) => k >= 0);
+    opts.series.push({ label: label(s.id), stroke: color, width: 1.5,
+                       points: { show: true, size: 6, space: 0, fill: color, filter: () => nonzero } });
     if (s.stories) {
       data.push(s.stories);
       opts.series.push({ label: label(s.id) + ' stories', stroke: color, dash: [4, 4], width: 1 });
@@ -305,6 +308,7 @@ async function refresh() {
     updateStatus(null);
   } catch (err) {
     updateStatus(err);
+    if (!nm.lastOk) $('note-alerts').textContent = 'No data yet: see the status at the top right.';
   } finally {
     nm.busy = false;
     nm.refreshes++;
