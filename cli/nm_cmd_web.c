@@ -53,8 +53,8 @@ int nm_cmd_web(int argc, char **argv) {
         nm_cli_teardown(&env);
         return NM_EXIT_USAGE;
     }
-    NM_LOG(NM_LOG_INFO, "web", "dashboard on http://%s/ (Redis %s:%ld, prefix %s)", listen,
-           env.cfg->redis_host, env.cfg->redis_port, env.cfg->redis_prefix);
+    NM_LOG(NM_LOG_INFO, "web", "dashboard on http://%s/ (Redis %s:%ld)", listen,
+           env.cfg->redis_host, env.cfg->redis_port);
     while (!nm_cli_stop) usleep(100 * 1000);
     NM_LOG(NM_LOG_INFO, "web", "stopping");
     nm_web_stop(w);

@@ -65,7 +65,7 @@ async function main() {
       chartIds: nm.data.serT ? { topics: nm.data.serT.series.map((s) => s.id), entities: nm.data.serE.series.map((s) => s.id) } : {},
       charts, topEntities: table('top-entities'), topTopics: table('top-topics'), movers: table('movers'),
       alerts, canvases: document.querySelectorAll('.chart canvas').length,
-      now: nm.data.status ? nm.data.status.now : null,
+      now: nm.data.serT ? nm.data.serT.now : null,
     };
   });
   await page.screenshot({ path: shot, fullPage: true });
