@@ -16,7 +16,8 @@ static void nm_web_usage(FILE *f) {
             "topics and movers, the latest alerts with their evidence. Every file\n"
             "the page needs is inside newsmon: it works with no internet access.\n"
             "\n"
-            "  -c, --config FILE     configuration file ([redis], [web])\n"
+            "  -c, --config FILE     configuration file ([redis], [web]; [rules] for the\n"
+            "                        names of entities and topics)\n"
             "  -l, --listen ADDR     address to serve on (default: [web] listen,\n"
             "                        127.0.0.1:9480)\n"
             "  -h, --help            this help\n"
@@ -42,12 +43,12 @@ int nm_cmd_web(int argc, char **argv) {
     }
     if (optind != argc) { nm_web_usage(stderr); return NM_EXIT_USAGE; }
     nm_cli_env_t env;
-    int rc = nm_cli_setup(config, 0, &env);
+    int rc = nm_cli_setup(config, 1, &env); /* rules: the display names */
     if (rc) return rc;
     if (!listen) listen = env.cfg->web_listen;
     char e[512];
     nm_cli_signals();
-    nm_web_t *w = nm_web_start(env.cfg, listen, e, sizeof e);
+    nm_web_t *w = nm_web_start(env.cfg, env.rules, listen, e, sizeof e);
     if (!w) {
         fprintf(stderr, "newsmon: %s\n", e);
         nm_cli_teardown(&env);

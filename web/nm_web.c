@@ -18,6 +18,7 @@
 struct nm_web_s {
     const nm_config_t *cfg;
     nm_web_data_t *data; /* used only on the server's one thread */
+    char *names;         /* /api/names, built once */
     struct MHD_Daemon *httpd;
 };
 
@@ -160,11 +161,12 @@ static enum MHD_Result nm_web_api_series(nm_web_t *w, struct MHD_Connection *c, 
     char buf[4096], e[512];
     const char *ids[NM_WEB_MAX_IDS];
     size_t nids;
-    if (nm_web_kind(c, &kind) || nm_web_long(c, "hours", 168, 1, 24 * 366, &hours) ||
+    /* one read per hour bucket: a month at most */
+    if (nm_web_kind(c, &kind) || nm_web_long(c, "hours", 168, 1, 24 * 31, &hours) ||
         nm_web_long(c, "n", 8, 1, NM_WEB_MAX_IDS, &n) ||
         nm_web_ids(c, buf, sizeof buf, ids, &nids))
         return nm_web_error(c, MHD_HTTP_BAD_REQUEST,
-                            "kind=entity|topic, hours=1..8784, ids=ID,ID,... (at most 32) "
+                            "kind=entity|topic, hours=1..744, ids=ID,ID,... (at most 32) "
                             "or n=1..32 (the top n of the window)");
     nm_web_table_t t = {0};
     if (nids == 0) { /* the window's top n */
@@ -317,6 +319,25 @@ static enum MHD_Result nm_web_api_status(nm_web_t *w, struct MHD_Connection *c, 
     return nm_web_json(c, MHD_HTTP_OK, o);
 }
 
+/* Display names from the rule files: the counts hold ids only. */
+static char *nm_web_names(const nm_rules_t *rules) {
+    json_t *ents = json_object(), *topics = json_object(), *langs = json_object();
+    for (size_t i = 0; ents && i < rules->nentities; i++)
+        json_object_set_new(ents, rules->entities[i].id,
+                            json_pack("{s:s,s:s}", "name", rules->entities[i].name, "type",
+                                      rules->entities[i].type));
+    for (size_t i = 0; topics && i < rules->ntopics; i++)
+        json_object_set_new(topics, rules->topics[i].id, json_string(rules->topics[i].name));
+    for (size_t i = 0; langs && i < rules->nlangs; i++)
+        if (rules->langs[i].name)
+            json_object_set_new(langs, rules->langs[i].code, json_string(rules->langs[i].name));
+    json_t *o = json_pack("{s:o*,s:o*,s:o*,s:s}", "entities", ents, "topics", topics, "languages",
+                          langs, "rules_version", rules->version);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
 static enum MHD_Result nm_web_http(void *cls, struct MHD_Connection *c, const char *url,
                                    const char *method, const char *version, const char *upload,
                                    size_t *upload_size, void **con_cls) {
@@ -325,6 +346,9 @@ static enum MHD_Result nm_web_http(void *cls, struct MHD_Connection *c, const ch
         return nm_web_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
     time_t now = time(NULL);
     if (!strcmp(url, "/api/status")) return nm_web_api_status(w, c, now);
+    if (!strcmp(url, "/api/names"))
+        return nm_web_send(c, MHD_HTTP_OK, "application/json", w->names, strlen(w->names),
+                           MHD_RESPMEM_PERSISTENT);
     if (!strcmp(url, "/api/top")) return nm_web_api_top(w, c, now);
     if (!strcmp(url, "/api/series")) return nm_web_api_series(w, c, now);
     if (!strcmp(url, "/api/movers")) return nm_web_api_movers(w, c, now);
@@ -335,17 +359,20 @@ static enum MHD_Result nm_web_http(void *cls, struct MHD_Connection *c, const ch
             return nm_web_send(c, MHD_HTTP_OK, nm_web_assets[i].type, nm_web_assets[i].data,
                                nm_web_assets[i].len, MHD_RESPMEM_PERSISTENT);
     return nm_web_error(c, MHD_HTTP_NOT_FOUND,
-                        "not found: the page is /, the API /api/status, /api/top, /api/series, "
-                        "/api/movers, /api/alerts, /api/surges (README, Dashboard)");
+                        "not found: the page is /, the API /api/status, /api/names, /api/top, "
+                        "/api/series, /api/movers, /api/alerts, /api/surges (README, Dashboard)");
 }
 
-nm_web_t *nm_web_start(const nm_config_t *cfg, const char *listen, char *errstr,
-                       size_t errstr_size) {
+nm_web_t *nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const char *listen,
+                       char *errstr, size_t errstr_size) {
     struct sockaddr_in sa;
     if (nm_metrics_parse_listen(listen, "[web] listen", &sa, errstr, errstr_size)) return NULL;
     nm_web_t *w = calloc(1, sizeof *w);
-    if (w) w->data = nm_web_data_new(cfg);
-    if (!w || !w->data) {
+    if (w) {
+        w->data = nm_web_data_new(cfg);
+        w->names = nm_web_names(rules);
+    }
+    if (!w || !w->data || !w->names) {
         nm_web_stop(w);
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -369,5 +396,6 @@ void nm_web_stop(nm_web_t *w) {
     if (!w) return;
     if (w->httpd) MHD_stop_daemon(w->httpd);
     nm_web_data_destroy(w->data);
+    free(w->names);
     free(w);
 }

@@ -5,6 +5,8 @@
  *   /                    the single-page dashboard (assets embedded in the
  *                        binary: it works with no internet access)
  *   /app.js, /style.css, /vendor/uPlot.*   its script, style, chart library
+ *   /api/names           display names of entities, topics and languages
+ *                        (from the rule files, read once at start)
  *   /api/status          Redis up/down, totals, newest counted hour, which
  *                        optional records (stories, surges, alerts) exist
  *   /api/top             top entities or topics over a window
@@ -22,15 +24,17 @@
 
 #include "nm_config.h"
 #include "nm_err.h"
+#include "nm_rules.h"
 
 typedef struct nm_web_s nm_web_t;
 
 /** @brief Start serving on `listen` ("IPv4:PORT"); cfg is borrowed and must
- *  outlive the server ([redis] settings, [web] refresh_s).
+ *  outlive the server ([redis] settings, [web] refresh_s); rules is borrowed
+ *  for the call (the names are copied).
  *  @returns a running server, or NULL with errstr set (bad address, port in
  *  use, OOM). */
-nm_web_t *nm_web_start(const nm_config_t *cfg, const char *listen, char *errstr,
-                       size_t errstr_size);
+nm_web_t *nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const char *listen,
+                       char *errstr, size_t errstr_size);
 
 /** @brief Stop serving and free. NULL-safe. */
 void nm_web_stop(nm_web_t *w);

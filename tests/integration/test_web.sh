@@ -2,12 +2,13 @@
 # test_web.sh - the dashboard (`newsmon web`) in a real browser against the
 # real services: ingest the samples through the daemon, then
 #   1. the JSON API: /api/status and /api/top equal Redis and `newsmon top`,
+#      /api/names has the rule files' names,
 #      bad parameters are 400, unknown paths 404;
 #   2. Debian's headless Chromium (driven by playwright-core, pinned in
 #      tests/integration/web/package-lock.json) loads the page: no console
 #      error, every request to newsmon itself, the plotted hourly points equal
 #      the hourly keys in Redis and sum to `newsmon top --hours 24`, the tables
-#      equal `newsmon top`, every alert on alerts.all is listed with its
+#      equal `newsmon top` (entities by their gazetteer names), every alert on alerts.all is listed with its
 #      evidence snippets and link; the language filter keeps only that language;
 #   3. a `newsmon web` whose Redis is down: /api/ answers 503 and the page
 #      says "Redis down".
@@ -59,6 +60,7 @@ for kind in entity topic; do
 done
 "$NEWSMON" top -c "$CONF" --entities --hours 24 -n 1000 >"$WORK/top-entity.txt" || fail "newsmon top --entities"
 "$NEWSMON" top -c "$CONF" --topics --hours 24 -n 1000 >"$WORK/top-topic.txt" || fail "newsmon top --topics"
+curl -sf "$BASE/api/names" >"$WORK/names.json" || fail "/api/names"
 code() { curl -s -o /dev/null -w '%{http_code}' "$BASE$1"; }
 [[ $(code '/api/top?kind=person') == 400 ]] || fail "/api/top?kind=person is not 400"
 [[ $(code '/api/series?hours=0') == 400 ]] || fail "/api/series?hours=0 is not 400"
@@ -70,6 +72,9 @@ w, relevant = sys.argv[1], int(sys.argv[2])
 st = json.load(open(f"{w}/status.json"))
 assert st["redis"] == "up" and st["relevant"] == relevant, st
 assert st["time_zone"] == "UTC" and st["newest_hour"] == st["now"] // 3600 * 3600, st
+names = json.load(open(f"{w}/names.json"))
+assert names["entities"]["country:north_korea"]["name"] == "North Korea", names["entities"].get("country:north_korea")
+assert names["topics"]["arms_transfer"] and names["rules_version"].startswith("r-")
 for kind in ("entity", "topic"):
     api = json.load(open(f"{w}/api-top-{kind}.json"))["rows"]
     cli = [l.split() for l in open(f"{w}/top-{kind}.txt")][1:]
@@ -132,6 +137,10 @@ for name, kind in (("topics", "topic"), ("entities", "entity")):
 week = sorted({k[2] for k in hourly if k[0] == "topic"})
 assert sorted(s["chartIds"]["topics"]) == week, (s["chartIds"]["topics"], week)
 assert s["chartIds"]["entities"] == [r[1] for r in cli_top("entity")][:8]
+names = json.load(open(f"{w}/names.json"))
+for r in s["topEntities"]:
+    e = names["entities"][r["id"]]
+    assert r["cells"][1] == f"{e['name']} ({e['type']})", f"{r['id']} shown as {r['cells'][1]}"
 for table, kind, n in (("topEntities", "entity", 15), ("topTopics", "topic", 32)):
     got = [(r["id"], r["cells"][2]) for r in s[table]]
     want = [(r[1], r[2]) for r in cli_top(kind)][:n]

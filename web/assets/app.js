@@ -34,13 +34,15 @@ function windowLabel(h) {
   return h === 0 ? 'all time' : h === 1 ? 'last hour' : h % 24 === 0 ? `last ${h / 24 === 1 ? '24 hours' : h / 24 + ' days'}` : `last ${h} hours`;
 }
 
-// "person:vladimir_putin" -> "Vladimir Putin (person)"; topic ids stay as they are
+// display names from the rule files (/api/names); an id without one is shown as it is
+let NAMES = { entities: {}, topics: {}, languages: {} };
+
+// "person:vladimir_putin" -> "Vladimir Putin (person)"; topics keep their ids (the alert topics)
 function label(id) {
-  const i = id.indexOf(':');
-  if (i < 0) return id;
-  const name = id.slice(i + 1).split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
-  return `${name} (${id.slice(0, i)})`;
+  const e = NAMES.entities[id];
+  return e ? `${e.name} (${e.type})` : id;
 }
+function topicTitle(id) { return NAMES.topics[id] || ''; }
 
 async function api(path) {
   const ctl = new AbortController();
@@ -182,7 +184,9 @@ function setOptions(selectId, ids, first) {
   if (want.join('\n') === have.join('\n')) return;
   s.textContent = '';
   for (const id of want) {
-    s.append(el('option', { value: id, text: id === '' ? s.dataset.all : label(id) }));
+    const text = id === '' ? s.dataset.all : selectId === 'f-lang' ? (NAMES.languages[id] ? `${id} (${NAMES.languages[id]})` : id)
+                                        : selectId === 'f-topic' ? `${id}${topicTitle(id) ? ' — ' + topicTitle(id) : ''}` : label(id);
+    s.append(el('option', { value: id, text }));
   }
   s.value = want.includes(keep) ? keep : '';
 }
@@ -214,7 +218,7 @@ function alertItem(a) {
   li.append(el('div', { class: 'meta' }, el('span', { class: 'score', text: `score ${Number(a.score).toFixed(1)}` }),
     ' · ' + meta.join(' · ')));
   const chips = el('div', { class: 'chips' });
-  for (const t of ids(a.topics)) chips.append(el('span', { class: 'chip topic', text: t }));
+  for (const t of ids(a.topics)) chips.append(el('span', { class: 'chip topic', text: t, title: topicTitle(t) }));
   for (const e of ids(a.entities)) chips.append(el('span', { class: 'chip', text: label(e) }));
   li.append(chips);
   const ev = evidenceOf(a);
@@ -254,6 +258,7 @@ async function refresh() {
   if (nm.busy) return;
   nm.busy = true;
   try {
+    if (!nm.names) { nm.names = await api('/api/names'); NAMES = nm.names; }
     const st = await api('/api/status');
     nm.status = st;
     if (st.refresh_s && st.refresh_s !== nm.refreshS) { nm.refreshS = st.refresh_s; schedule(); }
@@ -283,6 +288,7 @@ async function refresh() {
     fillTable('top-entities', topE.rows, ['id', 'articles', 'mentions', 'stories'].map((c) => (c === 'id' ? (r) => label(r.id) : c)),
       (id) => pick('entity', id), nm.entity);
     fillTable('top-topics', topT.rows, [(r) => r.id, 'articles', 'stories'], (id) => pick('topic', id), nm.topic);
+    document.querySelectorAll('#top-topics tbody tr[data-id]').forEach((tr) => { tr.title = topicTitle(tr.dataset.id); });
     document.querySelectorAll('.stories-col').forEach((e) => e.classList.toggle('absent', !st.stories));
     const mv = [...movers.rows, ...topMoversT.rows].sort((a, b) => b.ratio - a.ratio || b.current - a.current).slice(0, 10);
     const mh = H === 0 ? 24 : H;
