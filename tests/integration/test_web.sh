@@ -10,7 +10,9 @@
 #      the hourly keys in Redis and sum to `newsmon top --hours 24`, the tables
 #      equal `newsmon top` (entities by their gazetteer names), every alert on alerts.all is listed with its
 #      evidence snippets and link; the language filter keeps only that language;
-#   3. a `newsmon web` whose Redis is down: /api/ answers 503 and the page
+#   3. the same counts five hours older (copied under another prefix): the page
+#      says "stale" and names the newest hour;
+#   4. a `newsmon web` whose Redis is down: /api/ answers 503 and the page
 #      says "Redis down".
 # Screenshots go to $NM_TEST_OUTPUT (default build/test-output/).
 source "$(dirname "$0")/lib.sh"
@@ -41,6 +43,7 @@ for _ in $(seq 1 100); do
 done
 [[ $(rcli hget "${KP}stats" articles) == "$n_good" ]] || fail "Redis did not count the $n_good samples"
 stop_daemon TERM || fail "newsmon run did not exit 0" # drains: every alert delivered
+log "ingested $n_good samples through newsmon run"
 consume "$NM_RUN.alerts.all" | cut -f2- >"$WORK/alerts.jsonl"
 [[ -s $WORK/alerts.jsonl ]] || fail "the samples produced no alert"
 
@@ -50,7 +53,13 @@ BASE=http://127.0.0.1:$WEB_PORT
 "$NEWSMON" web -c "$CONF" --listen "127.0.0.1:$WEB_PORT" >>"$WORK/web.log" 2>&1 &
 WEB_PID=$!
 DOWN_PID=""
-trap 'rc=$?; kill "$WEB_PID" ${DOWN_PID:+"$DOWN_PID"} 2>/dev/null; (exit $rc); cleanup' EXIT
+STALE_PID="" SKP=""
+stop_webs() { # never fails: lib.sh's cleanup must run after it
+    kill "$WEB_PID" ${DOWN_PID:+"$DOWN_PID"} ${STALE_PID:+"$STALE_PID"} 2>/dev/null
+    [[ -z $SKP ]] || rcli --scan --pattern "$SKP*" | xargs -r redis-cli -p "$REDIS_PORT" del >/dev/null
+    return 0
+}
+trap 'rc=$?; set +e; stop_webs; (exit $rc); cleanup' EXIT
 for _ in $(seq 1 50); do curl -sf "$BASE/api/status" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/api/status" >"$WORK/status.json" || fail "newsmon web does not answer: $(cat "$WORK/web.log")"
 
@@ -178,7 +187,32 @@ assert got == want, f"filter lang={lang}: {got} != {want}"
 print(f"page: language filter {lang}: {len(got)} alerts")
 PY
 
-# ------------------------------------------------------------ 3. Redis down
+# ------------------------------------------------------------ 3. stale data
+# the same counts five hours older, under another prefix: the page must say stale
+SKP="{${NM_RUN}s}:"
+old_hour=$(date -u -d '-5 hours' +%Y%m%d%H)
+for k in $(rcli --scan --pattern "${KP}*:articles:*"); do
+    rest=${k#"$KP"}
+    rcli copy "$k" "$SKP${rest%:*}:$old_hour" >/dev/null
+done
+rcli copy "${KP}stats" "${SKP}stats" >/dev/null
+sed "s|^prefix = .*|prefix = ${NM_RUN}s:|" "$CONF" >"$WORK/stale.conf"
+STALE_PORT=$(free_port)
+"$NEWSMON" web -c "$WORK/stale.conf" --listen "127.0.0.1:$STALE_PORT" >>"$WORK/web-stale.log" 2>&1 &
+STALE_PID=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$STALE_PORT/api/status" >/dev/null && break; sleep 0.1; done
+browse "http://127.0.0.1:$STALE_PORT/" "$OUT/web-stale.png" >"$WORK/page-stale.json" || fail "browser run (stale) failed"
+$PY - "$WORK/page-stale.json" "$old_hour" <<'PY' || fail "the page does not say the data is stale"
+import json, sys
+d = json.load(open(sys.argv[1])); s = d["shown"]; h = sys.argv[2]
+assert not [m for m in d["console"] if m["type"] in ("error", "pageerror")], d["console"]
+want = f"{h[:4]}-{h[4:6]}-{h[6:8]} {h[8:10]}:00 UTC"
+assert "stale" in s["statusClass"].split() and want in s["status"], (s["status"], want)
+print(f"page with 5-hour-old counts: \"{s['status']}\"")
+PY
+kill "$STALE_PID"
+
+# ------------------------------------------------------------ 4. Redis down
 DOWN_PORT=$(free_port)
 sed "s|^port = $REDIS_PORT|port = $(free_port)|" "$CONF" >"$WORK/down.conf"
 "$NEWSMON" web -c "$WORK/down.conf" --listen "127.0.0.1:$DOWN_PORT" >>"$WORK/web-down.log" 2>&1 &
