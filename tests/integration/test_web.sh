@@ -184,7 +184,10 @@ assert not [m for m in d["console"] if m["type"] in ("error", "pageerror")], d["
 want = sorted(json.loads(l)["id"] for l in open(f"{w}/alerts.jsonl") if json.loads(l)["lang"] == lang)
 got = sorted(a["id"] for a in d["shown"]["alerts"])
 assert got == want, f"filter lang={lang}: {got} != {want}"
-print(f"page: language filter {lang}: {len(got)} alerts")
+# the second refresh updated the charts in place (same lines): same points
+first = json.load(open(f"{w}/page.json"))["shown"]["charts"]
+assert d["shown"]["charts"] == first, "charts changed after a refresh with the same data"
+print(f"page: language filter {lang}: {len(got)} alerts; charts unchanged after a refresh")
 PY
 
 # ------------------------------------------------------------ 3. stale data

@@ -105,12 +105,15 @@ function staleWatch() {
 
 function surgeKey(s) { return s.key || s.id_key || ''; }
 
+// a dot on every hour with articles: a lone hour stays visible in a week
+const nonzero = (u, si) => u.data[si].map((v, k) => (v > 0 ? k : -1)).filter((k) => k >= 0);
+
 function drawChart(name, payload, surges) {
   const box = $('chart-' + name);
-  if (nm.charts[name]) { nm.charts[name].destroy(); delete nm.charts[name]; }
-  box.textContent = '';
   const series = payload.series || [];
   if (!series.length) {
+    if (nm.charts[name]) { nm.charts[name].destroy(); delete nm.charts[name]; }
+    box.textContent = '';
     box.append(el('p', { class: 'empty', text: `No ${name} counted in the last 7 days.` }));
     return;
   }
@@ -130,10 +133,8 @@ function drawChart(name, payload, surges) {
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     data.push(s.articles);
-    // a dot on every hour with articles: a lone hour stays visible in a week
-    const nonzero = s.articles.map((v, k) => (v > 0 ? k : -1)).filter((k) => k >= 0);
     opts.series.push({ label: label(s.id), stroke: color, width: 1.5,
-                       points: { show: true, size: 6, space: 0, fill: color, filter: () => nonzero } });
+                       points: { show: true, size: 6, space: 0, fill: color, filter: nonzero } });
     if (s.stories) {
       data.push(s.stories);
       opts.series.push({ label: label(s.id) + ' stories', stroke: color, dash: [4, 4], width: 1 });
@@ -152,7 +153,17 @@ function drawChart(name, payload, surges) {
                          points: { show: true, size: 12, fill: color } });
     }
   });
+  // same lines as before: new data in place (keeps the hover and the zoom)
+  const labels = opts.series.map((x) => x.label).join('\n');
+  const u = nm.charts[name];
+  if (u && u.nmLabels === labels) {
+    u.setData(data);
+    return;
+  }
+  if (u) u.destroy();
+  box.textContent = '';
   nm.charts[name] = new uPlot(opts, data, box);
+  nm.charts[name].nmLabels = labels;
 }
 
 // ---------------------------------------------------------------- tables
