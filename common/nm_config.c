@@ -62,15 +62,23 @@ typedef struct {
     char dir[PATH_MAX];
 } nm_cload_t;
 
-static int nm_kv_add(nm_kvlist_t *l, const char *k, const char *v) {
+/* Replace the value of key k if the list has it: 1 if replaced, 0 if absent,
+ * NM_ERR_NOMEM (negative) on OOM. */
+static int nm_kv_replace(nm_kvlist_t *l, const char *k, const char *v) {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->items[i].key, k) == 0) {
             char *nv = strdup(v);
             if (!nv) return NM_ERR_NOMEM;
             free(l->items[i].value);
             l->items[i].value = nv;
-            return 0;
+            return 1;
         }
+    return 0;
+}
+
+static int nm_kv_add(nm_kvlist_t *l, const char *k, const char *v) {
+    int r = nm_kv_replace(l, k, v);
+    if (r) return r < 0 ? NM_ERR_NOMEM : 0;
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 8;
         nm_kv_t *ni = realloc(l->items, nc * sizeof *ni);
@@ -183,7 +191,12 @@ static nm_err_t nm_config_env(nm_cload_t *L, char *errstr, size_t errstr_size) {
             prop[k] = c == '_' ? '.' : (char)tolower((unsigned char)c);
         }
         prop[n] = '\0';
-        if (nm_kv_add(&L->cfg->kafka, prop, eq + 1)) return NM_ERR_NOMEM;
+        /* the client-specific sections are applied after [kafka], so the
+         * environment must replace the property there too to win */
+        if (nm_kv_add(&L->cfg->kafka, prop, eq + 1) ||
+            nm_kv_replace(&L->cfg->kafka_consumer, prop, eq + 1) < 0 ||
+            nm_kv_replace(&L->cfg->kafka_producer, prop, eq + 1) < 0)
+            return NM_ERR_NOMEM;
     }
     return NM_OK;
 }

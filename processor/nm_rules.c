@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nm_article.h"
 #include "nm_ini.h"
@@ -26,11 +27,13 @@ typedef struct {
     nm_sec_t sec;
     int index;          /* current entity / topic / lang index, or actor side */
     int has_name, has_terms;
+    unsigned text_flags; /* nm_text_term flags of the current pack's terms */
+    size_t pack_first_term; /* first term of the current pack */
     int line;
     char secname[256];
     /* list-item context */
     nm_term_kind_t kind;
-    int strong;
+    int strong, object;
     uint64_t hash;
 } nm_load_t;
 
@@ -52,7 +55,8 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(lead_factor, 1.5, 0, 10),          S_D(strong_weight, 2.0, 0, 100),
     S_D(negative_weight, 1.0, 0, 100),     S_L(lead_chars, 400, 0, 1e6),
     S_D(background_factor, 1.0, 0, 10),
-    S_L(max_term_hits, 3, 1, 1000),        S_L(secondary_min_sentences, 1, 0, 100),
+    S_L(max_term_hits, 3, 1, 1000),        S_L(boilerplate_max_line, 0, 0, 1e9),
+    S_L(list_span, 0, 0, 100000),        S_L(secondary_min_sentences, 1, 0, 100),
 };
 #undef S_D
 #undef S_L
@@ -98,7 +102,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     if (strchr(core, '*'))
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "term '%s': '*' is allowed only at its start or end", raw);
-    if (nm_text_term(r->text, &L->tb, core)) return NM_ERR_NOMEM;
+    if (nm_text_term(r->text, &L->tb, core, L->text_flags)) return NM_ERR_NOMEM;
     if (L->tb.len == 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "term '%s' has no letter or digit", raw);
@@ -110,11 +114,11 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     snprintf(rule, sizeof rule, "%s:%d", L->file, L->line);
     t->kind = (uint8_t)L->kind;
     /* scripts written without spaces have no word boundaries to check */
-    t->open_left = star_left || first == NM_SCRIPT_HAN || first == NM_SCRIPT_KANA;
-    t->open_right = star_right || last == NM_SCRIPT_HAN || last == NM_SCRIPT_KANA ||
-                    last == NM_SCRIPT_HANGUL;
+    t->open_left = star_left || nm_script_unspaced(first);
+    t->open_right = star_right || nm_script_unspaced(last) || last == NM_SCRIPT_HANGUL;
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
+    t->object = (uint8_t)L->object;
     t->pack = (uint16_t)L->pack;
     t->text = nm_rules_strdup(r, raw);
     t->rule = nm_rules_strdup(r, rule);
@@ -130,7 +134,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
  * it compares byte for byte with the letters before a hit. */
 static int nm_add_prefix(void *ud, const char *raw, char *errstr, size_t errstr_size) {
     nm_load_t *L = ud;
-    if (nm_text_term(L->rules->text, &L->tb, raw)) return NM_ERR_NOMEM;
+    if (nm_text_term(L->rules->text, &L->tb, raw, L->text_flags)) return NM_ERR_NOMEM;
     const char *p = L->tb.s;
     size_t n = L->tb.len;
     if (n == 0 || n > NM_PREFIX_MAX || memchr(p, ' ', n) || strchr(raw, '*'))
@@ -174,6 +178,7 @@ static int nm_terms(nm_load_t *L, nm_term_kind_t kind, int strong, const char *v
                     char *errstr, size_t errstr_size) {
     L->kind = kind;
     L->strong = strong;
+    L->object = 0;
     L->has_terms = 1;
     return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
 }
@@ -196,9 +201,10 @@ static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
 /* Sections that only hold vocabulary, shared by rules.conf and the packs.
  * Returns 1 when `sec` is one of them (and L->sec is set). */
 static int nm_open_vocab_section(nm_load_t *L, const char *sec) {
-    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
+    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0 ||
+        strcmp(sec, "actor:third") == 0) {
         L->sec = SEC_ACTOR;
-        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
+        L->index = sec[6] == 'r' ? NM_SIDE_RU : sec[6] == 'k' ? NM_SIDE_KP : NM_SIDE_THIRD;
     } else if (strcmp(sec, "cooperation") == 0) {
         L->sec = SEC_COOP;
     } else if (strcmp(sec, "negative") == 0) {
@@ -327,7 +333,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     int is_terms = strcmp(key, "terms") == 0;
     int is_strong = strcmp(key, "strong") == 0;
     int is_not = strcmp(key, "not") == 0;
-    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not)
+    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not &&
+        strcmp(key, "objects") != 0 && strcmp(key, "moves") != 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "a language pack holds only terms, strong and not here, got '%s'", key);
     switch (L->sec) {
@@ -356,6 +363,16 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
         if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
         if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
+        if (!strcmp(key, "objects") || !strcmp(key, "moves")) {
+            /* what moves (shells, missiles) and the movement (supplied,
+             * sold): each is evidence only beside the other or a plain term
+             * of the topic (arms deal) in its paragraph */
+            L->kind = NM_TERM_TOPIC;
+            L->strong = 0;
+            L->object = key[0] == 'o' ? NM_OBJECT : NM_MOVE;
+            L->has_terms = 1;
+            return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
+        }
         {
             nm_topic_t *tp = &r->topics[L->index];
             double *dst = !strcmp(key, "threshold")          ? &tp->threshold
@@ -392,6 +409,17 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         }
         if (strcmp(key, "prefixes") == 0)
             return nm_ini_split_list(value, nm_add_prefix, L, errstr, errstr_size);
+        if (strcmp(key, "marks") == 0) {
+            if (strcmp(value, "keep") != 0 && strcmp(value, "strip") != 0)
+                return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                                 "'marks' is 'keep' or 'strip', got '%s'", value);
+            if (r->nterms != L->pack_first_term)
+                return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                                 "'marks' must come before the pack's first term");
+            r->langs[L->index].keep_marks = value[0] == 'k';
+            L->text_flags = value[0] == 'k' ? NM_TEXT_KEEP_MARKS : 0;
+            return NM_OK;
+        }
         break;
     }
     return nm_unknown_key(key, errstr, errstr_size);
@@ -566,7 +594,10 @@ static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_
         r->nlangs++;
         nm_hash(&L->hash, names[i]);
         L->pack = (int)i + 1;
+        L->text_flags = 0;
+        L->pack_first_term = r->nterms;
         rc = nm_load_file(L, path, FILE_PACK, errstr, errstr_size);
+        L->text_flags = 0;
     }
     L->pack = 0;
     for (size_t i = 0; i < n; i++) free(names[i]);
@@ -641,6 +672,14 @@ void nm_rules_destroy(nm_rules_t *r) {
     for (size_t i = 0; i < r->npacks; i++) free(r->prefixes[i].s);
     free(r->prefixes);
     free(r);
+}
+
+int nm_rules_lang_keeps_marks(const nm_rules_t *r, const char *code) {
+    size_t n = strcspn(code, "-_");
+    for (size_t i = 0; i < r->nlangs; i++)
+        if (strlen(r->langs[i].code) == n && strncasecmp(r->langs[i].code, code, n) == 0)
+            return r->langs[i].keep_marks;
+    return 0;
 }
 
 int nm_rules_entity_index(const nm_rules_t *r, const char *id) {

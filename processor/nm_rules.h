@@ -26,13 +26,20 @@ typedef enum {
     NM_TERM_BACKGROUND  /* marks its sentence as background ("has been accused of") */
 } nm_term_kind_t;
 
-enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2 };
+/* sides: the two parties of the dyad, and third states (China, Iran...) whose
+ * presence in a short list ("Iran, North Korea and Russia") makes the list
+ * no statement about the dyad */
+/* topic terms that need each other: what moves and the movement */
+enum { NM_OBJECT = 1, NM_MOVE = 2 };
+
+enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2, NM_SIDE_THIRD = 4 };
 
 typedef struct {
     uint8_t kind;       /* nm_term_kind_t */
     uint8_t open_left;  /* 1: no word boundary needed before the term */
     uint8_t open_right; /* 1: none needed after it */
     uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1 */
+    uint8_t object;     /* NM_OBJECT, NM_MOVE or 0: see `objects` in docs/RULES.md */
     uint16_t target;
     uint16_t pack;      /* 1 + index of the language pack that defined it; 0: core files */
     const char *text;   /* the term as written in the file */
@@ -54,7 +61,9 @@ typedef struct {
 
 typedef struct {
     char code[8];
-    const char *name; /* from a language pack's [language] name, else NULL */
+    const char *name;   /* from a language pack's [language] name, else NULL */
+    uint8_t keep_marks; /* [language] marks = keep: NM_TEXT_KEEP_MARKS for its
+                           terms and for articles in it */
 } nm_lang_t;
 
 /** Clitic prefixes of one language pack (`[language] prefixes`, docs/RULES.md):
@@ -71,6 +80,8 @@ typedef struct {
     double relevance_threshold, topic_threshold, alert_threshold;
     double paragraph_factor, document_factor, title_factor, lead_factor;
     double strong_weight, negative_weight;
+    long boilerplate_max_line; /* a longer line is text: only its first sentence is furniture */
+    long list_span;            /* both sides and a third state within this many bytes: a list */
     double background_factor; /* topic hits in a background sentence */
     long lead_chars, max_term_hits;
     /* a topic other than the best one needs evidence in this many sentences
@@ -136,6 +147,9 @@ void nm_rules_destroy(nm_rules_t *rules);
  *  ("و" + "روسيا"). `s` is normalised text, `start` > 0 the hit's start. */
 int nm_rules_prefix_ok(const nm_rules_t *rules, const nm_term_t *term, const char *s,
                        size_t start);
+/** @brief 1 when the language pack of `code` ("vi", "vi-VN", "VI") keeps
+ *  Latin diacritics ([language] marks = keep), else 0. */
+int nm_rules_lang_keeps_marks(const nm_rules_t *rules, const char *code);
 
 /** @brief Index of an entity/topic id, or -1. */
 int nm_rules_entity_index(const nm_rules_t *rules, const char *id);

@@ -19,7 +19,7 @@ typedef struct {
     uint32_t voided; /* set by nm_filter_hits */
 } nm_hit_t;
 
-enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40 };
+enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40, SENT_BOILER = 0x20, SENT_LIST = 0x10 };
 
 struct nm_tagger_ws_s {
     nm_textbuf_t tb;
@@ -27,6 +27,8 @@ struct nm_tagger_ws_s {
     size_t nhits, caphits;
     uint32_t *para, *sent; /* start positions */
     uint8_t *para_flags, *sent_mask;
+    uint32_t *sent_lo, *sent_hi; /* span of the actor hits of each sentence */
+    uint64_t *para_topics;       /* per paragraph: see the object/movement rule */
     size_t npara, nsent, capmarks;
     uint16_t *term_count; /* per rule term, zero between calls */
     size_t capterms;
@@ -75,6 +77,9 @@ void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
     free(ws->sent);
     free(ws->para_flags);
     free(ws->sent_mask);
+    free(ws->sent_lo);
+    free(ws->sent_hi);
+    free(ws->para_topics);
     free(ws->term_count);
     free(ws->ents);
     free(ws->ent_slot);
@@ -120,6 +125,15 @@ static nm_err_t nm_tagger_reserve(nm_tagger_ws_t *ws, const nm_rules_t *r) {
         uint8_t *sm = realloc(ws->sent_mask, nc);
         if (!sm) return NM_ERR_NOMEM;
         ws->sent_mask = sm;
+        uint32_t *lo = realloc(ws->sent_lo, nc * sizeof *lo);
+        if (!lo) return NM_ERR_NOMEM;
+        ws->sent_lo = lo;
+        uint32_t *hi = realloc(ws->sent_hi, nc * sizeof *hi);
+        if (!hi) return NM_ERR_NOMEM;
+        ws->sent_hi = hi;
+        uint64_t *pt = realloc(ws->para_topics, nc * sizeof *pt);
+        if (!pt) return NM_ERR_NOMEM;
+        ws->para_topics = pt;
         ws->capmarks = nc;
     }
     if (r->nterms > ws->capterms) {
@@ -165,12 +179,24 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 }
 
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
- * does; so does a longer entity hit ("south korea" is not also "korea"). */
-static int nm_hit_voids(const nm_term_t *terms, const nm_hit_t *h, const nm_hit_t *o) {
-    const nm_term_t *t = &terms[h->term], *ot = &terms[o->term];
+ * does; so does a longer entity hit ("south korea" is not also "korea"), and
+ * a longer hit of the same topic. */
+static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
+    const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
     if (o->start > h->start || o->end < h->end) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
+    /* an organisation's `not` phrases name other bodies ("national security
+     * council" is no UN body): no topic evidence inside them either */
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_NOT_ENTITY &&
+        !strcmp(r->entities[ot->target].type, "org"))
+        return 1;
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_TOPIC)
+        /* one mention, one piece of evidence: "sanctions" inside "UN
+         * sanctions" of the same topic counts once, as the longer term */
+        return ot->target == t->target &&
+               (o->end - o->start > h->end - h->start ||
+                (o->end - o->start == h->end - h->start && o->term < h->term));
     return t->kind == NM_TERM_ENTITY && ot->kind == NM_TERM_ENTITY &&
            o->end - o->start > h->end - h->start;
 }
@@ -186,9 +212,9 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         int voided = 0;
         if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC) {
             for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
         }
         /* mark now, compact after the loop: a voided hit may still void
          * another ("korea" inside "south korea" inside a `not` phrase) */
@@ -225,7 +251,9 @@ static void nm_evidence(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t titl
  * otherwise ("Ежик и енот" may be Russian or Bulgarian) "und". */
 static void nm_lang_by_script(const uint32_t *sc, char out[8]) {
     static const struct { nm_script_t script; const char *code; } own[] = {
-        {NM_SCRIPT_HANGUL, "ko"},
+        {NM_SCRIPT_HANGUL, "ko"}, {NM_SCRIPT_GREEK, "el"}, {NM_SCRIPT_HEBREW, "he"},
+        {NM_SCRIPT_THAI, "th"},   {NM_SCRIPT_LAO, "lo"},   {NM_SCRIPT_KHMER, "km"},
+        {NM_SCRIPT_MYANMAR, "my"},
     };
     uint32_t total = 0;
     for (int i = 1; i < NM_SCRIPT_COUNT; i++) total += sc[i];
@@ -261,17 +289,76 @@ static void nm_keep_evidence(nm_topic_tag_t *tt, const nm_evidence_t *ev) {
     if (ev->weight > tt->ev[min].weight) tt->ev[min] = *ev;
 }
 
+/* The side a hit speaks for: an actor term's, or its entity's. */
+static uint8_t nm_hit_side(const nm_rules_t *r, const nm_hit_t *h) {
+    const nm_term_t *t = &r->terms[h->term];
+    if (t->kind == NM_TERM_ENTITY) return r->entities[t->target].side;
+    return t->kind == NM_TERM_ACTOR ? (uint8_t)t->target : 0;
+}
+
+/* Is this place hit part of a dateline or credit ("MOSCOW (AP) -",
+ * "Seoul, 3 June (Yonhap) --")? Those name where the story was filed, not a
+ * party to it. A dateline opens a body paragraph with the place and ends,
+ * within its first 64 bytes, at a dash or after a parenthesis (the agency). */
+static int nm_in_dateline(const nm_tagger_ws_t *ws, const nm_rules_t *r, const nm_term_t *t,
+                          const nm_hit_t *h, size_t p, size_t title_nlen, const char *body,
+                          size_t blen) {
+    if (strcmp(r->entities[t->target].type, "place") != 0 || h->start < title_nlen) return 0;
+    size_t o = ws->tb.src[ws->para[p]], at = ws->tb.src[h->start];
+    if (at < o || at - o > 8) return 0;
+    for (size_t i = o; i < at; i++) /* the place opens the paragraph */
+        if ((unsigned)(((unsigned char)body[i] | 0x20) - 'a') < 26u || (unsigned char)body[i] >= 0x80)
+            return 0;
+    size_t lim = o + 64 < blen ? o + 64 : blen;
+    int open = 0;
+    for (size_t i = at; i < lim; i++) {
+        unsigned char c = (unsigned char)body[i];
+        if (c == '(') open = 1;
+        else if (c == ')' && open) return 1;
+        else if (c == '-' && i + 1 < lim && (body[i + 1] == ' ' || body[i + 1] == '-') && i > o &&
+                 body[i - 1] == ' ')
+            return 1;
+        else if (c == 0xE2 && i + 2 < lim && (unsigned char)body[i + 1] == 0x80 &&
+                 ((unsigned char)body[i + 2] == 0x93 || (unsigned char)body[i + 2] == 0x94))
+            return 1; /* en or em dash */
+        else if (c == '.' || c == '\n' || c == ':' || c == '"')
+            return 0; /* a sentence, a quote or a label: no dateline */
+    }
+    return 0;
+}
+
 nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *title,
                        size_t tlen, const char *body, size_t blen, const char *lang,
                        nm_tag_result_t *out) {
     const nm_rule_settings_t *set = &r->settings;
     memset(out, 0, sizeof *out);
+
+    /* the language first, from the original text: it decides how Latin
+     * diacritics fold. A given code is kept when it looks like one ("fr",
+     * "zh-Hant"); anything else ("русский", "French (France)") gives way to
+     * detection, which runs only then (it costs about a fifth of an
+     * article's processing); text too short for it is settled by script below */
+    size_t ll = lang ? strlen(lang) : 0;
+    int valid = ll >= 2 && ll < sizeof out->lang;
+    for (size_t i = 0; valid && i < ll; i++)
+        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
+                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
+    int detected = 0;
+    if (!valid || ws->always_detect)
+        detected = nm_langid_detect(title, tlen, body, blen, out->lang_detected);
+    const char *use = valid ? lang : detected ? out->lang_detected : NULL;
+    unsigned flags = NM_TEXT_HTML;
+    if (use && nm_rules_lang_keeps_marks(r, use)) flags |= NM_TEXT_KEEP_MARKS;
+
     nm_textbuf_reset(&ws->tb);
-    if (nm_text_append(r->text, &ws->tb, title, tlen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_text_append(r->text, &ws->tb, title, tlen, flags)) return NM_ERR_NOMEM;
     size_t title_nlen = ws->tb.len;
     nm_textbuf_break(&ws->tb, '\n');
-    if (nm_text_append(r->text, &ws->tb, body, blen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_text_append(r->text, &ws->tb, body, blen, flags)) return NM_ERR_NOMEM;
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
+    if ((!valid || ws->always_detect) && !detected)
+        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
+    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     ws->rules = r;
     ws->nhits = 0;
@@ -280,19 +367,6 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (ws->oom) return NM_ERR_NOMEM;
     nm_filter_hits(ws);
     nm_split_segments(ws);
-
-    /* a given language code is kept when it looks like one ("fr", "zh-Hant");
-     * anything else ("русский", "French (France)") gives way to detection,
-     * which runs only then (it costs about a quarter of the tagging) */
-    size_t ll = lang ? strlen(lang) : 0;
-    int valid = ll >= 2 && ll < sizeof out->lang;
-    for (size_t i = 0; valid && i < ll; i++)
-        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
-                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
-    if ((!valid || ws->always_detect) &&
-        !nm_langid_detect(title, tlen, body, blen, out->lang_detected))
-        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
-    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of
      * the line, or a repeat of the title; a line that is nothing but a cue
@@ -303,8 +377,14 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (r->terms[h->term].kind != NM_TERM_BOILER) continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
         if (ws->para[p] != h->start) continue;
-        ws->para_flags[p] |= PARA_BOILER;
         size_t end = p + 1 < ws->npara ? ws->para[p + 1] - 1 : ws->tb.len;
+        if (set->boilerplate_max_line && end - ws->para[p] > (size_t)set->boilerplate_max_line) {
+            /* a whole article scraped onto one line after a caption cue
+             * ("Photo: ... News ..."): only the cue's sentence is furniture */
+            ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] |= SENT_BOILER;
+            continue;
+        }
+        ws->para_flags[p] |= PARA_BOILER;
         if (h->end == end && p + 1 < ws->npara) ws->para_flags[p + 1] |= PARA_BOILER;
     }
     for (size_t p = 1; p < ws->npara && title_nlen; p++) {
@@ -318,8 +398,30 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (r->terms[ws->hits[i].term].kind == NM_TERM_BACKGROUND)
             ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, ws->hits[i].start)] |= SENT_BACKGROUND;
 
+    /* lists: a sentence naming both sides and a third state within
+     * list_span bytes ("Iran, North Korea and Russia") says nothing of the
+     * dyad itself */
+    if (set->list_span) {
+        for (size_t k = 0; k < ws->nsent; k++) ws->sent_lo[k] = UINT32_MAX, ws->sent_hi[k] = 0;
+        for (size_t i = 0; i < ws->nhits; i++) {
+            const nm_hit_t *h = &ws->hits[i];
+            uint8_t side = nm_hit_side(r, h);
+            if (!side) continue;
+            size_t k = nm_segment_of(ws->sent, ws->nsent, h->start);
+            ws->sent_mask[k] |= (uint8_t)(side << 1) & 0x0E; /* RU 2, KP 4, THIRD 8 */
+            if (h->start < ws->sent_lo[k]) ws->sent_lo[k] = h->start;
+            if (h->end > ws->sent_hi[k]) ws->sent_hi[k] = h->end;
+        }
+        for (size_t k = 0; k < ws->nsent; k++) {
+            if ((ws->sent_mask[k] & 0x0E) == 0x0E &&
+                ws->sent_hi[k] - ws->sent_lo[k] <= (uint32_t)set->list_span)
+                ws->sent_mask[k] |= SENT_LIST;
+            ws->sent_mask[k] &= (uint8_t)~0x0E;
+        }
+    }
+
     /* entities (boilerplate included, per the labelling conventions) and
-     * actor sides (boilerplate excluded) */
+     * actor sides (boilerplate, lists and datelines excluded) */
     int nents = 0;
     for (size_t e = 0; e < r->nentities; e++) ws->ent_slot[e] = -1;
     uint8_t doc_mask = 0;
@@ -343,15 +445,35 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         } else {
             continue;
         }
+        side &= NM_SIDE_RU | NM_SIDE_KP;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
-        if (!side || (ws->para_flags[p] & PARA_BOILER)) continue;
+        size_t k = nm_segment_of(ws->sent, ws->nsent, h->start);
+        if (!side || (ws->para_flags[p] & PARA_BOILER) ||
+            (ws->sent_mask[k] & (SENT_BOILER | SENT_LIST)))
+            continue;
+        if (t->kind == NM_TERM_ENTITY && nm_in_dateline(ws, r, t, h, p, title_nlen, body, blen))
+            continue;
         ws->para_flags[p] |= side;
-        ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] |= side;
+        ws->sent_mask[k] |= side;
         doc_mask |= side;
     }
     if (nents) qsort(ws->ents, (size_t)nents, sizeof *ws->ents, nm_entity_cmp);
     out->entities = ws->ents;
     out->nentities = nents;
+
+    /* an object ("missiles") is evidence of a transfer only in a paragraph
+     * that also has a movement ("supplied") or a plain term of its topic,
+     * and a movement only beside an object or a plain term: per paragraph,
+     * the low 32 bits mark topics with a non-object hit, the high 32 bits
+     * topics with a non-movement hit */
+    memset(ws->para_topics, 0, ws->npara * sizeof *ws->para_topics);
+    for (size_t i = 0; i < ws->nhits; i++) {
+        const nm_term_t *t = &r->terms[ws->hits[i].term];
+        if (t->kind != NM_TERM_TOPIC || t->target >= NM_TAG_MAX_TOPICS) continue;
+        uint64_t *m = &ws->para_topics[nm_segment_of(ws->para, ws->npara, ws->hits[i].start)];
+        if (t->object != NM_OBJECT) *m |= 1ull << t->target;
+        if (t->object != NM_MOVE) *m |= 1ull << (32 + t->target);
+    }
 
     /* topic, cooperation and negative evidence, weighed by context */
     nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
@@ -369,8 +491,16 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
             continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
         size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
-        if (ws->para_flags[p] & PARA_BOILER) {
+        if ((ws->para_flags[p] & PARA_BOILER) || (ws->sent_mask[sent] & SENT_BOILER)) {
             nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            continue;
+        }
+        if (t->object == NM_OBJECT && !(ws->para_topics[p] & (1ull << t->target))) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "an object with no movement in its paragraph");
+            continue;
+        }
+        if (t->object == NM_MOVE && !(ws->para_topics[p] & (1ull << (32 + t->target)))) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "a movement with no object in its paragraph");
             continue;
         }
         if (ws->term_count[h->term] >= set->max_term_hits) {

@@ -623,6 +623,167 @@ static void test_topic_model_decides_secondary_topics(void **state) {
     nm_tmpdir_rm(dir);
 }
 
+
+#define MECH_ACTORS_RU_PLACE                                                           \
+    "[settings]\nrelevance_threshold = 1\ntopic_threshold = 1\n"                       \
+    "[actor:ru]\nentities = country:russia, place:moscow\n"                            \
+    "[actor:kp]\nentities = country:north_korea\n"                                     \
+    "[actor:third]\nentities = country:japan\n"                                        \
+    "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*, missile*\n"         \
+    "[boilerplate]\nterms = photo\n"
+
+/* A caption cue opening a whole article scraped onto one line makes only
+ * its own sentence furniture when the line is longer than
+ * boilerplate_max_line. */
+static void test_long_line_after_a_caption_cue_is_text(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "", body[1024];
+    snprintf(body, sizeof body, "Photo: Agency pictures, Russia and North Korea archive. ");
+    while (strlen(body) < 500) strcat(body, "Officials met in the capital to talk. ");
+    strcat(body, "Russia and North Korea traded artillery shells.");
+    for (int on = 0; on < 2; on++) {
+        char rules[1024];
+        snprintf(rules, sizeof rules, "%s[settings]\nboilerplate_max_line = %d\n",
+                 MECH_ACTORS_RU_PLACE, on ? 400 : 0);
+        nm_rules_t *r = load_mech(dir, rules, NULL, NULL, err, sizeof err);
+        if (!r) fail_msg("%s", err);
+        nm_tag_result_t t = tag_with(r, "", body, "en");
+        assert_true(t.relevant == on);
+        /* a short line after the cue stays furniture either way */
+        t = tag_with(r, "", "Photo: Russia and North Korea traded artillery shells.", "en");
+        assert_false(t.relevant);
+        nm_rules_destroy(r);
+    }
+    nm_tmpdir_rm(dir);
+}
+
+/* A dateline ("MOSCOW (AP) -") names where a story was filed: its place is
+ * no actor. */
+static void test_dateline_place_is_no_actor(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_ACTORS_RU_PLACE, NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    const char *filed[] = {"MOSCOW (AP) - North Korea fired a ballistic missile on Sunday.",
+                           "Moscow, 3 June (Agency) North Korea fired missiles at sea.",
+                           "MOSCOW \xe2\x80\x94 North Korea fired a missile into the sea."};
+    for (size_t i = 0; i < sizeof filed / sizeof filed[0]; i++) {
+        nm_tag_result_t t = tag_with(r, "", filed[i], "en");
+        if (t.relevant) fail_msg("dateline taken as an actor: %s", filed[i]);
+        assert_int_equal(t.nentities, 2); /* the place is still named */
+    }
+    /* the same place in the sentence is an actor */
+    nm_tag_result_t t = tag_with(r, "", "North Korea sent missiles to Moscow - officials said.", "en");
+    assert_true(t.relevant);
+    t = tag_with(r, "", "Talks in Moscow: North Korea sent missiles.", "en");
+    assert_true(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* Both sides and a third state within list_span bytes are a list ("Japan,
+ * North Korea and Russia"), not the dyad acting together. */
+static void test_short_list_with_a_third_state_is_no_pair(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char rules[1024];
+    snprintf(rules, sizeof rules, "%s[settings]\nlist_span = 60\n", MECH_ACTORS_RU_PLACE);
+    nm_rules_t *r = load_mech(dir, rules, NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Sanctions hit Japan, North Korea and Russia, and "
+                                        "missiles were tested.", "en");
+    assert_false(t.relevant);
+    /* without the third state, or far apart, the pair stands */
+    t = tag_with(r, "", "Sanctions hit North Korea and Russia, and missiles were tested.", "en");
+    assert_true(t.relevant);
+    t = tag_with(r, "", "North Korea sent missiles to Russia, according to officials who "
+                        "briefed reporters on the matter in Japan.", "en");
+    assert_true(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* docs/RULES.md, objects and moves: what moves ("missiles") and the
+ * movement ("sold") are evidence only together, or beside a plain term,
+ * in one paragraph. */
+static void test_objects_and_moves_need_each_other(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir,
+                              "[settings]\nrelevance_threshold = 0.1\ntopic_threshold = 0.1\n"
+                              "[actor:ru]\nentities = country:russia\n"
+                              "[actor:kp]\nentities = country:north_korea\n"
+                              "[topic:arms_transfer]\nname = Arms\nobjects = missiles\n"
+                              "moves = sold\nterms = arms deal\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea tested missiles.", "en");
+    assert_false(t.relevant);
+    t = tag_with(r, "", "Russia and North Korea sold grain.", "en");
+    assert_false(t.relevant);
+    t = tag_with(r, "", "North Korea sold missiles to Russia.", "en");
+    assert_true(t.relevant);
+    assert_double_eq(t.score, 2 * 1.5);
+    t = tag_with(r, "", "Russia and North Korea signed an arms deal. They discussed missiles.", "en");
+    assert_double_eq(t.score, 1.5 + 0.6 * 1.5); /* the second sentence: paragraph context */
+    /* another paragraph does not help */
+    t = tag_with(r, "", "Russia and North Korea sold grain.\nRussia and North Korea tested missiles.",
+                 "en");
+    assert_false(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* One mention is one piece of evidence: overlapping terms of a topic count
+ * once, as the longer; another topic's term on the same words still counts. */
+static void test_overlapping_terms_of_a_topic_count_once(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[topic:sanctions_un]\nname = UN\n"
+                                              "terms = sanctions, un sanctions, un\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea breach UN sanctions.", "en");
+    assert_double_eq(t.score, 1.5);
+    assert_int_equal(topic_r(r, &t, "sanctions_un")->nev, 1);
+    assert_string_equal(topic_r(r, &t, "sanctions_un")->ev[0].term, "un sanctions");
+    nm_rules_destroy(r);
+    r = load_mech(dir, MECH_RULES "[topic:sanctions_un]\nname = UN\nterms = treaty\n", NULL,
+                  NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    t = tag_with(r, "", "Russia and North Korea cite the treaty.", "en");
+    assert_double_eq(t.score, 2 * 1.5); /* defense_treaty and sanctions_un */
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* An organisation's `not` phrases name other bodies: a topic term inside
+ * one ("national security council") is no evidence. */
+static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char *gp = nm_write_file(dir, "gazetteer.conf",
+                             "[country:russia]\nname = Russia\nterms = russia\n"
+                             "[country:north_korea]\nname = North Korea\nterms = north korea\n"
+                             "[org:un_security_council]\nname = UNSC\nterms = security council\n"
+                             "not = national security council\n");
+    char *rp = nm_write_file(dir, "rules.conf", MECH_RULES "[topic:sanctions_un]\nname = UN\n"
+                                                "terms = security council\n");
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){gp, rp, NULL, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea went to the security council.", "en");
+    assert_double_eq(t.score, 1.5);
+    t = tag_with(r, "", "Russia and North Korea met the national security council.", "en");
+    assert_double_eq(t.score, 0);
+    nm_rules_destroy(r);
+    free(gp);
+    free(rp);
+    nm_tmpdir_rm(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevant_english_article_score_and_topics),
@@ -646,6 +807,12 @@ int main(void) {
         cmocka_unit_test(test_secondary_topic_needs_sentences),
         cmocka_unit_test(test_language_pack_adds_vocabulary),
         cmocka_unit_test(test_topic_model_decides_secondary_topics),
+        cmocka_unit_test(test_long_line_after_a_caption_cue_is_text),
+        cmocka_unit_test(test_dateline_place_is_no_actor),
+        cmocka_unit_test(test_short_list_with_a_third_state_is_no_pair),
+        cmocka_unit_test(test_objects_and_moves_need_each_other),
+        cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
+        cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
     };
     return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }
