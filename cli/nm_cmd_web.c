@@ -48,11 +48,12 @@ int nm_cmd_web(int argc, char **argv) {
     if (!listen) listen = env.cfg->web_listen;
     char e[512];
     nm_cli_signals();
-    nm_web_t *w = nm_web_start(env.cfg, env.rules, listen, e, sizeof e);
-    if (!w) {
+    nm_web_t *w;
+    nm_err_t err = nm_web_start(env.cfg, env.rules, listen, &w, e, sizeof e);
+    if (err) {
         fprintf(stderr, "newsmon: %s\n", e);
         nm_cli_teardown(&env);
-        return NM_EXIT_USAGE;
+        return err == NM_ERR_CONFIG ? NM_EXIT_USAGE : NM_EXIT_FAIL;
     }
     NM_LOG(NM_LOG_INFO, "web", "dashboard on http://%s/ (Redis %s:%ld)", listen,
            env.cfg->redis_host, env.cfg->redis_port);

@@ -363,10 +363,12 @@ static enum MHD_Result nm_web_http(void *cls, struct MHD_Connection *c, const ch
                         "/api/series, /api/movers, /api/alerts, /api/surges (README, Dashboard)");
 }
 
-nm_web_t *nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const char *listen,
-                       char *errstr, size_t errstr_size) {
+nm_err_t nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const char *listen,
+                      nm_web_t **out, char *errstr, size_t errstr_size) {
     struct sockaddr_in sa;
-    if (nm_metrics_parse_listen(listen, "[web] listen", &sa, errstr, errstr_size)) return NULL;
+    *out = NULL;
+    nm_err_t err = nm_metrics_parse_listen(listen, "[web] listen", &sa, errstr, errstr_size);
+    if (err) return err;
     nm_web_t *w = calloc(1, sizeof *w);
     if (w) {
         w->data = nm_web_data_new(cfg);
@@ -374,8 +376,7 @@ nm_web_t *nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const ch
     }
     if (!w || !w->data || !w->names) {
         nm_web_stop(w);
-        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-        return NULL;
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     }
     w->cfg = cfg;
     /* one polling thread: requests are handled one at a time, which is
@@ -386,10 +387,11 @@ nm_web_t *nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const ch
                                 MHD_OPTION_END);
     if (!w->httpd) {
         nm_web_stop(w);
-        nm_seterr(errstr, errstr_size, NM_ERR_IO, "cannot listen on %s (port in use?)", listen);
-        return NULL;
+        return nm_seterr(errstr, errstr_size, NM_ERR_IO, "cannot listen on %s (port in use?)",
+                         listen);
     }
-    return w;
+    *out = w;
+    return NM_OK;
 }
 
 void nm_web_stop(nm_web_t *w) {

@@ -31,10 +31,11 @@ typedef struct nm_web_s nm_web_t;
 /** @brief Start serving on `listen` ("IPv4:PORT"); cfg is borrowed and must
  *  outlive the server ([redis] settings, [web] refresh_s); rules is borrowed
  *  for the call (the names are copied).
- *  @returns a running server, or NULL with errstr set (bad address, port in
- *  use, OOM). */
-nm_web_t *nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const char *listen,
-                       char *errstr, size_t errstr_size);
+ *  @param out receives the running server (free with nm_web_stop).
+ *  @returns NM_OK, or with errstr set NM_ERR_CONFIG (bad address), NM_ERR_IO
+ *  (cannot listen: port in use) or NM_ERR_NOMEM. */
+nm_err_t nm_web_start(const nm_config_t *cfg, const nm_rules_t *rules, const char *listen,
+                      nm_web_t **out, char *errstr, size_t errstr_size);
 
 /** @brief Stop serving and free. NULL-safe. */
 void nm_web_stop(nm_web_t *w);

@@ -47,6 +47,15 @@ log "ingested $n_good samples through newsmon run"
 consume "$NM_RUN.alerts.all" | cut -f2- >"$WORK/alerts.jsonl"
 [[ -s $WORK/alerts.jsonl ]] || fail "the samples produced no alert"
 
+# ------------------------------------------------------------ the command line
+"$NEWSMON" web --help | grep -q -- '--listen' || fail "newsmon web --help"
+st=0; "$NEWSMON" web -c "$CONF" --listen nowhere 2>"$WORK/err.txt" || st=$?
+[[ $st -eq 2 ]] && grep -q "\[web\] listen must be HOST:PORT" "$WORK/err.txt" || fail "bad --listen: exit $st, $(cat "$WORK/err.txt")"
+st=0; "$NEWSMON" web -c "$CONF" --listen "127.0.0.1:$REDIS_PORT" 2>/dev/null || st=$?
+[[ $st -eq 1 ]] || fail "newsmon web on a port in use exited $st, not 1"
+st=0; "$NEWSMON" web -c "$CONF" extra 2>/dev/null || st=$?
+[[ $st -eq 2 ]] || fail "newsmon web with an extra argument exited $st, not 2"
+
 # ------------------------------------------------------------ the server
 WEB_PORT=$(free_port)
 BASE=http://127.0.0.1:$WEB_PORT
