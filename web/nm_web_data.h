@@ -1,14 +1,13 @@
-/* nm_web_data.h - what the dashboard reads from Redis, and the only place
- * in web/ that knows key names (so a change of the key schema in
- * producer/nm_counts is a change of nm_web_data.c alone).
+/* nm_web_data.h - what the dashboard reads from Redis: the one file of web/
+ * that talks to Redis, every read through producer/nm_counts.h, which owns
+ * the key schema (hash-tagged prefix, hourly buckets): web/ builds no key
+ * name.
  *
- * Read only: no command here writes. Counts are per UTC hour of the Kafka
+ * Read only: nothing here writes. Counts are per UTC hour of the Kafka
  * message timestamp (README, "Redis keys"). Story counts (issue 14) and
- * surges (issue 15) are read when their keys exist and reported absent
- * otherwise, so the page can say so instead of drawing zeros.
- *
- * Every read goes through producer/nm_counts.h, which owns the key schema
- * (hash-tagged prefix, hourly buckets): web/ builds no key name.
+ * surges (issue 15) have no reader in nm_counts yet: they are reported
+ * absent (stories -1, an empty surge list, false in the status) so the page
+ * says so instead of drawing zeros; those issues add their reads here.
  *
  * One reader per thread: the client is not thread-safe (`newsmon web`
  * serves requests on one thread). nm_counts reconnects after an error, so a
