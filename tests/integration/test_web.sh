@@ -84,12 +84,14 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$BASE$1"; }
 [[ $(code '/api/series?hours=0') == 400 ]] || fail "/api/series?hours=0 is not 400"
 [[ $(code '/nope') == 404 ]] || fail "/nope is not 404"
 [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/api/status") == 405 ]] || fail "POST is not 405"
-$PY - "$WORK" "$(rcli hget "${KP}stats" relevant)" <<'PY' || fail "the API differs from Redis / newsmon top"
-import json, sys
-w, relevant = sys.argv[1], int(sys.argv[2])
+newest=$(rcli --scan --pattern "${KP}entity:articles:*" | sed 's/.*://' | sort | tail -n1)
+$PY - "$WORK" "$(rcli hget "${KP}stats" relevant)" "$newest" <<'PY' || fail "the API differs from Redis / newsmon top"
+import calendar, json, sys, time
+w, relevant, newest = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 st = json.load(open(f"{w}/status.json"))
 assert st["redis"] == "up" and st["relevant"] == relevant, st
-assert st["time_zone"] == "UTC" and st["newest_hour"] == st["now"] // 3600 * 3600, st
+want = calendar.timegm(time.strptime(newest, "%Y%m%d%H"))
+assert st["time_zone"] == "UTC" and st["newest_hour"] == want, (st, newest)
 names = json.load(open(f"{w}/names.json"))
 assert names["entities"]["country:north_korea"]["name"] == "North Korea", names["entities"].get("country:north_korea")
 assert names["topics"]["arms_transfer"] and names["rules_version"].startswith("r-")
