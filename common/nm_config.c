@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "nm_ini.h"
 
 typedef enum { T_STR, T_LONG, T_BOOL, T_PATH } nm_ctype_t;
@@ -60,7 +62,20 @@ static const nm_cdef_t nm_cdefs[] = {
 typedef struct {
     nm_config_t *cfg;
     char dir[PATH_MAX];
+    rd_kafka_conf_t *probe; /* checks [kafka*] properties as they are read */
 } nm_cload_t;
+
+/* librdkafka judges its own properties: an unknown name or a bad value is a
+ * configuration error at load time, with the file and line, not a failure
+ * when the client starts. */
+static int nm_kafka_check(nm_cload_t *L, const char *key, const char *value, char *errstr,
+                          size_t errstr_size) {
+    char e[512];
+    if (!L->probe && !(L->probe = rd_kafka_conf_new())) return NM_ERR_NOMEM;
+    if (rd_kafka_conf_set(L->probe, key, value, e, sizeof e) != RD_KAFKA_CONF_OK)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "Kafka property %s: %s", key, e);
+    return NM_OK;
+}
 
 /* Replace the value of key k if the list has it: 1 if replaced, 0 if absent,
  * NM_ERR_NOMEM (negative) on OOM. */
@@ -153,6 +168,8 @@ static int nm_config_cb(void *ud, const char *section, const char *key, const ch
             if (strcmp(nm_cdefs[i].section, section) == 0) return 0;
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "unknown section [%s]", section);
     }
+    if ((is_kafka || is_kc || is_kp) && nm_kafka_check(L, key, value, errstr, errstr_size))
+        return NM_ERR_CONFIG;
     if (is_kafka) return nm_kv_add(&L->cfg->kafka, key, value);
     if (is_kc) return nm_kv_add(&L->cfg->kafka_consumer, key, value);
     if (is_kp) return nm_kv_add(&L->cfg->kafka_producer, key, value);
@@ -191,6 +208,12 @@ static nm_err_t nm_config_env(nm_cload_t *L, char *errstr, size_t errstr_size) {
             prop[k] = c == '_' ? '.' : (char)tolower((unsigned char)c);
         }
         prop[n] = '\0';
+        if (nm_kafka_check(L, prop, eq + 1, errstr, errstr_size)) {
+            char reason[600];
+            snprintf(reason, sizeof reason, "%s", errstr);
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "environment %.*s: %s",
+                             (int)(eq - *e), *e, reason);
+        }
         /* the client-specific sections are applied after [kafka], so the
          * environment must replace the property there too to win */
         if (nm_kv_add(&L->cfg->kafka, prop, eq + 1) ||
@@ -203,6 +226,7 @@ static nm_err_t nm_config_env(nm_cload_t *L, char *errstr, size_t errstr_size) {
 
 nm_config_t *nm_config_load(const char *path, char *errstr, size_t errstr_size) {
     nm_cload_t L;
+    L.probe = NULL;
     L.cfg = calloc(1, sizeof *L.cfg);
     if (!L.cfg) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
@@ -224,8 +248,10 @@ nm_config_t *nm_config_load(const char *path, char *errstr, size_t errstr_size) 
                   "%s: [log] level must be debug, info, warn or error", path ? path : "config");
         goto err;
     }
+    if (L.probe) rd_kafka_conf_destroy(L.probe);
     return L.cfg;
 err:
+    if (L.probe) rd_kafka_conf_destroy(L.probe);
     nm_config_destroy(L.cfg);
     return NULL;
 }

@@ -179,8 +179,8 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 }
 
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
- * does; so does a longer entity hit ("south korea" is not also "korea"), and
- * a longer hit of the same topic. */
+ * does; so does a longer entity hit ("south korea" is not also "korea"), a
+ * longer hit of the same topic or cue, and the same words listed twice. */
 static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
     const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
     if (o->start > h->start || o->end < h->end) return 0;
@@ -191,14 +191,18 @@ static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *
     if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_NOT_ENTITY &&
         !strcmp(r->entities[ot->target].type, "org"))
         return 1;
-    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_TOPIC)
-        /* one mention, one piece of evidence: "sanctions" inside "UN
-         * sanctions" of the same topic counts once, as the longer term */
-        return ot->target == t->target &&
-               (o->end - o->start > h->end - h->start ||
-                (o->end - o->start == h->end - h->start && o->term < h->term));
-    return t->kind == NM_TERM_ENTITY && ot->kind == NM_TERM_ENTITY &&
-           o->end - o->start > h->end - h->start;
+    if (t->kind != ot->kind) return 0;
+    size_t len = h->end - h->start, olen = o->end - o->start;
+    /* the same words listed twice (in two files, or as "veto" and "veto*")
+     * are one mention: the first term listed counts */
+    int same = olen == len && o->term < h->term && ot->target == t->target;
+    if (t->kind == NM_TERM_ENTITY)
+        return olen > len || same; /* "south korea" is not also "korea" */
+    /* one mention, one piece of evidence: "sanctions" inside "UN sanctions"
+     * counts once for its topic, as the longer term; so do cues */
+    if (t->kind == NM_TERM_TOPIC || t->kind == NM_TERM_COOP || t->kind == NM_TERM_NEG)
+        return ot->target == t->target && (olen > len || same);
+    return 0;
 }
 
 /* Hits come sorted by end and a term is under 512 bytes, so a covering hit
@@ -210,7 +214,8 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         const nm_hit_t *h = &ws->hits[i];
         uint8_t kind = terms[h->term].kind;
         int voided = 0;
-        if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC) {
+        if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC || kind == NM_TERM_COOP ||
+            kind == NM_TERM_NEG) {
             for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
                 voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)

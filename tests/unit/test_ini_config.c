@@ -287,6 +287,16 @@ static void test_config_errors_with_file_and_line(void **state) {
     expect_config_error("[output]\ninclude_body = perhaps\n",
                         "2: [output] include_body must be true or false");
     expect_config_error("topic = x\n", "1: unknown key 'topic' in []");
+    /* librdkafka judges its properties at load time */
+    expect_config_error("[kafka]\nclient.id = a\nlinger.msx = 5\n",
+                        "3: Kafka property linger.msx: No such configuration property: "
+                        "\"linger.msx\"");
+    expect_config_error("[kafka.producer]\nlinger.ms = soon\n",
+                        "2: Kafka property linger.ms: Invalid value for configuration property "
+                        "\"queue.buffering.max.ms\"");
+    expect_config_error("[kafka.consumer]\nauto.offset.reset = sideways\n",
+                        "2: Kafka property auto.offset.reset: Invalid value \"sideways\" for "
+                        "configuration property \"auto.offset.reset\"");
     char err[512];
     assert_null(nm_config_load("/nonexistent/newsmon.conf", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/newsmon.conf: cannot open"));
@@ -335,6 +345,11 @@ static void test_config_env_overrides(void **state) {
     assert_non_null(strstr(err, "environment NEWSMON_REDIS_PORT"));
     assert_non_null(strstr(err, "port must be an integer"));
     clear_env();
+    setenv("NEWSMON_KAFKA_LINGER_MSX", "3", 1);
+    assert_null(nm_config_load(NULL, err, sizeof err));
+    assert_string_equal(err, "environment NEWSMON_KAFKA_LINGER_MSX: Kafka property linger.msx: "
+                             "No such configuration property: \"linger.msx\"");
+    unsetenv("NEWSMON_KAFKA_LINGER_MSX");
 }
 
 static void test_config_secret_keys(void **state) {

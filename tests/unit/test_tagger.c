@@ -784,6 +784,29 @@ static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **sta
     nm_tmpdir_rm(dir);
 }
 
+
+/* The same words listed twice (a pack repeating a core name, "veto" and
+ * "veto*") are one mention. */
+static void test_duplicate_terms_are_one_mention(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "", packs[4200];
+    snprintf(packs, sizeof packs, "%s/lang", dir);
+    assert_int_equal(mkdir(packs, 0700), 0);
+    free(nm_write_file(packs, "xx.conf", "[country:north_korea]\nterms = north korea, north kor*\n"
+                                         "[negative]\nstrong = tourists, touris*\n"));
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[negative]\nstrong = tourists\n", packs, NULL,
+                              err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea traded artillery shells.", "en");
+    int kp = nm_rules_entity_index(r, "country:north_korea");
+    for (int i = 0; i < t.nentities; i++)
+        if (t.entities[i].entity == kp) assert_int_equal(t.entities[i].mentions, 1);
+    t = tag_with(r, "", "Russia and North Korea traded artillery shells with tourists.", "en");
+    assert_double_eq(t.neg, 2 * 1.5); /* one strong (x2) negative hit, in the lead */
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevant_english_article_score_and_topics),
@@ -813,6 +836,7 @@ int main(void) {
         cmocka_unit_test(test_objects_and_moves_need_each_other),
         cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
         cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
+        cmocka_unit_test(test_duplicate_terms_are_one_mention),
     };
     return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }
