@@ -55,6 +55,8 @@ static const nm_cdef_t nm_cdefs[] = {
     C("rules", "topic_model", T_PATH, topic_model, "", 0, 0),
     C("log", "level", T_STR, log_level, "info", 0, 0),
     C("http", "listen", T_STR, http_listen, "127.0.0.1:9465", 0, 0),
+    C("web", "listen", T_STR, web_listen, "127.0.0.1:9480", 0, 0),
+    C("web", "refresh_s", T_LONG, web_refresh_s, "15", 1, 3600),
 };
 #undef C
 #define NCDEFS (sizeof nm_cdefs / sizeof nm_cdefs[0])

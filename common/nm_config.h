@@ -41,6 +41,9 @@ typedef struct {
     char *log_level;
     /* [http] */
     char *http_listen;
+    /* [web] (`newsmon web`) */
+    char *web_listen;
+    long web_refresh_s;
     /* [kafka], [kafka.consumer], [kafka.producer]: librdkafka properties */
     nm_kvlist_t kafka, kafka_consumer, kafka_producer;
 } nm_config_t;

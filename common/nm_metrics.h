@@ -10,6 +10,7 @@
 #ifndef NM_METRICS_H
 #define NM_METRICS_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,12 @@ nm_metrics_t *nm_metrics_new(const char *version);
  *  @returns NM_OK or NM_ERR_CONFIG/NM_ERR_IO with errstr set. */
 nm_err_t nm_metrics_listen(nm_metrics_t *m, const char *listen, char *errstr,
                            size_t errstr_size);
+
+/** @brief Parse an HTTP listen address "IPv4:PORT" into `sa`; `what` names
+ *  the setting in the error ("[http] listen").
+ *  @returns NM_OK or NM_ERR_CONFIG with errstr set. */
+nm_err_t nm_metrics_parse_listen(const char *listen, const char *what, struct sockaddr_in *sa,
+                                 char *errstr, size_t errstr_size);
 
 /** @brief Stops the server (if any) and frees. NULL-safe. */
 void nm_metrics_destroy(nm_metrics_t *m);
