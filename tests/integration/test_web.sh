@@ -106,8 +106,20 @@ PY
 
 # ------------------------------------------------------------ 2. the page
 browse() { # URL SHOT [ACTION] -> JSON on stdout
-    rm -rf "$WORK/profile"
-    (cd "$WEBT" && timeout 60 node browser.js "$1" "$2" "$WORK/profile" ${3:+"$3"})
+    # Chromium itself dying under a loaded machine ("browser has been closed")
+    # is no finding about the page: that one case is run again, once, and
+    # logged; any other failure (an assertion in browser.js) fails at once
+    local try
+    for try in 1 2; do
+        rm -rf "$WORK/profile"
+        if (cd "$WEBT" && timeout 60 node browser.js "$1" "$2" "$WORK/profile" ${3:+"$3"}) \
+            2>"$WORK/browser.err"; then
+            return 0
+        fi
+        cat "$WORK/browser.err" >&2
+        grep -q "has been closed" "$WORK/browser.err" && [[ $try == 1 ]] || return 1
+        log "Chromium closed under load: one more run"
+    done
 }
 # hourly counts straight from Redis: "<kind> <hour> <id> <articles>"
 for kind in entity topic; do
