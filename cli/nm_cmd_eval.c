@@ -1,5 +1,6 @@
 /* nm_cmd_eval.c - `newsmon eval`: precision/recall/F1 on a labelled corpus. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,16 +260,24 @@ static int nm_eval_wanted(const nm_eval_run_t *R, const char *lang) {
     return strstr(R->only_langs, key) != NULL;
 }
 
+/* The labels object of a message, read apart because nm_article keeps only
+ * the fields it tags: *doc gets a new tree (caller decrefs). NULL if none. */
+static json_t *nm_eval_labels(const nm_article_t *a, const char *buf, size_t len, json_t **doc) {
+    *doc = a->utf8_repaired ? json_loads(a->repaired, 0, NULL) : json_loadb(buf, len, 0, NULL);
+    json_t *labels = json_object_get(*doc, "labels");
+    return json_is_object(labels) ? labels : NULL;
+}
+
 static int nm_eval_one(void *ud, const char *buf, size_t len, const char *where, long line) {
     nm_eval_run_t *R = ud;
     const nm_pipeline_out_t *o = nm_pipeline_article(R->proc, R->env.rules, buf, len, NULL);
-    json_t *labels;
+    json_t *doc = NULL, *labels;
     if (o->err) {
         fprintf(stderr, "%s:%ld: %s\n", where, line, o->reason);
         R->bad = 1;
     } else if (!nm_eval_wanted(R, o->article->lang)) {
         /* filtered out by --lang */
-    } else if (!json_is_object(labels = json_object_get(o->article->root, "labels"))) {
+    } else if (!(labels = nm_eval_labels(o->article, buf, len, &doc))) {
         fprintf(stderr, "%s:%ld: no 'labels' object\n", where, line);
         R->bad = 1;
     } else {
@@ -278,6 +287,7 @@ static int nm_eval_one(void *ud, const char *buf, size_t len, const char *where,
         nm_eval_account(R->file, R->env.rules, o->article, labels, o->tags);
         nm_eval_account(R->total, R->env.rules, o->article, labels, o->tags);
     }
+    json_decref(doc);
     return 0;
 }
 

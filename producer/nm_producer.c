@@ -43,11 +43,17 @@ nm_producer_t *nm_producer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     p->cb = cb;
     p->ud = ud;
     p->max_stall_s = cfg->max_stall_s;
-    /* idempotence first so an explicit user setting still wins */
-    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", e, sizeof e)) {
-        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "Kafka producer: %s", e);
-        goto err;
-    }
+    /* newsmon's defaults first so that explicit user settings still win:
+     * idempotence, lz4, and a short linger, because each batch waits for
+     * its acks (a longer one only delays them: [kafka.producer] in
+     * config/newsmon.conf, bench/RESULTS.md) */
+    static const char *const defaults[][2] = {
+        {"enable.idempotence", "true"}, {"compression.type", "lz4"}, {"linger.ms", "1"}};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], e, sizeof e)) {
+            nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "Kafka producer: %s", e);
+            goto err;
+        }
     if (nm_kafka_conf_apply(conf, &cfg->kafka, errstr, errstr_size) ||
         nm_kafka_conf_apply(conf, &cfg->kafka_producer, errstr, errstr_size) ||
         (extra && nm_kafka_conf_apply(conf, extra, errstr, errstr_size)))

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config git python3
       librdkafka-dev libjansson-dev libhiredis-dev libcmocka-dev libutf8proc-dev libxml2-dev libcld2-dev
-      libmicrohttpd-dev redis-server redis-tools kcat openjdk-17-jre-headless maven
+      libmicrohttpd-dev libsimdjson-dev redis-server redis-tools kcat openjdk-17-jre-headless maven
       valgrind clang libclang-rt-14-dev python3-prometheus-client python3-jsonschema python3-yaml
       chromium fonts-wqy-zenhei prometheus curl)
 # chromium: the dashboard's browser test (tests/integration/test_web.sh, driven by
