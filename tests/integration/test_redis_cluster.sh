@@ -8,7 +8,7 @@
 # The config's seed address is the slot's master itself, so newsmon must
 # find the new master through the nodes it learned, not through the seed.
 #   NM_REDIS_CLUSTER_PORT [7001] (six ports from there, and their cluster
-#   bus ports +10000)   NM_FAULT_ARTICLES [3000]
+#   bus ports +10000)   NM_FAULT_ARTICLES [2000]
 CLUSTER_PORT=${NM_REDIS_CLUSTER_PORT:-7001}
 export NM_REDIS_CLUSTER_PORT=$CLUSTER_PORT
 NM_RUN=${NM_RUN:-c$(date +%s)$$}
@@ -51,13 +51,13 @@ write_fault_config -e "s|^wait_replicas = 0|wait_replicas = 1|" -e "s|^timeout_m
 grep -q "^port = $MASTER_PORT" "$CONF" || fail "config does not name the master"
 require_services
 
-N=${NM_FAULT_ARTICLES:-3000}
+N=${NM_FAULT_ARTICLES:-2000}
 gen_articles "$N" "$WORK/articles.jsonl" 23
 ids_of "$WORK/articles.jsonl" >"$WORK/ids.txt"
 expected_counts "$WORK/articles.jsonl" "$WORK/expected.txt"
 
 start_daemon
-# 15 chunks of 200, ~0.5 s apart
+# 10 chunks of 200, ~0.5 s apart
 start_ingest "$WORK/articles.jsonl" 200 0.4
 for i in $(seq 1 100); do
     c0=$(rcli hget "{$NM_RUN}:stats" articles | tr -d '\r')
