@@ -9,12 +9,14 @@
 #include "nm_event.h"
 #include "nm_explain.h"
 #include "nm_input.h"
+#include "nm_story.h"
 #include "nm_tagger.h"
 
 typedef struct {
     nm_cli_env_t env;
     nm_article_limits_t lim;
     nm_tagger_ws_t *ws;
+    nm_story_index_t *stories; /* over every input of the run */
     nm_jbuf_t out;
     long bad;
     int explain;
@@ -30,6 +32,8 @@ static void nm_tag_usage(FILE *f) {
             "plain-text article (first line = title) or a folder of them; '-' or no PATH\n"
             "reads JSON Lines from standard input. A bad record is reported on stderr as\n"
             "'FILE:LINE: reason' and skipped; the exit code is then 1.\n"
+            "Every event carries its story: copies (syndicated near-duplicates) of an\n"
+            "earlier article of this run share its story id and say \"copy\": true.\n"
             "\n"
             "  -c, --config FILE   configuration file (rules paths, limits, include_body)\n"
             "  --explain           instead of events, print for each article every scored\n"
@@ -56,6 +60,10 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
         fprintf(stderr, "%s:%ld: out of memory\n", where, line);
         T->bad++;
     } else {
+        nm_story_t story;
+        /* ids are checked by nm_article_parse (1 to 256 bytes), as the index wants */
+        nm_story_assign(T->stories, a.id, nm_story_sign_article(T->ws), &story);
+        res.story = &story;
         nm_event_now(now);
         if (nm_event_enriched(&T->out, &a, T->env.rules, &res,
                               T->env.cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE,
@@ -93,8 +101,9 @@ int nm_cmd_tag(int argc, char **argv) {
                                   (size_t)T.env.cfg->max_body_bytes,
                                   (size_t)T.env.cfg->max_json_depth};
     T.ws = nm_tagger_ws_new();
+    T.stories = nm_story_index_new(NM_STORY_WINDOW_DEFAULT);
     nm_jbuf_init(&T.out);
-    if (!T.ws) {
+    if (!T.ws || !T.stories) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
     }
@@ -104,6 +113,7 @@ int nm_cmd_tag(int argc, char **argv) {
     }
     nm_jbuf_free(&T.out);
     nm_tagger_ws_destroy(T.ws);
+    nm_story_index_destroy(T.stories);
     nm_cli_teardown(&T.env);
     if (fflush(stdout) != 0) return NM_EXIT_FAIL;
     return rc ? rc : T.bad ? NM_EXIT_FAIL : NM_EXIT_OK;

@@ -1,6 +1,8 @@
 /* nm_event.c - enriched events and alerts, written as compact JSON. */
 #include "nm_event.h"
 
+#include "nm_story.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +212,15 @@ nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t
         NM_LIT(b, "]}");
     }
     NM_LIT(b, "]");
+    if (res->story) {
+        nm_key(b, "story");
+        NM_LIT(b, "{");
+        nm_kstr(b, "id", res->story->id);
+        nm_kstr(b, "first_article", res->story->first_article);
+        nm_key(b, "copy");
+        if (res->story->copy) NM_LIT(b, "true}");
+        else NM_LIT(b, "false}");
+    }
     nm_kstr(b, "lang", res->lang);
     if (a->utf8_repaired) {
         nm_key(b, "utf8_repaired");

@@ -34,8 +34,8 @@ typedef enum {
 
 /** @brief Write the enriched event into `out` (emptied first; NUL-terminated):
  *  the input fields (the body per `body`) plus relevant, score, topics
- *  (with evidence), entities, lang, processed_at, newsmon_version,
- *  rules_version. @returns NM_OK or NM_ERR_NOMEM. */
+ *  (with evidence), entities, story (when res->story is set), lang,
+ *  processed_at, newsmon_version, rules_version. @returns NM_OK or NM_ERR_NOMEM. */
 nm_err_t nm_event_enriched(nm_jbuf_t *out, const nm_article_t *a, const nm_rules_t *rules,
                            const nm_tag_result_t *res, nm_body_mode_t body,
                            const char *processed_at);
