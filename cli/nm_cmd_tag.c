@@ -62,7 +62,8 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
     } else {
         nm_story_t story;
         /* ids are checked by nm_article_parse (1 to 256 bytes), as the index wants */
-        nm_story_assign(T->stories, a.id, nm_story_sign_article(T->ws), &story);
+        nm_story_sig_t sig = nm_story_sign_article(T->ws);
+        nm_story_assign(T->stories, a.id, &sig, &story);
         res.story = &story;
         nm_event_now(now);
         if (nm_event_enriched(&T->out, &a, T->env.rules, &res,

@@ -10,7 +10,7 @@
 
 /* ------------------------------------------------------------ signature */
 
-static inline uint64_t nm_rotl(uint64_t x, unsigned r) { return r ? x << r | x >> (64 - r) : x; }
+static inline uint64_t nm_rotl(uint64_t x, unsigned r) { return x << r | x >> (64 - r); } /* 0 < r < 64 */
 
 /* murmur3's finaliser: every input bit flips about half the output bits */
 static inline uint64_t nm_mix(uint64_t h) {
@@ -20,21 +20,6 @@ static inline uint64_t nm_mix(uint64_t h) {
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
-}
-
-/* Eight bytes at a time: words are short, and a byte-by-byte hash would be
- * most of the signature's cost. Byte order makes signatures differ between
- * little- and big-endian hosts; they are never compared across hosts. */
-static uint64_t nm_word_hash(const char *p, size_t n) {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = nm_rotl((h ^ w) * 0x87c37b91114253d5ULL, 31);
-    }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++) w |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    return nm_mix(h ^ w);
 }
 
 /* Length of the code point at p when it belongs to a script written without
@@ -51,62 +36,101 @@ static size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
     return unspaced ? 3 : 0;
 }
 
-/* The 8 bits of b, one per byte lane (lane k = bit k): SWAR counters let a
- * shingle vote with 8 additions instead of 64. */
-static inline uint64_t nm_spread(uint64_t b) {
-    uint64_t x = (b * 0x0101010101010101ULL) & 0x8040201008040201ULL;
-    return ((x + 0x7f7f7f7f7f7f7f7fULL) >> 7) & 0x0101010101010101ULL;
+/* The shingle of the last min(nwords, NM_STORY_SHINGLE) words goes to its
+ * bin; word[0] is the newest word, and rotations keep the order in the hash. */
+static void nm_shingle(nm_story_signer_t *sg) {
+    _Static_assert(NM_STORY_SHINGLE == 4, "nm_shingle combines four words");
+    uint64_t x = nm_mix(sg->word[3] ^ nm_rotl(sg->word[2], 16) ^ nm_rotl(sg->word[1], 32) ^
+                        nm_rotl(sg->word[0], 48));
+    uint32_t *m = &sg->sig.min[x >> 59]; /* top 5 bits: the bin of 32 */
+    if ((uint32_t)x < *m) *m = (uint32_t)x;
+    sg->sig.shingles++;
 }
 
-static void nm_flush_lanes(nm_story_signer_t *sg) {
-    for (int j = 0; j < 8; j++) {
-        for (int k = 0; k < 8; k++) sg->votes[8 * j + k] += (uint32_t)(sg->lanes[j] >> (8 * k)) & 0xFF;
-        sg->lanes[j] = 0;
+_Static_assert(NM_STORY_BINS == 32, "nm_shingle takes the bin from the top 5 bits");
+
+void nm_story_sign_begin(nm_story_signer_t *sg) {
+    memset(sg, 0, sizeof *sg);
+    memset(sg->sig.min, 0xFF, sizeof sg->sig.min); /* every bin NM_STORY_EMPTY */
+}
+
+#define NM_ONES 0x0101010101010101ULL
+#define NM_HIGHS 0x8080808080808080ULL
+
+static inline uint64_t nm_block(uint64_t h, uint64_t x) {
+    return nm_rotl((h ^ x) * 0x87c37b91114253d5ULL, 31);
+}
+
+/* Hash of the word at u[i] (of a spaced script), eight bytes at a time, and
+ * its end. In normalised text every byte below '0' is a separator (' ', '.',
+ * '\n'), and a byte from 0xE0 up may start an unspaced code point, which
+ * ends the word. Words are mostly shorter than 8 bytes: one load finds the
+ * separator after them (SWAR: a byte below 0x30, or one from 0xE0), so the
+ * byte loop only runs near the end of the text and before a 3-byte
+ * character. Both paths give the same hash (little-endian chunks). */
+static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *hash) {
+    size_t start = i;
+    uint64_t h = 0x9e3779b97f4a7c15ULL, chunk = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t sep = (x - 0x30 * NM_ONES) & ~x & NM_HIGHS, lead = x & x << 1 & x << 2 & NM_HIGHS;
+        if (!(sep | lead)) {
+            h = nm_block(h, x);
+            i += 8;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctzll(sep | lead) / 8; /* the lowest flag is exact */
+        if (!(sep >> (8 * k) & 0x80)) break; /* a lead byte: the byte loop decides */
+        chunk = k ? x & (~0ULL >> (64 - 8 * k)) : 0;
+        *hash = (h ^ chunk ^ (uint64_t)(i + k - start) << 56) * 0x9e3779b97f4a7c15ULL;
+        return i + k;
     }
-    sg->pending = 0;
+#endif
+    unsigned nb = 0;
+    for (; i < len && u[i] >= '0' && !(u[i] >= 0xE0 && nm_unspaced_cp(u + i, len - i)); i++) {
+        chunk |= (uint64_t)u[i] << (8 * nb);
+        if (++nb == 8) {
+            h = nm_block(h, chunk);
+            chunk = 0;
+            nb = 0;
+        }
+    }
+    /* one multiply suffices here: the shingle's hash mixes fully */
+    *hash = (h ^ chunk ^ (uint64_t)(i - start) << 56) * 0x9e3779b97f4a7c15ULL;
+    return i;
 }
-
-/* The shingle of the last min(nwords, NM_STORY_SHINGLE) words votes. */
-static void nm_vote(nm_story_signer_t *sg) {
-    uint32_t w = sg->nwords < NM_STORY_SHINGLE ? sg->nwords : NM_STORY_SHINGLE;
-    uint64_t x = 0;
-    for (uint32_t k = 0; k < w; k++) /* rotations keep the word order in the hash */
-        x ^= nm_rotl(sg->word[(sg->nwords - w + k) % NM_STORY_SHINGLE], 16 * k);
-    x = nm_mix(x);
-    for (int j = 0; j < 8; j++) sg->lanes[j] += nm_spread((x >> (8 * j)) & 0xFF);
-    sg->shingles++;
-    if (++sg->pending == 255) nm_flush_lanes(sg); /* a byte lane holds 255 votes */
-}
-
-void nm_story_sign_begin(nm_story_signer_t *sg) { memset(sg, 0, sizeof *sg); }
 
 void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        if (nm_text_is_sep(s[i])) {
+        if (u[i] < '0') {
             i++;
             continue;
         }
-        size_t start = i, cp = u[i] >= 0xE0 ? nm_unspaced_cp(u + i, len - i) : 0;
-        if (cp) {
+        uint64_t w;
+        size_t cp = u[i] >= 0xE0 ? nm_unspaced_cp(u + i, len - i) : 0;
+        if (cp) { /* a word of its own */
+            uint64_t chunk = 0;
+            for (size_t k = 0; k < cp; k++) chunk |= (uint64_t)u[i + k] << (8 * k);
+            w = (chunk ^ (uint64_t)cp << 56) * 0x9e3779b97f4a7c15ULL;
             i += cp;
         } else {
-            while (i < len && !nm_text_is_sep(s[i]) && !(u[i] >= 0xE0 && nm_unspaced_cp(u + i, len - i)))
-                i++;
+            i = nm_word(u, i, len, &w);
         }
-        sg->word[sg->nwords % NM_STORY_SHINGLE] = nm_word_hash(s + start, i - start);
-        if (++sg->nwords >= NM_STORY_SHINGLE) nm_vote(sg);
+        sg->word[3] = sg->word[2];
+        sg->word[2] = sg->word[1];
+        sg->word[1] = sg->word[0];
+        sg->word[0] = w;
+        if (++sg->nwords >= NM_STORY_SHINGLE) nm_shingle(sg);
     }
 }
 
 nm_story_sig_t nm_story_sign_end(nm_story_signer_t *sg) {
-    if (!sg->shingles && sg->nwords) nm_vote(sg); /* fewer words than a shingle: one shingle */
-    nm_flush_lanes(sg);
-    uint64_t h = 0;
-    for (int i = 0; i < 64; i++)
-        if (sg->votes[i] * 2 > sg->shingles) h |= 1ULL << i;
-    return (nm_story_sig_t){h, sg->shingles};
+    if (!sg->sig.shingles && sg->nwords) nm_shingle(sg); /* fewer words than a shingle: one */
+    return sg->sig;
 }
 
 static nm_story_sig_t nm_sign_paragraphs(const nm_tagger_ws_t *ws, bool with_title) {
@@ -125,19 +149,41 @@ nm_story_sig_t nm_story_sign_article(const nm_tagger_ws_t *ws) {
     return sig.shingles >= NM_STORY_MIN_SHINGLES ? sig : nm_sign_paragraphs(ws, true);
 }
 
-int nm_story_distance(uint64_t a, uint64_t b) { return __builtin_popcountll(a ^ b); }
+/* One-permutation MinHash: J = agreeing bins / bins not empty in both; then
+ * |A n B| = J |A u B| = J (|A| + |B|) / (1 + J), over the shorter text. */
+static double nm_containment(const nm_story_sig_t *a, const nm_story_sig_t *b, int *agree) {
+    int same = 0, used = 0;
+    for (int i = 0; i < NM_STORY_BINS; i++) {
+        int ea = a->min[i] == NM_STORY_EMPTY, eb = b->min[i] == NM_STORY_EMPTY;
+        used += !(ea && eb);
+        same += !ea && a->min[i] == b->min[i];
+    }
+    *agree = same;
+    if (!same) return 0;
+    double j = (double)same / used, na = a->shingles, nb = b->shingles;
+    double c = j * (na + nb) / ((1 + j) * (na < nb ? na : nb));
+    return c < 1 ? c : 1;
+}
+
+double nm_story_containment(const nm_story_sig_t *a, const nm_story_sig_t *b) {
+    int agree;
+    return a->shingles && b->shingles ? nm_containment(a, b, &agree) : 0;
+}
 
 /* ------------------------------------------------------------ index */
 
-/* Slots form a ring in arrival order (slot = seq % window). Band chains link
- * each entry to the previous one with the same band value, newest first, and
- * are never unlinked: a link is followed only while it leads to a live, older
- * entry, so evicting is just advancing `oldest`. Ids live in a byte ring
- * filled in the same order, so it empties from its tail as entries go. */
+/* Slots form a ring in arrival order (slot = seq % window). Each of the
+ * first NM_STORY_BANDS bins has a bucket table (heads indexed by the low
+ * bits of the bin's value); chains
+ * link each entry to the previous one in the same bucket, newest first, and
+ * are never unlinked: a link is followed only while it leads to a live,
+ * older entry, so evicting is just advancing `oldest`. Ids live in a byte
+ * ring filled in the same order, so it empties from its tail as entries go. */
 typedef struct {
-    uint64_t sig, seq, story; /* story: FNV-1a of the story's first article id */
-    uint32_t next[NM_STORY_BANDS]; /* slot + 1 of the previous entry in the band bucket; 0 none */
-    uint32_t id_off;               /* first article id in the id ring */
+    nm_story_sig_t sig;
+    uint64_t seq, story; /* story: FNV-1a of the story's first article id */
+    uint32_t next[NM_STORY_BANDS]; /* slot + 1 of the previous entry in the bucket; 0 none */
+    uint32_t id_off;              /* first article id in the id ring */
     uint16_t id_len;
 } nm_story_entry_t;
 
@@ -147,7 +193,8 @@ struct nm_story_index_s {
     size_t window;
     uint64_t oldest, next; /* live entries have oldest <= seq < next */
     nm_story_entry_t *ent;
-    uint32_t *head; /* [band][16-bit value]: slot + 1 of the newest entry, 0 none */
+    uint32_t *head; /* [band][value & mask]: slot + 1 of the newest entry, 0 none */
+    uint32_t mask;  /* buckets per bin - 1 (a power of two >= window) */
     char *ids;
     size_t ids_cap, ids_used, ids_at; /* ring: used bytes end at ids_at */
 };
@@ -157,9 +204,12 @@ nm_story_index_t *nm_story_index_new(size_t window) {
     nm_story_index_t *ix = calloc(1, sizeof *ix);
     if (!ix) return NULL;
     ix->window = window;
+    size_t buckets = 256;
+    while (buckets < window) buckets *= 2;
+    ix->mask = (uint32_t)buckets - 1;
     ix->ids_cap = window * NM_STORY_ID_AVG + NM_STORY_ARTICLE_ID_MAX;
     ix->ent = calloc(window, sizeof *ix->ent);
-    ix->head = calloc((size_t)NM_STORY_BANDS << 16, sizeof *ix->head);
+    ix->head = calloc(NM_STORY_BANDS * buckets, sizeof *ix->head);
     ix->ids = malloc(ix->ids_cap);
     if (!ix->ent || !ix->head || !ix->ids) {
         nm_story_index_destroy(ix);
@@ -178,7 +228,9 @@ void nm_story_index_destroy(nm_story_index_t *ix) {
 
 size_t nm_story_index_size(const nm_story_index_t *ix) { return (size_t)(ix->next - ix->oldest); }
 
-static inline uint32_t nm_band(uint64_t sig, int b) { return (uint32_t)(sig >> (16 * b)) & 0xFFFF; }
+static inline uint32_t *nm_bucket(const nm_story_index_t *ix, int bin, uint32_t v) {
+    return &ix->head[(size_t)bin * (ix->mask + 1) + (v & ix->mask)];
+}
 
 static void nm_evict_oldest(nm_story_index_t *ix) {
     ix->ids_used -= ix->ent[ix->oldest % ix->window].id_len;
@@ -193,54 +245,68 @@ static void nm_entry_id(const nm_story_index_t *ix, const nm_story_entry_t *e, c
     out[e->id_len] = '\0';
 }
 
-static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, uint64_t sig, int *dist) {
-    const nm_story_entry_t *best = NULL;
-    int bestd = NM_STORY_MAX_DISTANCE + 1;
+/* A candidate shares bins with the article, often many: each is weighed
+ * once (the first NM_STORY_MAX_CHAIN of them remembered). */
+static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, const nm_story_sig_t *sig,
+                                          double *containment) {
+    const nm_story_entry_t *best = NULL, *seen[NM_STORY_MAX_CHAIN];
+    int nseen = 0;
+    double bestc = 0;
     for (int b = 0; b < NM_STORY_BANDS; b++) {
-        uint32_t v = nm_band(sig, b), link = ix->head[(size_t)b << 16 | v];
+        uint32_t v = sig->min[b];
+        if (v == NM_STORY_EMPTY) continue;
+        uint32_t link = *nm_bucket(ix, b, v);
         uint64_t newer = ix->next;
         for (int n = 0; link && n < NM_STORY_MAX_CHAIN; n++) {
             const nm_story_entry_t *e = &ix->ent[link - 1];
-            /* a reused slot holds a newer entry: the chain ended there */
-            if (e->seq < ix->oldest || e->seq >= newer || nm_band(e->sig, b) != v) break;
-            int d = nm_story_distance(sig, e->sig);
-            if (d < bestd || (best && d == bestd && e->seq < best->seq)) {
-                best = e;
-                bestd = d;
-            }
+            /* an evicted entry, or a slot reused by a newer one (of another
+             * bucket, or later in this one): the chain ended there */
+            if (e->seq < ix->oldest || e->seq >= newer || ((e->sig.min[b] ^ v) & ix->mask)) break;
             newer = e->seq;
             link = e->next[b];
+            if (e->sig.min[b] != v) continue; /* another value, same bucket */
+            int k = 0;
+            while (k < nseen && seen[k] != e) k++;
+            if (k < nseen) continue;
+            if (nseen < NM_STORY_MAX_CHAIN) seen[nseen++] = e;
+            int agree;
+            double c = nm_containment(sig, &e->sig, &agree);
+            if (agree < NM_STORY_MIN_BINS || c < NM_STORY_MIN_CONTAINMENT) continue;
+            if (c > bestc || (c == bestc && e->seq < best->seq)) {
+                best = e;
+                bestc = c;
+            }
         }
     }
-    *dist = best ? bestd : -1;
+    *containment = bestc;
     return best;
 }
 
-nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, nm_story_sig_t sig,
+nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_story_sig_t *sig,
                          nm_story_t *out) {
     size_t idlen = strlen(article_id);
     if (idlen < 1 || idlen > NM_STORY_ARTICLE_ID_MAX) return NM_ERR_INPUT;
-    const nm_story_entry_t *m = sig.shingles ? nm_closest(ix, sig.hash, &out->distance) : NULL;
+    out->containment = 0;
+    const nm_story_entry_t *m = sig->shingles ? nm_closest(ix, sig, &out->containment) : NULL;
     uint64_t story;
     if (m) {
         nm_entry_id(ix, m, out->first_article);
         story = m->story;
     } else {
-        out->distance = -1;
         memcpy(out->first_article, article_id, idlen + 1);
         story = nm_article_hash(article_id, idlen, 0xcbf29ce484222325ULL);
     }
     size_t flen = strlen(out->first_article);
     out->copy = strcmp(out->first_article, article_id) != 0; /* a redelivery is no copy */
     snprintf(out->id, sizeof out->id, "s-%016llx", (unsigned long long)story);
-    if (!sig.shingles) return NM_OK;
+    if (!sig->shingles) return NM_OK;
 
     /* add it: room in the slot ring and the id ring, oldest out first */
     while (ix->next - ix->oldest >= ix->window || ix->ids_used + flen > ix->ids_cap)
         nm_evict_oldest(ix);
     uint32_t slot = (uint32_t)(ix->next % ix->window);
     nm_story_entry_t *e = &ix->ent[slot];
-    e->sig = sig.hash;
+    e->sig = *sig;
     e->seq = ix->next++;
     e->story = story;
     e->id_off = (uint32_t)ix->ids_at;
@@ -251,7 +317,9 @@ nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, nm_story_
     ix->ids_at = (ix->ids_at + flen) % ix->ids_cap;
     ix->ids_used += flen;
     for (int b = 0; b < NM_STORY_BANDS; b++) {
-        uint32_t *h = &ix->head[(size_t)b << 16 | nm_band(sig.hash, b)];
+        e->next[b] = 0;
+        if (sig->min[b] == NM_STORY_EMPTY) continue;
+        uint32_t *h = nm_bucket(ix, b, sig->min[b]);
         e->next[b] = *h;
         *h = slot + 1;
     }
