@@ -3,7 +3,8 @@
 
   nm_copies.py gen  [--seed S] [--copies N] --out STREAM.jsonl ARTICLES.jsonl...
   nm_copies.py eval STREAM.jsonl TAGGED.jsonl
-  nm_copies.py run  --newsmon BIN [-c CONF] [--seed S] [--copies N] [--work DIR] ARTICLES.jsonl...
+  nm_copies.py run  --newsmon BIN [--story-bench BIN] [-c CONF] [--seed S] [--copies N]
+                    [--work DIR] ARTICLES.jsonl...
 
 `gen` takes the project's own articles (samples/*.jsonl, ../shared/corpus/dev.jsonl; never
 real-dev) and writes them, plus N syndicated copies of each, in one shuffled stream (seeded,
@@ -17,7 +18,9 @@ is: "copy_of" (the original's id, null for an original) and "edits" (newsmon ign
   merged pairs   = pairs of different originals about the same event (same main topic label
                    and >= 3 shared entity labels) that got one story (target <= 1 %), and the
                    share of all pairs of different originals that did.
-`run` does gen, `newsmon tag` and eval in a work folder.
+`run` does gen, `newsmon tag` and eval in a work folder, then, with --story-bench
+(build/nm_story_bench), the cost per article (signature + index, CPU time) over the stream,
+with the load average (`uptime`) before it: on a shared machine, look at the load first.
 """
 import argparse
 import json
@@ -213,6 +216,10 @@ def run(args):
     with open(tagged, "w") as f:
         subprocess.run(cmd, stdout=f, check=True)
     evaluate(args.out, tagged)
+    if args.story_bench:
+        print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+        cmd = [args.story_bench] + (["-c", args.config] if args.config else []) + ["-r", "10", args.out]
+        print(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout, end="")
 
 
 def main():
@@ -227,6 +234,7 @@ def main():
             p.add_argument("--out", required=True)
         else:
             p.add_argument("--newsmon", required=True)
+            p.add_argument("--story-bench", help="build/nm_story_bench: also print the cost per article")
             p.add_argument("-c", "--config")
             p.add_argument("--work", default="/tmp/nm-copies")
     p = sub.add_parser("eval")

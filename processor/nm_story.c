@@ -252,10 +252,15 @@ static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, const nm_s
     const nm_story_entry_t *best = NULL, *seen[NM_STORY_MAX_CHAIN];
     int nseen = 0;
     double bestc = 0;
+    /* the bucket heads and their first entries are cache misses: issue them
+     * all before walking any chain, so that they overlap */
+    uint32_t first[NM_STORY_BANDS];
+    for (int b = 0; b < NM_STORY_BANDS; b++)
+        first[b] = sig->min[b] == NM_STORY_EMPTY ? 0 : *nm_bucket(ix, b, sig->min[b]);
+    for (int b = 0; b < NM_STORY_BANDS; b++)
+        if (first[b]) __builtin_prefetch(&ix->ent[first[b] - 1]);
     for (int b = 0; b < NM_STORY_BANDS; b++) {
-        uint32_t v = sig->min[b];
-        if (v == NM_STORY_EMPTY) continue;
-        uint32_t link = *nm_bucket(ix, b, v);
+        uint32_t v = sig->min[b], link = first[b];
         uint64_t newer = ix->next;
         for (int n = 0; link && n < NM_STORY_MAX_CHAIN; n++) {
             const nm_story_entry_t *e = &ix->ent[link - 1];
