@@ -145,6 +145,28 @@ static void test_unspaced_scripts_have_a_word_per_character(void **state) {
     assert_true(nm_story_containment(&a, &b) >= NM_STORY_MIN_CONTAINMENT);
 }
 
+/* Words are hashed eight bytes at a time away from the end of the text and
+ * byte by byte near it: both must give the same hash, wherever a word is. */
+static void test_word_hash_does_not_depend_on_position(void **state) {
+    (void)state;
+    static const char text[] = "a bb ccc dddddddd eeeeeeeee ffffffffffffffff ggggggggggggggggg "
+                               "coree севернокорейский 북한군은 nordkoreanische.x "
+                               "munitionslieferungen 1234567 12345678 123456789 z";
+    nm_story_signer_t one, each;
+    nm_story_sign_begin(&one);
+    nm_story_sign_text(&one, text, strlen(text));
+    nm_story_sign_begin(&each);
+    for (const char *p = text; *p;) { /* one call per word: each word ends its text */
+        size_t n = strcspn(p, " .");
+        nm_story_sign_text(&each, p, n);
+        p += n + (p[n] != '\0');
+    }
+    nm_story_sig_t a = nm_story_sign_end(&one), b = nm_story_sign_end(&each);
+    assert_int_equal(a.shingles, 14); /* 17 words */
+    assert_int_equal(b.shingles, a.shingles);
+    assert_memory_equal(a.min, b.min, sizeof a.min);
+}
+
 static nm_story_sig_t sig_of_story(size_t from, size_t to) {
     char *s = join(STORY, from, to, NULL);
     nm_story_sig_t sig = sig_of("t", s);
@@ -263,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_title_boilerplate_and_html_do_not_count),
         cmocka_unit_test(test_short_body_is_signed_with_its_title),
         cmocka_unit_test(test_unspaced_scripts_have_a_word_per_character),
+        cmocka_unit_test(test_word_hash_does_not_depend_on_position),
         cmocka_unit_test(test_index_assigns_stories_deterministically),
         cmocka_unit_test(test_index_is_bounded),
         cmocka_unit_test(test_long_ids_wrap_the_id_ring),
