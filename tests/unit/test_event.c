@@ -2,6 +2,7 @@
 #include "nm_test_util.h"
 
 #include "nm_event.h"
+#include "nm_story.h"
 
 static const nm_article_limits_t LIM = {1 << 20, 1 << 20, 32};
 
@@ -52,6 +53,37 @@ static const char *sget(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     if (!json_is_string(v)) fail_msg("field '%s' is not a string", k);
     return json_string_value(v);
+}
+
+/* The tagger sets no story (the daemon's events have none yet); a caller's
+ * story is written as {id, first_article, copy}, and not into alerts. */
+static void test_enriched_story_only_when_assigned(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    assert_null(res.story);
+    json_t *j = enriched_json(&a, &res, NM_BODY_INCLUDE, "2026-01-01T00:00:00.000Z");
+    assert_null(json_object_get(j, "story"));
+    json_decref(j);
+    nm_story_t st = {.id = "s-0123456789abcdef", .first_article = "wire \"1\"", .copy = true};
+    res.story = &st;
+    j = enriched_json(&a, &res, NM_BODY_INCLUDE, "2026-01-01T00:00:00.000Z");
+    json_t *o = json_object_get(j, "story");
+    assert_true(json_is_object(o));
+    assert_int_equal(json_object_size(o), 3);
+    assert_string_equal(sget(o, "id"), "s-0123456789abcdef");
+    assert_string_equal(sget(o, "first_article"), "wire \"1\"");
+    assert_true(json_is_true(json_object_get(o, "copy")));
+    json_decref(j);
+    st.copy = false;
+    j = enriched_json(&a, &res, NM_BODY_EXCLUDE, "2026-01-01T00:00:00.000Z");
+    assert_true(json_is_false(json_object_get(json_object_get(j, "story"), "copy")));
+    json_decref(j);
+    j = alert_json(&a, &res, NM_ALERT_TOPIC_IDS, "2026-01-01T00:00:00.000Z");
+    assert_null(json_object_get(j, "story"));
+    json_decref(j);
+    nm_article_clear(&a);
 }
 
 static void test_enriched_event_fields(void **state) {
@@ -279,6 +311,7 @@ static void test_event_now_format(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
+        cmocka_unit_test(test_enriched_story_only_when_assigned),
         cmocka_unit_test(test_enriched_without_body_and_not_relevant),
         cmocka_unit_test(test_enriched_marks_utf8_repair),
         cmocka_unit_test(test_alert_is_compact),
