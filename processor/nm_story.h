@@ -21,7 +21,7 @@
  * The index is LSH with one-row bands over the first NM_STORY_BANDS bins: a
  * bucket per bin value, so every earlier article that agrees in one of them
  * is a candidate (one of 16 bins agrees, for texts of Jaccard 0.3, 99.7 % of
- * the time; all 32 bins index no better and cost twice); the candidate with the
+ * the time; indexing all 32 found no more copies and cost more); the candidate with the
  * largest estimated containment, at least NM_STORY_MIN_CONTAINMENT, gives
  * the story. It holds at most `window` articles (oldest dropped first) and
  * allocates nothing after nm_story_index_new(). Not thread-safe: one index
