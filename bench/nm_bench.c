@@ -8,6 +8,7 @@
  *   nm_bench latency  -b BOOTSTRAP -i IN -o OUT -r RATE -d SECS [-w WARMUP_S] [-s SEED] [-L LINGER_MS]
  *   nm_bench rusage   [-o OUTFILE] [-i INFILE] -- CMD ARGS...  run CMD, print its CPU time and peak RSS
  *   nm_bench rmtopics -b BOOTSTRAP TOPIC...                  delete topics
+ *   nm_bench matcher  -c CONF [-n N] [-s SEED] [-r REPEAT] [-e EVICT_KB]  time nm_ac_scan alone
  *
  * Figures are printed as `key=value` lines (run.sh parses them); messages
  * go to stderr.
@@ -32,8 +33,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "nm_ac.h"
+#include "nm_article.h"
 #include "nm_config.h"
 #include "nm_kafka.h"
+#include "nm_rules.h"
+#include "nm_text.h"
 
 #include "nm_corpus.c"
 
@@ -54,6 +59,11 @@ static double wall_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     return (double)t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+static double cpu_thread_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 static double cpu_self_s(void) {
     struct rusage ru;
@@ -673,6 +683,108 @@ static int cmd_rusage(int argc, char **argv) {
     return 0;
 }
 
+/* ------------------------------------------------------------ matcher */
+
+static void matcher_count(void *ud, uint32_t id, size_t end, size_t len) {
+    (void)end;
+    uint64_t *c = ud;
+    c[0]++;
+    c[1] += id + len; /* used, so the scan cannot be optimised away */
+}
+
+/* The Aho-Corasick scan alone over N generated articles, normalised as the
+ * tagger does (title, '\n', body). -e touches EVICT_KB of other memory
+ * between articles (untimed), as the daemon's Kafka and JSON work does, so
+ * the automaton is scanned from a cold cache rather than a hot one. */
+static int cmd_matcher(int argc, char **argv) {
+    const char *conf = NULL;
+    long n = 2000, repeat = 3, evict_kb = 0;
+    uint64_t seed = 1;
+    int c;
+    while ((c = getopt(argc, argv, "c:n:s:r:e:")) != -1) {
+        if (c == 'c') conf = optarg;
+        else if (c == 'n') n = atol(optarg);
+        else if (c == 's') seed = strtoull(optarg, NULL, 10);
+        else if (c == 'r') repeat = atol(optarg);
+        else if (c == 'e') evict_kb = atol(optarg);
+        else return 2;
+    }
+    if (!conf || n < 1 || repeat < 1) die("matcher: -c CONF required, N and REPEAT >= 1");
+    char err[512];
+    nm_config_t *cfg = nm_config_load(conf, err, sizeof err);
+    if (!cfg) die("%s", err);
+    nm_text_t *text = nm_text_new();
+    if (!text) die("out of memory");
+    double t0 = now_s();
+    nm_rules_t *rules = nm_rules_load(
+        text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages, cfg->topic_model}, err,
+        sizeof err);
+    if (!rules) die("%s", err);
+    double build_s = now_s() - t0;
+    /* normalise every article once, into one buffer */
+    nm_textbuf_t tb;
+    nm_textbuf_init(&tb);
+    size_t *off = malloc((size_t)(n + 1) * sizeof *off);
+    if (!off) die("out of memory");
+    nc_buf_t b = {0};
+    nc_meta_t m;
+    nm_article_limits_t lim = {(size_t)cfg->max_message_bytes, (size_t)cfg->max_body_bytes,
+                               (size_t)cfg->max_json_depth};
+    char *flat = NULL;
+    size_t flat_len = 0, flat_cap = 0;
+    for (long i = 0; i < n; i++) {
+        b.len = 0;
+        nc_article(seed, i, NULL, &b, &m);
+        nm_article_t a;
+        if (nm_article_parse(b.p, b.len, &lim, &a, err, sizeof err)) die("article %ld: %s", i, err);
+        nm_textbuf_reset(&tb);
+        if (nm_text_append(text, &tb, a.title, a.title_len, NM_TEXT_HTML)) die("out of memory");
+        nm_textbuf_break(&tb, '\n');
+        if (nm_text_append(text, &tb, a.body, a.body_len, NM_TEXT_HTML)) die("out of memory");
+        nm_article_clear(&a);
+        if (flat_len + tb.len > flat_cap) {
+            flat_cap = (flat_len + tb.len) * 2;
+            flat = realloc(flat, flat_cap);
+            if (!flat) die("out of memory");
+        }
+        off[i] = flat_len;
+        memcpy(flat + flat_len, tb.s, tb.len);
+        flat_len += tb.len;
+    }
+    off[n] = flat_len;
+    size_t evict_n = (size_t)evict_kb * 1024;
+    volatile unsigned char *evict = evict_n ? calloc(1, evict_n) : NULL;
+    if (evict_n && !evict) die("out of memory");
+    uint64_t cnt[2] = {0, 0};
+    double best = 0;
+    for (long r = 0; r < repeat; r++) {
+        double scan = 0;
+        cnt[0] = 0;
+        for (long i = 0; i < n; i++) {
+            for (size_t k = 0; k < evict_n; k += 64) evict[k]++;
+            double s0 = cpu_thread_s(); /* CPU time: the machine may be shared */
+            nm_ac_scan(rules->ac, flat + off[i], off[i + 1] - off[i], matcher_count, cnt);
+            scan += cpu_thread_s() - s0;
+        }
+        if (r == 0 || scan < best) best = scan;
+    }
+    printf("matcher_states=%zu\nmatcher_memory_bytes=%zu\nmatcher_build_s=%.3f\n",
+           nm_ac_states(rules->ac), nm_ac_memory(rules->ac), build_s);
+    printf("matcher_articles=%ld\nmatcher_bytes=%zu\nmatcher_evict_kb=%ld\n", n, flat_len, evict_kb);
+    printf("matcher_matches_per_article=%.1f\nmatcher_scan_s=%.4f\nmatcher_ns_per_byte=%.3f\n"
+           "matcher_mb_per_s=%.1f\nmatcher_checksum=%" PRIu64 "\n",
+           (double)cnt[0] / n, best, best * 1e9 / flat_len, flat_len / 1e6 / best, cnt[1]);
+    free((void *)evict);
+    free(flat);
+    free(off);
+    free(b.p);
+    nm_textbuf_free(&tb);
+    nm_rules_destroy(rules);
+    nm_text_destroy(text);
+    nm_config_destroy(cfg);
+    return 0;
+}
+
 /* ------------------------------------------------------------ rmtopics */
 
 static int cmd_rmtopics(int argc, char **argv) {
@@ -707,7 +819,7 @@ static int cmd_rmtopics(int argc, char **argv) {
 /* ------------------------------------------------------------ main */
 
 static void usage(FILE *f) {
-    fputs("Usage: nm_bench gen|load|mktopics|ceiling|watch|latency|rusage [options]\n"
+    fputs("Usage: nm_bench gen|load|mktopics|ceiling|watch|latency|rusage|rmtopics|matcher [options]\n"
           "  gen      -n N [-s SEED] [-f FIRST]                     corpus (JSON Lines) on stdout\n"
           "  load     -b BOOTSTRAP -t TOPIC -n N [-s SEED]          produce the corpus into TOPIC\n"
           "  mktopics -b BOOTSTRAP [-p PARTS] TOPIC...              create topics\n"
@@ -715,7 +827,8 @@ static void usage(FILE *f) {
           "  watch    -b BOOTSTRAP -t TOPIC -n N [-T S] [-I S] [-P PREFIX]  read TOPIC until N\n"
           "  latency  -b BOOTSTRAP -i IN -o OUT -r RATE -d SECS [-w WARMUP_S] [-L LINGER_MS] [-P PREFIX] [-O DUMP]\n"
           "  rusage   [-o OUT] [-i IN] [-P PREFIX] -- CMD ARGS...   CPU time and peak RSS of CMD\n"
-          "  rmtopics -b BOOTSTRAP TOPIC...                         delete topics\n",
+          "  rmtopics -b BOOTSTRAP TOPIC...                         delete topics\n"
+          "  matcher  -c CONF [-n N] [-s SEED] [-r REPEAT] [-e EVICT_KB]  time the matcher's scan alone\n",
           f);
 }
 
@@ -733,6 +846,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "latency")) return cmd_latency(argc, argv);
     if (!strcmp(cmd, "rusage")) return cmd_rusage(argc, argv);
     if (!strcmp(cmd, "rmtopics")) return cmd_rmtopics(argc, argv);
+    if (!strcmp(cmd, "matcher")) return cmd_matcher(argc, argv);
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) { usage(stdout); return 0; }
     usage(stderr);
     return 2;

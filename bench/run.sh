@@ -195,6 +195,11 @@ stop_daemon() {
     DAEMON_PID=""
     return $st
 }
+# the broker's CPU seconds (our own services only; "" when unknown)
+broker_cpu_s() {
+    local pid
+    ((OWN_SERVICES)) && pid=$(cat "$SVC_DIR/kafka/broker.pid" 2>/dev/null) && [[ -r /proc/$pid/stat ]] && cpu_s "$pid"
+}
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"; }
@@ -216,15 +221,18 @@ replay() {
         log "$name: zero-work ceiling loop over the backlog (load $(loadavg))"
         put "${name}_load_ceiling" "\"$(loadavg)\""
         "$NMB" watch -b "$BOOTSTRAP_USED" -t "$p.ceil" -n "$n" -P "${name}_ceilwatch" >"$OUT/$name.ceilwatch.env" 2>"$OUT/$name.ceilwatch.log" &
-        local wpid=$!
+        local wpid=$! bc0
+        bc0=$(broker_cpu_s || true)
         "$NMB" ceiling -c "$OUT/$name.conf" -g "$p-ceil" -o "$p.ceil" -n "$n" 2>"$OUT/$name.ceiling.log" | sed "s/^/${name}_/" >>"$RES"
         wait $wpid || log "ceiling watch incomplete"
+        [[ -n $bc0 ]] && put "${name}_ceiling_broker_cpu_s" "$(calc "$(broker_cpu_s) - $bc0")"
         absorb "$OUT/$name.ceilwatch.env"
     fi
 
     log "$name: newsmon run over the backlog (load $(loadavg))"
     put "${name}_load_newsmon" "\"$(loadavg)\""
-    local ev0 all0
+    local ev0 all0 bn0
+    bn0=$(broker_cpu_s || true)
     rcli info commandstats | tr -d '\r' >"$OUT/$name.redis0"
     ev0=$(cmdstat evalsha)
     all0=$(allcalls)
@@ -240,6 +248,8 @@ replay() {
     put "${name}_rss_end_kb" "$(rss_kb "$DAEMON_PID")"
     put "${name}_rss_hwm_kb" "$(hwm_kb "$DAEMON_PID")"
     put "${name}_newsmon_cpu_s" "$(cpu_s "$DAEMON_PID")"
+    # the broker's share includes the watcher's fetches, as the ceiling's does
+    [[ -n $bn0 ]] && put "${name}_broker_cpu_s" "$(calc "$(broker_cpu_s) - $bn0")"
     kill "$SAMPLER_PID" 2>/dev/null || true
     SAMPLER_PID=""
     stop_daemon || log "newsmon exited with $?"
@@ -382,6 +392,9 @@ pass() { awk "BEGIN {exit !($1)}" 2>/dev/null && echo PASS || echo FAIL; }
         printf '%-44s %-22s %-24s %s\n' "replay / ceiling" "$(v replay_ratio)" ">= 0.6" "$(pass "$(v replay_ratio) >= 0.6")"
         printf '%-44s %-22s %-24s\n' "replay newsmon articles/s (incl. start-up)" "$(v replay_wall_rate)" ""
         printf '%-44s %-22s %-24s\n' "replay newsmon CPU seconds" "$(v replay_newsmon_cpu_s)" ""
+        printf '%-44s %-22s %-24s %s\n' "replay newsmon CPU per article (us)" "$(calc "$(v replay_newsmon_cpu_s) * 1e6 / $(v replay_load_articles)")" "<= 40" "$(pass "$(v replay_newsmon_cpu_s) * 1e6 / $(v replay_load_articles) <= 40")"
+        printf '%-44s %-22s %-24s %s\n' "replay broker CPU per article (us)" "$(calc "$(v replay_broker_cpu_s) * 1e6 / $(v replay_load_articles)")" "<= 30" "$(pass "$(v replay_broker_cpu_s) * 1e6 / $(v replay_load_articles) <= 30")"
+        printf '%-44s %-22s %-24s\n' "  zero-work loop: broker CPU per article (us)" "$(calc "$(v replay_ceiling_broker_cpu_s) * 1e6 / $(v replay_load_articles)")" ""
         printf '%-44s %-22s %-24s\n' "Redis EVALSHA calls / newsmon batches" "$(v replay_redis_evalsha) / $(v replay_batches)" "1 per batch"
         printf '%-44s %-22s %-24s\n' "Redis EVALSHA per article" "$(calc "$(v replay_redis_evalsha) / $(v replay_load_articles)")" ""
         printf '%-44s %-22s %-24s\n' "Redis commands incl. inside Lua, per article" "$(calc "$(v replay_redis_calls) / $(v replay_load_articles)")" ""

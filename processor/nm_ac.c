@@ -31,11 +31,21 @@ struct nm_ac_builder_s {
     int failed;
 };
 
+/* A full DFA over byte classes, laid out for the cache:
+ *  - states are numbered breadth-first, so the shallow states, where the
+ *    scan spends most of its time, sit together at the start of the table;
+ *  - a state id is the offset of its row (no multiply per byte), tagged with
+ *    NM_AC_OUT when the state has outputs, so a byte without a match costs
+ *    one load from the table and nothing else;
+ *  - each row ends with the index of the state's first output, beside its
+ *    transitions instead of in a separate array. */
+#define NM_AC_OUT 0x80000000u
+#define NM_AC_ROW 0x7FFFFFFFu
+
 struct nm_ac_s {
-    uint32_t *delta;   /* nstates x nclasses */
-    uint32_t *first;   /* per state: first output reachable (own or via dict), or NONE */
+    uint32_t *delta;   /* nstates rows of nclasses tagged ids + first output */
     nm_ac_out_t *outs; /* `next` links chain own outputs, then dict states' */
-    uint32_t nstates, nclasses;
+    uint32_t nstates, nclasses, stride;
     size_t nouts;
     uint8_t cls[256];
 };
@@ -110,8 +120,10 @@ nm_err_t nm_ac_builder_add(nm_ac_builder_t *b, const char *pat, size_t len, uint
 
 nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size) {
     nm_ac_t *ac = calloc(1, sizeof *ac);
-    uint32_t *queue = malloc(b->nnodes * sizeof *queue);
-    if (!ac || !queue) goto oom;
+    uint32_t *queue = malloc(b->nnodes * sizeof *queue); /* BFS position -> trie node */
+    uint32_t *first = malloc(b->nnodes * sizeof *first); /* trie node -> first output */
+    uint32_t *pos = malloc(b->nnodes * sizeof *pos);     /* trie node -> BFS position */
+    if (!ac || !queue || !first || !pos) goto oom;
 
     /* byte classes: each byte used by a pattern gets its own class */
     int used[256] = {0};
@@ -119,44 +131,47 @@ nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size) {
         for (uint32_t e = 0; e < b->nodes[i].nedges; e++) used[b->nodes[i].edges[e].byte] = 1;
     ac->nclasses = 1;
     for (int c = 0; c < 256; c++) ac->cls[c] = used[c] ? (uint8_t)ac->nclasses++ : 0;
-    if (ac->nclasses > 256) ac->nclasses = 256; /* cannot happen: 255 used + class 0 */
-
+    ac->stride = ac->nclasses + 1;
     ac->nstates = b->nnodes;
-    ac->delta = calloc((size_t)ac->nstates * ac->nclasses, sizeof *ac->delta);
-    ac->first = malloc(ac->nstates * sizeof *ac->first);
-    if (!ac->delta || !ac->first) goto oom;
+    if ((size_t)ac->nstates * ac->stride > NM_AC_ROW) {
+        free(queue);
+        free(first);
+        free(pos);
+        nm_ac_builder_destroy(b);
+        nm_ac_destroy(ac);
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "too many patterns for the matcher");
+        return NULL;
+    }
+    ac->delta = calloc((size_t)ac->nstates * ac->stride, sizeof *ac->delta);
+    if (!ac->delta) goto oom;
 
-    /* BFS: fail links and DFA rows; a row starts as a copy of its fail
-     * state's row, then the trie's own edges override it */
+    /* fail and dict links breadth-first (trie order), and the flattened
+     * outputs: for each state, its own outputs then its dict chain's, as
+     * one linked list (so scanning never walks fail links) */
     uint32_t head = 0, tail = 0;
+    queue[tail++] = 0;
     b->nodes[0].fail = 0;
     b->nodes[0].dict = NONE;
-    for (uint32_t e = 0; e < b->nodes[0].nedges; e++) {
-        uint32_t c = b->nodes[0].edges[e].child;
-        b->nodes[c].fail = 0;
-        b->nodes[c].dict = NONE;
-        ac->delta[ac->cls[b->nodes[0].edges[e].byte]] = c;
-        queue[tail++] = c;
-    }
     while (head < tail) {
-        uint32_t s = queue[head++];
-        nm_ac_node_t *n = &b->nodes[s];
-        uint32_t *row = ac->delta + (size_t)s * ac->nclasses;
-        memcpy(row, ac->delta + (size_t)n->fail * ac->nclasses, ac->nclasses * sizeof *row);
+        const nm_ac_node_t *n = &b->nodes[queue[head++]];
         for (uint32_t e = 0; e < n->nedges; e++) {
-            uint32_t c = n->edges[e].child;
-            uint8_t cl = ac->cls[n->edges[e].byte];
-            /* the child's fail is where the fail state goes on this byte */
-            uint32_t f = ac->delta[(size_t)n->fail * ac->nclasses + cl];
+            uint32_t c = n->edges[e].child, f = 0;
+            if (n != b->nodes) { /* the fail of a root child is the root */
+                uint32_t k = n->fail;
+                for (;;) {
+                    f = nm_ac_child(&b->nodes[k], n->edges[e].byte);
+                    if (f != NONE || k == 0) break;
+                    k = b->nodes[k].fail;
+                }
+                if (f == NONE) f = 0;
+            }
             b->nodes[c].fail = f;
             b->nodes[c].dict = b->nodes[f].out != NONE ? f : b->nodes[f].dict;
-            row[cl] = c;
+            pos[c] = tail;
             queue[tail++] = c;
         }
     }
-
-    /* flatten outputs: for each state, its own outputs then its dict chain's,
-     * as one linked list in a new array (so scanning never walks fail links) */
+    pos[0] = 0;
     size_t total = 0;
     for (uint32_t s = 0; s < ac->nstates; s++)
         for (uint32_t d = s; d != NONE; d = b->nodes[d].dict)
@@ -164,23 +179,42 @@ nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size) {
     ac->outs = malloc((total ? total : 1) * sizeof *ac->outs);
     if (!ac->outs) goto oom;
     size_t k = 0;
-    for (uint32_t s = 0; s < ac->nstates; s++) {
-        ac->first[s] = NONE;
-        uint32_t prev = NONE;
+    for (uint32_t q = 0; q < ac->nstates; q++) { /* in BFS order, like the rows */
+        uint32_t s = queue[q], prev = NONE;
+        first[s] = NONE;
         for (uint32_t d = s; d != NONE; d = b->nodes[d].dict)
             for (uint32_t o = b->nodes[d].out; o != NONE; o = b->outs[o].next) {
                 ac->outs[k] = (nm_ac_out_t){b->outs[o].id, b->outs[o].len, NONE};
-                if (prev == NONE) ac->first[s] = (uint32_t)k;
+                if (prev == NONE) first[s] = (uint32_t)k;
                 else ac->outs[prev].next = (uint32_t)k;
                 prev = (uint32_t)k++;
             }
     }
     ac->nouts = k;
+
+    /* rows in BFS order: a row starts as a copy of its fail state's row
+     * (earlier in BFS order), then the trie's own edges override it */
+    for (uint32_t q = 0; q < ac->nstates; q++) {
+        const nm_ac_node_t *n = &b->nodes[queue[q]];
+        uint32_t *row = ac->delta + (size_t)q * ac->stride;
+        if (q) memcpy(row, ac->delta + (size_t)pos[n->fail] * ac->stride,
+                      ac->nclasses * sizeof *row);
+        for (uint32_t e = 0; e < n->nedges; e++) {
+            uint32_t c = n->edges[e].child;
+            row[ac->cls[n->edges[e].byte]] =
+                pos[c] * ac->stride | (first[c] != NONE ? NM_AC_OUT : 0);
+        }
+        row[ac->nclasses] = first[queue[q]];
+    }
     free(queue);
+    free(first);
+    free(pos);
     nm_ac_builder_destroy(b);
     return ac;
 oom:
     free(queue);
+    free(first);
+    free(pos);
     nm_ac_builder_destroy(b);
     nm_ac_destroy(ac);
     nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory building the matcher");
@@ -190,21 +224,22 @@ oom:
 void nm_ac_destroy(nm_ac_t *ac) {
     if (!ac) return;
     free(ac->delta);
-    free(ac->first);
     free(ac->outs);
     free(ac);
 }
 
 void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb, void *ud) {
-    uint32_t state = 0;
     const uint32_t *delta = ac->delta;
     const uint32_t nclasses = ac->nclasses;
+    uint32_t state = 0;
     for (size_t i = 0; i < len; i++) {
-        state = delta[(size_t)state * nclasses + ac->cls[(uint8_t)s[i]]];
-        uint32_t o = ac->first[state];
-        while (o != NONE) {
-            cb(ud, ac->outs[o].id, i + 1, ac->outs[o].len);
-            o = ac->outs[o].next;
+        state = delta[(state & NM_AC_ROW) + ac->cls[(uint8_t)s[i]]];
+        if (state & NM_AC_OUT) {
+            uint32_t o = delta[(state & NM_AC_ROW) + nclasses];
+            do {
+                cb(ud, ac->outs[o].id, i + 1, ac->outs[o].len);
+                o = ac->outs[o].next;
+            } while (o != NONE);
         }
     }
 }
@@ -212,6 +247,6 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
 size_t nm_ac_states(const nm_ac_t *ac) { return ac->nstates; }
 
 size_t nm_ac_memory(const nm_ac_t *ac) {
-    return ac->nouts * sizeof *ac->outs + sizeof *ac + (size_t)ac->nstates * ac->nclasses * sizeof *ac->delta +
-           ac->nstates * sizeof *ac->first;
+    return sizeof *ac + ac->nouts * sizeof *ac->outs +
+           (size_t)ac->nstates * ac->stride * sizeof *ac->delta;
 }

@@ -1,9 +1,12 @@
 /* nm_article.c - input article parsing with hostile-input limits. */
 #include "nm_article.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "nm_fastjson.h"
 
 unsigned long long nm_article_hash(const char *s, size_t len, unsigned long long h) {
     if (!h) h = 14695981039346656037ULL;
@@ -89,25 +92,73 @@ static size_t nm_json_depth(const char *s, size_t len) {
 }
 
 void nm_article_clear(nm_article_t *a) {
-    json_decref(a->root);
     free(a->repaired);
+    free(a->strings);
     memset(a, 0, sizeof *a);
 }
 
-/* Optional string member: absent/null is fine, another type is not. */
-static int nm_opt_string(json_t *root, const char *key, const char **out, size_t *len,
-                         char *reason, size_t reason_size) {
-    json_t *v = json_object_get(root, key);
-    *out = NULL;
-    if (len) *len = 0;
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v)) {
-        nm_seterr(reason, reason_size, NM_ERR_INPUT, "field '%s' is not a string", key);
-        return -1;
+/* The members read, in the order their type errors are reported. */
+enum { K_URL, K_SOURCE, K_LANG, K_PUBLISHED_AT, K_TITLE, K_BODY, K_ID, K_N };
+static const char *const nm_article_keys[K_N] = {"url",   "source", "lang", "published_at",
+                                                 "title", "body",   "id"};
+
+/* The slow path, and the reference of the fast one: jansson, with the depth
+ * limit checked first and invalid UTF-8 repaired. Fills f from *root (owned
+ * by the caller on NM_OK). */
+static nm_err_t nm_article_jansson(const char *buf, size_t len, const nm_article_limits_t *lim,
+                                   nm_article_t *a, json_t **root, nm_fastjson_field_t *f,
+                                   char *reason, size_t reason_size) {
+    if (nm_json_depth(buf, len) > lim->max_depth)
+        return nm_seterr(reason, reason_size, NM_ERR_LIMIT,
+                         "JSON nested deeper than max_json_depth %zu", lim->max_depth);
+    json_error_t jerr;
+    *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*root && !nm_article_utf8_valid(buf, len)) {
+        /* jansson rejects invalid UTF-8: repair it and parse again (only
+         * then, since validating every message up front costs ~3 %) */
+        size_t rl;
+        a->repaired = nm_article_utf8_repair(buf, len, &rl);
+        if (!a->repaired) return NM_ERR_NOMEM;
+        a->utf8_repaired = 1;
+        *root = json_loadb(a->repaired, rl, JSON_REJECT_DUPLICATES, &jerr);
     }
-    *out = json_string_value(v);
-    if (len) *len = json_string_length(v);
-    return 0;
+    if (!*root)
+        return nm_seterr(reason, reason_size, NM_ERR_INPUT, "malformed JSON at line %d column %d: %s",
+                         jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(*root))
+        return nm_seterr(reason, reason_size, NM_ERR_INPUT, "top level is not a JSON object");
+    for (int k = 0; k < K_N; k++) {
+        json_t *v = json_object_get(*root, nm_article_keys[k]);
+        f[k] = (nm_fastjson_field_t){NM_FASTJSON_ABSENT, NULL, 0};
+        if (!v) continue;
+        if (json_is_null(v)) f[k].type = NM_FASTJSON_NULL;
+        else if (!json_is_string(v)) f[k].type = NM_FASTJSON_OTHER;
+        else f[k] = (nm_fastjson_field_t){NM_FASTJSON_STRING, json_string_value(v),
+                                          json_string_length(v)};
+    }
+    return NM_OK;
+}
+
+/* Copy the string members into a->strings and point the fields at them. */
+static nm_err_t nm_article_take(nm_article_t *a, const nm_fastjson_field_t *f, const char **idv) {
+    size_t total = 0;
+    for (int k = 0; k < K_N; k++)
+        if (f[k].type == NM_FASTJSON_STRING) total += f[k].len + 1;
+    char *p = a->strings = malloc(total ? total : 1);
+    if (!p) return NM_ERR_NOMEM;
+    const char **dst[K_N] = {&a->url, &a->source, &a->lang, &a->published_at,
+                             &a->title, &a->body, idv};
+    for (int k = 0; k < K_N; k++) {
+        *dst[k] = NULL;
+        if (f[k].type != NM_FASTJSON_STRING) continue;
+        memcpy(p, f[k].str, f[k].len);
+        p[f[k].len] = '\0';
+        *dst[k] = p;
+        p += f[k].len + 1;
+    }
+    a->title_len = f[K_TITLE].len;
+    a->body_len = f[K_BODY].len;
+    return NM_OK;
 }
 
 nm_err_t nm_article_parse(const char *buf, size_t len, const nm_article_limits_t *lim,
@@ -118,35 +169,22 @@ nm_err_t nm_article_parse(const char *buf, size_t len, const nm_article_limits_t
         return nm_seterr(reason, reason_size, NM_ERR_LIMIT,
                          "message of %zu bytes exceeds max_message_bytes %zu", len,
                          lim->max_message_bytes);
-    if (nm_json_depth(buf, len) > lim->max_depth)
-        return nm_seterr(reason, reason_size, NM_ERR_LIMIT,
-                         "JSON nested deeper than max_json_depth %zu", lim->max_depth);
-    json_error_t jerr;
-    a->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!a->root && !nm_article_utf8_valid(buf, len)) {
-        /* jansson rejects invalid UTF-8: repair it and parse again (only
-         * then, since validating every message up front costs ~3 %) */
-        size_t rl;
-        a->repaired = nm_article_utf8_repair(buf, len, &rl);
-        if (!a->repaired) return NM_ERR_NOMEM;
-        a->utf8_repaired = 1;
-        a->root = json_loadb(a->repaired, rl, JSON_REJECT_DUPLICATES, &jerr);
-    }
-    if (!a->root)
-        return nm_seterr(reason, reason_size, NM_ERR_INPUT, "malformed JSON at line %d column %d: %s",
-                         jerr.line, jerr.column, jerr.text);
-    if (!json_is_object(a->root))
-        return nm_seterr(reason, reason_size, NM_ERR_INPUT, "top level is not a JSON object");
-    const char *idv;
-    size_t idlen;
-    if (nm_opt_string(a->root, "url", &a->url, NULL, reason, reason_size) ||
-        nm_opt_string(a->root, "source", &a->source, NULL, reason, reason_size) ||
-        nm_opt_string(a->root, "lang", &a->lang, NULL, reason, reason_size) ||
-        nm_opt_string(a->root, "published_at", &a->published_at, NULL, reason, reason_size) ||
-        nm_opt_string(a->root, "title", &a->title, &a->title_len, reason, reason_size) ||
-        nm_opt_string(a->root, "body", &a->body, &a->body_len, reason, reason_size) ||
-        nm_opt_string(a->root, "id", &idv, &idlen, reason, reason_size))
-        return NM_ERR_INPUT;
+    nm_fastjson_field_t f[K_N];
+    json_t *root = NULL;
+    nm_err_t rc = NM_OK;
+    /* anything but a clean accept (errors included) takes jansson's path,
+     * which also writes the error message */
+    if (nm_fastjson_object(buf, len, lim->max_depth, nm_article_keys, K_N, f) != NM_FASTJSON_OK)
+        rc = nm_article_jansson(buf, len, lim, a, &root, f, reason, reason_size);
+    for (int k = 0; rc == NM_OK && k < K_N; k++)
+        if (f[k].type == NM_FASTJSON_OTHER)
+            rc = nm_seterr(reason, reason_size, NM_ERR_INPUT, "field '%s' is not a string",
+                           nm_article_keys[k]);
+    const char *idv = NULL;
+    if (rc == NM_OK) rc = nm_article_take(a, f, &idv);
+    json_decref(root);
+    if (rc != NM_OK) return rc;
+    size_t idlen = f[K_ID].len;
     if (!a->title) return nm_seterr(reason, reason_size, NM_ERR_INPUT, "missing field 'title'");
     if (!a->body) return nm_seterr(reason, reason_size, NM_ERR_INPUT, "missing field 'body'");
     if (a->title_len + a->body_len == 0)

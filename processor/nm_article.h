@@ -2,7 +2,7 @@
 #ifndef NM_ARTICLE_H
 #define NM_ARTICLE_H
 
-#include <jansson.h>
+#include <jansson.h> /* callers (the batch loop, tag, ingest) use it through this header */
 #include <stddef.h>
 
 #include "nm_err.h"
@@ -14,15 +14,20 @@ typedef struct {
 } nm_article_limits_t;
 
 typedef struct {
-    json_t *root; /* owned parsed object (fields below borrow from it) */
+    /* NUL-terminated UTF-8 without NUL, borrowed from `strings` (or idbuf);
+     * NULL when absent or null (title and body are never NULL on success) */
     const char *id, *url, *source, *lang, *published_at, *title, *body;
     size_t title_len, body_len;
     int utf8_repaired; /* invalid UTF-8 in the message was replaced by U+FFFD */
     char idbuf[24];    /* derived id storage */
-    char *repaired;    /* owned copy when repaired */
+    char *repaired;    /* owned copy of the whole message when repaired */
+    char *strings;     /* owned storage of the fields */
 } nm_article_t;
 
 /** @brief Parse one message into `a` (which is reset first).
+ *  The message must be one JSON object, as jansson reads it with
+ *  JSON_REJECT_DUPLICATES (simdjson takes the common case, jansson the rest:
+ *  nm_fastjson.h). Other members are validated and ignored.
  *  @returns NM_OK; NM_ERR_INPUT or NM_ERR_LIMIT with a short reason for the
  *  dead-letter header in `reason`; NM_ERR_NOMEM. Call nm_article_clear()
  *  after use in every case. */

@@ -38,7 +38,7 @@ struct nm_tagger_ws_s {
     size_t capents;
     const nm_rules_t *rules; /* during a scan */
     int oom;
-    nm_topic_tag_t cand[NM_TAG_MAX_TOPICS];
+    nm_topic_tag_t cand[NM_MAX_TOPICS];
     nm_tagger_trace_cb trace;
     void *trace_ud;
     bool always_detect;
@@ -293,7 +293,7 @@ static int nm_topic_cmp(const void *a, const void *b) {
 }
 
 static void nm_keep_evidence(nm_topic_tag_t *tt, const nm_evidence_t *ev) {
-    if (tt->nev < NM_TAG_MAX_EVIDENCE) {
+    if (tt->nev < NM_MAX_EVIDENCE) {
         tt->ev[tt->nev++] = *ev;
         return;
     }
@@ -485,18 +485,18 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     memset(ws->para_topics, 0, ws->npara * sizeof *ws->para_topics);
     for (size_t i = 0; i < ws->nhits; i++) {
         const nm_term_t *t = &r->terms[ws->hits[i].term];
-        if (t->kind != NM_TERM_TOPIC || t->target >= NM_TAG_MAX_TOPICS) continue;
+        if (t->kind != NM_TERM_TOPIC || t->target >= NM_MAX_TOPICS) continue;
         uint64_t *m = &ws->para_topics[nm_segment_of(ws->para, ws->npara, ws->hits[i].start)];
         if (t->object != NM_OBJECT) *m |= 1ull << t->target;
         if (t->object != NM_MOVE) *m |= 1ull << (32 + t->target);
     }
 
     /* topic, cooperation and negative evidence, weighed by context */
-    nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
+    nm_topic_tag_t all[NM_MAX_TOPICS];
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
-    uint32_t last_sent[NM_TAG_MAX_TOPICS];
-    double sent_sum[NM_TAG_MAX_TOPICS];
+    uint32_t last_sent[NM_MAX_TOPICS];
+    double sent_sum[NM_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
         if ((ws->para_flags[p] & 3) == 3) joint = 1;
@@ -540,7 +540,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
-        if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
+        if (t->target >= NM_MAX_TOPICS || w <= 0) continue;
         nm_topic_tag_t *tt = &all[t->target];
         if (!tt->sentences || last_sent[t->target] != sent) {
             tt->sentences++;
@@ -563,7 +563,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     for (size_t i = 0; i < ws->nhits; i++) ws->term_count[ws->hits[i].term] = 0;
 
     double score = coop - set->negative_weight * neg;
-    int ntopics = (int)(r->ntopics < NM_TAG_MAX_TOPICS ? r->ntopics : NM_TAG_MAX_TOPICS);
+    int ntopics = (int)(r->ntopics < NM_MAX_TOPICS ? r->ntopics : NM_MAX_TOPICS);
     for (int k = 0; k < ntopics; k++) {
         all[k].topic = k;
         score += all[k].score;

@@ -12,10 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nm_limits.h"
 #include "nm_rules.h"
-
-#define NM_TAG_MAX_EVIDENCE 3
-#define NM_TAG_MAX_TOPICS 32
 
 /** Why a tag was given: one matched term. Pointers are borrowed from the
  *  rule set (term, rule) or from the article text (snippet). */
@@ -41,7 +39,7 @@ typedef struct {
     double max_sentence;  /* the largest score of one sentence */
     double prob;          /* topic model probability, -1 without a model */
     int nev;
-    nm_evidence_t ev[NM_TAG_MAX_EVIDENCE];
+    nm_evidence_t ev[NM_MAX_EVIDENCE];
 } nm_topic_tag_t;
 
 typedef struct {
@@ -57,16 +55,13 @@ typedef struct {
     char lang_detected[8]; /* detected (nm_langid) when `lang` was missing or
                               invalid or the workspace always detects; else "" */
     int ntopics;
-    nm_topic_tag_t topics[NM_TAG_MAX_TOPICS]; /* relevant articles only, best first */
+    nm_topic_tag_t topics[NM_MAX_TOPICS]; /* relevant articles only, best first */
     int nentities;
     const nm_entity_tag_t *entities; /* workspace-owned, most mentioned first */
     int ncandidates;                  /* every topic with evidence, best first, */
     const nm_topic_tag_t *candidates; /* fired or not (workspace-owned) */
     double coop, neg;                 /* cooperation and negative evidence */
     int joint;                        /* a sentence or paragraph names both sides */
-    /* the article's story (nm_story.h): never set by the tagger (NULL); a
-     * caller that assigns stories points it at one before writing the event */
-    const struct nm_story_s *story;
 } nm_tag_result_t;
 
 typedef struct nm_tagger_ws_s nm_tagger_ws_t;

@@ -41,9 +41,10 @@ static void test_valid_article(void **state) {
     assert_string_equal(a.body, "Body text \xC3\xA9 \n ok");
     assert_int_equal(a.body_len, strlen("Body text \xC3\xA9 \n ok"));
     assert_int_equal(a.utf8_repaired, 0);
-    assert_non_null(a.root);
+    assert_non_null(a.strings);
     nm_article_clear(&a);
-    assert_null(a.root);
+    assert_null(a.strings);
+    assert_null(a.title);
     /* optional fields may be null or absent; an empty body with a title is fine */
     assert_int_equal(parse("{\"title\":\"T\",\"body\":\"\",\"url\":null,\"lang\":null}", &a,
                            reason), NM_OK);

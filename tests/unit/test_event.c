@@ -55,34 +55,43 @@ static const char *sget(json_t *o, const char *k) {
     return json_string_value(v);
 }
 
-/* The tagger sets no story (the daemon's events have none yet); a caller's
- * story is written as {id, first_article, copy}, and not into alerts. */
-static void test_enriched_story_only_when_assigned(void **state) {
+/* The enriched event has no story (the daemon's events have none yet);
+ * nm_event_add_story adds one as {id, first_article, copy}, keeping every
+ * other member. */
+static void test_story_added_to_the_event(void **state) {
     (void)state;
     nm_article_t a;
     nm_tag_result_t res;
     parse_and_tag(REL, &a, &res);
-    assert_null(res.story);
-    json_t *j = enriched_json(&a, &res, NM_BODY_INCLUDE, "2026-01-01T00:00:00.000Z");
-    assert_null(json_object_get(j, "story"));
-    json_decref(j);
+    nm_jbuf_t ev, out;
+    nm_jbuf_init(&ev);
+    nm_jbuf_init(&out);
+    assert_int_equal(nm_event_enriched(&ev, &a, g_rules, &res, NM_BODY_INCLUDE,
+                                       "2026-01-01T00:00:00.000Z"), NM_OK);
+    json_t *plain = parsed(&ev);
+    assert_null(json_object_get(plain, "story"));
     nm_story_t st = {.id = "s-0123456789abcdef", .first_article = "wire \"1\"", .copy = true};
-    res.story = &st;
-    j = enriched_json(&a, &res, NM_BODY_INCLUDE, "2026-01-01T00:00:00.000Z");
-    json_t *o = json_object_get(j, "story");
+    assert_int_equal(nm_event_add_story(&out, ev.s, ev.len, &st), NM_OK);
+    assert_int_equal(out.s[out.len], '\0');
+    json_t *j = parsed(&out), *o = json_object_get(j, "story");
     assert_true(json_is_object(o));
     assert_int_equal(json_object_size(o), 3);
     assert_string_equal(sget(o, "id"), "s-0123456789abcdef");
     assert_string_equal(sget(o, "first_article"), "wire \"1\"");
     assert_true(json_is_true(json_object_get(o, "copy")));
+    assert_true(json_object_del(j, "story") == 0);
+    assert_true(json_equal(j, plain));
     json_decref(j);
     st.copy = false;
-    j = enriched_json(&a, &res, NM_BODY_EXCLUDE, "2026-01-01T00:00:00.000Z");
+    assert_int_equal(nm_event_add_story(&out, ev.s, ev.len, &st), NM_OK);
+    j = parsed(&out);
     assert_true(json_is_false(json_object_get(json_object_get(j, "story"), "copy")));
     json_decref(j);
-    j = alert_json(&a, &res, NM_ALERT_TOPIC_IDS, "2026-01-01T00:00:00.000Z");
-    assert_null(json_object_get(j, "story"));
-    json_decref(j);
+    assert_int_equal(nm_event_add_story(&out, "[1]", 3, &st), NM_ERR_INPUT);
+    assert_int_equal(nm_event_add_story(&out, "", 0, &st), NM_ERR_INPUT);
+    json_decref(plain);
+    nm_jbuf_free(&ev);
+    nm_jbuf_free(&out);
     nm_article_clear(&a);
 }
 
@@ -311,7 +320,7 @@ static void test_event_now_format(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
-        cmocka_unit_test(test_enriched_story_only_when_assigned),
+        cmocka_unit_test(test_story_added_to_the_event),
         cmocka_unit_test(test_enriched_without_body_and_not_relevant),
         cmocka_unit_test(test_enriched_marks_utf8_repair),
         cmocka_unit_test(test_alert_is_compact),
