@@ -5,13 +5,17 @@
 #include <string.h>
 
 #include "nm_cli.h"
+#include "nm_event.h"
 #include "nm_explain.h"
 #include "nm_input.h"
 #include "nm_pipeline.h"
+#include "nm_story.h"
 
 typedef struct {
     nm_cli_env_t env;
     nm_pipeline_proc_t *proc;
+    nm_story_index_t *stories; /* over every input of the run */
+    nm_jbuf_t out;             /* the event with its story */
     long bad;
     int explain;
 } nm_tag_t;
@@ -26,6 +30,8 @@ static void nm_tag_usage(FILE *f) {
             "plain-text article (first line = title) or a folder of them; '-' or no PATH\n"
             "reads JSON Lines from standard input. A bad record is reported on stderr as\n"
             "'FILE:LINE: reason' and skipped; the exit code is then 1.\n"
+            "Every event also carries its story: copies (syndicated near-duplicates) of an\n"
+            "earlier article of this run share its story id and say \"copy\": true.\n"
             "\n"
             "  -c, --config FILE   configuration file (rules paths, limits, include_body)\n"
             "  --explain           instead of events, print for each article every scored\n"
@@ -46,7 +52,18 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
         return 0;
     }
     if (T->explain) return 0;
-    fwrite(o->event, 1, o->event_len, stdout);
+    /* the story, from the signature of the text the pipeline just tagged; ids
+     * are 1 to 256 bytes (nm_article_parse), as the index wants. The daemon
+     * has no story yet, so the pipeline's event has none: it is added here */
+    nm_story_t story;
+    nm_story_sig_t sig = nm_story_sign_article(nm_pipeline_proc_ws(T->proc));
+    if (nm_story_assign(T->stories, o->article->id, &sig, &story) ||
+        nm_event_add_story(&T->out, o->event, o->event_len, &story)) {
+        fprintf(stderr, "%s:%ld: out of memory writing the event\n", where, line);
+        T->bad++;
+        return 0;
+    }
+    fwrite(T->out.s, 1, T->out.len, stdout);
     putchar('\n');
     return 0;
 }
@@ -70,7 +87,9 @@ int nm_cmd_tag(int argc, char **argv) {
     int rc = nm_cli_setup(config, 1, &T.env);
     if (rc) return rc;
     T.proc = nm_pipeline_proc_new(T.env.cfg);
-    if (!T.proc) {
+    T.stories = nm_story_index_new(NM_STORY_WINDOW_DEFAULT);
+    nm_jbuf_init(&T.out);
+    if (!T.proc || !T.stories) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
     }
@@ -79,6 +98,8 @@ int nm_cmd_tag(int argc, char **argv) {
         if (nm_input_read(path, nm_tag_one, &T, NULL)) rc = NM_EXIT_USAGE;
     }
     nm_pipeline_proc_destroy(T.proc);
+    nm_story_index_destroy(T.stories);
+    nm_jbuf_free(&T.out);
     nm_cli_teardown(&T.env);
     if (fflush(stdout) != 0) return NM_EXIT_FAIL;
     return rc ? rc : T.bad ? NM_EXIT_FAIL : NM_EXIT_OK;

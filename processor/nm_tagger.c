@@ -30,6 +30,7 @@ struct nm_tagger_ws_s {
     uint32_t *sent_lo, *sent_hi; /* span of the actor hits of each sentence */
     uint64_t *para_topics;       /* per paragraph: see the object/movement rule */
     size_t npara, nsent, capmarks;
+    size_t title_nlen; /* bytes of the normalised title */
     uint16_t *term_count; /* per rule term, zero between calls */
     size_t capterms;
     nm_entity_tag_t *ents;
@@ -51,6 +52,14 @@ void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud) {
 const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len) {
     *len = ws->tb.len;
     return ws->tb.s;
+}
+
+size_t nm_tagger_paragraphs(const nm_tagger_ws_t *ws) { return ws->npara; }
+
+nm_tagger_para_t nm_tagger_paragraph(const nm_tagger_ws_t *ws, size_t i) {
+    size_t start = ws->para[i], end = i + 1 < ws->npara ? ws->para[i + 1] - 1 : ws->tb.len;
+    return (nm_tagger_para_t){ws->tb.s + start, end - start, start < ws->title_nlen,
+                              (ws->para_flags[i] & PARA_BOILER) != 0};
 }
 
 static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
@@ -356,8 +365,10 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (use && nm_rules_lang_keeps_marks(r, use)) flags |= NM_TEXT_KEEP_MARKS;
 
     nm_textbuf_reset(&ws->tb);
+    ws->npara = 0; /* no paragraphs until this article's are split */
     if (nm_text_append(r->text, &ws->tb, title, tlen, flags)) return NM_ERR_NOMEM;
     size_t title_nlen = ws->tb.len;
+    ws->title_nlen = title_nlen;
     nm_textbuf_break(&ws->tb, '\n');
     if (nm_text_append(r->text, &ws->tb, body, blen, flags)) return NM_ERR_NOMEM;
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;

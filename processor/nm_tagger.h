@@ -91,6 +91,22 @@ void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud);
  *  for showing a trace's sentences. */
 const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len);
 
+/** One paragraph of the last tagged article's normalised text (borrowed
+ *  from the workspace), and what the tagger found it to be. */
+typedef struct {
+    const char *s;
+    size_t len;
+    bool title;       /* part of the title */
+    bool boilerplate; /* page furniture: a boilerplate cue opens it, or it repeats the title */
+} nm_tagger_para_t;
+
+/** @brief Number of paragraphs of the last article tagged with ws (0 before
+ *  the first successful nm_tagger_tag()). */
+size_t nm_tagger_paragraphs(const nm_tagger_ws_t *ws);
+/** @brief Paragraph i (< nm_tagger_paragraphs(ws)) of that article: no copy,
+ *  valid until the next call with ws. */
+nm_tagger_para_t nm_tagger_paragraph(const nm_tagger_ws_t *ws, size_t i);
+
 /** @brief @returns a new workspace (one per thread), NULL on OOM. */
 nm_tagger_ws_t *nm_tagger_ws_new(void);
 void nm_tagger_ws_destroy(nm_tagger_ws_t *ws);
