@@ -212,7 +212,7 @@ def run(args):
     args.out = os.path.join(args.work, "stream.jsonl")
     gen(args)
     tagged = os.path.join(args.work, "tagged.jsonl")
-    cmd = [args.newsmon, "tag"] + (["-c", args.config] if args.config else []) + [args.out]
+    cmd = [args.newsmon, "tag", "--stories"] + (["-c", args.config] if args.config else []) + [args.out]
     with open(tagged, "w") as f:
         subprocess.run(cmd, stdout=f, check=True)
     evaluate(args.out, tagged)

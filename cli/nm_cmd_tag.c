@@ -14,7 +14,7 @@
 typedef struct {
     nm_cli_env_t env;
     nm_pipeline_proc_t *proc;
-    nm_story_index_t *stories; /* over every input of the run */
+    nm_story_index_t *stories; /* --stories: over every input of the run */
     nm_jbuf_t out;             /* the event with its story */
     long bad;
     int explain;
@@ -22,7 +22,7 @@ typedef struct {
 
 static void nm_tag_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon tag [-c FILE] [--explain] [PATH...|-]\n"
+            "Usage: newsmon tag [-c FILE] [--explain | --stories] [PATH...|-]\n"
             "\n"
             "Tags articles offline (no Kafka, no Redis) and writes one enriched event per\n"
             "article as JSON Lines, in input order: the events `newsmon run` produces.\n"
@@ -30,13 +30,16 @@ static void nm_tag_usage(FILE *f) {
             "plain-text article (first line = title) or a folder of them; '-' or no PATH\n"
             "reads JSON Lines from standard input. A bad record is reported on stderr as\n"
             "'FILE:LINE: reason' and skipped; the exit code is then 1.\n"
-            "Every event also carries its story: copies (syndicated near-duplicates) of an\n"
-            "earlier article of this run share its story id and say \"copy\": true.\n"
             "\n"
             "  -c, --config FILE   configuration file (rules paths, limits, include_body)\n"
             "  --explain           instead of events, print for each article every scored\n"
             "                      term with its sentence, context, position and contribution,\n"
             "                      the thresholds, and why each topic did or did not fire\n"
+            "  --stories           add to every event its story: copies (syndicated\n"
+            "                      near-duplicates) of an earlier article of this run share\n"
+            "                      its story id and say \"copy\": true (the daemon does not\n"
+            "                      assign stories yet, so without this flag the events are\n"
+            "                      exactly the daemon's)\n"
             "  -h, --help          this help\n");
 }
 
@@ -52,6 +55,11 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
         return 0;
     }
     if (T->explain) return 0;
+    if (!T->stories) {
+        fwrite(o->event, 1, o->event_len, stdout);
+        putchar('\n');
+        return 0;
+    }
     /* the story, from the signature of the text the pipeline just tagged; ids
      * are 1 to 256 bytes (nm_article_parse), as the index wants. The daemon
      * has no story yet, so the pipeline's event has none: it is added here */
@@ -71,25 +79,27 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
 int nm_cmd_tag(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"explain", no_argument, NULL, 'x'},
+                                         {"stories", no_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
     nm_tag_t T;
     memset(&T, 0, sizeof T);
-    int c;
+    int c, stories = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (c == 'c') config = optarg;
         else if (c == 'x') T.explain = 1;
+        else if (c == 's') stories = 1;
         else if (c == 'h') { nm_tag_usage(stdout); return NM_EXIT_OK; }
         else { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
     }
     int rc = nm_cli_setup(config, 1, &T.env);
     if (rc) return rc;
     T.proc = nm_pipeline_proc_new(T.env.cfg);
-    T.stories = nm_story_index_new(NM_STORY_WINDOW_DEFAULT);
+    if (stories && !T.explain) T.stories = nm_story_index_new(NM_STORY_WINDOW_DEFAULT);
     nm_jbuf_init(&T.out);
-    if (!T.proc || !T.stories) {
+    if (!T.proc || (stories && !T.explain && !T.stories)) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
     }
