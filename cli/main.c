@@ -21,11 +21,15 @@ static void nm_usage(FILE *f) {
             "Commands:\n"
             "  run     [-c FILE]                       the daemon (consume, tag, count, produce)\n"
             "  ingest  [-c FILE] PATH...|-             publish articles to the input topic\n"
-            "  tag     [-c FILE] [PATH|-]              tag JSON Lines offline (no Kafka, no Redis)\n"
+            "  tag     [-c FILE] [--explain] [PATH...|-]\n"
+            "                                          tag offline as the daemon does (no Kafka,\n"
+            "                                          no Redis); --explain: why each tag fired\n"
             "  top     [-c FILE] [--entities|--topics] [-n N] [--hours H]\n"
             "                                          read counts back from Redis\n"
-            "  eval    [-c FILE] CORPUS.jsonl [--json] precision/recall/F1 on a labelled corpus\n"
+            "  eval    [-c FILE] [--lang L,..] [--json] CORPUS...\n"
+            "                                          precision/recall/F1 per corpus, topic, language\n"
             "  topics  [-c FILE] [-p N] [-r N]         create the topics the config names\n"
+            "  web     [-c FILE] [--listen ADDR]       the dashboard and its JSON API (reads Redis)\n"
             "\n"
             "  newsmon COMMAND --help   details of a command\n"
             "  newsmon --version        version\n"
@@ -53,7 +57,8 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"run", nm_cmd_run},   {"ingest", nm_cmd_ingest}, {"tag", nm_cmd_tag},
-                {"top", nm_cmd_top},   {"eval", nm_cmd_eval}, {"topics", nm_cmd_topics}};
+                {"top", nm_cmd_top},   {"eval", nm_cmd_eval}, {"topics", nm_cmd_topics},
+                {"web", nm_cmd_web}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "newsmon: unknown command '%s' (see newsmon --help)\n", cmd);

@@ -43,5 +43,6 @@ int nm_cmd_tag(int argc, char **argv);
 int nm_cmd_top(int argc, char **argv);
 int nm_cmd_eval(int argc, char **argv);
 int nm_cmd_topics(int argc, char **argv);
+int nm_cmd_web(int argc, char **argv);
 
 #endif

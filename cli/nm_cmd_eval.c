@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nm_article.h"
 #include "nm_cli.h"
 #include "nm_input.h"
-#include "nm_tagger.h"
+#include "nm_pipeline.h"
 
 typedef struct {
     long tp, fp, fn;
@@ -23,7 +22,7 @@ typedef struct {
 #define NM_EVAL_LANGS 64
 
 typedef struct {
-    nm_prf_t rel, top, ent, per_topic[NM_TAG_MAX_TOPICS];
+    nm_prf_t rel, top, ent, per_topic[NM_MAX_TOPICS];
     nm_lang_stats_t langs[NM_EVAL_LANGS];
     int nlangs;
     long n, langid_ok;
@@ -114,7 +113,7 @@ static void nm_eval_account(nm_eval_t *E, const nm_rules_t *r, const nm_article_
     json_t *empty = json_array();
     if (!json_is_array(gt)) gt = empty;
     if (!json_is_array(ge)) ge = empty;
-    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++)
+    for (size_t k = 0; k < r->ntopics && k < NM_MAX_TOPICS; k++)
         nm_count(&E->per_topic[k], nm_in_array(gt, r->topics[k].id), nm_in_array(pt, r->topics[k].id));
     nm_compare_sets(&E->top, &L->top, gt, pt, a->id, "topics", E->errors);
     nm_compare_sets(&E->ent, &L->ent, ge, pe, a->id, "entities", E->errors);
@@ -141,7 +140,7 @@ static json_t *nm_eval_json(const nm_eval_t *E, const nm_rules_t *r, const char 
                           "entities_micro", nm_prf_json(&E->ent), "langid_accuracy",
                           E->n ? (double)E->langid_ok / E->n : 0);
     json_t *pt = json_object(), *pl = json_object();
-    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++)
+    for (size_t k = 0; k < r->ntopics && k < NM_MAX_TOPICS; k++)
         json_object_set_new(pt, r->topics[k].id, nm_prf_json(&E->per_topic[k]));
     for (int i = 0; i < E->nlangs; i++) {
         const nm_lang_stats_t *L = &E->langs[i];
@@ -163,7 +162,7 @@ static void nm_eval_print(const nm_eval_t *E, const nm_rules_t *r, const char *w
     printf("  %-22s %6s %6s %6s\n", "", "P", "R", "F1");
     nm_prf_print("relevance", &E->rel);
     nm_prf_print("topics (micro)", &E->top);
-    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++) {
+    for (size_t k = 0; k < r->ntopics && k < NM_MAX_TOPICS; k++) {
         char name[64];
         snprintf(name, sizeof name, "  %s", r->topics[k].id);
         nm_prf_print(name, &E->per_topic[k]);
@@ -222,8 +221,7 @@ static void nm_eval_usage(FILE *f) {
 
 typedef struct {
     nm_cli_env_t env;
-    nm_article_limits_t lim;
-    nm_tagger_ws_t *ws;
+    nm_pipeline_proc_t *proc;
     nm_eval_t *file, *total;
     const char *only_langs; /* ",en,fr," or NULL */
     FILE *features;         /* --features: the topic model's training rows */
@@ -272,29 +270,24 @@ static json_t *nm_eval_labels(const nm_article_t *a, const char *buf, size_t len
 
 static int nm_eval_one(void *ud, const char *buf, size_t len, const char *where, long line) {
     nm_eval_run_t *R = ud;
-    nm_article_t a;
-    nm_tag_result_t res;
-    char reason[256];
+    const nm_pipeline_out_t *o = nm_pipeline_article(R->proc, R->env.rules, buf, len, NULL);
     json_t *doc = NULL, *labels;
-    if (nm_article_parse(buf, len, &R->lim, &a, reason, sizeof reason)) {
-        fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
+    if (o->err) {
+        fprintf(stderr, "%s:%ld: %s\n", where, line, o->reason);
         R->bad = 1;
-    } else if (!nm_eval_wanted(R, a.lang)) {
+    } else if (!nm_eval_wanted(R, o->article->lang)) {
         /* filtered out by --lang */
-    } else if (!(labels = nm_eval_labels(&a, buf, len, &doc))) {
+    } else if (!(labels = nm_eval_labels(o->article, buf, len, &doc))) {
         fprintf(stderr, "%s:%ld: no 'labels' object\n", where, line);
         R->bad = 1;
-    } else if (nm_tagger_tag(R->env.rules, R->ws, a.title, a.title_len, a.body, a.body_len,
-                             a.lang, &res)) {
-        fprintf(stderr, "%s:%ld: out of memory\n", where, line);
-        R->bad = 1;
     } else {
-        if (R->features) nm_eval_features(R->features, R->env.rules, R->ws, &a, labels, &res);
-        nm_eval_account(R->file, R->env.rules, &a, labels, &res);
-        nm_eval_account(R->total, R->env.rules, &a, labels, &res);
+        if (R->features)
+            nm_eval_features(R->features, R->env.rules, nm_pipeline_proc_ws(R->proc), o->article,
+                             labels, o->tags);
+        nm_eval_account(R->file, R->env.rules, o->article, labels, o->tags);
+        nm_eval_account(R->total, R->env.rules, o->article, labels, o->tags);
     }
     json_decref(doc);
-    nm_article_clear(&a);
     return 0;
 }
 
@@ -329,18 +322,15 @@ int nm_cmd_eval(int argc, char **argv) {
     }
     int rc = nm_cli_setup(config, 1, &R.env);
     if (rc) return rc;
-    R.lim = (nm_article_limits_t){(size_t)R.env.cfg->max_message_bytes,
-                                  (size_t)R.env.cfg->max_body_bytes,
-                                  (size_t)R.env.cfg->max_json_depth};
     nm_eval_t *files = calloc((size_t)nfiles, sizeof *files);
     R.total = calloc(1, sizeof *R.total);
-    R.ws = nm_tagger_ws_new();
-    if (!files || !R.total || !R.ws || !(R.total->errors = json_array())) {
+    R.proc = nm_pipeline_proc_new(R.env.cfg);
+    if (!files || !R.total || !R.proc || !(R.total->errors = json_array())) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
         goto out;
     }
-    nm_tagger_ws_always_detect(R.ws, true); /* the accuracy report needs every article's */
+    nm_tagger_ws_always_detect(nm_pipeline_proc_ws(R.proc), true); /* for the accuracy report */
     for (int f = 0; f < nfiles; f++) {
         R.file = &files[f];
         if (nm_input_read(argv[optind + f], nm_eval_one, &R, NULL)) rc = NM_EXIT_USAGE;
@@ -369,7 +359,7 @@ out:
     if (R.total) json_decref(R.total->errors);
     free(R.total);
     free(files);
-    nm_tagger_ws_destroy(R.ws);
+    nm_pipeline_proc_destroy(R.proc);
     nm_cli_teardown(&R.env);
     return rc;
 }

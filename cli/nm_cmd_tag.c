@@ -1,28 +1,28 @@
 /* nm_cmd_tag.c - `newsmon tag`: the processor alone, offline. */
-#include <getopt.h> /* optind */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nm_article.h"
 #include "nm_cli.h"
 #include "nm_event.h"
 #include "nm_explain.h"
 #include "nm_input.h"
-#include "nm_tagger.h"
+#include "nm_pipeline.h"
+#include "nm_story.h"
 
 typedef struct {
     nm_cli_env_t env;
-    nm_article_limits_t lim;
-    nm_tagger_ws_t *ws;
-    nm_jbuf_t out;
+    nm_pipeline_proc_t *proc;
+    nm_story_index_t *stories; /* --stories: over every input of the run */
+    nm_jbuf_t out;             /* the event with its story */
     long bad;
     int explain;
 } nm_tag_t;
 
 static void nm_tag_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon tag [-c FILE] [--explain] [PATH...|-]\n"
+            "Usage: newsmon tag [-c FILE] [--explain | --stories] [PATH...|-]\n"
             "\n"
             "Tags articles offline (no Kafka, no Redis) and writes one enriched event per\n"
             "article as JSON Lines, in input order: the events `newsmon run` produces.\n"
@@ -35,66 +35,71 @@ static void nm_tag_usage(FILE *f) {
             "  --explain           instead of events, print for each article every scored\n"
             "                      term with its sentence, context, position and contribution,\n"
             "                      the thresholds, and why each topic did or did not fire\n"
+            "  --stories           add to every event its story: copies (syndicated\n"
+            "                      near-duplicates) of an earlier article of this run share\n"
+            "                      its story id and say \"copy\": true (the daemon does not\n"
+            "                      assign stories yet, so without this flag the events are\n"
+            "                      exactly the daemon's)\n"
             "  -h, --help          this help\n");
 }
 
+/* The daemon's path: what it would dead-letter is a bad record here. */
 static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, long line) {
     nm_tag_t *T = ud;
-    nm_article_t a;
-    nm_tag_result_t res;
-    char reason[256], now[32];
-    if (nm_article_parse(buf, len, &T->lim, &a, reason, sizeof reason)) {
-        fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
+    const nm_pipeline_out_t *o =
+        T->explain ? nm_explain_article(stdout, T->env.rules, T->proc, buf, len)
+                   : nm_pipeline_article(T->proc, T->env.rules, buf, len, NULL);
+    if (o->err) {
+        fprintf(stderr, "%s:%ld: %s\n", where, line, o->reason);
         T->bad++;
-    } else if (T->explain) {
-        if (nm_explain_article(stdout, T->env.rules, T->ws, &a, &res)) {
-            fprintf(stderr, "%s:%ld: out of memory\n", where, line);
-            T->bad++;
-        }
-    } else if (nm_tagger_tag(T->env.rules, T->ws, a.title, a.title_len, a.body, a.body_len,
-                             a.lang, &res)) {
-        fprintf(stderr, "%s:%ld: out of memory\n", where, line);
-        T->bad++;
-    } else {
-        nm_event_now(now);
-        if (nm_event_enriched(&T->out, &a, T->env.rules, &res,
-                              T->env.cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE,
-                              now)) {
-            fprintf(stderr, "%s:%ld: out of memory writing the event\n", where, line);
-            T->bad++;
-        } else {
-            T->out.s[T->out.len++] = '\n'; /* the buffer keeps room for its NUL */
-            fwrite(T->out.s, 1, T->out.len, stdout);
-        }
+        return 0;
     }
-    nm_article_clear(&a);
+    if (T->explain) return 0;
+    if (!T->stories) {
+        fwrite(o->event, 1, o->event_len, stdout);
+        putchar('\n');
+        return 0;
+    }
+    /* the story, from the signature of the text the pipeline just tagged; ids
+     * are 1 to 256 bytes (nm_article_parse), as the index wants. The daemon
+     * has no story yet, so the pipeline's event has none: it is added here */
+    nm_story_t story;
+    nm_story_sig_t sig = nm_story_sign_article(nm_pipeline_proc_ws(T->proc));
+    if (nm_story_assign(T->stories, o->article->id, &sig, &story) ||
+        nm_event_add_story(&T->out, o->event, o->event_len, &story)) {
+        fprintf(stderr, "%s:%ld: out of memory writing the event\n", where, line);
+        T->bad++;
+        return 0;
+    }
+    fwrite(T->out.s, 1, T->out.len, stdout);
+    putchar('\n');
     return 0;
 }
 
 int nm_cmd_tag(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"explain", no_argument, NULL, 'x'},
+                                         {"stories", no_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
     nm_tag_t T;
     memset(&T, 0, sizeof T);
-    int c;
+    int c, stories = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (c == 'c') config = optarg;
         else if (c == 'x') T.explain = 1;
+        else if (c == 's') stories = 1;
         else if (c == 'h') { nm_tag_usage(stdout); return NM_EXIT_OK; }
         else { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
     }
     int rc = nm_cli_setup(config, 1, &T.env);
     if (rc) return rc;
-    T.lim = (nm_article_limits_t){(size_t)T.env.cfg->max_message_bytes,
-                                  (size_t)T.env.cfg->max_body_bytes,
-                                  (size_t)T.env.cfg->max_json_depth};
-    T.ws = nm_tagger_ws_new();
+    T.proc = nm_pipeline_proc_new(T.env.cfg);
+    if (stories && !T.explain) T.stories = nm_story_index_new(NM_STORY_WINDOW_DEFAULT);
     nm_jbuf_init(&T.out);
-    if (!T.ws) {
+    if (!T.proc || (stories && !T.explain && !T.stories)) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
     }
@@ -102,8 +107,9 @@ int nm_cmd_tag(int argc, char **argv) {
         const char *path = i < argc ? argv[i] : "-";
         if (nm_input_read(path, nm_tag_one, &T, NULL)) rc = NM_EXIT_USAGE;
     }
+    nm_pipeline_proc_destroy(T.proc);
+    nm_story_index_destroy(T.stories);
     nm_jbuf_free(&T.out);
-    nm_tagger_ws_destroy(T.ws);
     nm_cli_teardown(&T.env);
     if (fflush(stdout) != 0) return NM_EXIT_FAIL;
     return rc ? rc : T.bad ? NM_EXIT_FAIL : NM_EXIT_OK;

@@ -49,16 +49,20 @@ static void nm_print_sentence(FILE *f, const char *s, size_t len, uint32_t start
     fprintf(f, "        | %.*s\n", (int)(b - a), s + a);
 }
 
-nm_err_t nm_explain_article(FILE *f, const nm_rules_t *r, nm_tagger_ws_t *ws,
-                            const nm_article_t *a, nm_tag_result_t *res) {
+const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
+                                            nm_pipeline_proc_t *p, const char *buf,
+                                            size_t len) {
     nm_explain_t X = {0};
+    nm_tagger_ws_t *ws = nm_pipeline_proc_ws(p);
     nm_tagger_set_trace(ws, nm_explain_collect, &X);
-    nm_err_t rc = nm_tagger_tag(r, ws, a->title, a->title_len, a->body, a->body_len, a->lang, res);
+    const nm_pipeline_out_t *o = nm_pipeline_article(p, r, buf, len, NULL);
     nm_tagger_set_trace(ws, NULL, NULL);
-    if (rc || X.oom) {
+    if (o->err) {
         free(X.hits);
-        return rc ? rc : NM_ERR_NOMEM;
+        return o;
     }
+    const nm_article_t *a = o->article;
+    const nm_tag_result_t *res = o->tags;
     const nm_rule_settings_t *set = &r->settings;
     size_t tlen;
     const char *text = nm_tagger_text(ws, &tlen);
@@ -71,7 +75,8 @@ nm_err_t nm_explain_article(FILE *f, const nm_rules_t *r, nm_tagger_ws_t *ws,
                "secondary_min_sentences %ld\n",
             set->paragraph_factor, set->document_factor, set->title_factor, set->lead_factor,
             set->lead_chars, set->strong_weight, set->max_term_hits, set->secondary_min_sentences);
-    fprintf(f, "   hits (sentence s, paragraph p; contribution = weight x context x position):\n");
+    fprintf(f, "   hits (sentence s, paragraph p; contribution = weight x context x position)%s:\n",
+            X.oom ? " (incomplete: out of memory)" : "");
     for (size_t i = 0; i < X.n; i++) {
         const nm_trace_hit_t *h = &X.hits[i];
         char kind[80];
@@ -106,5 +111,5 @@ nm_err_t nm_explain_article(FILE *f, const nm_rules_t *r, nm_tagger_ws_t *ws,
     }
     if (!res->ncandidates) fprintf(f, "     (no topic evidence)\n");
     free(X.hits);
-    return NM_OK;
+    return o;
 }

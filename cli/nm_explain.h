@@ -4,15 +4,16 @@
 
 #include <stdio.h>
 
-#include "nm_article.h"
-#include "nm_tagger.h"
+#include "nm_pipeline.h"
 
-/** @brief Tag one article and print, to f, the trace a rule writer needs:
- *  each scored term with its sentence, context, position and contribution,
- *  the thresholds, and why each topic did or did not fire. The result is
- *  left in *res (borrowing from ws, as nm_tagger_tag's).
- *  @returns NM_OK or NM_ERR_NOMEM. */
-nm_err_t nm_explain_article(FILE *f, const nm_rules_t *rules, nm_tagger_ws_t *ws,
-                            const nm_article_t *a, nm_tag_result_t *res);
+/** @brief Process one input record the daemon's way (nm_pipeline_article,
+ *  with p's tagger traced) and print, to f, what a rule writer needs: each
+ *  scored term with its sentence, context, position and contribution, the
+ *  thresholds, and why each topic did or did not fire. Nothing is printed
+ *  for a record the daemon would dead-letter.
+ *  @returns the pipeline's result (owned by p, as nm_pipeline_article's). */
+const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *rules,
+                                            nm_pipeline_proc_t *p, const char *buf,
+                                            size_t len);
 
 #endif

@@ -30,6 +30,7 @@ static const nm_cdef_t nm_cdefs[] = {
     C("input", "max_message_bytes", T_LONG, max_message_bytes, "4194304", 1024, 1L << 30),
     C("input", "max_body_bytes", T_LONG, max_body_bytes, "2097152", 1, 1L << 30),
     C("input", "max_json_depth", T_LONG, max_json_depth, "32", 2, 10000),
+    C("input", "max_stall_s", T_LONG, max_stall_s, "300", 0, 86400),
     C("output", "enriched_topic", T_STR, enriched_topic, "news.enriched", 0, 0),
     C("output", "alert_topic_prefix", T_STR, alert_topic_prefix, "alerts.", 0, 0),
     C("output", "dlq_topic", T_STR, dlq_topic, "news.dlq", 0, 0),
@@ -47,12 +48,15 @@ static const nm_cdef_t nm_cdefs[] = {
     C("redis", "seen_ttl_s", T_LONG, redis_seen_ttl_s, "2592000", 60, 1L << 31),
     C("redis", "retry_max_ms", T_LONG, redis_retry_max_ms, "5000", 10, 600000),
     C("redis", "recent_alerts", T_LONG, redis_recent_alerts, "1000", 0, 1000000),
+    C("redis", "wait_replicas", T_LONG, redis_wait_replicas, "0", 0, 100),
     C("rules", "gazetteer", T_PATH, gazetteer, "gazetteer.conf", 0, 0),
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
     C("rules", "languages", T_PATH, languages, "lang", 0, 0),
     C("rules", "topic_model", T_PATH, topic_model, "", 0, 0),
     C("log", "level", T_STR, log_level, "info", 0, 0),
     C("http", "listen", T_STR, http_listen, "127.0.0.1:9465", 0, 0),
+    C("web", "listen", T_STR, web_listen, "127.0.0.1:9480", 0, 0),
+    C("web", "refresh_s", T_LONG, web_refresh_s, "15", 1, 3600),
 };
 #undef C
 #define NCDEFS (sizeof nm_cdefs / sizeof nm_cdefs[0])

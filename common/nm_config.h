@@ -24,7 +24,7 @@ typedef struct {
     /* [input] */
     char *input_topic;
     long batch_size, batch_timeout_ms;
-    long max_message_bytes, max_body_bytes, max_json_depth;
+    long max_message_bytes, max_body_bytes, max_json_depth, max_stall_s;
     /* [output] */
     char *enriched_topic, *alert_topic_prefix, *dlq_topic;
     int include_body;
@@ -34,13 +34,16 @@ typedef struct {
     /* [redis] */
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;
-    long redis_retry_max_ms, redis_recent_alerts;
+    long redis_retry_max_ms, redis_recent_alerts, redis_wait_replicas;
     /* [rules] (paths resolved against the config file's folder) */
     char *gazetteer, *rules, *languages, *topic_model;
     /* [log] */
     char *log_level;
     /* [http] */
     char *http_listen;
+    /* [web] (`newsmon web`) */
+    char *web_listen;
+    long web_refresh_s;
     /* [kafka], [kafka.consumer], [kafka.producer]: librdkafka properties */
     nm_kvlist_t kafka, kafka_consumer, kafka_producer;
 } nm_config_t;

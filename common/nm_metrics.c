@@ -25,7 +25,7 @@ struct nm_metrics_s {
     struct MHD_Daemon *httpd;
     char version[32];
     char rules_version[32];
-    char topic_ids[NM_METRICS_MAX_TOPICS][64];
+    char topic_ids[NM_MAX_TOPICS][64];
     size_t ntopics;
     uint64_t reloads, reload_failures;
     nm_metrics_batch_t tot; /* latency_s unused here */
@@ -63,7 +63,7 @@ void nm_metrics_add_batch(nm_metrics_t *m, nm_metrics_batch_t *b) {
     t->relevant_all += b->relevant_all;
     t->redis_errors += b->redis_errors;
     t->redis_retries += b->redis_retries;
-    for (size_t i = 0; i < NM_METRICS_MAX_TOPICS; i++) {
+    for (size_t i = 0; i < NM_MAX_TOPICS; i++) {
         t->alerts[i] += b->alerts[i];
         t->relevant[i] += b->relevant[i];
     }
@@ -85,7 +85,7 @@ void nm_metrics_set_rules(nm_metrics_t *m, const char *version, const char *cons
     if (topic_ids) {
         /* counts stay attached to indices: a reload that reorders topics
          * would move them, so rules.conf keeps its order (documented) */
-        m->ntopics = ntopics < NM_METRICS_MAX_TOPICS ? ntopics : NM_METRICS_MAX_TOPICS;
+        m->ntopics = ntopics < NM_MAX_TOPICS ? ntopics : NM_MAX_TOPICS;
         for (size_t i = 0; i < m->ntopics; i++)
             snprintf(m->topic_ids[i], sizeof m->topic_ids[i], "%s", topic_ids[i]);
     }
@@ -261,27 +261,34 @@ static enum MHD_Result nm_http(void *cls, struct MHD_Connection *c, const char *
                     MHD_RESPMEM_PERSISTENT);
 }
 
-nm_err_t nm_metrics_listen(nm_metrics_t *m, const char *listen, char *errstr,
-                           size_t errstr_size) {
-    if (!listen || !*listen) return NM_OK;
+nm_err_t nm_metrics_parse_listen(const char *listen, const char *what, struct sockaddr_in *sa,
+                                 char *errstr, size_t errstr_size) {
     char host[256];
     const char *colon = strrchr(listen, ':');
     if (!colon || (size_t)(colon - listen) >= sizeof host)
-        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
-                         "[http] listen must be HOST:PORT, got '%s'", listen);
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s must be HOST:PORT, got '%s'",
+                         what, listen);
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = '\0';
     int port = atoi(colon + 1);
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s must be IPv4:PORT, got '%s'",
+                         what, listen);
+    return NM_OK;
+}
+
+nm_err_t nm_metrics_listen(nm_metrics_t *m, const char *listen, char *errstr,
+                           size_t errstr_size) {
+    if (!listen || !*listen) return NM_OK;
     struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
-                         "[http] listen must be IPv4:PORT, got '%s'", listen);
-    m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
-                                NULL, NULL, nm_http, m, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    nm_err_t err = nm_metrics_parse_listen(listen, "[http] listen", &sa, errstr, errstr_size);
+    if (err) return err;
+    m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                ntohs(sa.sin_port), NULL, NULL, nm_http, m, MHD_OPTION_SOCK_ADDR,
+                                &sa, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (!m->httpd)
         return nm_seterr(errstr, errstr_size, NM_ERR_IO, "cannot listen on %s (port in use?)",
                          listen);

@@ -10,12 +10,12 @@
 #ifndef NM_METRICS_H
 #define NM_METRICS_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nm_err.h"
-
-#define NM_METRICS_MAX_TOPICS 32
+#include "nm_limits.h"
 #define NM_METRICS_MAX_PARTS 256
 
 typedef struct nm_metrics_s nm_metrics_t;
@@ -23,8 +23,8 @@ typedef struct nm_metrics_s nm_metrics_t;
 /** Per-batch increments, summed by the pipeline without locking. */
 typedef struct {
     uint64_t consumed, enriched, dead_lettered, delivery_failures;
-    uint64_t alerts[NM_METRICS_MAX_TOPICS];   /* per topic index */
-    uint64_t relevant[NM_METRICS_MAX_TOPICS]; /* per topic index */
+    uint64_t alerts[NM_MAX_TOPICS];   /* per topic index */
+    uint64_t relevant[NM_MAX_TOPICS]; /* per topic index */
     uint64_t alerts_all, relevant_all;
     uint64_t redis_errors, redis_retries;
     double latency_s[4096]; /* per article: consume -> offsets stored */
@@ -38,6 +38,12 @@ nm_metrics_t *nm_metrics_new(const char *version);
  *  @returns NM_OK or NM_ERR_CONFIG/NM_ERR_IO with errstr set. */
 nm_err_t nm_metrics_listen(nm_metrics_t *m, const char *listen, char *errstr,
                            size_t errstr_size);
+
+/** @brief Parse an HTTP listen address "IPv4:PORT" into `sa`; `what` names
+ *  the setting in the error ("[http] listen").
+ *  @returns NM_OK or NM_ERR_CONFIG with errstr set. */
+nm_err_t nm_metrics_parse_listen(const char *listen, const char *what, struct sockaddr_in *sa,
+                                 char *errstr, size_t errstr_size);
 
 /** @brief Stops the server (if any) and frees. NULL-safe. */
 void nm_metrics_destroy(nm_metrics_t *m);

@@ -1,6 +1,8 @@
 /* nm_event.c - enriched events and alerts, written as compact JSON. */
 #include "nm_event.h"
 
+#include "nm_story.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,22 @@ nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t
     return nm_finish(b);
 }
 
+nm_err_t nm_event_add_story(nm_jbuf_t *b, const char *event, size_t len,
+                            const nm_story_t *story) {
+    if (!len || event[len - 1] != '}') return NM_ERR_INPUT;
+    b->len = 0;
+    b->oom = 0;
+    nm_raw(b, event, len - 1); /* the event's members, then the story, then '}' */
+    nm_key(b, "story");
+    NM_LIT(b, "{");
+    nm_kstr(b, "id", story->id);
+    nm_kstr(b, "first_article", story->first_article);
+    nm_key(b, "copy");
+    if (story->copy) NM_LIT(b, "true}");
+    else NM_LIT(b, "false}");
+    return nm_finish(b);
+}
+
 nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *rules,
                         const nm_tag_result_t *res, nm_alert_form_t form,
                         const char *processed_at) {
@@ -240,7 +258,7 @@ nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *r
     }
     nm_key(b, "entities");
     NM_LIT(b, "[");
-    for (int i = 0; i < res->nentities && i < 10; i++) {
+    for (int i = 0; i < res->nentities && i < NM_ALERT_MAX_ENTITIES; i++) {
         if (i) NM_LIT(b, ",");
         nm_str(b, rules->entities[res->entities[i].entity].id);
     }

@@ -40,6 +40,16 @@ nm_err_t nm_event_enriched(nm_jbuf_t *out, const nm_article_t *a, const nm_rules
                            const nm_tag_result_t *res, nm_body_mode_t body,
                            const char *processed_at);
 
+struct nm_story_s; /* nm_story.h */
+
+/** @brief Write into `out` (emptied first; NUL-terminated) the enriched
+ *  event `event` (len bytes, as nm_event_enriched wrote it) with the member
+ *  "story": {id, first_article, copy} added last. `newsmon tag` adds it to
+ *  the pipeline's event; the daemon assigns no story yet.
+ *  @returns NM_OK, NM_ERR_INPUT (not an object's text), NM_ERR_NOMEM. */
+nm_err_t nm_event_add_story(nm_jbuf_t *out, const char *event, size_t len,
+                            const struct nm_story_s *story);
+
 typedef enum {
     NM_ALERT_TOPIC_IDS = 0,    /* "topics": ["arms_transfer", ...] (the Kafka alert) */
     NM_ALERT_TOPIC_EVIDENCE = 1 /* "topics": [{id, score, evidence}] (the recent-alerts

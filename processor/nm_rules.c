@@ -10,6 +10,7 @@
 
 #include "nm_article.h"
 #include "nm_ini.h"
+#include "nm_limits.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
                SEC_NEG, SEC_BOILER, SEC_LANGUAGE, SEC_BACKGROUND } nm_sec_t;
@@ -636,8 +637,19 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
         nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: no [topic:...] section", paths->rules);
         goto err;
     }
-    if (r->ntopics > 32 || r->nentities > 65535) {
-        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: at most 32 topics", paths->rules);
+    if (r->ntopics > NM_MAX_TOPICS) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: %zu topics, at most %d (nm_limits.h)",
+                  paths->rules, r->ntopics, NM_MAX_TOPICS);
+        goto err;
+    }
+    if (r->nentities > NM_MAX_ENTITIES) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: %zu entities, at most %d (nm_limits.h)",
+                  paths->gazetteer, r->nentities, NM_MAX_ENTITIES);
+        goto err;
+    }
+    if (r->nlangs > NM_MAX_LANGS) {
+        nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: %zu languages, at most %d (nm_limits.h)",
+                  paths->languages, r->nlangs, NM_MAX_LANGS);
         goto err;
     }
     for (size_t i = 0; i < r->ntopics; i++) {

@@ -30,6 +30,7 @@ struct nm_tagger_ws_s {
     uint32_t *sent_lo, *sent_hi; /* span of the actor hits of each sentence */
     uint64_t *para_topics;       /* per paragraph: see the object/movement rule */
     size_t npara, nsent, capmarks;
+    size_t title_nlen; /* bytes of the normalised title */
     uint16_t *term_count; /* per rule term, zero between calls */
     size_t capterms;
     nm_entity_tag_t *ents;
@@ -37,7 +38,7 @@ struct nm_tagger_ws_s {
     size_t capents;
     const nm_rules_t *rules; /* during a scan */
     int oom;
-    nm_topic_tag_t cand[NM_TAG_MAX_TOPICS];
+    nm_topic_tag_t cand[NM_MAX_TOPICS];
     nm_tagger_trace_cb trace;
     void *trace_ud;
     bool always_detect;
@@ -51,6 +52,14 @@ void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud) {
 const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len) {
     *len = ws->tb.len;
     return ws->tb.s;
+}
+
+size_t nm_tagger_paragraphs(const nm_tagger_ws_t *ws) { return ws->npara; }
+
+nm_tagger_para_t nm_tagger_paragraph(const nm_tagger_ws_t *ws, size_t i) {
+    size_t start = ws->para[i], end = i + 1 < ws->npara ? ws->para[i + 1] - 1 : ws->tb.len;
+    return (nm_tagger_para_t){ws->tb.s + start, end - start, start < ws->title_nlen,
+                              (ws->para_flags[i] & PARA_BOILER) != 0};
 }
 
 static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
@@ -284,7 +293,7 @@ static int nm_topic_cmp(const void *a, const void *b) {
 }
 
 static void nm_keep_evidence(nm_topic_tag_t *tt, const nm_evidence_t *ev) {
-    if (tt->nev < NM_TAG_MAX_EVIDENCE) {
+    if (tt->nev < NM_MAX_EVIDENCE) {
         tt->ev[tt->nev++] = *ev;
         return;
     }
@@ -356,8 +365,10 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (use && nm_rules_lang_keeps_marks(r, use)) flags |= NM_TEXT_KEEP_MARKS;
 
     nm_textbuf_reset(&ws->tb);
+    ws->npara = 0; /* no paragraphs until this article's are split */
     if (nm_text_append(r->text, &ws->tb, title, tlen, flags)) return NM_ERR_NOMEM;
     size_t title_nlen = ws->tb.len;
+    ws->title_nlen = title_nlen;
     nm_textbuf_break(&ws->tb, '\n');
     if (nm_text_append(r->text, &ws->tb, body, blen, flags)) return NM_ERR_NOMEM;
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
@@ -474,18 +485,18 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     memset(ws->para_topics, 0, ws->npara * sizeof *ws->para_topics);
     for (size_t i = 0; i < ws->nhits; i++) {
         const nm_term_t *t = &r->terms[ws->hits[i].term];
-        if (t->kind != NM_TERM_TOPIC || t->target >= NM_TAG_MAX_TOPICS) continue;
+        if (t->kind != NM_TERM_TOPIC || t->target >= NM_MAX_TOPICS) continue;
         uint64_t *m = &ws->para_topics[nm_segment_of(ws->para, ws->npara, ws->hits[i].start)];
         if (t->object != NM_OBJECT) *m |= 1ull << t->target;
         if (t->object != NM_MOVE) *m |= 1ull << (32 + t->target);
     }
 
     /* topic, cooperation and negative evidence, weighed by context */
-    nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
+    nm_topic_tag_t all[NM_MAX_TOPICS];
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
-    uint32_t last_sent[NM_TAG_MAX_TOPICS];
-    double sent_sum[NM_TAG_MAX_TOPICS];
+    uint32_t last_sent[NM_MAX_TOPICS];
+    double sent_sum[NM_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
         if ((ws->para_flags[p] & 3) == 3) joint = 1;
@@ -529,7 +540,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
-        if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
+        if (t->target >= NM_MAX_TOPICS || w <= 0) continue;
         nm_topic_tag_t *tt = &all[t->target];
         if (!tt->sentences || last_sent[t->target] != sent) {
             tt->sentences++;
@@ -552,7 +563,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     for (size_t i = 0; i < ws->nhits; i++) ws->term_count[ws->hits[i].term] = 0;
 
     double score = coop - set->negative_weight * neg;
-    int ntopics = (int)(r->ntopics < NM_TAG_MAX_TOPICS ? r->ntopics : NM_TAG_MAX_TOPICS);
+    int ntopics = (int)(r->ntopics < NM_MAX_TOPICS ? r->ntopics : NM_MAX_TOPICS);
     for (int k = 0; k < ntopics; k++) {
         all[k].topic = k;
         score += all[k].score;

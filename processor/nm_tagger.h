@@ -12,10 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nm_limits.h"
 #include "nm_rules.h"
-
-#define NM_TAG_MAX_EVIDENCE 3
-#define NM_TAG_MAX_TOPICS 32
 
 /** Why a tag was given: one matched term. Pointers are borrowed from the
  *  rule set (term, rule) or from the article text (snippet). */
@@ -41,7 +39,7 @@ typedef struct {
     double max_sentence;  /* the largest score of one sentence */
     double prob;          /* topic model probability, -1 without a model */
     int nev;
-    nm_evidence_t ev[NM_TAG_MAX_EVIDENCE];
+    nm_evidence_t ev[NM_MAX_EVIDENCE];
 } nm_topic_tag_t;
 
 typedef struct {
@@ -57,7 +55,7 @@ typedef struct {
     char lang_detected[8]; /* detected (nm_langid) when `lang` was missing or
                               invalid or the workspace always detects; else "" */
     int ntopics;
-    nm_topic_tag_t topics[NM_TAG_MAX_TOPICS]; /* relevant articles only, best first */
+    nm_topic_tag_t topics[NM_MAX_TOPICS]; /* relevant articles only, best first */
     int nentities;
     const nm_entity_tag_t *entities; /* workspace-owned, most mentioned first */
     int ncandidates;                  /* every topic with evidence, best first, */
@@ -92,6 +90,22 @@ void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud);
 /** @brief The normalised text of the last tagged article (workspace-owned),
  *  for showing a trace's sentences. */
 const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len);
+
+/** One paragraph of the last tagged article's normalised text (borrowed
+ *  from the workspace), and what the tagger found it to be. */
+typedef struct {
+    const char *s;
+    size_t len;
+    bool title;       /* part of the title */
+    bool boilerplate; /* page furniture: a boilerplate cue opens it, or it repeats the title */
+} nm_tagger_para_t;
+
+/** @brief Number of paragraphs of the last article tagged with ws (0 before
+ *  the first successful nm_tagger_tag()). */
+size_t nm_tagger_paragraphs(const nm_tagger_ws_t *ws);
+/** @brief Paragraph i (< nm_tagger_paragraphs(ws)) of that article: no copy,
+ *  valid until the next call with ws. */
+nm_tagger_para_t nm_tagger_paragraph(const nm_tagger_ws_t *ws, size_t i);
 
 /** @brief @returns a new workspace (one per thread), NULL on OOM. */
 nm_tagger_ws_t *nm_tagger_ws_new(void);

@@ -80,7 +80,7 @@ struct nm_counts_s {
     char *user, *password, *configured, *prefix;
     char *fixed[K_FIXED];
     int legacy_checked;
-    long timeout_ms, seen_ttl, hour_ttl, recent_alerts;
+    long timeout_ms, seen_ttl, hour_ttl, recent_alerts, wait_replicas;
     /* reusable per-batch arrays */
     const char **argv;
     size_t *argvlen;
@@ -128,6 +128,7 @@ nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
     c->seen_ttl = cfg->redis_seen_ttl_s;
     c->hour_ttl = cfg->redis_hour_ttl_s;
     c->recent_alerts = cfg->redis_recent_alerts;
+    c->wait_replicas = cfg->redis_wait_replicas;
     int ok = c->seed.host && c->target.host && c->user && c->password && c->configured &&
              c->prefix;
     for (int k = 0; ok && k < K_FIXED; k++) ok = (c->fixed[k] = nm_cat(c->prefix, nm_fixed_names[k])) != NULL;
@@ -454,6 +455,29 @@ static void nm_argf(nm_args_t *a, size_t room, const char *fmt, ...) {
     a->buf += w + 1;
 }
 
+/* The master acknowledged the batch; a failover before it replicated
+ * would lose it: wait until wait_replicas replicas have it, or as many as
+ * are connected (a master just promoted after a failover has none yet, and
+ * nobody to lose the batch to). A retry of the batch is harmless, and its
+ * WAIT covers the earlier write too. */
+static nm_err_t nm_counts_wait(nm_counts_t *c, char *errstr, size_t errstr_size) {
+    redisReply *r = redisCommand(c->rc, "WAIT %ld %ld", c->wait_replicas, c->timeout_ms / 2);
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        return nm_counts_fail(c, r, "WAIT", errstr, errstr_size);
+    long long acked = r->integer;
+    freeReplyObject(r);
+    if (acked >= c->wait_replicas) return NM_OK;
+    r = redisCommand(c->rc, "ROLE"); /* master: ["master", offset, [replicas]] */
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+        return nm_counts_fail(c, r, "ROLE", errstr, errstr_size);
+    long long connected =
+        r->element[2]->type == REDIS_REPLY_ARRAY ? (long long)r->element[2]->elements : 0;
+    freeReplyObject(r);
+    if (acked >= connected) return NM_OK;
+    return nm_seterr(errstr, errstr_size, NM_ERR_REDIS,
+                     "WAIT: %lld of %lld connected replica(s) have the batch", acked, connected);
+}
+
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
@@ -508,8 +532,10 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, 1, errstr, errstr_size);
     if (!r) return NM_ERR_REDIS;
     if (r->type != REDIS_REPLY_INTEGER) return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
-    if (newly) *newly = r->integer;
+    long long n_new = r->integer;
     freeReplyObject(r);
+    if (c->wait_replicas > 0 && nm_counts_wait(c, errstr, errstr_size)) return NM_ERR_REDIS;
+    if (newly) *newly = n_new;
     return NM_OK;
 }
 

@@ -29,7 +29,11 @@
  * Redis Cluster: newsmon follows MOVED and ASK replies to the owner of the
  * tag's slot, learns the cluster's nodes (CLUSTER NODES) on connect, and
  * after a failover reconnects through them; a call that fails meanwhile
- * returns NM_ERR_REDIS (the caller retries).
+ * returns NM_ERR_REDIS (the caller retries). With `[redis] wait_replicas`
+ * N > 0, a batch is acknowledged only once N replicas have it (WAIT), or
+ * every connected one if fewer are connected, so a failover does not lose
+ * counted articles. Sentinel is not supported: give
+ * the master's address (or a proxy that follows it).
  *
  * Not thread-safe: one client per thread.
  */

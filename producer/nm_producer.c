@@ -3,13 +3,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nm_kafka.h"
+#include "nm_limits.h"
 
 struct nm_producer_s {
     rd_kafka_t *rk;
     nm_producer_dr_cb cb;
     void *ud;
+    long max_stall_s; /* longest wait for room in a full local queue (0: none) */
 };
 
 static void nm_producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -39,6 +42,7 @@ nm_producer_t *nm_producer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     }
     p->cb = cb;
     p->ud = ud;
+    p->max_stall_s = cfg->max_stall_s;
     /* newsmon's defaults first so that explicit user settings still win:
      * idempotence, lz4, and a short linger, because each batch waits for
      * its acks (a longer one only delays them: [kafka.producer] in
@@ -74,6 +78,8 @@ nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
                           size_t key_len, const void *value, size_t value_len,
                           const nm_kv_t *headers, size_t nheaders, void *opaque,
                           rd_kafka_resp_err_t *kerr, char *errstr, size_t errstr_size) {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         /* producev takes the headers on success only */
         rd_kafka_headers_t *hdrs = nheaders ? rd_kafka_headers_new(nheaders) : NULL;
@@ -85,6 +91,10 @@ nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (!err) return NM_OK;
         if (hdrs) rd_kafka_headers_destroy(hdrs);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && p->max_stall_s &&
+            now.tv_sec - t0.tv_sec >= p->max_stall_s)
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT; /* full for max_stall_s: report it */
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             if (kerr) *kerr = err;
             return nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "produce to %s: %s", topic,
@@ -132,10 +142,10 @@ nm_err_t nm_producer_txn_begin(nm_producer_t *p, char *errstr, size_t errstr_siz
 
 nm_txn_result_t nm_producer_txn_abort(nm_producer_t *p, char *errstr, size_t errstr_size) {
     rd_kafka_error_t *err;
-    while ((err = rd_kafka_abort_transaction(p->rk, 60000))) {
+    for (int attempt = 1; (err = rd_kafka_abort_transaction(p->rk, 60000)); attempt++) {
         int retriable = rd_kafka_error_is_retriable(err);
         nm_txn_error(err, "abort_transaction", errstr, errstr_size);
-        if (!retriable) return NM_TXN_FATAL;
+        if (!retriable || attempt == NM_TXN_ATTEMPTS) return NM_TXN_FATAL;
     }
     return NM_TXN_ABORTED;
 }
@@ -144,12 +154,13 @@ nm_txn_result_t nm_producer_txn_commit(nm_producer_t *p, rd_kafka_t *consumer,
                                        const rd_kafka_topic_partition_list_t *offsets,
                                        char *errstr, size_t errstr_size) {
     rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(consumer);
-    for (int step = 0; step < 2;) {
+    for (int step = 0, attempt = 1; step < 2; attempt++) {
         rd_kafka_error_t *err =
             step == 0 ? rd_kafka_send_offsets_to_transaction(p->rk, offsets, md, 60000)
                       : rd_kafka_commit_transaction(p->rk, 60000);
         if (!err) {
             step++;
+            attempt = 0;
             continue;
         }
         int retriable = rd_kafka_error_is_retriable(err);
@@ -157,9 +168,11 @@ nm_txn_result_t nm_producer_txn_commit(nm_producer_t *p, rd_kafka_t *consumer,
         nm_txn_error(err, step == 0 ? "send_offsets_to_transaction" : "commit_transaction",
                      errstr, errstr_size);
         NM_LOG(NM_LOG_WARN, "producer", "%s", errstr);
-        if (retriable) continue; /* librdkafka: the same call may simply be retried */
+        /* librdkafka: the same call may simply be retried (a bounded number of times) */
+        if (retriable && attempt < NM_TXN_ATTEMPTS) continue;
         rd_kafka_consumer_group_metadata_destroy(md);
-        return abortable ? nm_producer_txn_abort(p, errstr, errstr_size) : NM_TXN_FATAL;
+        return abortable || retriable ? nm_producer_txn_abort(p, errstr, errstr_size)
+                                      : NM_TXN_FATAL;
     }
     rd_kafka_consumer_group_metadata_destroy(md);
     return NM_TXN_OK;

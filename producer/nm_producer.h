@@ -28,7 +28,7 @@ nm_producer_t *nm_producer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
 
 /** @brief Queue one message (key, value and headers are copied; headers
  *  may be NULL/0). A full local queue is waited out by serving delivery
- *  reports. @returns NM_OK, or NM_ERR_KAFKA with errstr and *kerr (if not
+ *  reports, for at most [input] max_stall_s (then RD_KAFKA_RESP_ERR__TIMED_OUT). @returns NM_OK, or NM_ERR_KAFKA with errstr and *kerr (if not
  *  NULL) set; then no delivery callback comes. */
 nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
                           size_t key_len, const void *value, size_t value_len,
@@ -59,13 +59,15 @@ typedef enum {
 } nm_txn_result_t;
 
 /** @brief Send the consumer's `offsets` (next offsets to read) with the
- *  transaction and commit it; on an abortable error, abort instead.
+ *  transaction and commit it; on an abortable error, or a retriable one
+ *  NM_TXN_ATTEMPTS times, abort instead.
  *  `consumer` is the consumer handle (borrowed), offsets borrowed. */
 nm_txn_result_t nm_producer_txn_commit(nm_producer_t *p, rd_kafka_t *consumer,
                                        const rd_kafka_topic_partition_list_t *offsets,
                                        char *errstr, size_t errstr_size);
 
-/** @brief Abort the open transaction (after a failed delivery). */
+/** @brief Abort the open transaction (after a failed delivery); retriable
+ *  errors are retried NM_TXN_ATTEMPTS times, then it is NM_TXN_FATAL. */
 nm_txn_result_t nm_producer_txn_abort(nm_producer_t *p, char *errstr, size_t errstr_size);
 
 /** @brief Flush for up to 10 s, report leftovers, free. NULL-safe. */

@@ -45,7 +45,7 @@ def run_features(newsmon, config, corpora):
         lines = []
         for line in src.splitlines():
             k = line.split("=")[0].strip()
-            if k in ("gazetteer", "rules", "langid", "languages") and "=" in line:
+            if k in ("gazetteer", "rules", "languages") and "=" in line:
                 v = line.split("=", 1)[1].strip()
                 line = f"{k} = {v if v.startswith('/') else os.path.join(cdir, v)}"
             if k == "topic_model":

@@ -57,9 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         nm_tag_result_t res;
         if (nm_tagger_tag(rules, ws, a.title, a.title_len, a.body, a.body_len, a.lang, &res) ==
             NM_OK) {
-            if (res.ntopics < 0 || res.ntopics > NM_TAG_MAX_TOPICS) abort();
+            if (res.ntopics < 0 || res.ntopics > NM_MAX_TOPICS) abort();
             for (int t = 0; t < res.ntopics; t++) {
-                if (res.topics[t].nev < 0 || res.topics[t].nev > NM_TAG_MAX_EVIDENCE) abort();
+                if (res.topics[t].nev < 0 || res.topics[t].nev > NM_MAX_EVIDENCE) abort();
                 for (int k = 0; k < res.topics[t].nev; k++) check_ev(&res.topics[t].ev[k], &a);
             }
             for (int i = 0; i < res.nentities; i++) {

@@ -103,4 +103,25 @@ grep -q '^== a1  lang en  relevant yes' "$WORK/out" && grep -Eq 'topic:defense_t
     grep -Eq '^ +defense_treaty +score .*FIRED' "$WORK/out" ||
     { echo "FAIL: tag --explain: $(head -c 600 "$WORK/out")"; fails=$((fails + 1)); }
 
+# tag --stories: a syndicated copy (new id and headline, a "Read more" line)
+# shares the story of the first; without the flag the events have no story
+python3 - "$ROOT/samples/articles.jsonl" >"$WORK/copies.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][:2]
+c = dict(a[0], id="copy-1", title="Another headline for the same wire story")
+c["body"] = c["body"] + "\nRead more: other news of the day"
+for d in (a[0], a[1], c):
+    print(json.dumps(d, ensure_ascii=False))
+PY
+check "tag --stories" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" --stories "$WORK/copies.jsonl"
+python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+s = [e["story"] for e in ev]
+assert s[0]["copy"] is False and s[1]["copy"] is False and s[0]["id"] != s[1]["id"], s
+assert s[2] == {"id": s[0]["id"], "first_article": ev[0]["id"], "copy": True}, s
+' "$WORK/out" || { echo "FAIL: tag --stories"; fails=$((fails + 1)); }
+check "tag without --stories" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" "$WORK/copies.jsonl"
+! grep -q '"story"' "$WORK/out" || { echo "FAIL: tag without --stories wrote stories"; fails=$((fails + 1)); }
+
 if [[ $fails -eq 0 ]]; then echo "PASS test_cli"; else echo "test_cli: $fails failure(s)"; exit 1; fi

@@ -74,7 +74,7 @@ assert devs <= bpk, f"build stage lacks {sorted(devs - bpk)} (scripts/install-de
 assert {"cmake", "pkg-config"} <= bpk, "build stage lacks cmake/pkg-config"
 assert "-DNM_BUILD_TESTS=OFF" in blines, "build stage must configure with -DNM_BUILD_TESTS=OFF"
 assert not [p for p in rpk if p.endswith("-dev")], f"runtime stage installs -dev packages: {rpk}"
-want_rt = {"librdkafka1", "libjansson4", "libhiredis0.14", "libutf8proc2", "libxml2", "libmicrohttpd12",
+want_rt = {"librdkafka1", "libjansson4", "libhiredis0.14", "libutf8proc2", "libxml2", "libmicrohttpd12", "libsimdjson14",
            "libcld2-0"}
 assert want_rt <= rpk, f"runtime stage lacks {sorted(want_rt - rpk)}"
 assert f"--from={b['name']}" in rlines, "runtime stage does not copy from the build stage"

@@ -2,6 +2,7 @@
 #include "nm_test_util.h"
 
 #include "nm_event.h"
+#include "nm_story.h"
 
 static const nm_article_limits_t LIM = {1 << 20, 1 << 20, 32};
 
@@ -52,6 +53,46 @@ static const char *sget(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     if (!json_is_string(v)) fail_msg("field '%s' is not a string", k);
     return json_string_value(v);
+}
+
+/* The enriched event has no story (the daemon's events have none yet);
+ * nm_event_add_story adds one as {id, first_article, copy}, keeping every
+ * other member. */
+static void test_story_added_to_the_event(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    nm_jbuf_t ev, out;
+    nm_jbuf_init(&ev);
+    nm_jbuf_init(&out);
+    assert_int_equal(nm_event_enriched(&ev, &a, g_rules, &res, NM_BODY_INCLUDE,
+                                       "2026-01-01T00:00:00.000Z"), NM_OK);
+    json_t *plain = parsed(&ev);
+    assert_null(json_object_get(plain, "story"));
+    nm_story_t st = {.id = "s-0123456789abcdef", .first_article = "wire \"1\"", .copy = true};
+    assert_int_equal(nm_event_add_story(&out, ev.s, ev.len, &st), NM_OK);
+    assert_int_equal(out.s[out.len], '\0');
+    json_t *j = parsed(&out), *o = json_object_get(j, "story");
+    assert_true(json_is_object(o));
+    assert_int_equal(json_object_size(o), 3);
+    assert_string_equal(sget(o, "id"), "s-0123456789abcdef");
+    assert_string_equal(sget(o, "first_article"), "wire \"1\"");
+    assert_true(json_is_true(json_object_get(o, "copy")));
+    assert_true(json_object_del(j, "story") == 0);
+    assert_true(json_equal(j, plain));
+    json_decref(j);
+    st.copy = false;
+    assert_int_equal(nm_event_add_story(&out, ev.s, ev.len, &st), NM_OK);
+    j = parsed(&out);
+    assert_true(json_is_false(json_object_get(json_object_get(j, "story"), "copy")));
+    json_decref(j);
+    assert_int_equal(nm_event_add_story(&out, "[1]", 3, &st), NM_ERR_INPUT);
+    assert_int_equal(nm_event_add_story(&out, "", 0, &st), NM_ERR_INPUT);
+    json_decref(plain);
+    nm_jbuf_free(&ev);
+    nm_jbuf_free(&out);
+    nm_article_clear(&a);
 }
 
 static void test_enriched_event_fields(void **state) {
@@ -279,6 +320,7 @@ static void test_event_now_format(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
+        cmocka_unit_test(test_story_added_to_the_event),
         cmocka_unit_test(test_enriched_without_body_and_not_relevant),
         cmocka_unit_test(test_enriched_marks_utf8_repair),
         cmocka_unit_test(test_alert_is_compact),

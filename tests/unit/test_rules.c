@@ -390,6 +390,32 @@ static void test_bad_files_fail_with_file_line_reason(void **state) {
                       ":1: section [settings] is not allowed in a language pack (see docs/RULES.md)");
 }
 
+/* The limits of nm_limits.h are load errors, never silent caps. */
+static void test_limits_are_load_errors(void **state) {
+    (void)state;
+    char rules[8192] = "", want[4400];
+    for (int i = 0; i <= NM_MAX_TOPICS; i++)
+        snprintf(rules + strlen(rules), sizeof rules - strlen(rules),
+                 "[topic:t%d]\nname = T%d\nterms = word%d\n", i, i, i);
+    snprintf(want, sizeof want, ": %d topics, at most %d (nm_limits.h)", NM_MAX_TOPICS + 1,
+             NM_MAX_TOPICS);
+    expect_load_error(NULL, rules, NULL, 1, want);
+    /* each language pack is a language */
+    files_t f = write_set(NULL, NULL, "[language]\nname = X\n");
+    for (int i = 0; i < NM_MAX_LANGS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "x%c%c.conf", 'a' + i / 26, 'a' + i % 26);
+        free(nm_write_file(f.langdir, name, "[language]\nname = X\n"));
+    }
+    char err[1024] = "";
+    assert_null(nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.langdir, NULL}, err,
+                              sizeof err));
+    snprintf(want, sizeof want, "%s: %d languages, at most %d (nm_limits.h)", f.langdir,
+             NM_MAX_LANGS + 1, NM_MAX_LANGS);
+    assert_string_equal(err, want);
+    free_set(&f);
+}
+
 static void test_missing_name_at_end_of_file(void **state) {
     (void)state;
     /* the last section cannot be checked at a following header */
@@ -515,6 +541,7 @@ int main(void) {
         cmocka_unit_test(test_thai_terms_need_no_boundary),
         cmocka_unit_test(test_bad_files_fail_with_file_line_reason),
         cmocka_unit_test(test_missing_name_at_end_of_file),
+        cmocka_unit_test(test_limits_are_load_errors),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_pack_prefixes_open_the_left_boundary),
         cmocka_unit_test(test_pack_prefix_errors),

@@ -292,7 +292,7 @@ static void test_max_term_hits_and_strong_weight(void **state) {
     nm_tag_result_t r = tag("", "Russia and North Korea: artillery shells, artillery shells, "
                                 "artillery shells, artillery shells, artillery shells.", "en");
     assert_double_eq(r.score, 3 * 1.5); /* max_term_hits = 3 */
-    assert_int_equal(topic(&r, "arms_transfer")->nev, NM_TAG_MAX_EVIDENCE);
+    assert_int_equal(topic(&r, "arms_transfer")->nev, NM_MAX_EVIDENCE);
     /* strong terms weigh strong_weight; topics best first */
     r = tag("", "Russia got KN-23 missiles from North Korea.", "en");
     assert_true(r.relevant);
@@ -462,7 +462,7 @@ static void test_garbage_input_never_crashes(void **state) {
         size_t tl = n / 10;
         assert_int_equal(nm_tagger_tag(g_rules, g_ws, body, tl, body + tl, n - tl, NULL, &r),
                          NM_OK);
-        assert_true(r.ntopics <= NM_TAG_MAX_TOPICS);
+        assert_true(r.ntopics <= NM_MAX_TOPICS);
         assert_true(r.nentities >= 0 && (size_t)r.nentities <= g_rules->nentities);
         if (!r.relevant) assert_int_equal(r.ntopics, 0);
         for (int i = 0; i < r.ntopics; i++)

@@ -1,20 +1,6 @@
-/* nm_pipeline.c - `newsmon run`: consumer -> processor -> Redis -> producer.
- *
- * Single-threaded batch loop (librdkafka does the network I/O on its own
- * threads):
- *   1. poll articles into a batch; each is parsed and tagged at once and its
- *      enriched event, alerts (or dead letter) are produced immediately, so
- *      Kafka delivery overlaps with filling the batch;
- *   2. when the batch is full or old enough: one Redis script call counts
- *      the whole batch (idempotent per article id), retried with back-off
- *      while Redis is down;
- *   3. wait until every output of the batch is acknowledged, re-sending any
- *      that failed;
- *   4. only then store each partition's next offset and commit (async).
- * So an offset is committed only after the article's outputs and counts are
- * durable: at-least-once, and duplicates never reach the counts.
- */
-#include <getopt.h> /* optind */
+/* nm_pipeline.c - the daemon's batch loop and its states (nm_pipeline.h). */
+#include "nm_pipeline.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +8,12 @@
 #include <unistd.h>
 #include <limits.h>
 
-#include "nm_article.h"
-#include "nm_cli.h"
 #include "nm_consumer.h"
 #include "nm_counts.h"
 #include "nm_event.h"
 #include "nm_kafka.h"
 #include "nm_metrics.h"
 #include "nm_producer.h"
-#include "nm_tagger.h"
-
-/* enriched + an alert per topic + alerts.all + a dead letter */
-#define NM_MAX_OUTS (NM_TAG_MAX_TOPICS + 3)
 
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
 typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
@@ -52,35 +32,44 @@ typedef struct {
     char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
     char reason[256];        /* dead-letter reason */
     int nouts;
-    nm_out_t outs[NM_MAX_OUTS];
-    nm_counts_item_t count;
-    const char *ent_ids[64];
-    int ent_mentions[64];
-    const char *topic_ids[NM_TAG_MAX_TOPICS];
+    nm_out_t outs[NM_MAX_OUTPUTS];
+    nm_counts_item_t count; /* entities/mentions/topics set at completion */
+    size_t first_id;        /* its ids start at P->ids[first_id]: entities, then topics */
     struct timespec consumed_at;
 } nm_slot_t;
 
-typedef struct {
-    nm_cli_env_t env;
+struct nm_pipeline_s {
+    const nm_config_t *cfg;
+    nm_text_t *text;
+    nm_rules_t *rules; /* owned */
+    volatile sig_atomic_t *stop;
+    nm_pipeline_proc_t *proc;
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* this batch's increments */
-    nm_jbuf_t out;         /* event writer buffer, reused */
-    nm_tagger_ws_t *ws;
-    nm_article_limits_t lim;
     nm_slot_t *slots;
     size_t nslots;
     nm_counts_item_t *items;
+    /* the batch's entity and topic ids (borrowed from the rules) and
+     * mentions, one growable array for all its articles: no per-article cap */
+    const char **ids;
+    int *mentions;
+    size_t nids, capids;
     long pending; /* outputs without a delivery report */
     struct timespec batch_start;
     struct timespec last_commit;
     /* totals, logged at exit */
-    long long consumed, produced, dead, alerts, relevant, batches;
+    nm_pipeline_stats_t st;
     int fatal;
     int txn_open; /* exactly-once: a transaction is open for this batch */
-} nm_pipeline_t;
+    int redis_ok;
+    struct timespec last_ready;
+    char txid[512];
+};
+
+static volatile sig_atomic_t nm_never = 0;
 
 static double nm_elapsed_ms(const struct timespec *since) {
     struct timespec now;
@@ -94,6 +83,7 @@ static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
     o->state = err ? OUT_FAILED : OUT_OK;
     o->err = err;
     if (err) P->mb.delivery_failures++;
+    else P->st.produced++;
     P->pending--;
 }
 
@@ -113,10 +103,10 @@ static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
         key = s->msg->key;
         key_len = s->msg->key_len;
         nh = 1;
-        if (len > (size_t)P->env.cfg->max_output_bytes) {
+        if (len > (size_t)P->cfg->max_output_bytes) {
             /* too large for the topic: keep the head, say how long it was */
             snprintf(size, sizeof size, "%zu", len);
-            len = (size_t)P->env.cfg->max_output_bytes;
+            len = (size_t)P->cfg->max_output_bytes;
             nh = 2;
         }
     }
@@ -131,7 +121,7 @@ static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
 }
 
 static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, size_t len) {
-    if (s->nouts == NM_MAX_OUTS) { free(payload); return -1; }
+    if (s->nouts == NM_MAX_OUTPUTS) { free(payload); return -1; }
     nm_out_t *o = &s->outs[s->nouts];
     memset(o, 0, sizeof *o);
     o->topic = strdup(topic);
@@ -147,17 +137,16 @@ static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, 
 static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s", rd_kafka_topic_name(s->msg->rkt),
            (int)s->msg->partition, (long long)s->msg->offset, s->reason);
-    P->dead++;
+    P->st.dead++;
     P->mb.dead_lettered++;
-    if (nm_add_out(s, OUT_DLQ, P->env.cfg->dlq_topic, NULL, 0) == 0)
+    if (nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) == 0)
         nm_send_out(P, s, &s->outs[s->nouts - 1]);
 }
 
-/* A copy of the written event (slots own their payloads until delivered). */
-static char *nm_copy_out(const nm_jbuf_t *b) {
-    char *s = malloc(b->len + 1);
-    if (s) memcpy(s, b->s, b->len + 1);
-    return s;
+static char *nm_copy(const char *s, size_t len) {
+    char *c = malloc(len + 1);
+    if (c) memcpy(c, s, len + 1);
+    return c;
 }
 
 static void nm_hour_of(const rd_kafka_message_t *m, char out[11]) {
@@ -169,88 +158,81 @@ static void nm_hour_of(const rd_kafka_message_t *m, char out[11]) {
     strftime(out, 11, "%Y%m%d%H", &tm);
 }
 
-/* Parse, tag and produce one article; the slot keeps what completion needs. */
+static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
+    if (P->nids + more <= P->capids) return 0;
+    size_t cap = P->capids ? P->capids : 1024;
+    while (cap < P->nids + more) cap *= 2;
+    const char **ids = realloc(P->ids, cap * sizeof *ids);
+    if (!ids) return -1;
+    P->ids = ids;
+    int *m = realloc(P->mentions, cap * sizeof *m);
+    if (!m) return -1;
+    P->mentions = m;
+    P->capids = cap;
+    return 0;
+}
+
+/* Process one article and produce its outputs; the slot keeps what
+ * completion needs. */
 static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
-    const nm_config_t *cfg = P->env.cfg;
-    const nm_rules_t *rules = P->env.rules;
-    nm_article_t a;
-    nm_tag_result_t res;
-    P->consumed++;
+    const nm_config_t *cfg = P->cfg;
+    const nm_rules_t *rules = P->rules;
+    P->st.consumed++;
     P->mb.consumed++;
-    nm_err_t rc = nm_article_parse(s->msg->payload, s->msg->len, &P->lim, &a, s->reason,
-                                   sizeof s->reason);
-    if (!rc && nm_tagger_tag(rules, P->ws, a.title, a.title_len, a.body, a.body_len, a.lang,
-                             &res))
-        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory tagging");
-    char now[32];
-    nm_event_now(now);
-    nm_jbuf_t *out = &P->out;
-    nm_body_mode_t body = cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE;
-    if (!rc && nm_event_enriched(out, &a, rules, &res, body, now) == NM_OK &&
-        out->len > (size_t)cfg->max_output_bytes && body == NM_BODY_INCLUDE)
-        /* too large for the topic: the tags matter more than the body */
-        nm_event_enriched(out, &a, rules, &res, NM_BODY_OMITTED, now);
-    size_t len = out->len;
-    char *ev = rc || out->oom ? NULL : nm_copy_out(out);
-    if (!rc && !ev) rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "cannot build event");
-    if (!rc && len > (size_t)cfg->max_output_bytes) {
+    const nm_pipeline_out_t *o = nm_pipeline_article(P->proc, rules, s->msg->payload, s->msg->len,
+                                                     NULL);
+    const nm_tag_result_t *res = o->tags;
+    char *ev = o->err ? NULL : nm_copy(o->event, o->event_len);
+    nm_err_t rc = o->err;
+    snprintf(s->reason, sizeof s->reason, "%s", o->reason);
+    if (!rc && (!ev || nm_reserve_ids(P, (size_t)res->nentities + (size_t)res->ntopics) ||
+                !(s->id = strdup(o->article->id)))) {
         free(ev);
-        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_LIMIT,
-                       "enriched event of %zu bytes exceeds max_output_bytes %ld", len,
-                       cfg->max_output_bytes);
+        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory");
     }
     if (rc) {
         nm_dead_letter(P, s);
-        nm_article_clear(&a);
         return;
     }
-    s->id = strdup(a.id);
-    nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, len);
+    nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len);
     P->mb.enriched++;
-    if (res.relevant) {
-        P->relevant++;
+    if (res->relevant) {
+        P->st.relevant++;
         P->mb.relevant_all++;
-        for (int t = 0; t < res.ntopics; t++)
-            if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.relevant[res.topics[t].topic]++;
+        for (int t = 0; t < res->ntopics; t++)
+            P->mb.relevant[res->topics[t].topic]++;
     }
-    if (res.relevant && res.score >= rules->settings.alert_threshold && res.ntopics > 0) {
-        if (nm_event_alert(out, &a, rules, &res, NM_ALERT_TOPIC_EVIDENCE, now) == NM_OK)
-            s->alert_rec = nm_copy_out(out);
-        s->count.alert_len = s->alert_rec ? out->len : 0;
-        char *al = nm_event_alert(out, &a, rules, &res, NM_ALERT_TOPIC_IDS, now)
-                       ? NULL : nm_copy_out(out);
-        len = out->len;
+    if (o->alert) {
         char topic[512];
-        for (int t = 0; al && t <= res.ntopics; t++) {
+        for (int t = 0; t <= res->ntopics; t++) {
             snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
-                     t < res.ntopics ? rules->topics[res.topics[t].topic].id : "all");
-            char *copy = t < res.ntopics ? strdup(al) : al;
-            if (copy) nm_add_out(s, OUT_ALERT, topic, copy, len);
+                     t < res->ntopics ? rules->topics[res->topics[t].topic].id : "all");
+            char *copy = nm_copy(o->alert_json, o->alert_len);
+            if (copy) nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
         }
-        P->alerts++;
+        s->alert_rec = nm_copy(o->record, o->record_len);
+        P->st.alerts++;
         P->mb.alerts_all++;
-        for (int t = 0; t < res.ntopics; t++)
-            if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.alerts[res.topics[t].topic]++;
+        for (int t = 0; t < res->ntopics; t++)
+            P->mb.alerts[res->topics[t].topic]++;
     }
     for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
 
     /* the counts item borrows ids from the rule set, stable for the batch */
     nm_counts_item_t *it = &s->count;
-    it->id = s->id ? s->id : "";
+    it->id = s->id;
     nm_hour_of(s->msg, it->hour);
-    it->relevant = res.relevant;
-    it->nentities = res.nentities < 64 ? res.nentities : 64;
-    for (int i = 0; i < it->nentities; i++) {
-        s->ent_ids[i] = rules->entities[res.entities[i].entity].id;
-        s->ent_mentions[i] = res.entities[i].mentions;
-    }
-    it->entities = s->ent_ids;
-    it->mentions = s->ent_mentions;
-    it->ntopics = res.ntopics;
-    for (int i = 0; i < res.ntopics; i++) s->topic_ids[i] = rules->topics[res.topics[i].topic].id;
-    it->topics = s->topic_ids;
+    it->relevant = res->relevant;
+    it->nentities = res->nentities;
+    it->ntopics = res->ntopics;
     it->alert = s->alert_rec;
-    nm_article_clear(&a);
+    it->alert_len = s->alert_rec ? o->record_len : 0;
+    s->first_id = P->nids;
+    for (int i = 0; i < res->nentities; i++) {
+        P->ids[P->nids] = rules->entities[res->entities[i].entity].id;
+        P->mentions[P->nids++] = res->entities[i].mentions;
+    }
+    for (int i = 0; i < res->ntopics; i++) P->ids[P->nids++] = rules->topics[res->topics[i].topic].id;
 }
 
 static void nm_sleep_ms(long ms) {
@@ -288,10 +270,22 @@ static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
     }
     rd_kafka_topic_partition_list_t *first = nm_batch_offsets(P, 1);
     NM_LOG(NM_LOG_WARN, "pipeline", "transaction aborted; redoing %zu article(s)", P->nslots);
+    P->st.redone += (long long)P->nslots;
     int rc = nm_consumer_seek(P->consumer, first) ? -1 : 1;
     rd_kafka_topic_partition_list_destroy(first);
     P->txn_open = 0;
     return rc;
+}
+
+/* The batch has waited for Redis or Kafka longer than [input] max_stall_s
+ * (0: no bound): give it up, offsets not committed (the caller exits 1 and
+ * the batch is redone after the restart or by the next owner). */
+static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on) {
+    long max = P->cfg->max_stall_s;
+    if (!max || nm_elapsed_ms(t0) < max * 1000.0) return 0;
+    NM_LOG(NM_LOG_ERROR, "pipeline", "batch of %zu article(s) stalled on %s for %ld s "
+           "(max_stall_s): giving up, its offsets are not committed", P->nslots, on, max);
+    return 1;
 }
 
 /* Finish the batch: counts, deliveries, then offsets. Returns 0 when the
@@ -302,25 +296,36 @@ static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
 static int nm_complete_batch(nm_pipeline_t *P) {
     if (!P->nslots) return 0;
     char e[512];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* 1. counts: one script call for the whole batch, retried with back-off */
     size_t nitems = 0;
-    for (size_t i = 0; i < P->nslots; i++)
-        if (P->slots[i].id) P->items[nitems++] = P->slots[i].count;
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        if (!s->id) continue; /* a dead letter */
+        nm_counts_item_t *it = &P->items[nitems++];
+        *it = s->count;
+        it->entities = P->ids + s->first_id;
+        it->mentions = P->mentions + s->first_id;
+        it->topics = P->ids + s->first_id + it->nentities;
+    }
     long backoff = 100;
     while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (nm_cli_stop) {
+        if (*P->stop || nm_stalled(P, &t0, "Redis")) {
             /* still down at shutdown: give up this batch, commit nothing */
-            NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
-                   "their offsets are not committed", P->nslots);
-            if (P->env.cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+            if (*P->stop)
+                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
+                       "their offsets are not committed", P->nslots);
+            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }
         nm_producer_poll(P->producer, (int)backoff);
         P->mb.redis_retries++;
-        backoff = backoff * 2 > P->env.cfg->redis_retry_max_ms ? P->env.cfg->redis_retry_max_ms
+        P->st.redis_retries++;
+        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
     /* 2. every output acknowledged; failed ones are sent again, except on
@@ -332,14 +337,15 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         clock_gettime(CLOCK_MONOTONIC, &since);
         while (P->pending > 0) {
             nm_producer_poll(P->producer, 100);
-            if (nm_cli_stop && nm_elapsed_ms(&since) > 10000) {
+            if (*P->stop && nm_elapsed_ms(&since) > 10000) {
                 NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %ld undelivered output(s); "
                        "their offsets are not committed", P->pending);
                 return -1;
             }
+            if (nm_stalled(P, &t0, "Kafka deliveries")) return -1;
         }
         int failed = 0;
-        if (P->env.cfg->exactly_once) {
+        if (P->cfg->exactly_once) {
             /* a failed send leaves the transaction unusable: abort, redo */
             for (size_t i = 0; i < P->nslots; i++)
                 for (int k = 0; k < P->slots[i].nouts; k++)
@@ -371,13 +377,13 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         }
         if (!failed) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
-        if (nm_cli_stop && P->pending == 0) return -1;
+        if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
     /* 3. offsets: the batch is complete, so each partition's highest offset
      * + 1 is safe to commit (messages of a partition arrive in order) */
     rd_kafka_topic_partition_list_t *next = nm_batch_offsets(P, 0);
-    if (P->env.cfg->exactly_once) {
+    if (P->cfg->exactly_once) {
         nm_txn_result_t tr = nm_producer_txn_commit(P->producer, nm_consumer_handle(P->consumer),
                                                     next, e, sizeof e);
         rd_kafka_topic_partition_list_destroy(next);
@@ -394,7 +400,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             clock_gettime(CLOCK_MONOTONIC, &P->last_commit);
         }
     }
-    P->batches++;
+    P->st.batches++;
     P->txn_open = 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -427,201 +433,195 @@ static void nm_free_batch(nm_pipeline_t *P) {
         rd_kafka_message_destroy(s->msg);
     }
     P->nslots = 0;
+    P->nids = 0;
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
     nm_metrics_kafka_stats(((nm_pipeline_t *)ud)->metrics, json, len);
 }
 
-/* Called before a rebalance takes partitions away, and at shutdown. */
-static void nm_drain(void *ud) {
-    nm_pipeline_t *P = ud;
-    if (nm_complete_batch(P) < 0) P->fatal = 1;
+nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P) {
+    int rc = nm_complete_batch(P);
+    if (rc < 0) P->fatal = 1;
     nm_free_batch(P);
+    return rc < 0 ? NM_BATCH_INCOMPLETE : rc ? NM_BATCH_REDO : NM_BATCH_COMPLETE;
 }
 
+/* Called before a rebalance takes partitions away. */
+static void nm_on_revoke(void *ud) { nm_pipeline_drain(ud); }
+
 static void nm_publish_rules(nm_pipeline_t *P, int reloaded) {
-    const nm_rules_t *r = P->env.rules;
-    const char *ids[NM_METRICS_MAX_TOPICS];
-    size_t n = r->ntopics < NM_METRICS_MAX_TOPICS ? r->ntopics : NM_METRICS_MAX_TOPICS;
+    const nm_rules_t *r = P->rules;
+    const char *ids[NM_MAX_TOPICS];
+    size_t n = r->ntopics < NM_MAX_TOPICS ? r->ntopics : NM_MAX_TOPICS;
     for (size_t i = 0; i < n; i++) ids[i] = r->topics[i].id;
     nm_metrics_set_rules(P->metrics, r->version, ids, n, reloaded, 0);
 }
 
-static void nm_reload(nm_pipeline_t *P) {
+nm_err_t nm_pipeline_reload(nm_pipeline_t *P) {
     char e[1024];
-    const nm_config_t *cfg = P->env.cfg;
+    const nm_config_t *cfg = P->cfg;
     nm_rules_t *nr = nm_rules_load(
-        P->env.text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages,
-                                           cfg->topic_model},
+        P->text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages,
+                                     cfg->topic_model},
         e, sizeof e);
     if (!nr) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "reload rejected, old rules stay: %s", e);
         nm_metrics_set_rules(P->metrics, NULL, NULL, 0, 0, 1);
-        return;
+        return NM_ERR_CONFIG;
     }
     /* the batch holds pointers into the old rules: finish it first, so no
      * article is half old and half new */
-    nm_drain(P);
-    nm_rules_destroy(P->env.rules);
-    P->env.rules = nr;
+    nm_pipeline_drain(P);
+    nm_rules_destroy(P->rules);
+    P->rules = nr;
     nm_publish_rules(P, 1);
     NM_LOG(NM_LOG_INFO, "pipeline", "rules reloaded: %s", nr->version);
+    return NM_OK;
 }
 
-static void nm_run_usage(FILE *f) {
-    fprintf(f,
-            "Usage: newsmon run [-c FILE]\n"
-            "\n"
-            "The daemon: consumes articles from [input] topic in consumer group\n"
-            "[kafka.consumer] group.id, tags them, counts entities and topics in Redis,\n"
-            "and produces enriched events, alerts and dead letters. At-least-once: an\n"
-            "input offset is committed only after the article's outputs are acknowledged\n"
-            "by Kafka and its counts by Redis; counts are idempotent per article id.\n"
-            "\n"
-            "Signals: SIGTERM/SIGINT finish the current batch, commit and exit 0;\n"
-            "SIGHUP reloads the rule files (a bad file is logged and the old rules stay).\n"
-            "\n"
-            "  -c, --config FILE   configuration file (see config/newsmon.conf)\n"
-            "  -h, --help          this help\n");
+/* Exactly-once: offsets travel inside the transaction, never auto-committed.
+ * The transactional id is configured, else "newsmon-<group.id>-<host>". */
+static void nm_txn_id(const nm_config_t *cfg, char *out, size_t size) {
+    if (cfg->transactional_id[0]) {
+        snprintf(out, size, "%s", cfg->transactional_id);
+        return;
+    }
+    char host[HOST_NAME_MAX + 1] = "localhost";
+    gethostname(host, sizeof host);
+    host[HOST_NAME_MAX] = '\0';
+    const char *group = "newsmon";
+    for (size_t i = 0; i < cfg->kafka_consumer.n; i++)
+        if (!strcmp(cfg->kafka_consumer.items[i].key, "group.id"))
+            group = cfg->kafka_consumer.items[i].value;
+    snprintf(out, size, "newsmon-%s-%s", group, host);
 }
 
-int nm_cmd_run(int argc, char **argv) {
-    const char *config = NULL;
-    int done = nm_cli_options(argc, argv, &config, nm_run_usage);
-    if (done >= 0) return done;
-    if (optind != argc) { nm_run_usage(stderr); return NM_EXIT_USAGE; }
-
+nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules_t *rules,
+                               char *errstr, size_t errstr_size) {
     nm_pipeline_t *P = calloc(1, sizeof *P);
-    if (!P) return NM_EXIT_FAIL;
-    int rc = nm_cli_setup(config, 1, &P->env);
-    if (rc) { free(P); return rc; }
-    nm_cli_signals();
-    const nm_config_t *cfg = P->env.cfg;
-    char e[1024];
-    P->lim = (nm_article_limits_t){(size_t)cfg->max_message_bytes, (size_t)cfg->max_body_bytes,
-                                   (size_t)cfg->max_json_depth};
+    if (!P) {
+        nm_rules_destroy(rules);
+        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    P->cfg = cfg;
+    P->text = text;
+    P->rules = rules;
+    P->stop = &nm_never;
     P->slots = calloc((size_t)cfg->batch_size, sizeof *P->slots);
     P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
-    P->ws = nm_tagger_ws_new();
+    P->proc = nm_pipeline_proc_new(cfg);
     P->counts = nm_counts_new(cfg);
-    if (!P->slots || !P->items || !P->ws || !P->counts) {
-        fprintf(stderr, "newsmon: out of memory\n");
-        rc = NM_EXIT_FAIL;
-        goto out;
-    }
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
-    if (!P->metrics) {
-        fprintf(stderr, "newsmon: out of memory\n");
-        rc = NM_EXIT_FAIL;
-        goto out;
+    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics) {
+        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        goto fail;
     }
     nm_publish_rules(P, 0);
-    if (nm_metrics_listen(P->metrics, cfg->http_listen, e, sizeof e)) {
-        fprintf(stderr, "newsmon: %s\n", e);
-        rc = NM_EXIT_FAIL;
-        goto out;
-    }
+    if (nm_metrics_listen(P->metrics, cfg->http_listen, errstr, errstr_size)) goto fail;
     nm_kvlist_t pextra = {0}, cextra = {0};
     nm_kv_t pkv[1], ckv[1];
-    char txid[512];
     if (cfg->exactly_once) {
-        /* offsets travel inside the transaction, never auto-committed */
-        if (cfg->transactional_id[0]) {
-            snprintf(txid, sizeof txid, "%s", cfg->transactional_id);
-        } else {
-            char host[HOST_NAME_MAX + 1] = "localhost";
-            gethostname(host, sizeof host);
-            host[HOST_NAME_MAX] = '\0';
-            const char *group = "newsmon";
-            for (size_t i = 0; i < cfg->kafka_consumer.n; i++)
-                if (!strcmp(cfg->kafka_consumer.items[i].key, "group.id"))
-                    group = cfg->kafka_consumer.items[i].value;
-            snprintf(txid, sizeof txid, "newsmon-%s-%s", group, host);
-        }
-        pkv[0] = (nm_kv_t){"transactional.id", txid};
+        nm_txn_id(cfg, P->txid, sizeof P->txid);
+        pkv[0] = (nm_kv_t){"transactional.id", P->txid};
         ckv[0] = (nm_kv_t){"enable.auto.commit", "false"};
         pextra = (nm_kvlist_t){pkv, 1, 1};
         cextra = (nm_kvlist_t){ckv, 1, 1};
     }
-    P->producer = nm_producer_new(cfg, &pextra, nm_on_delivery, P, e, sizeof e);
-    if (P->producer)
-        P->consumer = nm_consumer_new(cfg, &cextra, nm_drain, nm_on_stats, P, e, sizeof e);
-    if (!P->producer || !P->consumer) {
-        fprintf(stderr, "newsmon: %s\n", e);
-        rc = NM_EXIT_USAGE;
-        goto out;
-    }
+    P->producer = nm_producer_new(cfg, &pextra, nm_on_delivery, P, errstr, errstr_size);
+    if (!P->producer) goto fail;
+    P->consumer = nm_consumer_new(cfg, &cextra, nm_on_revoke, nm_on_stats, P, errstr, errstr_size);
+    if (!P->consumer) goto fail;
     if (cfg->exactly_once) {
-        if (nm_producer_txn_init(P->producer, e, sizeof e)) {
-            fprintf(stderr, "newsmon: %s\n", e);
-            rc = NM_EXIT_FAIL;
-            goto out;
-        }
-        NM_LOG(NM_LOG_INFO, "pipeline", "exactly-once mode, transactional.id %s", txid);
+        if (nm_producer_txn_init(P->producer, errstr, errstr_size)) goto fail;
+        NM_LOG(NM_LOG_INFO, "pipeline", "exactly-once mode, transactional.id %s", P->txid);
     }
-    int redis_ok = nm_counts_ready(P->counts);
-    struct timespec last_ready = {0, 0};
-    if (!redis_ok)
+    P->redis_ok = nm_counts_ready(P->counts);
+    if (!P->redis_ok)
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis %s:%ld not ready yet; will retry",
                cfg->redis_host, cfg->redis_port);
-    NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
-           cfg->input_topic, cfg->enriched_topic, P->env.rules->version);
+    return P;
+fail:
+    nm_pipeline_destroy(P);
+    return NULL;
+}
 
-    while (!nm_cli_stop && !P->fatal) {
-        if (nm_cli_reload) {
-            nm_cli_reload = 0;
-            nm_reload(P);
-        }
-        int wait = 100;
-        if (P->nslots) {
-            double left = cfg->batch_timeout_ms - nm_elapsed_ms(&P->batch_start);
-            wait = left > 0 ? (int)left : 0;
-        }
-        rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
-        if (m) {
-            if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
-            if (cfg->exactly_once && !P->txn_open) {
-                if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
-                    NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
-                    rd_kafka_message_destroy(m);
-                    P->fatal = 1;
-                    break;
-                }
-                P->txn_open = 1;
-            }
-            nm_slot_t *s = &P->slots[P->nslots++];
-            memset(s, 0, sizeof *s);
-            s->msg = m;
-            clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
-            nm_process(P, s);
-        } else if (!P->nslots && nm_elapsed_ms(&last_ready) >= 1000) {
-            /* idle: keep readiness current (Redis back, a rebalance), once
-             * a second since a connect attempt may block */
-            clock_gettime(CLOCK_MONOTONIC, &last_ready);
-            redis_ok = nm_counts_ready(P->counts);
-            nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, redis_ok);
-        }
-        nm_producer_poll(P->producer, 0);
-        if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
-                          nm_elapsed_ms(&P->batch_start) >= cfg->batch_timeout_ms))
-            nm_drain(P);
+int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
+    const nm_config_t *cfg = P->cfg;
+    char e[1024];
+    int wait = timeout_ms;
+    if (P->nslots) {
+        double left = cfg->batch_timeout_ms - nm_elapsed_ms(&P->batch_start);
+        wait = left <= 0 ? 0 : left < wait ? (int)left : wait;
     }
-    nm_drain(P);
+    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
+    if (m) {
+        if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
+        if (cfg->exactly_once && !P->txn_open) {
+            if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
+                NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
+                rd_kafka_message_destroy(m);
+                P->fatal = 1;
+                return -1;
+            }
+            P->txn_open = 1;
+        }
+        nm_slot_t *s = &P->slots[P->nslots++];
+        memset(s, 0, sizeof *s);
+        s->msg = m;
+        clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
+        nm_process(P, s);
+    } else if (!P->nslots && nm_elapsed_ms(&P->last_ready) >= 1000) {
+        /* idle: keep readiness current (Redis back, a rebalance), once
+         * a second since a connect attempt may block */
+        clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
+        P->redis_ok = nm_counts_ready(P->counts);
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
+    }
+    nm_producer_poll(P->producer, 0);
+    if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
+                      nm_elapsed_ms(&P->batch_start) >= cfg->batch_timeout_ms))
+        nm_pipeline_drain(P);
+    return P->fatal ? -1 : 0;
+}
+
+int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
+                    volatile sig_atomic_t *reload) {
+    P->stop = stop;
+    NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
+           P->cfg->input_topic, P->cfg->enriched_topic, P->rules->version);
+    while (!*stop && !P->fatal) {
+        if (*reload) {
+            *reload = 0;
+            nm_pipeline_reload(P);
+        }
+        nm_pipeline_step(P, 100);
+    }
+    nm_pipeline_drain(P);
     NM_LOG(NM_LOG_INFO, "pipeline",
            "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld",
-           P->consumed, P->relevant, P->alerts, P->dead, P->batches);
-    rc = P->fatal ? NM_EXIT_FAIL : NM_EXIT_OK;
-out:
+           P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches);
+    P->stop = &nm_never;
+    return P->fatal ? -1 : 0;
+}
+
+void nm_pipeline_stats(const nm_pipeline_t *P, nm_pipeline_stats_t *out) { *out = P->st; }
+
+const nm_rules_t *nm_pipeline_rules(const nm_pipeline_t *P) { return P->rules; }
+
+void nm_pipeline_destroy(nm_pipeline_t *P) {
+    if (!P) return;
+    if (P->consumer && P->producer) nm_pipeline_drain(P);
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
     nm_metrics_destroy(P->metrics);
-    nm_jbuf_free(&P->out);
-    nm_tagger_ws_destroy(P->ws);
+    nm_pipeline_proc_destroy(P->proc);
+    nm_rules_destroy(P->rules);
     free(P->slots);
     free(P->items);
-    nm_cli_teardown(&P->env);
+    free(P->ids);
+    free(P->mentions);
     free(P);
-    return rc;
 }

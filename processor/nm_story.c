@@ -1,0 +1,332 @@
+/* nm_story.c - SimHash signatures of article bodies and an index of recent ones. */
+#include "nm_story.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nm_article.h"
+#include "nm_text.h"
+
+/* ------------------------------------------------------------ signature */
+
+static inline uint64_t nm_rotl(uint64_t x, unsigned r) { return x << r | x >> (64 - r); } /* 0 < r < 64 */
+
+/* murmur3's finaliser: every input bit flips about half the output bits */
+static inline uint64_t nm_mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Length of the code point at p when it belongs to a script written without
+ * spaces (then it is a word of its own), else 0. */
+static size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
+    if (p[0] >= 0xF0) return n >= 4 && p[0] == 0xF0 && (p[1] & 0x30) == 0x20 ? 4 : 0; /* U+20000-2FFFF: Han */
+    if (p[0] < 0xE0 || n < 3) return 0;
+    uint32_t cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+    int unspaced = (cp >= 0x0E00 && cp <= 0x0EFF) ||  /* Thai, Lao */
+                   (cp >= 0x1000 && cp <= 0x109F) ||  /* Myanmar */
+                   (cp >= 0x1780 && cp <= 0x17FF) ||  /* Khmer */
+                   (cp >= 0x2E80 && cp <= 0x9FFF) ||  /* CJK radicals, kana, Han */
+                   (cp >= 0xF900 && cp <= 0xFAFF);    /* CJK compatibility */
+    return unspaced ? 3 : 0;
+}
+
+/* The shingle of the last min(nwords, NM_STORY_SHINGLE) words goes to its
+ * bin; word[0] is the newest word, and rotations keep the order in the hash. */
+static void nm_shingle(nm_story_signer_t *sg) {
+    _Static_assert(NM_STORY_SHINGLE == 4, "nm_shingle combines four words");
+    uint64_t x = nm_mix(sg->word[3] ^ nm_rotl(sg->word[2], 16) ^ nm_rotl(sg->word[1], 32) ^
+                        nm_rotl(sg->word[0], 48));
+    uint32_t *m = &sg->sig.min[x >> 59]; /* top 5 bits: the bin of 32 */
+    if ((uint32_t)x < *m) *m = (uint32_t)x;
+    sg->sig.shingles++;
+}
+
+_Static_assert(NM_STORY_BINS == 32, "nm_shingle takes the bin from the top 5 bits");
+
+void nm_story_sign_begin(nm_story_signer_t *sg) {
+    memset(sg, 0, sizeof *sg);
+    memset(sg->sig.min, 0xFF, sizeof sg->sig.min); /* every bin NM_STORY_EMPTY */
+}
+
+#define NM_ONES 0x0101010101010101ULL
+#define NM_HIGHS 0x8080808080808080ULL
+
+static inline uint64_t nm_block(uint64_t h, uint64_t x) {
+    return nm_rotl((h ^ x) * 0x87c37b91114253d5ULL, 31);
+}
+
+/* Hash of the word at u[i] (of a spaced script), eight bytes at a time, and
+ * its end. In normalised text every byte below '0' is a separator (' ', '.',
+ * '\n'), and a byte from 0xE0 up may start an unspaced code point, which
+ * ends the word. Words are mostly shorter than 8 bytes: one load finds the
+ * separator after them (SWAR: a byte below 0x30, or one from 0xE0), so the
+ * byte loop only runs near the end of the text and before a 3-byte
+ * character. Both paths give the same hash (little-endian chunks). */
+static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *hash) {
+    size_t start = i;
+    uint64_t h = 0x9e3779b97f4a7c15ULL, chunk = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        uint64_t sep = (x - 0x30 * NM_ONES) & ~x & NM_HIGHS, lead = x & x << 1 & x << 2 & NM_HIGHS;
+        if (!(sep | lead)) {
+            h = nm_block(h, x);
+            i += 8;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctzll(sep | lead) / 8; /* the lowest flag is exact */
+        if (!(sep >> (8 * k) & 0x80)) break; /* a lead byte: the byte loop decides */
+        chunk = k ? x & (~0ULL >> (64 - 8 * k)) : 0;
+        *hash = (h ^ chunk ^ (uint64_t)(i + k - start) << 56) * 0x9e3779b97f4a7c15ULL;
+        return i + k;
+    }
+#endif
+    unsigned nb = 0;
+    for (; i < len && u[i] >= '0' && !(u[i] >= 0xE0 && nm_unspaced_cp(u + i, len - i)); i++) {
+        chunk |= (uint64_t)u[i] << (8 * nb);
+        if (++nb == 8) {
+            h = nm_block(h, chunk);
+            chunk = 0;
+            nb = 0;
+        }
+    }
+    /* one multiply suffices here: the shingle's hash mixes fully */
+    *hash = (h ^ chunk ^ (uint64_t)(i - start) << 56) * 0x9e3779b97f4a7c15ULL;
+    return i;
+}
+
+void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (u[i] < '0') {
+            i++;
+            continue;
+        }
+        uint64_t w;
+        size_t cp = u[i] >= 0xE0 ? nm_unspaced_cp(u + i, len - i) : 0;
+        if (cp) { /* a word of its own */
+            uint64_t chunk = 0;
+            for (size_t k = 0; k < cp; k++) chunk |= (uint64_t)u[i + k] << (8 * k);
+            w = (chunk ^ (uint64_t)cp << 56) * 0x9e3779b97f4a7c15ULL;
+            i += cp;
+        } else {
+            i = nm_word(u, i, len, &w);
+        }
+        sg->word[3] = sg->word[2];
+        sg->word[2] = sg->word[1];
+        sg->word[1] = sg->word[0];
+        sg->word[0] = w;
+        if (++sg->nwords >= NM_STORY_SHINGLE) nm_shingle(sg);
+    }
+}
+
+nm_story_sig_t nm_story_sign_end(nm_story_signer_t *sg) {
+    if (!sg->sig.shingles && sg->nwords) nm_shingle(sg); /* fewer words than a shingle: one */
+    return sg->sig;
+}
+
+static nm_story_sig_t nm_sign_paragraphs(const nm_tagger_ws_t *ws, bool with_title) {
+    nm_story_signer_t sg;
+    nm_story_sign_begin(&sg);
+    size_t n = nm_tagger_paragraphs(ws);
+    for (size_t i = 0; i < n; i++) {
+        nm_tagger_para_t p = nm_tagger_paragraph(ws, i);
+        if (!p.boilerplate && (with_title || !p.title)) nm_story_sign_text(&sg, p.s, p.len);
+    }
+    return nm_story_sign_end(&sg);
+}
+
+nm_story_sig_t nm_story_sign_article(const nm_tagger_ws_t *ws) {
+    nm_story_sig_t sig = nm_sign_paragraphs(ws, false);
+    return sig.shingles >= NM_STORY_MIN_SHINGLES ? sig : nm_sign_paragraphs(ws, true);
+}
+
+/* One-permutation MinHash: J = agreeing bins / bins not empty in both; then
+ * |A n B| = J |A u B| = J (|A| + |B|) / (1 + J), over the shorter text. */
+static double nm_containment(const nm_story_sig_t *a, const nm_story_sig_t *b, int *agree) {
+    int same = 0, used = 0;
+    for (int i = 0; i < NM_STORY_BINS; i++) {
+        int ea = a->min[i] == NM_STORY_EMPTY, eb = b->min[i] == NM_STORY_EMPTY;
+        used += !(ea && eb);
+        same += !ea && a->min[i] == b->min[i];
+    }
+    *agree = same;
+    if (!same) return 0;
+    double j = (double)same / used, na = a->shingles, nb = b->shingles;
+    double c = j * (na + nb) / ((1 + j) * (na < nb ? na : nb));
+    return c < 1 ? c : 1;
+}
+
+double nm_story_containment(const nm_story_sig_t *a, const nm_story_sig_t *b) {
+    int agree;
+    return a->shingles && b->shingles ? nm_containment(a, b, &agree) : 0;
+}
+
+/* ------------------------------------------------------------ index */
+
+/* Slots form a ring in arrival order (slot = seq % window). Each of the
+ * first NM_STORY_BANDS bins has a bucket table (heads indexed by the low
+ * bits of the bin's value); chains
+ * link each entry to the previous one in the same bucket, newest first, and
+ * are never unlinked: a link is followed only while it leads to a live,
+ * older entry, so evicting is just advancing `oldest`. Ids live in a byte
+ * ring filled in the same order, so it empties from its tail as entries go. */
+typedef struct {
+    nm_story_sig_t sig;
+    uint64_t seq, story; /* story: FNV-1a of the story's first article id */
+    uint32_t next[NM_STORY_BANDS]; /* slot + 1 of the previous entry in the bucket; 0 none */
+    uint32_t id_off;              /* first article id in the id ring */
+    uint16_t id_len;
+} nm_story_entry_t;
+
+#define NM_STORY_ID_AVG 48 /* id ring bytes per slot: longer ids evict earlier */
+
+struct nm_story_index_s {
+    size_t window;
+    uint64_t oldest, next; /* live entries have oldest <= seq < next */
+    nm_story_entry_t *ent;
+    uint32_t *head; /* [band][value & mask]: slot + 1 of the newest entry, 0 none */
+    uint32_t mask;  /* buckets per bin - 1 (a power of two >= window) */
+    char *ids;
+    size_t ids_cap, ids_used, ids_at; /* ring: used bytes end at ids_at */
+};
+
+nm_story_index_t *nm_story_index_new(size_t window) {
+    if (window < 1 || window > NM_STORY_WINDOW_MAX) return NULL;
+    nm_story_index_t *ix = calloc(1, sizeof *ix);
+    if (!ix) return NULL;
+    ix->window = window;
+    size_t buckets = 256;
+    while (buckets < window) buckets *= 2;
+    ix->mask = (uint32_t)buckets - 1;
+    ix->ids_cap = window * NM_STORY_ID_AVG + NM_STORY_ARTICLE_ID_MAX;
+    ix->ent = calloc(window, sizeof *ix->ent);
+    ix->head = calloc(NM_STORY_BANDS * buckets, sizeof *ix->head);
+    ix->ids = malloc(ix->ids_cap);
+    if (!ix->ent || !ix->head || !ix->ids) {
+        nm_story_index_destroy(ix);
+        return NULL;
+    }
+    return ix;
+}
+
+void nm_story_index_destroy(nm_story_index_t *ix) {
+    if (!ix) return;
+    free(ix->ent);
+    free(ix->head);
+    free(ix->ids);
+    free(ix);
+}
+
+size_t nm_story_index_size(const nm_story_index_t *ix) { return (size_t)(ix->next - ix->oldest); }
+
+static inline uint32_t *nm_bucket(const nm_story_index_t *ix, int bin, uint32_t v) {
+    return &ix->head[(size_t)bin * (ix->mask + 1) + (v & ix->mask)];
+}
+
+static void nm_evict_oldest(nm_story_index_t *ix) {
+    ix->ids_used -= ix->ent[ix->oldest % ix->window].id_len;
+    ix->oldest++;
+}
+
+/* Copy an entry's id out of the ring (it may wrap). */
+static void nm_entry_id(const nm_story_index_t *ix, const nm_story_entry_t *e, char *out) {
+    size_t first = ix->ids_cap - e->id_off < e->id_len ? ix->ids_cap - e->id_off : e->id_len;
+    memcpy(out, ix->ids + e->id_off, first);
+    memcpy(out + first, ix->ids, e->id_len - first);
+    out[e->id_len] = '\0';
+}
+
+/* A candidate shares bins with the article, often many: each is weighed
+ * once (the first NM_STORY_MAX_CHAIN of them remembered). */
+static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, const nm_story_sig_t *sig,
+                                          double *containment) {
+    const nm_story_entry_t *best = NULL, *seen[NM_STORY_MAX_CHAIN];
+    int nseen = 0;
+    double bestc = 0;
+    /* the bucket heads and their first entries are cache misses: issue them
+     * all before walking any chain, so that they overlap */
+    uint32_t first[NM_STORY_BANDS];
+    for (int b = 0; b < NM_STORY_BANDS; b++)
+        first[b] = sig->min[b] == NM_STORY_EMPTY ? 0 : *nm_bucket(ix, b, sig->min[b]);
+    for (int b = 0; b < NM_STORY_BANDS; b++)
+        if (first[b]) __builtin_prefetch(&ix->ent[first[b] - 1]);
+    for (int b = 0; b < NM_STORY_BANDS; b++) {
+        uint32_t v = sig->min[b], link = first[b];
+        uint64_t newer = ix->next;
+        for (int n = 0; link && n < NM_STORY_MAX_CHAIN; n++) {
+            const nm_story_entry_t *e = &ix->ent[link - 1];
+            /* an evicted entry, or a slot reused by a newer one (of another
+             * bucket, or later in this one): the chain ended there */
+            if (e->seq < ix->oldest || e->seq >= newer || ((e->sig.min[b] ^ v) & ix->mask)) break;
+            newer = e->seq;
+            link = e->next[b];
+            if (e->sig.min[b] != v) continue; /* another value, same bucket */
+            int k = 0;
+            while (k < nseen && seen[k] != e) k++;
+            if (k < nseen) continue;
+            if (nseen < NM_STORY_MAX_CHAIN) seen[nseen++] = e;
+            int agree;
+            double c = nm_containment(sig, &e->sig, &agree);
+            if (agree < NM_STORY_MIN_BINS || c < NM_STORY_MIN_CONTAINMENT) continue;
+            if (c > bestc || (c == bestc && e->seq < best->seq)) {
+                best = e;
+                bestc = c;
+            }
+        }
+    }
+    *containment = bestc;
+    return best;
+}
+
+nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_story_sig_t *sig,
+                         nm_story_t *out) {
+    size_t idlen = strlen(article_id);
+    if (idlen < 1 || idlen > NM_STORY_ARTICLE_ID_MAX) return NM_ERR_INPUT;
+    out->containment = 0;
+    const nm_story_entry_t *m = sig->shingles ? nm_closest(ix, sig, &out->containment) : NULL;
+    uint64_t story;
+    if (m) {
+        nm_entry_id(ix, m, out->first_article);
+        story = m->story;
+    } else {
+        memcpy(out->first_article, article_id, idlen + 1);
+        story = nm_article_hash(article_id, idlen, 0xcbf29ce484222325ULL);
+    }
+    size_t flen = strlen(out->first_article);
+    out->copy = strcmp(out->first_article, article_id) != 0; /* a redelivery is no copy */
+    snprintf(out->id, sizeof out->id, "s-%016llx", (unsigned long long)story);
+    if (!sig->shingles) return NM_OK;
+
+    /* add it: room in the slot ring and the id ring, oldest out first */
+    while (ix->next - ix->oldest >= ix->window || ix->ids_used + flen > ix->ids_cap)
+        nm_evict_oldest(ix);
+    uint32_t slot = (uint32_t)(ix->next % ix->window);
+    nm_story_entry_t *e = &ix->ent[slot];
+    e->sig = *sig;
+    e->seq = ix->next++;
+    e->story = story;
+    e->id_off = (uint32_t)ix->ids_at;
+    e->id_len = (uint16_t)flen;
+    size_t first = ix->ids_cap - ix->ids_at < flen ? ix->ids_cap - ix->ids_at : flen;
+    memcpy(ix->ids + ix->ids_at, out->first_article, first);
+    memcpy(ix->ids, out->first_article + first, flen - first);
+    ix->ids_at = (ix->ids_at + flen) % ix->ids_cap;
+    ix->ids_used += flen;
+    for (int b = 0; b < NM_STORY_BANDS; b++) {
+        e->next[b] = 0;
+        if (sig->min[b] == NM_STORY_EMPTY) continue;
+        uint32_t *h = nm_bucket(ix, b, sig->min[b]);
+        e->next[b] = *h;
+        *h = slot + 1;
+    }
+    return NM_OK;
+}
