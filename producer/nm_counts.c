@@ -372,8 +372,14 @@ static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
         }
         if (r->type != REDIS_REPLY_ERROR) return r;
         if (nm_is_err(r, "MOVED")) {
+            /* logged when the owner changes, not on every hop of a failover */
+            int port = c->target.port;
+            char host[256];
+            snprintf(host, sizeof host, "%s", c->target.host);
             int bad = nm_redirect_addr(r, &c->target);
-            NM_LOG(NM_LOG_INFO, "counts", "%s: now %s:%d", r->str, c->target.host, c->target.port);
+            if (!bad && (port != c->target.port || strcmp(host, c->target.host)))
+                NM_LOG(NM_LOG_INFO, "counts", "%s: the slot's owner is now %s:%d", r->str,
+                       c->target.host, c->target.port);
             freeReplyObject(r);
             nm_counts_drop(c);
             if (bad) {
