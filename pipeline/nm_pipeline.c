@@ -30,6 +30,7 @@ typedef struct {
     rd_kafka_message_t *msg; /* owned input message */
     char *id;                /* owned article id (NULL for a dead letter) */
     char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
+    int refused;             /* Kafka refused its enriched event for good: not counted */
     char reason[256];        /* dead-letter reason */
     int nouts;
     nm_out_t outs[NM_MAX_OUTPUTS];
@@ -288,7 +289,7 @@ static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *o
     return 1;
 }
 
-/* Finish the batch: counts, deliveries, then offsets. Returns 0 when the
+/* Finish the batch: deliveries, counts, then offsets. Returns 0 when the
  * batch is complete and its offsets stored; 1 when its transaction was
  * aborted and the input rewound (exactly-once: it will be redone); -1 when
  * stopping or a fatal error left it incomplete (its offsets are not stored:
@@ -298,37 +299,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     char e[512];
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    /* 1. counts: one script call for the whole batch, retried with back-off */
-    size_t nitems = 0;
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
-        if (!s->id) continue; /* a dead letter */
-        nm_counts_item_t *it = &P->items[nitems++];
-        *it = s->count;
-        it->entities = P->ids + s->first_id;
-        it->mentions = P->mentions + s->first_id;
-        it->topics = P->ids + s->first_id + it->nentities;
-    }
-    long backoff = 100;
-    while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
-        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
-        P->mb.redis_errors++;
-        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop || nm_stalled(P, &t0, "Redis")) {
-            /* still down at shutdown: give up this batch, commit nothing */
-            if (*P->stop)
-                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
-                       "their offsets are not committed", P->nslots);
-            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
-            return -1;
-        }
-        nm_producer_poll(P->producer, (int)backoff);
-        P->mb.redis_retries++;
-        P->st.redis_retries++;
-        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
-                                                               : backoff * 2;
-    }
-    /* 2. every output acknowledged; failed ones are sent again, except on
+    /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
      * letter, a refused alert or dead letter is logged and given up */
@@ -369,6 +340,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
                        o->topic, rd_kafka_topic_name(s->msg->rkt), (int)s->msg->partition,
                        (long long)s->msg->offset, rd_kafka_err2str(o->err));
                 if (o->kind == OUT_ENRICHED) {
+                    s->refused = 1;
                     snprintf(s->reason, sizeof s->reason, "Kafka refused the enriched event: %s",
                              rd_kafka_err2str(o->err));
                     nm_dead_letter(P, s);
@@ -379,6 +351,38 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
         if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
+    }
+    /* 2. counts, once every output is settled: one script call for the
+     * whole batch, retried with back-off; an article whose enriched event
+     * Kafka refused for good is a dead letter and is not counted */
+    size_t nitems = 0;
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        if (!s->id || s->refused) continue; /* a dead letter */
+        nm_counts_item_t *it = &P->items[nitems++];
+        *it = s->count;
+        it->entities = P->ids + s->first_id;
+        it->mentions = P->mentions + s->first_id;
+        it->topics = P->ids + s->first_id + it->nentities;
+    }
+    long backoff = 100;
+    while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
+        P->mb.redis_errors++;
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
+        if (*P->stop || nm_stalled(P, &t0, "Redis")) {
+            /* still down at shutdown: give up this batch, commit nothing */
+            if (*P->stop)
+                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
+                       "their offsets are not committed", P->nslots);
+            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+            return -1;
+        }
+        nm_producer_poll(P->producer, (int)backoff);
+        P->mb.redis_retries++;
+        P->st.redis_retries++;
+        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
+                                                               : backoff * 2;
     }
     /* 3. offsets: the batch is complete, so each partition's highest offset
      * + 1 is safe to commit (messages of a partition arrive in order) */

@@ -12,13 +12,14 @@
  *   FILLING    each polled article is processed at once and its outputs
  *              (enriched event, alerts, or dead letter) are produced, so
  *              Kafka delivery overlaps with filling the batch;
- *   COUNTING   when full or old enough: one Redis script call counts the
- *              batch (idempotent per article id), retried with back-off
- *              while Redis is down;
- *   DELIVERING every output acknowledged; failed ones re-sent, permanent
- *              refusals given up (an enriched event then becomes a dead
- *              letter) so the stream never stalls;
- *              (a batch stuck in COUNTING or DELIVERING for [input]
+ *   DELIVERING when full or old enough: every output acknowledged; failed
+ *              ones re-sent, permanent refusals given up (an enriched
+ *              event then becomes a dead letter, and is not counted) so
+ *              the stream never stalls;
+ *   COUNTING   one Redis script call counts the batch's articles
+ *              (idempotent per article id), retried with back-off while
+ *              Redis is down;
+ *              (a batch stuck in DELIVERING or COUNTING for [input]
  *              max_stall_s, or 10 s after SIGTERM, is given up INCOMPLETE:
  *              nothing of it committed, the daemon exits 1, the batch is
  *              redone after the restart or by the partitions' next owner)

@@ -299,7 +299,8 @@ static void test_redis_retry_counts_once(void **state) {
 static volatile sig_atomic_t g_stop, g_reload;
 
 static void *stop_later(void *ms) {
-    struct timespec ts = {0, (long)(intptr_t)ms * 1000000L};
+    long n = (long)(intptr_t)ms;
+    struct timespec ts = {n / 1000, n % 1000 * 1000000L};
     nanosleep(&ts, NULL);
     g_stop = 1;
     return NULL;
@@ -317,7 +318,7 @@ static void test_stop_while_redis_down_commits_nothing(void **state) {
     step_until_consumed(P, 1);
     g_stop = g_reload = 0;
     pthread_t th;
-    pthread_create(&th, NULL, stop_later, (void *)(intptr_t)800);
+    pthread_create(&th, NULL, stop_later, (void *)(intptr_t)2000);
     assert_int_equal(nm_pipeline_run(P, &g_stop, &g_reload), -1);
     pthread_join(th, NULL);
     nm_pipeline_stats_t st;
@@ -504,6 +505,28 @@ static void test_kafka_refusing_gives_up_after_max_stall(void **state) {
     env_free(&E);
 }
 
+/* Counts after delivery: the broker refuses enriched events for good
+ * (MSG_SIZE_TOO_LARGE on the first Produce request: one partition's);
+ * those articles go to the dead-letter topic and are not counted, the
+ * others are. */
+static void test_refused_event_is_not_counted(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 100, 200, "", 2000);
+    produce_articles(&E, 0, 6);
+    nm_pipeline_t *P = env_pipeline(&E);
+    rd_kafka_mock_push_request_errors(E.mc, 0 /* Produce */, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    nm_pipeline_stats_t st;
+    step_until_batch(P, NULL, &st);
+    nm_pipeline_destroy(P);
+    assert_true(st.dead > 0 && st.dead < st.consumed);
+    assert_int_equal(counted(&E), st.consumed - st.dead);
+    assert_int_equal(read_topic(&E, "dlq", 0, NULL, NULL), st.dead);
+    assert_int_equal(read_topic(&E, "enr", 0, NULL, NULL), st.consumed - st.dead);
+    env_free(&E);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_complete),
@@ -514,6 +537,7 @@ int main(void) {
         cmocka_unit_test(test_txn_abort_redoes_batch),
         cmocka_unit_test(test_redis_down_gives_up_after_max_stall),
         cmocka_unit_test(test_kafka_refusing_gives_up_after_max_stall),
+        cmocka_unit_test(test_refused_event_is_not_counted),
     };
     return cmocka_run_group_tests_name("nm_pipeline", tests, NULL, NULL);
 }
