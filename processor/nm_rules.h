@@ -81,7 +81,7 @@ typedef struct {
     double paragraph_factor, document_factor, title_factor, lead_factor;
     double strong_weight, negative_weight;
     long boilerplate_max_line; /* a longer line is text: only its first sentence is furniture */
-    long list_span;            /* both sides and a third state within this many bytes: a list */
+    long list_gap;             /* at most this many bytes between listed names: a list */
     double background_factor; /* topic hits in a background sentence */
     long lead_chars, max_term_hits;
     /* a topic other than the best one needs evidence in this many sentences

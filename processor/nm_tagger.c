@@ -27,7 +27,6 @@ struct nm_tagger_ws_s {
     size_t nhits, caphits;
     uint32_t *para, *sent; /* start positions */
     uint8_t *para_flags, *sent_mask;
-    uint32_t *sent_lo, *sent_hi; /* span of the actor hits of each sentence */
     uint64_t *para_topics;       /* per paragraph: see the object/movement rule */
     size_t npara, nsent, capmarks;
     size_t title_nlen; /* bytes of the normalised title */
@@ -86,8 +85,6 @@ void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
     free(ws->sent);
     free(ws->para_flags);
     free(ws->sent_mask);
-    free(ws->sent_lo);
-    free(ws->sent_hi);
     free(ws->para_topics);
     free(ws->term_count);
     free(ws->ents);
@@ -134,12 +131,6 @@ static nm_err_t nm_tagger_reserve(nm_tagger_ws_t *ws, const nm_rules_t *r) {
         uint8_t *sm = realloc(ws->sent_mask, nc);
         if (!sm) return NM_ERR_NOMEM;
         ws->sent_mask = sm;
-        uint32_t *lo = realloc(ws->sent_lo, nc * sizeof *lo);
-        if (!lo) return NM_ERR_NOMEM;
-        ws->sent_lo = lo;
-        uint32_t *hi = realloc(ws->sent_hi, nc * sizeof *hi);
-        if (!hi) return NM_ERR_NOMEM;
-        ws->sent_hi = hi;
         uint64_t *pt = realloc(ws->para_topics, nc * sizeof *pt);
         if (!pt) return NM_ERR_NOMEM;
         ws->para_topics = pt;
@@ -414,25 +405,24 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (r->terms[ws->hits[i].term].kind == NM_TERM_BACKGROUND)
             ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, ws->hits[i].start)] |= SENT_BACKGROUND;
 
-    /* lists: a sentence naming both sides and a third state within
-     * list_span bytes ("Iran, North Korea and Russia") says nothing of the
-     * dyad itself */
-    if (set->list_span) {
-        for (size_t k = 0; k < ws->nsent; k++) ws->sent_lo[k] = UINT32_MAX, ws->sent_hi[k] = 0;
+    /* lists: both sides and a third state named one after the other, with
+     * at most list_gap bytes between the names ("Iran, North Korea and
+     * Russia"), say nothing of the dyad itself: that sentence is no pair */
+    if (set->list_gap) {
+        size_t run_sent = SIZE_MAX;
+        uint8_t run = 0;
+        uint32_t last_end = 0;
         for (size_t i = 0; i < ws->nhits; i++) {
             const nm_hit_t *h = &ws->hits[i];
             uint8_t side = nm_hit_side(r, h);
             if (!side) continue;
             size_t k = nm_segment_of(ws->sent, ws->nsent, h->start);
-            ws->sent_mask[k] |= (uint8_t)(side << 1) & 0x0E; /* RU 2, KP 4, THIRD 8 */
-            if (h->start < ws->sent_lo[k]) ws->sent_lo[k] = h->start;
-            if (h->end > ws->sent_hi[k]) ws->sent_hi[k] = h->end;
-        }
-        for (size_t k = 0; k < ws->nsent; k++) {
-            if ((ws->sent_mask[k] & 0x0E) == 0x0E &&
-                ws->sent_hi[k] - ws->sent_lo[k] <= (uint32_t)set->list_span)
-                ws->sent_mask[k] |= SENT_LIST;
-            ws->sent_mask[k] &= (uint8_t)~0x0E;
+            int joined = k == run_sent &&
+                         (h->start <= last_end || h->start - last_end <= (uint32_t)set->list_gap);
+            run = joined ? run | side : side;
+            run_sent = k;
+            if (h->end > last_end || !joined) last_end = h->end;
+            if (run == (NM_SIDE_RU | NM_SIDE_KP | NM_SIDE_THIRD)) ws->sent_mask[k] |= SENT_LIST;
         }
     }
 

@@ -681,28 +681,29 @@ static void test_dateline_place_is_no_actor(void **state) {
     nm_tmpdir_rm(dir);
 }
 
-/* Both sides and a third state within list_span bytes are a list ("Japan,
- * North Korea and Russia"), not the dyad acting together. */
+/* Both sides and a third state named one after the other, at most list_gap
+ * bytes apart ("Japan, North Korea and Russia"), are a list, not the dyad
+ * acting together. */
 static void test_short_list_with_a_third_state_is_no_pair(void **state) {
     (void)state;
     char *dir = nm_tmpdir_new(), err[512] = "";
     char rules[1024];
-    snprintf(rules, sizeof rules, "%s[settings]\nlist_span = 60\n", MECH_ACTORS_RU_PLACE);
+    snprintf(rules, sizeof rules, "%s[settings]\nlist_gap = 6\n", MECH_ACTORS_RU_PLACE);
     nm_rules_t *r = load_mech(dir, rules, NULL, NULL, err, sizeof err);
     if (!r) fail_msg("%s", err);
     nm_tag_result_t t = tag_with(r, "", "Sanctions hit Japan, North Korea and Russia, and "
                                         "missiles were tested.", "en");
     assert_false(t.relevant);
-    /* without the third state, or far apart, the pair stands */
+    /* without the third state, or when it is not in the list, the pair stands */
     t = tag_with(r, "", "Sanctions hit North Korea and Russia, and missiles were tested.", "en");
     assert_true(t.relevant);
-    t = tag_with(r, "", "North Korea sent missiles to Russia, according to officials who "
-                        "briefed reporters on the matter in Japan.", "en");
+    t = tag_with(r, "", "North Korea sent missiles to Russia, Japan said.", "en");
+    assert_true(t.relevant);
+    t = tag_with(r, "", "Russia and North Korea signed a missile deal as Japan protested.", "en");
     assert_true(t.relevant);
     nm_rules_destroy(r);
     nm_tmpdir_rm(dir);
 }
-
 
 /* docs/RULES.md, objects and moves: what moves ("missiles") and the
  * movement ("sold") are evidence only together, or beside a plain term,
