@@ -90,7 +90,7 @@ cleanup() {
     [[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null || true
     if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then kill -KILL "$DAEMON_PID" 2>/dev/null || true; fi
     if [[ -n ${BOOTSTRAP_USED:-} ]]; then
-        rcli --scan --pattern "$RUN*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
+        rcli --scan --pattern "{$RUN*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
         ((${#TOPICS_MADE[@]})) && "$NMB" rmtopics -b "$BOOTSTRAP_USED" "${TOPICS_MADE[@]}" >/dev/null 2>&1 || true
     fi
     if ((OWN_SERVICES && !KEEP)); then
@@ -259,8 +259,8 @@ replay() {
     put "${name}_redis_calls" "$((all1 - all0))"
     put "${name}_batches" "$(sed -n 's/.*batches=\([0-9]*\).*/\1/p' "$OUT/$name.daemon.log" | tail -n1)"
     put "${name}_wall_rate" "$(calc "$n / (($(get "${name}_watch_last_ms") - $DAEMON_START_MS) / 1000)")"
-    put "${name}_relevant_in_redis" "$(rcli hget "$p:stats" relevant | tr -d '\r')"
-    put "${name}_counted_in_redis" "$(rcli hget "$p:stats" articles | tr -d '\r')"
+    put "${name}_relevant_in_redis" "$(rcli hget "{$p}:stats" relevant | tr -d '\r')"
+    put "${name}_counted_in_redis" "$(rcli hget "{$p}:stats" articles | tr -d '\r')"
     # free the disk: the backlog is not needed any more
     "$NMB" rmtopics -b "$BOOTSTRAP_USED" "$p.raw" "$p.enriched" "$p.ceil" >/dev/null 2>&1 || true
 }

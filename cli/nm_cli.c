@@ -41,7 +41,8 @@ int nm_cli_setup(const char *config_path, int need_rules, nm_cli_env_t *env) {
         return NM_EXIT_FAIL;
     }
     env->rules = nm_rules_load(env->text, &(nm_rule_paths_t){env->cfg->gazetteer, env->cfg->rules,
-                                                              env->cfg->languages},
+                                                              env->cfg->languages,
+                                                              env->cfg->topic_model},
                                err, sizeof err);
     if (!env->rules) {
         fprintf(stderr, "newsmon: %s\n", err);

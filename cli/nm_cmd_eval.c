@@ -6,6 +6,7 @@
 
 #include "nm_article.h"
 #include "nm_cli.h"
+#include "nm_input.h"
 #include "nm_tagger.h"
 
 typedef struct {
@@ -76,7 +77,7 @@ static void nm_compare_sets(nm_prf_t *total, nm_prf_t *lang, json_t *gold, json_
         nm_count(lang, 0, 1);
         json_array_append(extra, v);
     }
-    if (json_array_size(missing) || json_array_size(extra))
+    if (errors && (json_array_size(missing) || json_array_size(extra)))
         json_array_append_new(errors, json_pack("{s:s, s:s, s:o, s:o}", "id", id, "kind", kind,
                                                 "missing", missing, "extra", extra));
     else {
@@ -85,11 +86,11 @@ static void nm_compare_sets(nm_prf_t *total, nm_prf_t *lang, json_t *gold, json_
     }
 }
 
-static void nm_eval_record(nm_eval_t *E, const nm_rules_t *r, nm_tagger_ws_t *ws,
-                           const nm_article_t *a, json_t *labels) {
-    nm_tag_result_t res;
-    if (nm_tagger_tag(r, ws, a->title, a->title_len, a->body, a->body_len, a->lang, &res))
-        return;
+/* Counts one tagged record into E (a file's figures or the total); the
+ * misclassified list is kept only where E->errors exists. */
+static void nm_eval_account(nm_eval_t *E, const nm_rules_t *r, const nm_article_t *a,
+                            json_t *labels, const nm_tag_result_t *rp) {
+    const nm_tag_result_t res = *rp;
     nm_lang_stats_t *L = nm_lang(E, a->lang ? a->lang : res.lang_detected);
     E->n++;
     L->n++;
@@ -98,7 +99,7 @@ static void nm_eval_record(nm_eval_t *E, const nm_rules_t *r, nm_tagger_ws_t *ws
     int gold_rel = json_is_true(json_object_get(labels, "relevant"));
     nm_count(&E->rel, gold_rel, res.relevant);
     nm_count(&L->rel, gold_rel, res.relevant);
-    if (gold_rel != (int)res.relevant)
+    if (gold_rel != (int)res.relevant && E->errors)
         json_array_append_new(E->errors, json_pack("{s:s, s:s, s:b, s:f}", "id", a->id, "kind",
                                                    "relevance", "gold", gold_rel, "score",
                                                    res.score));
@@ -132,34 +133,32 @@ static void nm_prf_print(const char *name, const nm_prf_t *s) {
            s->tp, s->fp, s->fn);
 }
 
-static void nm_eval_report(const nm_eval_t *E, const nm_rules_t *r, const char *path, int as_json) {
-    if (as_json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:f}", "corpus", path,
-                              "rules_version", r->version, "articles", (json_int_t)E->n,
-                              "relevance", nm_prf_json(&E->rel), "topics_micro",
-                              nm_prf_json(&E->top), "entities_micro", nm_prf_json(&E->ent),
-                              "langid_accuracy", E->n ? (double)E->langid_ok / E->n : 0);
-        json_t *pt = json_object(), *pl = json_object();
-        for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++)
-            json_object_set_new(pt, r->topics[k].id, nm_prf_json(&E->per_topic[k]));
-        for (int i = 0; i < E->nlangs; i++) {
-            const nm_lang_stats_t *L = &E->langs[i];
-            json_object_set_new(pl, L->code,
-                                json_pack("{s:I, s:o, s:o, s:o, s:f}", "articles", (json_int_t)L->n,
-                                          "relevance", nm_prf_json(&L->rel), "topics_micro",
-                                          nm_prf_json(&L->top), "entities_micro",
-                                          nm_prf_json(&L->ent), "langid_accuracy",
-                                          L->n ? (double)L->langid_ok / L->n : 0));
-        }
-        json_object_set_new(o, "per_topic", pt);
-        json_object_set_new(o, "per_language", pl);
-        json_object_set(o, "errors", E->errors);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
-        json_decref(o);
-        return;
+static json_t *nm_eval_json(const nm_eval_t *E, const nm_rules_t *r, const char *path) {
+    json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:f}", "corpus", path, "rules_version",
+                          r->version, "articles", (json_int_t)E->n, "relevance",
+                          nm_prf_json(&E->rel), "topics_micro", nm_prf_json(&E->top),
+                          "entities_micro", nm_prf_json(&E->ent), "langid_accuracy",
+                          E->n ? (double)E->langid_ok / E->n : 0);
+    json_t *pt = json_object(), *pl = json_object();
+    for (size_t k = 0; k < r->ntopics && k < NM_TAG_MAX_TOPICS; k++)
+        json_object_set_new(pt, r->topics[k].id, nm_prf_json(&E->per_topic[k]));
+    for (int i = 0; i < E->nlangs; i++) {
+        const nm_lang_stats_t *L = &E->langs[i];
+        json_object_set_new(pl, L->code,
+                            json_pack("{s:I, s:o, s:o, s:o, s:f}", "articles", (json_int_t)L->n,
+                                      "relevance", nm_prf_json(&L->rel), "topics_micro",
+                                      nm_prf_json(&L->top), "entities_micro",
+                                      nm_prf_json(&L->ent), "langid_accuracy",
+                                      L->n ? (double)L->langid_ok / L->n : 0));
     }
-    printf("newsmon eval: %ld articles from %s, rules %s\n\n", E->n, path, r->version);
+    json_object_set_new(o, "per_topic", pt);
+    json_object_set_new(o, "per_language", pl);
+    if (E->errors) json_object_set(o, "errors", E->errors);
+    return o;
+}
+
+static void nm_eval_print(const nm_eval_t *E, const nm_rules_t *r, const char *what) {
+    printf("newsmon eval: %ld articles from %s, rules %s\n\n", E->n, what, r->version);
     printf("  %-22s %6s %6s %6s\n", "", "P", "R", "F1");
     nm_prf_print("relevance", &E->rel);
     nm_prf_print("topics (micro)", &E->top);
@@ -188,82 +187,179 @@ static void nm_eval_report(const nm_eval_t *E, const nm_rules_t *r, const char *
     }
 }
 
+/* One line per file, then the total in full. */
+static void nm_eval_print_files(const nm_eval_t *files, char *const *paths, int nfiles) {
+    printf("  %-34s %5s %6s %6s %6s %8s %9s %7s\n", "file", "n", "rel-P", "rel-R", "rel-F1",
+           "topic-F1", "entity-F1", "lang-id");
+    for (int f = 0; f < nfiles; f++) {
+        const nm_eval_t *E = &files[f];
+        const char *base = strrchr(paths[f], '/');
+        printf("  %-34s %5ld %6.3f %6.3f %6.3f %8.3f %9.3f %7.3f\n", base ? base + 1 : paths[f],
+               E->n, nm_p(&E->rel), nm_r(&E->rel), nm_f(&E->rel), nm_f(&E->top), nm_f(&E->ent),
+               E->n ? (double)E->langid_ok / E->n : 0);
+    }
+    printf("\n");
+}
+
 static void nm_eval_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon eval [-c FILE] CORPUS.jsonl [--json]\n"
+            "Usage: newsmon eval [-c FILE] [--lang LIST] [--json] CORPUS...\n"
             "\n"
-            "Tags a labelled corpus (format: shared corpus TAXONOMY.md, one JSON object per\n"
-            "line with a 'labels' object) and prints precision, recall and F1 for relevance,\n"
-            "each topic and micro-averaged, entities (micro over article x entity id), per\n"
-            "language, the language-identification accuracy, and the misclassified ids.\n"
+            "Tags labelled corpora (format: shared corpus TAXONOMY.md, one JSON object per\n"
+            "line with a 'labels' object; files or folders, as `newsmon ingest` reads) and\n"
+            "prints precision, recall and F1 for relevance, each topic and micro-averaged,\n"
+            "entities (micro over article x entity id), per language, the language-\n"
+            "identification accuracy, and the misclassified ids. With several corpora, one\n"
+            "line per corpus comes first, then the total.\n"
             "\n"
             "  -c, --config FILE   configuration file (rule paths)\n"
+            "  --lang LIST         only records whose 'lang' is in LIST (e.g. en,fr,de)\n"
+            "  --features FILE     write the topic model's training rows (JSON Lines) to FILE\n"
             "  --json              machine-readable output\n"
             "  -h, --help          this help\n");
+}
+
+typedef struct {
+    nm_cli_env_t env;
+    nm_article_limits_t lim;
+    nm_tagger_ws_t *ws;
+    nm_eval_t *file, *total;
+    const char *only_langs; /* ",en,fr," or NULL */
+    FILE *features;         /* --features: the topic model's training rows */
+    int bad;
+} nm_eval_run_t;
+
+/* One row per candidate topic of a gold-relevant article: the inputs of the
+ * topic model and whether the labels carry the topic (for
+ * scripts/train_topic_model.py). */
+static void nm_eval_features(FILE *f, const nm_rules_t *r, const nm_tagger_ws_t *ws,
+                             const nm_article_t *a, json_t *labels, const nm_tag_result_t *res) {
+    if (!json_is_true(json_object_get(labels, "relevant")) || !res->ncandidates) return;
+    size_t tlen, nsent = 1;
+    const char *text = nm_tagger_text(ws, &tlen);
+    for (size_t i = 0; i < tlen; i++) nsent += text[i] == '.' || text[i] == '\n';
+    json_t *gold = json_object_get(labels, "topics");
+    for (int k = 0; k < res->ncandidates; k++) {
+        const nm_topic_tag_t *c = &res->candidates[k];
+        double x[NM_TOPIC_NFEATURES];
+        nm_tagger_topic_features(c, res->candidates[0].score, nsent, x);
+        const char *id = r->topics[c->topic].id;
+        int fired = 0;
+        for (int j = 0; j < res->ntopics; j++) fired |= res->topics[j].topic == c->topic;
+        fprintf(f, "{\"id\":\"%s\",\"lang\":\"%s\",\"topic\":\"%s\",\"gold\":%d,"
+                   "\"fired\":%d,\"x\":[",
+                a->id, res->lang, id, json_is_array(gold) && nm_in_array(gold, id), fired);
+        for (int j = 0; j < NM_TOPIC_NFEATURES; j++) fprintf(f, "%s%.6g", j ? "," : "", x[j]);
+        fprintf(f, "]}\n");
+    }
+}
+
+static int nm_eval_wanted(const nm_eval_run_t *R, const char *lang) {
+    if (!R->only_langs) return 1;
+    char key[16];
+    snprintf(key, sizeof key, ",%s,", lang ? lang : "");
+    return strstr(R->only_langs, key) != NULL;
+}
+
+static int nm_eval_one(void *ud, const char *buf, size_t len, const char *where, long line) {
+    nm_eval_run_t *R = ud;
+    nm_article_t a;
+    nm_tag_result_t res;
+    char reason[256];
+    json_t *labels;
+    if (nm_article_parse(buf, len, &R->lim, &a, reason, sizeof reason)) {
+        fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
+        R->bad = 1;
+    } else if (!nm_eval_wanted(R, a.lang)) {
+        /* filtered out by --lang */
+    } else if (!json_is_object(labels = json_object_get(a.root, "labels"))) {
+        fprintf(stderr, "%s:%ld: no 'labels' object\n", where, line);
+        R->bad = 1;
+    } else if (nm_tagger_tag(R->env.rules, R->ws, a.title, a.title_len, a.body, a.body_len,
+                             a.lang, &res)) {
+        fprintf(stderr, "%s:%ld: out of memory\n", where, line);
+        R->bad = 1;
+    } else {
+        if (R->features) nm_eval_features(R->features, R->env.rules, R->ws, &a, labels, &res);
+        nm_eval_account(R->file, R->env.rules, &a, labels, &res);
+        nm_eval_account(R->total, R->env.rules, &a, labels, &res);
+    }
+    nm_article_clear(&a);
+    return 0;
 }
 
 int nm_cmd_eval(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"lang", required_argument, NULL, 'l'},
+                                         {"features", required_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
     int as_json = 0, c;
+    char langs[512] = "";
+    const char *features = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (c == 'c') config = optarg;
+        else if (c == 'l') snprintf(langs, sizeof langs, ",%s,", optarg);
+        else if (c == 'f') features = optarg;
         else if (c == 'j') as_json = 1;
         else if (c == 'h') { nm_eval_usage(stdout); return NM_EXIT_OK; }
         else { nm_eval_usage(stderr); return NM_EXIT_USAGE; }
     }
-    if (argc - optind != 1) { nm_eval_usage(stderr); return NM_EXIT_USAGE; }
-    const char *path = argv[optind];
-    FILE *in = fopen(path, "r");
-    if (!in) { perror(path); return NM_EXIT_USAGE; }
-    nm_cli_env_t env;
-    int rc = nm_cli_setup(config, 1, &env);
-    if (rc) { fclose(in); return rc; }
-    nm_article_limits_t lim = {(size_t)env.cfg->max_message_bytes,
-                               (size_t)env.cfg->max_body_bytes,
-                               (size_t)env.cfg->max_json_depth};
-    nm_eval_t *E = calloc(1, sizeof *E);
-    nm_tagger_ws_t *ws = nm_tagger_ws_new();
-    if (!E || !ws || !(E->errors = json_array())) {
+    int nfiles = argc - optind;
+    if (nfiles < 1) { nm_eval_usage(stderr); return NM_EXIT_USAGE; }
+    nm_eval_run_t R;
+    memset(&R, 0, sizeof R);
+    R.only_langs = langs[0] ? langs : NULL;
+    if (features && !(R.features = fopen(features, "w"))) {
+        perror(features);
+        return NM_EXIT_USAGE;
+    }
+    int rc = nm_cli_setup(config, 1, &R.env);
+    if (rc) return rc;
+    R.lim = (nm_article_limits_t){(size_t)R.env.cfg->max_message_bytes,
+                                  (size_t)R.env.cfg->max_body_bytes,
+                                  (size_t)R.env.cfg->max_json_depth};
+    nm_eval_t *files = calloc((size_t)nfiles, sizeof *files);
+    R.total = calloc(1, sizeof *R.total);
+    R.ws = nm_tagger_ws_new();
+    if (!files || !R.total || !R.ws || !(R.total->errors = json_array())) {
         fprintf(stderr, "newsmon: out of memory\n");
         rc = NM_EXIT_FAIL;
         goto out;
     }
-    nm_tagger_ws_always_detect(ws, true); /* the accuracy report needs every article's */
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        if (strspn(line, " \t\r\n") == (size_t)n) continue;
-        nm_article_t a;
-        char reason[256];
-        if (nm_article_parse(line, (size_t)n, &lim, &a, reason, sizeof reason)) {
-            fprintf(stderr, "%s:%ld: %s\n", path, lineno, reason);
-            rc = NM_EXIT_FAIL;
-        } else {
-            json_t *labels = json_object_get(a.root, "labels");
-            if (!json_is_object(labels)) {
-                fprintf(stderr, "%s:%ld: no 'labels' object\n", path, lineno);
-                rc = NM_EXIT_FAIL;
-            } else {
-                nm_eval_record(E, env.rules, ws, &a, labels);
-            }
-        }
-        nm_article_clear(&a);
+    nm_tagger_ws_always_detect(R.ws, true); /* the accuracy report needs every article's */
+    for (int f = 0; f < nfiles; f++) {
+        R.file = &files[f];
+        if (nm_input_read(argv[optind + f], nm_eval_one, &R, NULL)) rc = NM_EXIT_USAGE;
     }
-    free(line);
-    nm_eval_report(E, env.rules, path, as_json);
+    if (!rc && R.bad) rc = NM_EXIT_FAIL;
+    char what[64];
+    snprintf(what, sizeof what, "%d files", nfiles);
+    const char *label = nfiles == 1 ? argv[optind] : what;
+    if (as_json) {
+        json_t *o = nm_eval_json(R.total, R.env.rules, label);
+        if (nfiles > 1) {
+            json_t *fl = json_array();
+            for (int f = 0; f < nfiles; f++)
+                json_array_append_new(fl, nm_eval_json(&files[f], R.env.rules, argv[optind + f]));
+            json_object_set_new(o, "files", fl);
+        }
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        if (nfiles > 1) nm_eval_print_files(files, argv + optind, nfiles);
+        nm_eval_print(R.total, R.env.rules, label);
+    }
 out:
-    if (E) json_decref(E->errors);
-    free(E);
-    nm_tagger_ws_destroy(ws);
-    nm_cli_teardown(&env);
-    fclose(in);
+    if (R.features && fclose(R.features) && !rc) rc = NM_EXIT_FAIL;
+    if (R.total) json_decref(R.total->errors);
+    free(R.total);
+    free(files);
+    nm_tagger_ws_destroy(R.ws);
+    nm_cli_teardown(&R.env);
     return rc;
 }

@@ -7,83 +7,104 @@
 #include "nm_article.h"
 #include "nm_cli.h"
 #include "nm_event.h"
+#include "nm_explain.h"
+#include "nm_input.h"
 #include "nm_tagger.h"
+
+typedef struct {
+    nm_cli_env_t env;
+    nm_article_limits_t lim;
+    nm_tagger_ws_t *ws;
+    nm_jbuf_t out;
+    long bad;
+    int explain;
+} nm_tag_t;
 
 static void nm_tag_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon tag [-c FILE] [PATH|-]\n"
+            "Usage: newsmon tag [-c FILE] [--explain] [PATH...|-]\n"
             "\n"
-            "Reads articles as JSON Lines (from PATH, or standard input) and writes one\n"
-            "enriched event per article as JSON Lines, in input order. No Kafka, no Redis.\n"
-            "A bad line is reported on stderr as 'line N: reason' and skipped; the exit\n"
-            "code is then 1. Blank lines are ignored.\n"
+            "Tags articles offline (no Kafka, no Redis) and writes one enriched event per\n"
+            "article as JSON Lines, in input order: the events `newsmon run` produces.\n"
+            "Each PATH is what `newsmon ingest` reads: JSON Lines, a JSON object, a\n"
+            "plain-text article (first line = title) or a folder of them; '-' or no PATH\n"
+            "reads JSON Lines from standard input. A bad record is reported on stderr as\n"
+            "'FILE:LINE: reason' and skipped; the exit code is then 1.\n"
             "\n"
             "  -c, --config FILE   configuration file (rules paths, limits, include_body)\n"
+            "  --explain           instead of events, print for each article every scored\n"
+            "                      term with its sentence, context, position and contribution,\n"
+            "                      the thresholds, and why each topic did or did not fire\n"
             "  -h, --help          this help\n");
 }
 
-int nm_cmd_tag(int argc, char **argv) {
-    const char *config = NULL;
-    int done = nm_cli_options(argc, argv, &config, nm_tag_usage);
-    if (done >= 0) return done;
-    if (argc - optind > 1) { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
-    const char *path = optind < argc ? argv[optind] : "-";
-    FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-    if (!in) {
-        perror(path);
-        return NM_EXIT_USAGE;
-    }
-    nm_cli_env_t env;
-    int rc = nm_cli_setup(config, 1, &env);
-    if (rc) {
-        if (in != stdin) fclose(in);
-        return rc;
-    }
-    nm_article_limits_t lim = {(size_t)env.cfg->max_message_bytes,
-                               (size_t)env.cfg->max_body_bytes,
-                               (size_t)env.cfg->max_json_depth};
-    nm_tagger_ws_t *ws = nm_tagger_ws_new();
-    nm_jbuf_t out;
-    nm_jbuf_init(&out);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0, bad = 0;
-    while (ws && (n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-        if (strspn(line, " \t\r\n") == (size_t)n) continue;
-        nm_article_t a;
-        nm_tag_result_t res;
-        char reason[256];
-        char now[32];
-        if (nm_article_parse(line, len, &lim, &a, reason, sizeof reason)) {
-            fprintf(stderr, "line %ld: %s\n", lineno, reason);
-            bad++;
-        } else if (nm_tagger_tag(env.rules, ws, a.title, a.title_len, a.body, a.body_len,
-                                 a.lang, &res)) {
-            fprintf(stderr, "line %ld: out of memory\n", lineno);
-            bad++;
-        } else {
-            nm_event_now(now);
-            if (nm_event_enriched(&out, &a, env.rules, &res,
-                                  env.cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE, now)) {
-                fprintf(stderr, "line %ld: out of memory writing the event\n", lineno);
-                bad++;
-            } else {
-                out.s[out.len++] = '\n'; /* the buffer keeps room for its NUL */
-                fwrite(out.s, 1, out.len, stdout);
-            }
+static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, long line) {
+    nm_tag_t *T = ud;
+    nm_article_t a;
+    nm_tag_result_t res;
+    char reason[256], now[32];
+    if (nm_article_parse(buf, len, &T->lim, &a, reason, sizeof reason)) {
+        fprintf(stderr, "%s:%ld: %s\n", where, line, reason);
+        T->bad++;
+    } else if (T->explain) {
+        if (nm_explain_article(stdout, T->env.rules, T->ws, &a, &res)) {
+            fprintf(stderr, "%s:%ld: out of memory\n", where, line);
+            T->bad++;
         }
-        nm_article_clear(&a);
+    } else if (nm_tagger_tag(T->env.rules, T->ws, a.title, a.title_len, a.body, a.body_len,
+                             a.lang, &res)) {
+        fprintf(stderr, "%s:%ld: out of memory\n", where, line);
+        T->bad++;
+    } else {
+        nm_event_now(now);
+        if (nm_event_enriched(&T->out, &a, T->env.rules, &res,
+                              T->env.cfg->include_body ? NM_BODY_INCLUDE : NM_BODY_EXCLUDE,
+                              now)) {
+            fprintf(stderr, "%s:%ld: out of memory writing the event\n", where, line);
+            T->bad++;
+        } else {
+            T->out.s[T->out.len++] = '\n'; /* the buffer keeps room for its NUL */
+            fwrite(T->out.s, 1, T->out.len, stdout);
+        }
     }
-    if (!ws) fprintf(stderr, "newsmon: out of memory\n");
-    free(line);
-    nm_jbuf_free(&out);
-    nm_tagger_ws_destroy(ws);
-    if (in != stdin) fclose(in);
-    nm_cli_teardown(&env);
+    nm_article_clear(&a);
+    return 0;
+}
+
+int nm_cmd_tag(int argc, char **argv) {
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"explain", no_argument, NULL, 'x'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL;
+    nm_tag_t T;
+    memset(&T, 0, sizeof T);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (c == 'c') config = optarg;
+        else if (c == 'x') T.explain = 1;
+        else if (c == 'h') { nm_tag_usage(stdout); return NM_EXIT_OK; }
+        else { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
+    }
+    int rc = nm_cli_setup(config, 1, &T.env);
+    if (rc) return rc;
+    T.lim = (nm_article_limits_t){(size_t)T.env.cfg->max_message_bytes,
+                                  (size_t)T.env.cfg->max_body_bytes,
+                                  (size_t)T.env.cfg->max_json_depth};
+    T.ws = nm_tagger_ws_new();
+    nm_jbuf_init(&T.out);
+    if (!T.ws) {
+        fprintf(stderr, "newsmon: out of memory\n");
+        rc = NM_EXIT_FAIL;
+    }
+    for (int i = optind; !rc && i < (optind < argc ? argc : optind + 1); i++) {
+        const char *path = i < argc ? argv[i] : "-";
+        if (nm_input_read(path, nm_tag_one, &T, NULL)) rc = NM_EXIT_USAGE;
+    }
+    nm_jbuf_free(&T.out);
+    nm_tagger_ws_destroy(T.ws);
+    nm_cli_teardown(&T.env);
     if (fflush(stdout) != 0) return NM_EXIT_FAIL;
-    return (bad || !ws) ? NM_EXIT_FAIL : NM_EXIT_OK;
+    return rc ? rc : T.bad ? NM_EXIT_FAIL : NM_EXIT_OK;
 }

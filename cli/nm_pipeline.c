@@ -49,6 +49,7 @@ typedef struct {
 typedef struct {
     rd_kafka_message_t *msg; /* owned input message */
     char *id;                /* owned article id (NULL for a dead letter) */
+    char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
     char reason[256];        /* dead-letter reason */
     int nouts;
     nm_out_t outs[NM_MAX_OUTS];
@@ -213,7 +214,11 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
             if (res.topics[t].topic < NM_METRICS_MAX_TOPICS) P->mb.relevant[res.topics[t].topic]++;
     }
     if (res.relevant && res.score >= rules->settings.alert_threshold && res.ntopics > 0) {
-        char *al = nm_event_alert(out, &a, rules, &res, now) ? NULL : nm_copy_out(out);
+        if (nm_event_alert(out, &a, rules, &res, NM_ALERT_TOPIC_EVIDENCE, now) == NM_OK)
+            s->alert_rec = nm_copy_out(out);
+        s->count.alert_len = s->alert_rec ? out->len : 0;
+        char *al = nm_event_alert(out, &a, rules, &res, NM_ALERT_TOPIC_IDS, now)
+                       ? NULL : nm_copy_out(out);
         len = out->len;
         char topic[512];
         for (int t = 0; al && t <= res.ntopics; t++) {
@@ -244,6 +249,7 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     it->ntopics = res.ntopics;
     for (int i = 0; i < res.ntopics; i++) s->topic_ids[i] = rules->topics[res.topics[i].topic].id;
     it->topics = s->topic_ids;
+    it->alert = s->alert_rec;
     nm_article_clear(&a);
 }
 
@@ -417,6 +423,7 @@ static void nm_free_batch(nm_pipeline_t *P) {
             free(s->outs[k].payload);
         }
         free(s->id);
+        free(s->alert_rec);
         rd_kafka_message_destroy(s->msg);
     }
     P->nslots = 0;
@@ -445,7 +452,8 @@ static void nm_reload(nm_pipeline_t *P) {
     char e[1024];
     const nm_config_t *cfg = P->env.cfg;
     nm_rules_t *nr = nm_rules_load(
-        P->env.text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages},
+        P->env.text, &(nm_rule_paths_t){cfg->gazetteer, cfg->rules, cfg->languages,
+                                           cfg->topic_model},
         e, sizeof e);
     if (!nr) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "reload rejected, old rules stay: %s", e);

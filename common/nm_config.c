@@ -44,9 +44,11 @@ static const nm_cdef_t nm_cdefs[] = {
     C("redis", "hour_ttl_s", T_LONG, redis_hour_ttl_s, "2592000", 60, 1L << 31),
     C("redis", "seen_ttl_s", T_LONG, redis_seen_ttl_s, "2592000", 60, 1L << 31),
     C("redis", "retry_max_ms", T_LONG, redis_retry_max_ms, "5000", 10, 600000),
+    C("redis", "recent_alerts", T_LONG, redis_recent_alerts, "1000", 0, 1000000),
     C("rules", "gazetteer", T_PATH, gazetteer, "gazetteer.conf", 0, 0),
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
     C("rules", "languages", T_PATH, languages, "lang", 0, 0),
+    C("rules", "topic_model", T_PATH, topic_model, "", 0, 0),
     C("log", "level", T_STR, log_level, "info", 0, 0),
     C("http", "listen", T_STR, http_listen, "127.0.0.1:9465", 0, 0),
 };
@@ -58,15 +60,23 @@ typedef struct {
     char dir[PATH_MAX];
 } nm_cload_t;
 
-static int nm_kv_add(nm_kvlist_t *l, const char *k, const char *v) {
+/* Replace the value of key k if the list has it: 1 if replaced, 0 if absent,
+ * NM_ERR_NOMEM (negative) on OOM. */
+static int nm_kv_replace(nm_kvlist_t *l, const char *k, const char *v) {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->items[i].key, k) == 0) {
             char *nv = strdup(v);
             if (!nv) return NM_ERR_NOMEM;
             free(l->items[i].value);
             l->items[i].value = nv;
-            return 0;
+            return 1;
         }
+    return 0;
+}
+
+static int nm_kv_add(nm_kvlist_t *l, const char *k, const char *v) {
+    int r = nm_kv_replace(l, k, v);
+    if (r) return r < 0 ? NM_ERR_NOMEM : 0;
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 8;
         nm_kv_t *ni = realloc(l->items, nc * sizeof *ni);
@@ -179,7 +189,12 @@ static nm_err_t nm_config_env(nm_cload_t *L, char *errstr, size_t errstr_size) {
             prop[k] = c == '_' ? '.' : (char)tolower((unsigned char)c);
         }
         prop[n] = '\0';
-        if (nm_kv_add(&L->cfg->kafka, prop, eq + 1)) return NM_ERR_NOMEM;
+        /* the client-specific sections are applied after [kafka], so the
+         * environment must replace the property there too to win */
+        if (nm_kv_add(&L->cfg->kafka, prop, eq + 1) ||
+            nm_kv_replace(&L->cfg->kafka_consumer, prop, eq + 1) < 0 ||
+            nm_kv_replace(&L->cfg->kafka_producer, prop, eq + 1) < 0)
+            return NM_ERR_NOMEM;
     }
     return NM_OK;
 }

@@ -34,9 +34,9 @@ typedef struct {
     /* [redis] */
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;
-    long redis_retry_max_ms;
+    long redis_retry_max_ms, redis_recent_alerts;
     /* [rules] (paths resolved against the config file's folder) */
-    char *gazetteer, *rules, *languages;
+    char *gazetteer, *rules, *languages, *topic_model;
     /* [log] */
     char *log_level;
     /* [http] */

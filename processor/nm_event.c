@@ -163,14 +163,8 @@ static nm_err_t nm_finish(nm_jbuf_t *b) {
     return NM_OK;
 }
 
-nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *rules,
-                           const nm_tag_result_t *res, nm_body_mode_t body,
-                           const char *processed_at) {
-    nm_input_fields(b, a, body);
-    nm_key(b, "relevant");
-    if (res->relevant) NM_LIT(b, "true");
-    else NM_LIT(b, "false");
-    nm_knum(b, "score", "%.3f", res->score);
+/* "topics": [{id, score, evidence: [...]}] */
+static void nm_topic_objects(nm_jbuf_t *b, const nm_rules_t *rules, const nm_tag_result_t *res) {
     nm_key(b, "topics");
     NM_LIT(b, "[");
     for (int i = 0; i < res->ntopics; i++) {
@@ -188,6 +182,17 @@ nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t
         NM_LIT(b, "]}");
     }
     NM_LIT(b, "]");
+}
+
+nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *rules,
+                           const nm_tag_result_t *res, nm_body_mode_t body,
+                           const char *processed_at) {
+    nm_input_fields(b, a, body);
+    nm_key(b, "relevant");
+    if (res->relevant) NM_LIT(b, "true");
+    else NM_LIT(b, "false");
+    nm_knum(b, "score", "%.3f", res->score);
+    nm_topic_objects(b, rules, res);
     nm_key(b, "entities");
     NM_LIT(b, "[");
     for (int i = 0; i < res->nentities; i++) {
@@ -217,17 +222,22 @@ nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t
 }
 
 nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *rules,
-                        const nm_tag_result_t *res, const char *processed_at) {
+                        const nm_tag_result_t *res, nm_alert_form_t form,
+                        const char *processed_at) {
     nm_input_fields(b, a, NM_BODY_EXCLUDE);
     nm_kstr(b, "lang", res->lang);
     nm_knum(b, "score", "%.3f", res->score);
-    nm_key(b, "topics");
-    NM_LIT(b, "[");
-    for (int i = 0; i < res->ntopics; i++) {
-        if (i) NM_LIT(b, ",");
-        nm_str(b, rules->topics[res->topics[i].topic].id);
+    if (form == NM_ALERT_TOPIC_EVIDENCE) {
+        nm_topic_objects(b, rules, res);
+    } else {
+        nm_key(b, "topics");
+        NM_LIT(b, "[");
+        for (int i = 0; i < res->ntopics; i++) {
+            if (i) NM_LIT(b, ",");
+            nm_str(b, rules->topics[res->topics[i].topic].id);
+        }
+        NM_LIT(b, "]");
     }
-    NM_LIT(b, "]");
     nm_key(b, "entities");
     NM_LIT(b, "[");
     for (int i = 0; i < res->nentities && i < 10; i++) {

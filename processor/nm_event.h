@@ -40,11 +40,18 @@ nm_err_t nm_event_enriched(nm_jbuf_t *out, const nm_article_t *a, const nm_rules
                            const nm_tag_result_t *res, nm_body_mode_t body,
                            const char *processed_at);
 
+typedef enum {
+    NM_ALERT_TOPIC_IDS = 0,    /* "topics": ["arms_transfer", ...] (the Kafka alert) */
+    NM_ALERT_TOPIC_EVIDENCE = 1 /* "topics": [{id, score, evidence}] (the recent-alerts
+                                 * record a dashboard shows, see nm_counts.h) */
+} nm_alert_form_t;
+
 /** @brief Write the compact alert for a relevant article: id, url, source,
- *  published_at, title, lang, score, topic ids, top entity ids,
+ *  published_at, title, lang, score, topics (per `form`), top entity ids,
  *  processed_at, rules_version. @returns NM_OK or NM_ERR_NOMEM. */
 nm_err_t nm_event_alert(nm_jbuf_t *out, const nm_article_t *a, const nm_rules_t *rules,
-                        const nm_tag_result_t *res, const char *processed_at);
+                        const nm_tag_result_t *res, nm_alert_form_t form,
+                        const char *processed_at);
 
 /** @brief ISO-8601 UTC timestamp with milliseconds, into buf[32]. */
 void nm_event_now(char buf[32]);

@@ -12,7 +12,7 @@
 #include "nm_ini.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
-               SEC_NEG, SEC_BOILER, SEC_LANGUAGE } nm_sec_t;
+               SEC_NEG, SEC_BOILER, SEC_LANGUAGE, SEC_BACKGROUND } nm_sec_t;
 
 enum { FILE_GAZETTEER, FILE_RULES, FILE_PACK };
 
@@ -23,6 +23,7 @@ typedef struct {
     const char *file;   /* base name, for rule ids */
     int which;          /* FILE_* */
     char packfile[300]; /* "lang/it.conf" while loading a pack */
+    int pack;           /* 1 + index of the pack being loaded (nm_term_t.pack) */
     nm_sec_t sec;
     int index;          /* current entity / topic / lang index, or actor side */
     int has_name, has_terms;
@@ -32,7 +33,7 @@ typedef struct {
     char secname[256];
     /* list-item context */
     nm_term_kind_t kind;
-    int strong;
+    int strong, object;
     uint64_t hash;
 } nm_load_t;
 
@@ -53,7 +54,9 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(document_factor, 0.2, 0, 10),      S_D(title_factor, 2.0, 0, 10),
     S_D(lead_factor, 1.5, 0, 10),          S_D(strong_weight, 2.0, 0, 100),
     S_D(negative_weight, 1.0, 0, 100),     S_L(lead_chars, 400, 0, 1e6),
-    S_L(max_term_hits, 3, 1, 1000),
+    S_D(background_factor, 1.0, 0, 10),
+    S_L(max_term_hits, 3, 1, 1000),        S_L(boilerplate_max_line, 0, 0, 1e9),
+    S_L(list_span, 0, 0, 100000),        S_L(secondary_min_sentences, 1, 0, 100),
 };
 #undef S_D
 #undef S_L
@@ -115,6 +118,8 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     t->open_right = star_right || nm_script_unspaced(last) || last == NM_SCRIPT_HANGUL;
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
+    t->object = (uint8_t)L->object;
+    t->pack = (uint16_t)L->pack;
     t->text = nm_rules_strdup(r, raw);
     t->rule = nm_rules_strdup(r, rule);
     if (!t->text || !t->rule) return NM_ERR_NOMEM;
@@ -123,6 +128,39 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     r->nterms++;
     nm_hash(&L->hash, raw);
     return NM_OK;
+}
+
+/* One clitic prefix of a pack's [language] `prefixes`: stored normalised, so
+ * it compares byte for byte with the letters before a hit. */
+static int nm_add_prefix(void *ud, const char *raw, char *errstr, size_t errstr_size) {
+    nm_load_t *L = ud;
+    if (nm_text_term(L->rules->text, &L->tb, raw, L->text_flags)) return NM_ERR_NOMEM;
+    const char *p = L->tb.s;
+    size_t n = L->tb.len;
+    if (n == 0 || n > NM_PREFIX_MAX || memchr(p, ' ', n) || strchr(raw, '*'))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                         "prefix '%s' must be one word of at most %d bytes, without '*'", raw,
+                         NM_PREFIX_MAX);
+    nm_prefixes_t *px = &L->rules->prefixes[L->pack - 1];
+    char *ns = realloc(px->s, px->len + n + 1);
+    if (!ns) return NM_ERR_NOMEM;
+    memcpy(ns + px->len, p, n);
+    ns[px->len + n] = '\0';
+    px->s = ns;
+    px->len += n + 1;
+    return NM_OK;
+}
+
+int nm_rules_prefix_ok(const nm_rules_t *r, const nm_term_t *t, const char *s, size_t start) {
+    if (!t->pack || !r->prefixes[t->pack - 1].len) return 0;
+    size_t w = start;
+    while (w > 0 && start - w <= NM_PREFIX_MAX && !nm_text_is_sep(s[w - 1])) w--;
+    size_t n = start - w;
+    if (n > NM_PREFIX_MAX) return 0;
+    const nm_prefixes_t *px = &r->prefixes[t->pack - 1];
+    for (const char *p = px->s; p < px->s + px->len; p += strlen(p) + 1)
+        if (strlen(p) == n && memcmp(p, s + w, n) == 0) return 1;
+    return 0;
 }
 
 static int nm_add_actor_entity(void *ud, const char *id, char *errstr, size_t errstr_size) {
@@ -140,6 +178,7 @@ static int nm_terms(nm_load_t *L, nm_term_kind_t kind, int strong, const char *v
                     char *errstr, size_t errstr_size) {
     L->kind = kind;
     L->strong = strong;
+    L->object = 0;
     L->has_terms = 1;
     return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
 }
@@ -162,15 +201,18 @@ static int nm_close_section(nm_load_t *L, char *errstr, size_t errstr_size) {
 /* Sections that only hold vocabulary, shared by rules.conf and the packs.
  * Returns 1 when `sec` is one of them (and L->sec is set). */
 static int nm_open_vocab_section(nm_load_t *L, const char *sec) {
-    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0) {
+    if (strcmp(sec, "actor:ru") == 0 || strcmp(sec, "actor:kp") == 0 ||
+        strcmp(sec, "actor:third") == 0) {
         L->sec = SEC_ACTOR;
-        L->index = sec[6] == 'r' ? NM_SIDE_RU : NM_SIDE_KP;
+        L->index = sec[6] == 'r' ? NM_SIDE_RU : sec[6] == 'k' ? NM_SIDE_KP : NM_SIDE_THIRD;
     } else if (strcmp(sec, "cooperation") == 0) {
         L->sec = SEC_COOP;
     } else if (strcmp(sec, "negative") == 0) {
         L->sec = SEC_NEG;
     } else if (strcmp(sec, "boilerplate") == 0) {
         L->sec = SEC_BOILER;
+    } else if (strcmp(sec, "background") == 0) {
+        L->sec = SEC_BACKGROUND;
     } else {
         return 0;
     }
@@ -291,7 +333,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     int is_terms = strcmp(key, "terms") == 0;
     int is_strong = strcmp(key, "strong") == 0;
     int is_not = strcmp(key, "not") == 0;
-    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not)
+    if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not &&
+        strcmp(key, "objects") != 0 && strcmp(key, "moves") != 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "a language pack holds only terms, strong and not here, got '%s'", key);
     switch (L->sec) {
@@ -320,6 +363,16 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
         if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
         if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
+        if (!strcmp(key, "objects") || !strcmp(key, "moves")) {
+            /* what moves (shells, missiles) and the movement (supplied,
+             * sold): each is evidence only beside the other or a plain term
+             * of the topic (arms deal) in its paragraph */
+            L->kind = NM_TERM_TOPIC;
+            L->strong = 0;
+            L->object = key[0] == 'o' ? NM_OBJECT : NM_MOVE;
+            L->has_terms = 1;
+            return nm_ini_split_list(value, nm_add_term, L, errstr, errstr_size);
+        }
         {
             nm_topic_t *tp = &r->topics[L->index];
             double *dst = !strcmp(key, "threshold")          ? &tp->threshold
@@ -345,12 +398,17 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     case SEC_BOILER:
         if (is_terms) return nm_terms(L, NM_TERM_BOILER, 0, value, errstr, errstr_size);
         break;
+    case SEC_BACKGROUND:
+        if (is_terms) return nm_terms(L, NM_TERM_BACKGROUND, 0, value, errstr, errstr_size);
+        break;
     case SEC_LANGUAGE:
         /* the language itself is identified by nm_langid, not by words */
         if (is_name) {
             r->langs[L->index].name = nm_rules_strdup(r, value);
             return r->langs[L->index].name ? 0 : NM_ERR_NOMEM;
         }
+        if (strcmp(key, "prefixes") == 0)
+            return nm_ini_split_list(value, nm_add_prefix, L, errstr, errstr_size);
         if (strcmp(key, "marks") == 0) {
             if (strcmp(value, "keep") != 0 && strcmp(value, "strip") != 0)
                 return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
@@ -380,6 +438,91 @@ static nm_err_t nm_load_file(nm_load_t *L, const char *path, int which, char *er
     if (nm_close_section(L, reason, sizeof reason))
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s:%d: %s", path, L->line,
                          reason);
+    return NM_OK;
+}
+
+const char *const nm_topic_feature_names[NM_TOPIC_NFEATURES] = {
+    "log_score", "share_of_best", "is_best", "log_sentences", "title",
+    "lead_share", "log_strong", "max_sentence_share", "joint_share", "log_article_sentences",
+    "one"};
+
+typedef struct {
+    nm_rules_t *rules;
+    uint64_t *hash;
+    int has_weights;
+} nm_model_load_t;
+
+static int nm_model_weight(void *ud, const char *item, char *errstr, size_t errstr_size) {
+    nm_model_load_t *M = ud;
+    nm_topic_model_t *m = &M->rules->model;
+    if (M->has_weights >= NM_TOPIC_NFEATURES)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "more than %d weights",
+                         NM_TOPIC_NFEATURES);
+    if (nm_ini_parse_double(item, &m->weights[M->has_weights]))
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "weight '%s' is not a number", item);
+    M->has_weights++;
+    return NM_OK;
+}
+
+static int nm_model_cb(void *ud, const char *section, const char *key, const char *value,
+                       int line, char *errstr, size_t errstr_size) {
+    nm_model_load_t *M = ud;
+    nm_rules_t *r = M->rules;
+    (void)line;
+    if (!key) {
+        if (strcmp(section, "topic_model") && strcmp(section, "bias"))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "unknown section [%s] (expected [topic_model] or [bias])", section);
+        return NM_OK;
+    }
+    nm_hash(M->hash, key);
+    nm_hash(M->hash, value);
+    double v;
+    if (!strcmp(section, "bias")) {
+        int k = nm_rules_topic_index(r, key);
+        if (k < 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "unknown topic '%s'", key);
+        if (nm_ini_parse_double(value, &v))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "'%s' is not a number", value);
+        r->model.bias[k] = v;
+        return NM_OK;
+    }
+    if (!strcmp(section, "topic_model") && !strcmp(key, "features")) {
+        /* the file names the features it was trained on: they must be ours */
+        char want[1024] = "";
+        for (int i = 0; i < NM_TOPIC_NFEATURES; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? ", " : "",
+                     nm_topic_feature_names[i]);
+        if (strcmp(value, want))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "features must be exactly '%s' (retrain the model)", want);
+        return NM_OK;
+    }
+    if (!strcmp(section, "topic_model") && !strcmp(key, "weights"))
+        return nm_ini_split_list(value, nm_model_weight, M, errstr, errstr_size);
+    if (!strcmp(section, "topic_model") && !strcmp(key, "threshold")) {
+        if (nm_ini_parse_double(value, &v) || v <= 0 || v >= 1)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "threshold must be a probability between 0 and 1");
+        r->model.threshold = v;
+        return NM_OK;
+    }
+    return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "unknown key '%s' here", key);
+}
+
+/* After the rules: the model's biases refer to their topics. */
+static nm_err_t nm_load_model(nm_load_t *L, const char *path, char *errstr, size_t errstr_size) {
+    nm_rules_t *r = L->rules;
+    r->model.bias = calloc(r->ntopics ? r->ntopics : 1, sizeof *r->model.bias);
+    if (!r->model.bias) return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    r->model.threshold = 0.5;
+    nm_model_load_t M = {r, &L->hash, 0};
+    nm_err_t rc = nm_ini_parse_file(path, nm_model_cb, &M, errstr, errstr_size);
+    if (rc) return rc;
+    if (M.has_weights != NM_TOPIC_NFEATURES)
+        return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: [topic_model] needs %d weights",
+                         path, NM_TOPIC_NFEATURES);
+    r->model.loaded = 1;
     return NM_OK;
 }
 
@@ -419,9 +562,13 @@ static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_
     }
     closedir(d);
     if (n) qsort(names, n, sizeof *names, nm_name_cmp);
+    nm_rules_t *r = L->rules;
+    if (rc == NM_OK && n > 65535)
+        rc = nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: too many language packs", dir);
+    if (rc == NM_OK && n && !(r->prefixes = calloc(n, sizeof *r->prefixes))) rc = NM_ERR_NOMEM;
+    if (rc == NM_OK) r->npacks = n;
     const char *slash = strrchr(dir, '/');
     const char *dirbase = slash && slash[1] ? slash + 1 : dir;
-    nm_rules_t *r = L->rules;
     for (size_t i = 0; i < n && rc == NM_OK; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -446,11 +593,13 @@ static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_
         memcpy(r->langs[r->nlangs].code, names[i], cl);
         r->nlangs++;
         nm_hash(&L->hash, names[i]);
+        L->pack = (int)i + 1;
         L->text_flags = 0;
         L->pack_first_term = r->nterms;
         rc = nm_load_file(L, path, FILE_PACK, errstr, errstr_size);
         L->text_flags = 0;
     }
+    L->pack = 0;
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     return rc;
@@ -479,6 +628,9 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
         nm_load_file(&L, paths->rules, FILE_RULES, errstr, errstr_size) ||
         (paths->languages && paths->languages[0] &&
          nm_load_packs(&L, paths->languages, errstr, errstr_size)))
+        goto err;
+    if (paths->topic_model && paths->topic_model[0] &&
+        nm_load_model(&L, paths->topic_model, errstr, errstr_size))
         goto err;
     if (r->ntopics == 0) {
         nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s: no [topic:...] section", paths->rules);
@@ -516,6 +668,9 @@ void nm_rules_destroy(nm_rules_t *r) {
     free(r->entities);
     free(r->topics);
     free(r->langs);
+    free(r->model.bias);
+    for (size_t i = 0; i < r->npacks; i++) free(r->prefixes[i].s);
+    free(r->prefixes);
     free(r);
 }
 

@@ -7,6 +7,7 @@
  */
 #include "nm_tagger.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ typedef struct {
     uint32_t voided; /* set by nm_filter_hits */
 } nm_hit_t;
 
-enum { PARA_BOILER = 0x80 };
+enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40, SENT_BOILER = 0x20, SENT_LIST = 0x10 };
 
 struct nm_tagger_ws_s {
     nm_textbuf_t tb;
@@ -26,6 +27,8 @@ struct nm_tagger_ws_s {
     size_t nhits, caphits;
     uint32_t *para, *sent; /* start positions */
     uint8_t *para_flags, *sent_mask;
+    uint32_t *sent_lo, *sent_hi; /* span of the actor hits of each sentence */
+    uint64_t *para_topics;       /* per paragraph: see the object/movement rule */
     size_t npara, nsent, capmarks;
     uint16_t *term_count; /* per rule term, zero between calls */
     size_t capterms;
@@ -34,8 +37,29 @@ struct nm_tagger_ws_s {
     size_t capents;
     const nm_rules_t *rules; /* during a scan */
     int oom;
+    nm_topic_tag_t cand[NM_TAG_MAX_TOPICS];
+    nm_tagger_trace_cb trace;
+    void *trace_ud;
     bool always_detect;
 };
+
+void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud) {
+    ws->trace = cb;
+    ws->trace_ud = ud;
+}
+
+const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len) {
+    *len = ws->tb.len;
+    return ws->tb.s;
+}
+
+static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
+                     double ctx, double pos, double contribution, const char *skipped) {
+    if (!ws->trace) return;
+    nm_trace_hit_t th = {&ws->rules->terms[h->term], h->start, h->end, (uint32_t)sent,
+                         (uint32_t)para, ctx, pos, contribution, skipped};
+    ws->trace(ws->trace_ud, &th);
+}
 
 nm_tagger_ws_t *nm_tagger_ws_new(void) {
     nm_tagger_ws_t *ws = calloc(1, sizeof *ws);
@@ -53,6 +77,9 @@ void nm_tagger_ws_destroy(nm_tagger_ws_t *ws) {
     free(ws->sent);
     free(ws->para_flags);
     free(ws->sent_mask);
+    free(ws->sent_lo);
+    free(ws->sent_hi);
+    free(ws->para_topics);
     free(ws->term_count);
     free(ws->ents);
     free(ws->ent_slot);
@@ -64,7 +91,10 @@ static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
     const nm_term_t *t = &ws->rules->terms[id];
     const char *s = ws->tb.s;
     size_t start = end - len;
-    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1])) return;
+    /* a failed left boundary may still be a clitic prefix ("و" + "روسيا") */
+    if (!t->open_left && start > 0 && !nm_text_is_sep(s[start - 1]) &&
+        !nm_rules_prefix_ok(ws->rules, t, s, start))
+        return;
     if (!t->open_right && end < ws->tb.len && !nm_text_is_sep(s[end])) return;
     if (ws->nhits == ws->caphits) {
         size_t nc = ws->caphits ? ws->caphits * 2 : 256;
@@ -95,6 +125,15 @@ static nm_err_t nm_tagger_reserve(nm_tagger_ws_t *ws, const nm_rules_t *r) {
         uint8_t *sm = realloc(ws->sent_mask, nc);
         if (!sm) return NM_ERR_NOMEM;
         ws->sent_mask = sm;
+        uint32_t *lo = realloc(ws->sent_lo, nc * sizeof *lo);
+        if (!lo) return NM_ERR_NOMEM;
+        ws->sent_lo = lo;
+        uint32_t *hi = realloc(ws->sent_hi, nc * sizeof *hi);
+        if (!hi) return NM_ERR_NOMEM;
+        ws->sent_hi = hi;
+        uint64_t *pt = realloc(ws->para_topics, nc * sizeof *pt);
+        if (!pt) return NM_ERR_NOMEM;
+        ws->para_topics = pt;
         ws->capmarks = nc;
     }
     if (r->nterms > ws->capterms) {
@@ -140,12 +179,24 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 }
 
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
- * does; so does a longer entity hit ("south korea" is not also "korea"). */
-static int nm_hit_voids(const nm_term_t *terms, const nm_hit_t *h, const nm_hit_t *o) {
-    const nm_term_t *t = &terms[h->term], *ot = &terms[o->term];
+ * does; so does a longer entity hit ("south korea" is not also "korea"), and
+ * a longer hit of the same topic. */
+static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
+    const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
     if (o->start > h->start || o->end < h->end) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
+    /* an organisation's `not` phrases name other bodies ("national security
+     * council" is no UN body): no topic evidence inside them either */
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_NOT_ENTITY &&
+        !strcmp(r->entities[ot->target].type, "org"))
+        return 1;
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_TOPIC)
+        /* one mention, one piece of evidence: "sanctions" inside "UN
+         * sanctions" of the same topic counts once, as the longer term */
+        return ot->target == t->target &&
+               (o->end - o->start > h->end - h->start ||
+                (o->end - o->start == h->end - h->start && o->term < h->term));
     return t->kind == NM_TERM_ENTITY && ot->kind == NM_TERM_ENTITY &&
            o->end - o->start > h->end - h->start;
 }
@@ -161,9 +212,9 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         int voided = 0;
         if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC) {
             for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
         }
         /* mark now, compact after the loop: a voided hit may still void
          * another ("korea" inside "south korea" inside a `not` phrase) */
@@ -238,6 +289,44 @@ static void nm_keep_evidence(nm_topic_tag_t *tt, const nm_evidence_t *ev) {
     if (ev->weight > tt->ev[min].weight) tt->ev[min] = *ev;
 }
 
+/* The side a hit speaks for: an actor term's, or its entity's. */
+static uint8_t nm_hit_side(const nm_rules_t *r, const nm_hit_t *h) {
+    const nm_term_t *t = &r->terms[h->term];
+    if (t->kind == NM_TERM_ENTITY) return r->entities[t->target].side;
+    return t->kind == NM_TERM_ACTOR ? (uint8_t)t->target : 0;
+}
+
+/* Is this place hit part of a dateline or credit ("MOSCOW (AP) -",
+ * "Seoul, 3 June (Yonhap) --")? Those name where the story was filed, not a
+ * party to it. A dateline opens a body paragraph with the place and ends,
+ * within its first 64 bytes, at a dash or after a parenthesis (the agency). */
+static int nm_in_dateline(const nm_tagger_ws_t *ws, const nm_rules_t *r, const nm_term_t *t,
+                          const nm_hit_t *h, size_t p, size_t title_nlen, const char *body,
+                          size_t blen) {
+    if (strcmp(r->entities[t->target].type, "place") != 0 || h->start < title_nlen) return 0;
+    size_t o = ws->tb.src[ws->para[p]], at = ws->tb.src[h->start];
+    if (at < o || at - o > 8) return 0;
+    for (size_t i = o; i < at; i++) /* the place opens the paragraph */
+        if ((unsigned)(((unsigned char)body[i] | 0x20) - 'a') < 26u || (unsigned char)body[i] >= 0x80)
+            return 0;
+    size_t lim = o + 64 < blen ? o + 64 : blen;
+    int open = 0;
+    for (size_t i = at; i < lim; i++) {
+        unsigned char c = (unsigned char)body[i];
+        if (c == '(') open = 1;
+        else if (c == ')' && open) return 1;
+        else if (c == '-' && i + 1 < lim && (body[i + 1] == ' ' || body[i + 1] == '-') && i > o &&
+                 body[i - 1] == ' ')
+            return 1;
+        else if (c == 0xE2 && i + 2 < lim && (unsigned char)body[i + 1] == 0x80 &&
+                 ((unsigned char)body[i + 2] == 0x93 || (unsigned char)body[i + 2] == 0x94))
+            return 1; /* en or em dash */
+        else if (c == '.' || c == '\n' || c == ':' || c == '"')
+            return 0; /* a sentence, a quote or a label: no dateline */
+    }
+    return 0;
+}
+
 nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *title,
                        size_t tlen, const char *body, size_t blen, const char *lang,
                        nm_tag_result_t *out) {
@@ -288,8 +377,14 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (r->terms[h->term].kind != NM_TERM_BOILER) continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
         if (ws->para[p] != h->start) continue;
-        ws->para_flags[p] |= PARA_BOILER;
         size_t end = p + 1 < ws->npara ? ws->para[p + 1] - 1 : ws->tb.len;
+        if (set->boilerplate_max_line && end - ws->para[p] > (size_t)set->boilerplate_max_line) {
+            /* a whole article scraped onto one line after a caption cue
+             * ("Photo: ... News ..."): only the cue's sentence is furniture */
+            ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] |= SENT_BOILER;
+            continue;
+        }
+        ws->para_flags[p] |= PARA_BOILER;
         if (h->end == end && p + 1 < ws->npara) ws->para_flags[p + 1] |= PARA_BOILER;
     }
     for (size_t p = 1; p < ws->npara && title_nlen; p++) {
@@ -298,8 +393,35 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
             ws->para_flags[p] |= PARA_BOILER;
     }
 
+    /* background sentences: recalled context, not the news of the article */
+    for (size_t i = 0; i < ws->nhits; i++)
+        if (r->terms[ws->hits[i].term].kind == NM_TERM_BACKGROUND)
+            ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, ws->hits[i].start)] |= SENT_BACKGROUND;
+
+    /* lists: a sentence naming both sides and a third state within
+     * list_span bytes ("Iran, North Korea and Russia") says nothing of the
+     * dyad itself */
+    if (set->list_span) {
+        for (size_t k = 0; k < ws->nsent; k++) ws->sent_lo[k] = UINT32_MAX, ws->sent_hi[k] = 0;
+        for (size_t i = 0; i < ws->nhits; i++) {
+            const nm_hit_t *h = &ws->hits[i];
+            uint8_t side = nm_hit_side(r, h);
+            if (!side) continue;
+            size_t k = nm_segment_of(ws->sent, ws->nsent, h->start);
+            ws->sent_mask[k] |= (uint8_t)(side << 1) & 0x0E; /* RU 2, KP 4, THIRD 8 */
+            if (h->start < ws->sent_lo[k]) ws->sent_lo[k] = h->start;
+            if (h->end > ws->sent_hi[k]) ws->sent_hi[k] = h->end;
+        }
+        for (size_t k = 0; k < ws->nsent; k++) {
+            if ((ws->sent_mask[k] & 0x0E) == 0x0E &&
+                ws->sent_hi[k] - ws->sent_lo[k] <= (uint32_t)set->list_span)
+                ws->sent_mask[k] |= SENT_LIST;
+            ws->sent_mask[k] &= (uint8_t)~0x0E;
+        }
+    }
+
     /* entities (boilerplate included, per the labelling conventions) and
-     * actor sides (boilerplate excluded) */
+     * actor sides (boilerplate, lists and datelines excluded) */
     int nents = 0;
     for (size_t e = 0; e < r->nentities; e++) ws->ent_slot[e] = -1;
     uint8_t doc_mask = 0;
@@ -323,20 +445,42 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         } else {
             continue;
         }
+        side &= NM_SIDE_RU | NM_SIDE_KP;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
-        if (!side || (ws->para_flags[p] & PARA_BOILER)) continue;
+        size_t k = nm_segment_of(ws->sent, ws->nsent, h->start);
+        if (!side || (ws->para_flags[p] & PARA_BOILER) ||
+            (ws->sent_mask[k] & (SENT_BOILER | SENT_LIST)))
+            continue;
+        if (t->kind == NM_TERM_ENTITY && nm_in_dateline(ws, r, t, h, p, title_nlen, body, blen))
+            continue;
         ws->para_flags[p] |= side;
-        ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] |= side;
+        ws->sent_mask[k] |= side;
         doc_mask |= side;
     }
     if (nents) qsort(ws->ents, (size_t)nents, sizeof *ws->ents, nm_entity_cmp);
     out->entities = ws->ents;
     out->nentities = nents;
 
+    /* an object ("missiles") is evidence of a transfer only in a paragraph
+     * that also has a movement ("supplied") or a plain term of its topic,
+     * and a movement only beside an object or a plain term: per paragraph,
+     * the low 32 bits mark topics with a non-object hit, the high 32 bits
+     * topics with a non-movement hit */
+    memset(ws->para_topics, 0, ws->npara * sizeof *ws->para_topics);
+    for (size_t i = 0; i < ws->nhits; i++) {
+        const nm_term_t *t = &r->terms[ws->hits[i].term];
+        if (t->kind != NM_TERM_TOPIC || t->target >= NM_TAG_MAX_TOPICS) continue;
+        uint64_t *m = &ws->para_topics[nm_segment_of(ws->para, ws->npara, ws->hits[i].start)];
+        if (t->object != NM_OBJECT) *m |= 1ull << t->target;
+        if (t->object != NM_MOVE) *m |= 1ull << (32 + t->target);
+    }
+
     /* topic, cooperation and negative evidence, weighed by context */
     nm_topic_tag_t all[NM_TAG_MAX_TOPICS];
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
+    uint32_t last_sent[NM_TAG_MAX_TOPICS];
+    double sent_sum[NM_TAG_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
         if ((ws->para_flags[p] & 3) == 3) joint = 1;
@@ -346,25 +490,54 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (t->kind != NM_TERM_TOPIC && t->kind != NM_TERM_COOP && t->kind != NM_TERM_NEG)
             continue;
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
-        if (ws->para_flags[p] & PARA_BOILER) continue;
-        if (ws->term_count[h->term] >= set->max_term_hits) continue;
+        size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
+        if ((ws->para_flags[p] & PARA_BOILER) || (ws->sent_mask[sent] & SENT_BOILER)) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            continue;
+        }
+        if (t->object == NM_OBJECT && !(ws->para_topics[p] & (1ull << t->target))) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "an object with no movement in its paragraph");
+            continue;
+        }
+        if (t->object == NM_MOVE && !(ws->para_topics[p] & (1ull << (32 + t->target)))) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "a movement with no object in its paragraph");
+            continue;
+        }
+        if (ws->term_count[h->term] >= set->max_term_hits) {
+            nm_trace(ws, h, sent, p, 0, 0, 0, "max_term_hits reached");
+            continue;
+        }
         ws->term_count[h->term]++;
         /* topics may weigh one-sided context their own way (a third state's
          * condemnation often names one party only) */
         const nm_topic_t *tp = t->kind == NM_TERM_TOPIC ? &r->topics[t->target] : NULL;
         double ctx;
-        if ((ws->sent_mask[nm_segment_of(ws->sent, ws->nsent, h->start)] & 3) == 3) ctx = 1;
+        if ((ws->sent_mask[sent] & 3) == 3) ctx = 1;
         else if ((ws->para_flags[p] & 3) == 3) ctx = tp ? tp->paragraph_factor : set->paragraph_factor;
         else if (doc_mask == 3) ctx = tp ? tp->document_factor : set->document_factor;
         else ctx = 0;
+        if (tp && (ws->sent_mask[sent] & SENT_BACKGROUND)) ctx *= set->background_factor;
         double pos = 1;
         if (h->start < title_nlen) pos = set->title_factor;
         else if (ws->tb.src[h->start] < (uint32_t)set->lead_chars) pos = set->lead_factor;
         double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
+        nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
         if (t->target >= NM_TAG_MAX_TOPICS || w <= 0) continue;
         nm_topic_tag_t *tt = &all[t->target];
+        if (!tt->sentences || last_sent[t->target] != sent) {
+            tt->sentences++;
+            sent_sum[t->target] = 0;
+        }
+        last_sent[t->target] = (uint32_t)sent;
+        sent_sum[t->target] += w;
+        if (sent_sum[t->target] > tt->max_sentence) tt->max_sentence = sent_sum[t->target];
+        tt->salient |= t->strong || h->start < title_nlen;
+        tt->title += h->start < title_nlen;
+        tt->nstrong += t->strong;
+        if (pos > 1) tt->lead_score += w;
+        if (ctx == 1) tt->joint_score += w;
         tt->score += w;
         nm_evidence_t ev;
         nm_evidence(ws, h, title_nlen, title, tlen, body, blen, w, &ev);
@@ -380,12 +553,53 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         score += all[k].score;
     }
     out->score = score;
+    out->coop = coop;
+    out->neg = neg;
+    out->joint = joint;
     out->relevant = joint && score >= set->relevance_threshold;
+    qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
+    int ncand = 0;
+    while (ncand < ntopics && all[ncand].score > 0) ncand++;
+    for (int k = 0; k < ncand; k++) {
+        all[k].prob = -1;
+        if (!r->model.loaded) continue;
+        double x[NM_TOPIC_NFEATURES], z = r->model.bias[all[k].topic];
+        nm_tagger_topic_features(&all[k], all[0].score, ws->nsent, x);
+        for (int f = 0; f < NM_TOPIC_NFEATURES; f++) z += r->model.weights[f] * x[f];
+        all[k].prob = 1 / (1 + exp(-z));
+    }
+    memcpy(ws->cand, all, (size_t)ncand * sizeof *all);
+    out->candidates = ws->cand;
+    out->ncandidates = ncand;
     if (out->relevant) {
-        qsort(all, (size_t)ntopics, sizeof *all, nm_topic_cmp);
-        for (int k = 0; k < ntopics; k++)
-            if (all[k].score >= r->topics[all[k].topic].threshold || (k == 0 && all[k].score > 0))
-                out->topics[out->ntopics++] = all[k];
+        /* the best topic always (a relevant article is about something);
+         * the others by the model when there is one, else by threshold and
+         * sentence support */
+        for (int k = 0; k < ncand; k++) {
+            const nm_topic_tag_t *tt = &all[k];
+            int fires;
+            if (k == 0) fires = 1;
+            else if (r->model.loaded) fires = tt->prob >= r->model.threshold;
+            else fires = tt->score >= r->topics[tt->topic].threshold &&
+                         (tt->salient || tt->sentences >= set->secondary_min_sentences);
+            if (fires) out->topics[out->ntopics++] = *tt;
+        }
     }
     return NM_OK;
+}
+
+void nm_tagger_topic_features(const nm_topic_tag_t *tt, double best, size_t nsent,
+                              double x[NM_TOPIC_NFEATURES]) {
+    double sc = tt->score > 0 ? tt->score : 1e-9;
+    x[0] = log1p(tt->score);
+    x[1] = best > 0 ? tt->score / best : 0;
+    x[2] = tt->score >= best;
+    x[3] = log1p(tt->sentences);
+    x[4] = tt->title > 0;
+    x[5] = tt->lead_score / sc;
+    x[6] = log1p(tt->nstrong);
+    x[7] = tt->max_sentence / sc;
+    x[8] = tt->joint_score / sc;
+    x[9] = log1p((double)nsent);
+    x[10] = 1;
 }

@@ -32,6 +32,14 @@ typedef struct {
 typedef struct {
     int topic;            /* index into rules->topics */
     double score;
+    int sentences;        /* distinct sentences with evidence */
+    int salient;          /* evidence in the title, or a strong term */
+    /* how the evidence is spread, the inputs of the topic model */
+    int title, nstrong;   /* hits in the title; strong-term hits */
+    double lead_score;    /* score from the title and the lead */
+    double joint_score;   /* score from sentences naming both sides */
+    double max_sentence;  /* the largest score of one sentence */
+    double prob;          /* topic model probability, -1 without a model */
     int nev;
     nm_evidence_t ev[NM_TAG_MAX_EVIDENCE];
 } nm_topic_tag_t;
@@ -52,9 +60,38 @@ typedef struct {
     nm_topic_tag_t topics[NM_TAG_MAX_TOPICS]; /* relevant articles only, best first */
     int nentities;
     const nm_entity_tag_t *entities; /* workspace-owned, most mentioned first */
+    int ncandidates;                  /* every topic with evidence, best first, */
+    const nm_topic_tag_t *candidates; /* fired or not (workspace-owned) */
+    double coop, neg;                 /* cooperation and negative evidence */
+    int joint;                        /* a sentence or paragraph names both sides */
 } nm_tag_result_t;
 
 typedef struct nm_tagger_ws_s nm_tagger_ws_t;
+
+/** @brief The topic model's inputs for candidate `tt` of an article whose
+ *  best candidate scored `best`, with `nsent` sentences. Writes
+ *  NM_TOPIC_NFEATURES values to x (names: nm_topic_feature_names). */
+void nm_tagger_topic_features(const nm_topic_tag_t *tt, double best, size_t nsent,
+                              double x[NM_TOPIC_NFEATURES]);
+
+/** One scored term hit, for `newsmon tag --explain`. Pointers borrowed. */
+typedef struct {
+    const nm_term_t *term;
+    uint32_t start, end;     /* in the normalised text (title, '\n', body) */
+    uint32_t sentence, paragraph;
+    double context, position, contribution; /* contribution = weight x both */
+    const char *skipped;     /* NULL when counted, else why not */
+} nm_trace_hit_t;
+
+typedef void (*nm_tagger_trace_cb)(void *ud, const nm_trace_hit_t *hit);
+
+/** @brief Report every topic, cooperation and negative hit of the next
+ *  tagging calls to cb (NULL: stop). Costs nothing when unset. */
+void nm_tagger_set_trace(nm_tagger_ws_t *ws, nm_tagger_trace_cb cb, void *ud);
+
+/** @brief The normalised text of the last tagged article (workspace-owned),
+ *  for showing a trace's sentences. */
+const char *nm_tagger_text(const nm_tagger_ws_t *ws, size_t *len);
 
 /** @brief @returns a new workspace (one per thread), NULL on OOM. */
 nm_tagger_ws_t *nm_tagger_ws_new(void);

@@ -1,136 +1,306 @@
-/* nm_counts.c - batched, idempotent count writes with one script call. */
+/* nm_counts.c - batched, idempotent count writes with one script call, the
+ * recent-alerts stream, the reads, and Redis Cluster redirects. */
 #include "nm_counts.h"
 
 #include <hiredis/hiredis.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ARGV: prefix, seen_ttl, hour_ttl, then per article:
- *   id, hour, relevant(0/1), n_entities, n_topics, (entity, mentions)*, topic*
+/* KEYS: 1 stats, 2 entity:mentions, 3 entity:articles, 4 topic:articles,
+ *   5 alerts:recent, then per distinct hour j (0-based) of the batch
+ *   6+3j entity:mentions:H, 7+3j entity:articles:H, 8+3j topic:articles:H,
+ *   then one seen key per article, in article order.
+ * ARGV: seen_ttl, hour_ttl, recent_alerts, n_hours, then per article:
+ *   hour index, relevant(0/1), n_entities, n_topics, (entity, mentions)*,
+ *   topic*, alert record ('' when none).
  * Returns the number of articles counted for the first time. */
 static const char nm_counts_lua[] =
-    "local p, seen_ttl, hour_ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+    "local seen_ttl, hour_ttl, recent = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local inc = {}\n"
-    "local function add(key, member, by)\n"
-    "  local t = inc[key]; if not t then t = {}; inc[key] = t end\n"
+    "local function add(k, member, by)\n"
+    "  local t = inc[k]; if not t then t = {}; inc[k] = t end\n"
     "  t[member] = (t[member] or 0) + by\n"
     "end\n"
-    "local i, new, rel = 4, 0, 0\n"
+    "local i, seen, new, rel = 5, 5 + 3 * tonumber(ARGV[4]), 0, 0\n"
     "while i <= #ARGV do\n"
-    "  local id, hour, r = ARGV[i], ARGV[i+1], ARGV[i+2]\n"
-    "  local ne, nt = tonumber(ARGV[i+3]), tonumber(ARGV[i+4])\n"
-    "  i = i + 5\n"
-    "  if redis.call('SET', p..'seen:'..id, '1', 'NX', 'EX', seen_ttl) then\n"
+    "  local h, r = 6 + 3 * tonumber(ARGV[i]), ARGV[i+1]\n"
+    "  local ne, nt = tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
+    "  i = i + 4\n"
+    "  seen = seen + 1\n"
+    "  if redis.call('SET', KEYS[seen], '1', 'NX', 'EX', seen_ttl) then\n"
     "    new = new + 1\n"
     "    if r == '1' then rel = rel + 1 end\n"
     "    for k = 0, ne - 1 do\n"
     "      local e, m = ARGV[i+2*k], tonumber(ARGV[i+2*k+1])\n"
-    "      add('entity:mentions', e, m); add('entity:mentions:'..hour, e, m)\n"
-    "      add('entity:articles', e, 1); add('entity:articles:'..hour, e, 1)\n"
+    "      add(2, e, m); add(h, e, m); add(3, e, 1); add(h + 1, e, 1)\n"
     "    end\n"
     "    for k = 0, nt - 1 do\n"
     "      local t = ARGV[i+2*ne+k]\n"
-    "      add('topic:articles', t, 1); add('topic:articles:'..hour, t, 1)\n"
+    "      add(4, t, 1); add(h + 2, t, 1)\n"
+    "    end\n"
+    "    local al = ARGV[i+2*ne+nt]\n"
+    "    if al ~= '' and recent > 0 then\n"
+    "      redis.call('XADD', KEYS[5], 'MAXLEN', '~', recent, '*', 'alert', al)\n"
     "    end\n"
     "  end\n"
-    "  i = i + 2*ne + nt\n"
+    "  i = i + 2*ne + nt + 1\n"
     "end\n"
-    "for key, t in pairs(inc) do\n"
-    "  for member, by in pairs(t) do redis.call('ZINCRBY', p..key, by, member) end\n"
-    "  if string.find(key, ':%d%d%d%d%d%d%d%d%d%d$') then redis.call('EXPIRE', p..key, hour_ttl) end\n"
+    "for k, t in pairs(inc) do\n"
+    "  for member, by in pairs(t) do redis.call('ZINCRBY', KEYS[k], by, member) end\n"
+    "  if k > 5 then redis.call('EXPIRE', KEYS[k], hour_ttl) end\n"
     "end\n"
-    "if new > 0 then redis.call('HINCRBY', p..'stats', 'articles', new) end\n"
-    "if rel > 0 then redis.call('HINCRBY', p..'stats', 'relevant', rel) end\n"
+    "if new > 0 then redis.call('HINCRBY', KEYS[1], 'articles', new) end\n"
+    "if rel > 0 then redis.call('HINCRBY', KEYS[1], 'relevant', rel) end\n"
     "return new\n";
+
+/* The fixed keys, in KEYS order. */
+enum { K_STATS, K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES, K_ALERTS, K_FIXED };
+static const char *const nm_fixed_names[K_FIXED] = {"stats", "entity:mentions", "entity:articles",
+                                                    "topic:articles", "alerts:recent"};
+/* per hour, in KEYS order (the names of the all-time zsets) */
+static const int nm_hour_keys[3] = {K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES};
+
+#define NM_REDIRECTS 5 /* MOVED/ASK hops per call before giving up */
+
+typedef struct {
+    char *host;
+    int port;
+} nm_node_t;
 
 struct nm_counts_s {
     redisContext *rc;
-    char sha[41];
-    char *host, *user, *password, *prefix;
-    int port;
-    long timeout_ms, seen_ttl, hour_ttl;
-    /* reusable argument arrays */
+    int loaded;   /* the script is loaded on rc's server */
+    char sha[41]; /* the script's SHA-1, the same on every server */
+    nm_node_t seed;   /* the configured address */
+    nm_node_t target; /* the server believed to own the slot */
+    nm_node_t *nodes; /* cluster nodes learned with CLUSTER NODES */
+    size_t nnodes;
+    char *user, *password, *configured, *prefix;
+    char *fixed[K_FIXED];
+    int legacy_checked;
+    long timeout_ms, seen_ttl, hour_ttl, recent_alerts;
+    /* reusable per-batch arrays */
     const char **argv;
     size_t *argvlen;
     size_t capargs;
-    char *numbuf; /* decimal numbers referenced by argv */
-    size_t capnum;
+    char *buf; /* key names and decimal numbers referenced by argv */
+    size_t capbuf;
+    int *hour_of; /* per item: index of its hour; then per hour: its first item */
+    size_t caphour;
 };
+
+/* "nm:" -> "{nm}:", "a{b}c" stays (it holds a hash tag), "" -> "{nm}". */
+static char *nm_counts_make_prefix(const char *p) {
+    const char *o = strchr(p, '{');
+    const char *e = o ? strchr(o + 1, '}') : NULL;
+    if (e && e > o + 1) return strdup(p);
+    size_t n = strlen(p), colon = n && p[n - 1] == ':';
+    const char *base = n > colon ? p : "nm";
+    size_t bn = n > colon ? n - colon : 2;
+    char *out = malloc(bn + 4);
+    if (out) snprintf(out, bn + 4, "{%.*s}%s", (int)bn, base, colon ? ":" : "");
+    return out;
+}
+
+static char *nm_cat(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (!s) return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
 
 nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
     nm_counts_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->host = strdup(cfg->redis_host);
+    c->seed.host = strdup(cfg->redis_host);
+    c->seed.port = (int)cfg->redis_port;
+    c->target.host = strdup(cfg->redis_host);
+    c->target.port = (int)cfg->redis_port;
     c->user = strdup(cfg->redis_user);
     c->password = strdup(cfg->redis_password);
-    c->prefix = strdup(cfg->redis_prefix);
-    c->port = (int)cfg->redis_port;
+    c->configured = strdup(cfg->redis_prefix);
+    c->prefix = nm_counts_make_prefix(cfg->redis_prefix);
     c->timeout_ms = cfg->redis_timeout_ms;
     c->seen_ttl = cfg->redis_seen_ttl_s;
     c->hour_ttl = cfg->redis_hour_ttl_s;
-    if (!c->host || !c->user || !c->password || !c->prefix) {
+    c->recent_alerts = cfg->redis_recent_alerts;
+    int ok = c->seed.host && c->target.host && c->user && c->password && c->configured &&
+             c->prefix;
+    for (int k = 0; ok && k < K_FIXED; k++) ok = (c->fixed[k] = nm_cat(c->prefix, nm_fixed_names[k])) != NULL;
+    if (!ok) {
         nm_counts_destroy(c);
         return NULL;
     }
     return c;
 }
 
+const char *nm_counts_prefix(const nm_counts_t *c) { return c->prefix; }
+
 static void nm_counts_drop(nm_counts_t *c) {
     if (c->rc) redisFree(c->rc);
     c->rc = NULL;
-    c->sha[0] = '\0';
+    c->loaded = 0;
 }
 
-/* An error reply or a dead context, as text; the context is dropped when
- * it cannot be reused (hiredis: after an I/O error it is dead). */
+/* Text of an error reply (freed) or of the dead context (dropped: hiredis
+ * cannot reuse a context after an I/O error). */
 static nm_err_t nm_counts_fail(nm_counts_t *c, redisReply *r, const char *what, char *errstr,
                                size_t errstr_size) {
     if (r) {
         nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s: %.*s", what, (int)r->len,
-                  r->str ? r->str : "");
+                  r->str ? r->str : "unexpected reply");
         freeReplyObject(r);
     } else {
         nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s: %s", what,
-                  c->rc ? c->rc->errstr : "not connected");
+                  c->rc && c->rc->errstr[0] ? c->rc->errstr : "not connected");
         nm_counts_drop(c);
     }
     return NM_ERR_REDIS;
 }
 
-static nm_err_t nm_counts_load_script(nm_counts_t *c, char *errstr, size_t errstr_size) {
-    redisReply *r = redisCommand(c->rc, "SCRIPT LOAD %s", nm_counts_lua);
-    if (!r || r->type != REDIS_REPLY_STRING || r->len != 40)
+static int nm_set_node(nm_node_t *n, const char *host, size_t hlen, int port) {
+    char *h = strndup(host, hlen);
+    if (!h) return -1;
+    free(n->host);
+    n->host = h;
+    n->port = port;
+    return 0;
+}
+
+/* "host:port" (the last ':' splits, for IPv6) into *n. */
+static int nm_parse_addr(const char *s, size_t len, nm_node_t *n) {
+    const char *colon = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ':') colon = s + i;
+    if (!colon || colon == s) return -1;
+    int port = atoi(colon + 1);
+    if (port <= 0 || port > 65535) return -1;
+    return nm_set_node(n, s, (size_t)(colon - s), port);
+}
+
+/* A connected, authenticated context, or NULL with errstr set. The
+ * password is never echoed: errors only say AUTH failed. */
+static redisContext *nm_counts_open(nm_counts_t *c, const nm_node_t *n, char *errstr,
+                                    size_t errstr_size) {
+    struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
+    redisContext *rc = redisConnectWithTimeout(n->host, n->port, tv);
+    if (!rc || rc->err) {
+        nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "connect %s:%d: %s", n->host, n->port,
+                  rc ? rc->errstr : "out of memory");
+        if (rc) redisFree(rc);
+        return NULL;
+    }
+    redisSetTimeout(rc, tv);
+    if (c->password[0]) {
+        redisReply *r = c->user[0] ? redisCommand(rc, "AUTH %s %s", c->user, c->password)
+                                   : redisCommand(rc, "AUTH %s", c->password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "AUTH %s:%d: %s", n->host, n->port,
+                      r ? r->str : rc->errstr);
+            if (r) freeReplyObject(r);
+            redisFree(rc);
+            return NULL;
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+/* On a cluster, remember every node's address (CLUSTER NODES lines are
+ * "<id> <ip:port@cport[,hostname]> <flags> ..."); on a single Redis the
+ * command fails and the list stays empty. */
+static void nm_counts_learn_nodes(nm_counts_t *c) {
+    redisReply *r = redisCommand(c->rc, "CLUSTER NODES");
+    if (!r) return;
+    if (r->type == REDIS_REPLY_STRING) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->len; i++) n += r->str[i] == '\n';
+        nm_node_t *nodes = calloc(n + 1, sizeof *nodes);
+        size_t k = 0;
+        for (const char *line = r->str; nodes && line && *line && k <= n;) {
+            const char *sp = strchr(line, ' ');
+            const char *nl = strchr(line, '\n');
+            if (sp && (!nl || sp < nl)) {
+                const char *a = sp + 1;
+                size_t alen = strcspn(a, "@, \n");
+                if (nm_parse_addr(a, alen, &nodes[k]) == 0) k++;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        if (nodes && k) {
+            for (size_t i = 0; i < c->nnodes; i++) free(c->nodes[i].host);
+            free(c->nodes);
+            c->nodes = nodes;
+            c->nnodes = k;
+        } else {
+            free(nodes);
+        }
+    }
+    freeReplyObject(r);
+}
+
+/* An existing deployment with a prefix without hash tag kept its counts
+ * under the unbraced names: say how to move them (once). */
+static void nm_counts_check_legacy(nm_counts_t *c) {
+    c->legacy_checked = 1;
+    if (strchr(c->configured, '{')) return;
+    redisReply *r = redisCommand(c->rc, "EXISTS %sstats", c->configured);
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        NM_LOG(NM_LOG_WARN, "counts",
+               "keys %s* are from an older newsmon; counts now go to %s* (a Redis Cluster hash "
+               "tag). To keep the old counts, rename each key %s<rest> to %s<rest> (README, "
+               "\"Redis keys\")",
+               c->configured, c->prefix, c->configured, c->prefix);
+    if (r) freeReplyObject(r);
+}
+
+static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
+                                      size_t errstr_size) {
+    redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", nm_counts_lua);
+    if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
+        if (rc != c->rc) {
+            nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "SCRIPT LOAD: %s",
+                      r && r->str ? r->str : rc->errstr);
+            if (r) freeReplyObject(r);
+            return NM_ERR_REDIS;
+        }
         return nm_counts_fail(c, r, "SCRIPT LOAD", errstr, errstr_size);
+    }
     memcpy(c->sha, r->str, 40);
     c->sha[40] = '\0';
     freeReplyObject(r);
+    if (rc == c->rc) c->loaded = 1;
     return NM_OK;
 }
 
+/* Connect to the slot's owner as far as known: the target, else the
+ * configured address, else any learned cluster node (after a failover the
+ * old master is gone; a live node redirects to the new one). */
 static nm_err_t nm_counts_connect(nm_counts_t *c, char *errstr, size_t errstr_size) {
-    if (c->rc && c->sha[0]) return NM_OK;
+    if (c->rc && c->loaded) return NM_OK;
     if (!c->rc) {
-        struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
-        c->rc = redisConnectWithTimeout(c->host, c->port, tv);
-        if (!c->rc || c->rc->err)
-            return nm_counts_fail(c, NULL, "connect", errstr, errstr_size);
-        redisSetTimeout(c->rc, tv);
-        if (c->password[0]) {
-            /* never echo the password: errors only say AUTH failed */
-            redisReply *r = c->user[0]
-                                ? redisCommand(c->rc, "AUTH %s %s", c->user, c->password)
-                                : redisCommand(c->rc, "AUTH %s", c->password);
-            if (!r || r->type == REDIS_REPLY_ERROR)
-                return nm_counts_fail(c, r, "AUTH", errstr, errstr_size);
-            freeReplyObject(r);
+        const nm_node_t *tried = &c->target;
+        c->rc = nm_counts_open(c, &c->target, errstr, errstr_size);
+        for (size_t i = 0; !c->rc && i <= c->nnodes; i++) {
+            tried = i == 0 ? &c->seed : &c->nodes[i - 1];
+            if (!strcmp(tried->host, c->target.host) && tried->port == c->target.port) continue;
+            char e2[256];
+            c->rc = nm_counts_open(c, tried, e2, sizeof e2);
         }
+        if (!c->rc) return NM_ERR_REDIS; /* errstr: the target's failure */
+        if (tried != &c->target && nm_set_node(&c->target, tried->host, strlen(tried->host),
+                                               tried->port)) {
+            nm_counts_drop(c);
+            return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        }
+        nm_counts_learn_nodes(c);
+        if (!c->legacy_checked) nm_counts_check_legacy(c);
     }
-    return nm_counts_load_script(c, errstr, errstr_size);
-}
-
-struct redisContext *nm_counts_context(nm_counts_t *c, char *errstr, size_t errstr_size) {
-    return nm_counts_connect(c, errstr, errstr_size) ? NULL : c->rc;
+    return nm_counts_load_script(c, c->rc, errstr, errstr_size);
 }
 
 int nm_counts_ready(nm_counts_t *c) {
@@ -138,7 +308,104 @@ int nm_counts_ready(nm_counts_t *c) {
     return nm_counts_connect(c, e, sizeof e) == NM_OK;
 }
 
-static int nm_counts_reserve(nm_counts_t *c, size_t nargs, size_t numbytes) {
+static int nm_is_err(const redisReply *r, const char *code) {
+    size_t n = strlen(code);
+    return r && r->type == REDIS_REPLY_ERROR && r->len > n && !strncmp(r->str, code, n) &&
+           r->str[n] == ' ';
+}
+
+/* "MOVED <slot> <host:port>" / "ASK <slot> <host:port>" into *n. */
+static int nm_redirect_addr(const redisReply *r, nm_node_t *n) {
+    const char *a = strrchr(r->str, ' ');
+    return a ? nm_parse_addr(a + 1, strlen(a + 1), n) : -1;
+}
+
+/* The command once on the node an ASK reply names (the slot is migrating
+ * there): ASKING, then the command; the script is loaded there if missing.
+ * Returns the reply (never an error reply) or NULL with errstr set. */
+static redisReply *nm_counts_ask(nm_counts_t *c, const nm_node_t *to, int argc,
+                                 const char **argv, const size_t *argvlen, int evalsha,
+                                 char *errstr, size_t errstr_size) {
+    redisContext *ask = nm_counts_open(c, to, errstr, errstr_size);
+    if (!ask) return NULL;
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisReply *ok = redisCommand(ask, "ASKING");
+        if (ok) freeReplyObject(ok);
+        r = redisCommandArgv(ask, argc, argv, argvlen);
+        if (!evalsha || !r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8))
+            break;
+        freeReplyObject(r);
+        r = NULL;
+        if (nm_counts_load_script(c, ask, errstr, errstr_size)) break;
+    }
+    if (r && r->type == REDIS_REPLY_ERROR) {
+        nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s (ASK %s:%d): %s", argv[0], to->host,
+                  to->port, r->str);
+        freeReplyObject(r);
+        r = NULL;
+    } else if (!r && ask->err) {
+        nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s (ASK %s:%d): %s", argv[0], to->host,
+                  to->port, ask->errstr);
+    }
+    redisFree(ask);
+    return r;
+}
+
+/* Send one command to the owner of the slot: follows MOVED (the slot has
+ * a new owner: reconnect there) and ASK (it is migrating: ASKING, then the
+ * command, on the other node once), and reloads the script after NOSCRIPT.
+ * argv[1] is replaced by the script's SHA when `evalsha`. Returns the
+ * reply (caller frees; never an error reply), or NULL with errstr set. */
+static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
+                                  const size_t *argvlen, int evalsha, char *errstr,
+                                  size_t errstr_size) {
+    int noscript = 0;
+    for (int hop = 0; hop <= NM_REDIRECTS; hop++) {
+        if (nm_counts_connect(c, errstr, errstr_size)) return NULL;
+        if (evalsha) argv[1] = c->sha;
+        redisReply *r = redisCommandArgv(c->rc, argc, argv, argvlen);
+        if (!r) {
+            nm_counts_fail(c, NULL, argv[0], errstr, errstr_size);
+            return NULL;
+        }
+        if (r->type != REDIS_REPLY_ERROR) return r;
+        if (nm_is_err(r, "MOVED")) {
+            int bad = nm_redirect_addr(r, &c->target);
+            NM_LOG(NM_LOG_INFO, "counts", "%s: now %s:%d", r->str, c->target.host, c->target.port);
+            freeReplyObject(r);
+            nm_counts_drop(c);
+            if (bad) {
+                nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "bad MOVED reply");
+                return NULL;
+            }
+            continue;
+        }
+        if (nm_is_err(r, "ASK")) {
+            nm_node_t to = {0};
+            int bad = nm_redirect_addr(r, &to);
+            freeReplyObject(r);
+            r = bad ? NULL : nm_counts_ask(c, &to, argc, argv, argvlen, evalsha, errstr,
+                                           errstr_size);
+            if (bad) nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "bad ASK reply");
+            free(to.host);
+            return r;
+        }
+        if (evalsha && !strncmp(r->str, "NOSCRIPT", 8) && !noscript++) {
+            /* a restarted Redis (or a new master) does not have it: load it */
+            freeReplyObject(r);
+            c->loaded = 0;
+            continue;
+        }
+        nm_counts_fail(c, r, argv[0], errstr, errstr_size);
+        return NULL;
+    }
+    nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s: more than %d redirects", argv[0],
+              NM_REDIRECTS);
+    return NULL;
+}
+
+static int nm_counts_reserve(nm_counts_t *c, size_t nargs, size_t nbytes, size_t nitems) {
     if (nargs > c->capargs) {
         const char **a = realloc(c->argv, nargs * sizeof *a);
         if (!a) return -1;
@@ -148,88 +415,281 @@ static int nm_counts_reserve(nm_counts_t *c, size_t nargs, size_t numbytes) {
         c->argvlen = l;
         c->capargs = nargs;
     }
-    if (numbytes > c->capnum) {
-        char *nb = realloc(c->numbuf, numbytes);
+    if (nbytes > c->capbuf) {
+        char *nb = realloc(c->buf, nbytes);
         if (!nb) return -1;
-        c->numbuf = nb;
-        c->capnum = numbytes;
+        c->buf = nb;
+        c->capbuf = nbytes;
+    }
+    if (nitems > c->caphour) {
+        int *h = realloc(c->hour_of, 2 * nitems * sizeof *h);
+        if (!h) return -1;
+        c->hour_of = h;
+        c->caphour = nitems;
     }
     return 0;
+}
+
+/* Argument writer over the reserved arrays. */
+typedef struct {
+    nm_counts_t *c;
+    size_t k;  /* next argv index */
+    char *buf; /* next free byte of c->buf */
+} nm_args_t;
+
+static void nm_arg(nm_args_t *a, const char *s, size_t len) {
+    a->c->argv[a->k] = s;
+    a->c->argvlen[a->k++] = len;
+}
+
+/* printf-formatted argument written into the buffer */
+static void nm_argf(nm_args_t *a, size_t room, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void nm_argf(nm_args_t *a, size_t room, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(a->buf, room, fmt, ap);
+    va_end(ap);
+    nm_arg(a, a->buf, (size_t)w);
+    a->buf += w + 1;
 }
 
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
     if (n == 0) return NM_OK;
-    size_t nargs = 6, nnums = 2;
+    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 4, nbytes = 5 * 24;
     for (size_t i = 0; i < n; i++) {
-        nargs += 5 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics;
-        nnums += 3 + (size_t)items[i].nentities;
+        nargs += 3 /* hour keys, at most */ + 1 /* seen */ + 5 + 2 * (size_t)items[i].nentities +
+                 (size_t)items[i].ntopics;
+        nbytes += 3 * (plen + 32) + plen + 6 + strlen(items[i].id) +
+                  (3 + (size_t)items[i].nentities) * 24;
     }
-    if (nm_counts_reserve(c, nargs, nnums * 24))
+    if (nm_counts_reserve(c, nargs, nbytes, n))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    nm_err_t rc = nm_counts_connect(c, errstr, errstr_size);
-    if (rc) return rc;
 
-    size_t k = 0;
-    char *num = c->numbuf;
-#define ARG(s, l) (c->argv[k] = (s), c->argvlen[k++] = (l))
-#define NUM(v)                                                 \
-    do {                                                       \
-        int w_ = snprintf(num, 24, "%lld", (long long)(v));    \
-        ARG(num, (size_t)w_);                                  \
-        num += w_ + 1;                                         \
-    } while (0)
-    ARG("EVALSHA", 7);
-    ARG(c->sha, 40);
-    ARG("0", 1);
-    ARG(c->prefix, strlen(c->prefix));
-    NUM(c->seen_ttl);
-    NUM(c->hour_ttl);
+    /* the batch's distinct hours (usually one or two) */
+    size_t nh = 0;
+    int *first = c->hour_of + n;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = 0;
+        while (h < nh && strcmp(items[first[h]].hour, items[i].hour)) h++;
+        if (h == nh) first[nh++] = (int)i;
+        c->hour_of[i] = (int)h;
+    }
+    nm_args_t a = {c, 0, c->buf};
+    nm_arg(&a, "EVALSHA", 7);
+    nm_arg(&a, c->sha, 40);
+    nm_argf(&a, 24, "%zu", K_FIXED + 3 * nh + n);
+    for (int k = 0; k < K_FIXED; k++) nm_arg(&a, c->fixed[k], strlen(c->fixed[k]));
+    for (size_t h = 0; h < nh; h++)
+        for (int k = 0; k < 3; k++)
+            nm_argf(&a, plen + 32, "%s%s:%s", c->prefix, nm_fixed_names[nm_hour_keys[k]],
+                    items[first[h]].hour);
+    for (size_t i = 0; i < n; i++)
+        nm_argf(&a, plen + 6 + strlen(items[i].id), "%sseen:%s", c->prefix, items[i].id);
+    nm_argf(&a, 24, "%ld", c->seen_ttl);
+    nm_argf(&a, 24, "%ld", c->hour_ttl);
+    nm_argf(&a, 24, "%ld", c->recent_alerts);
+    nm_argf(&a, 24, "%zu", nh);
     for (size_t i = 0; i < n; i++) {
         const nm_counts_item_t *it = &items[i];
-        ARG(it->id, strlen(it->id));
-        ARG(it->hour, strlen(it->hour));
-        ARG(it->relevant ? "1" : "0", 1);
-        NUM(it->nentities);
-        NUM(it->ntopics);
+        nm_argf(&a, 24, "%d", c->hour_of[i]);
+        nm_arg(&a, it->relevant ? "1" : "0", 1);
+        nm_argf(&a, 24, "%d", it->nentities);
+        nm_argf(&a, 24, "%d", it->ntopics);
         for (int e = 0; e < it->nentities; e++) {
-            ARG(it->entities[e], strlen(it->entities[e]));
-            NUM(it->mentions[e]);
+            nm_arg(&a, it->entities[e], strlen(it->entities[e]));
+            nm_argf(&a, 24, "%d", it->mentions[e]);
         }
-        for (int t = 0; t < it->ntopics; t++) ARG(it->topics[t], strlen(it->topics[t]));
+        for (int t = 0; t < it->ntopics; t++) nm_arg(&a, it->topics[t], strlen(it->topics[t]));
+        nm_arg(&a, it->alert ? it->alert : "", it->alert ? it->alert_len : 0);
     }
-#undef ARG
-#undef NUM
-    for (int attempt = 0; attempt < 2; attempt++) {
-        c->argv[1] = c->sha;
-        redisReply *r = redisCommandArgv(c->rc, (int)k, c->argv, c->argvlen);
-        if (r && r->type == REDIS_REPLY_INTEGER) {
-            if (newly) *newly = r->integer;
-            freeReplyObject(r);
-            return NM_OK;
-        }
-        if (r && r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8) && attempt == 0) {
-            /* Redis restarted and forgot the script: load it again */
-            freeReplyObject(r);
-            rc = nm_counts_load_script(c, errstr, errstr_size);
-            if (rc) return rc;
+    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, 1, errstr, errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    if (r->type != REDIS_REPLY_INTEGER) return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
+    if (newly) *newly = r->integer;
+    freeReplyObject(r);
+    return NM_OK;
+}
+
+/* ---- reads ---- */
+
+static int nm_row_cmp(const void *x, const void *y) {
+    const nm_counts_row_t *a = x, *b = y;
+    if (a->articles != b->articles) return a->articles < b->articles ? 1 : -1;
+    if (a->mentions != b->mentions) return a->mentions < b->mentions ? 1 : -1;
+    return strcmp(a->id, b->id);
+}
+
+static int nm_row_id_cmp(const void *x, const void *y) {
+    return strcmp(((const nm_counts_row_t *)x)->id, ((const nm_counts_row_t *)y)->id);
+}
+
+void nm_counts_rows_free(nm_counts_row_t *rows, size_t nrows) {
+    for (size_t i = 0; rows && i < nrows; i++) free(rows[i].id);
+    free(rows);
+}
+
+/* ZUNION of the all-time key `name` (hours 0) or of its last `hours` hour
+ * keys, WITHSCORES. Returns the reply (a flat member, score array). */
+static redisReply *nm_counts_union(nm_counts_t *c, const char *name, long hours, time_t now,
+                                   char *errstr, size_t errstr_size) {
+    size_t nkeys = hours ? (size_t)hours : 1, plen = strlen(c->prefix);
+    if (nm_counts_reserve(c, nkeys + 3, nkeys * (plen + 32) + 24, 0)) {
+        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    nm_args_t a = {c, 0, c->buf};
+    nm_arg(&a, "ZUNION", 6);
+    nm_argf(&a, 24, "%zu", nkeys);
+    for (size_t h = 0; h < nkeys; h++) {
+        if (!hours) {
+            nm_argf(&a, plen + 32, "%s%s", c->prefix, name);
             continue;
         }
-        return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
+        time_t at = now - (time_t)h * 3600;
+        struct tm tm;
+        char hour[16];
+        gmtime_r(&at, &tm);
+        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
+        nm_argf(&a, plen + 32, "%s%s:%s", c->prefix, name, hour);
     }
-    return nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "EVALSHA: script missing after reload");
+    nm_arg(&a, "WITHSCORES", 10);
+    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, 0, errstr, errstr_size);
+    if (r && r->type != REDIS_REPLY_ARRAY) {
+        nm_counts_fail(c, r, "ZUNION", errstr, errstr_size);
+        return NULL;
+    }
+    return r;
+}
+
+nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t now, size_t n,
+                       nm_counts_row_t **rows, size_t *nrows, char *errstr, size_t errstr_size) {
+    *rows = NULL;
+    *nrows = 0;
+    int ents = kind == NM_COUNTS_ENTITIES;
+    redisReply *art = nm_counts_union(c, nm_fixed_names[ents ? K_ENT_ARTICLES : K_TOPIC_ARTICLES],
+                                      hours, now, errstr, errstr_size);
+    if (!art) return NM_ERR_REDIS;
+    redisReply *men = ents ? nm_counts_union(c, nm_fixed_names[K_ENT_MENTIONS], hours, now,
+                                             errstr, errstr_size)
+                           : NULL;
+    if (ents && !men) {
+        freeReplyObject(art);
+        return NM_ERR_REDIS;
+    }
+    size_t cap = art->elements / 2 + (men ? men->elements / 2 : 0) + 1, m = 0;
+    nm_counts_row_t *t = calloc(cap, sizeof *t);
+    nm_err_t rc = t ? NM_OK : NM_ERR_NOMEM;
+    for (size_t i = 0; rc == NM_OK && i + 1 < art->elements; i += 2, m++) {
+        t[m].articles = strtod(art->element[i + 1]->str, NULL);
+        if (!(t[m].id = strdup(art->element[i]->str))) rc = NM_ERR_NOMEM;
+    }
+    /* mentions joined by id (both sets have the same members in practice) */
+    size_t joined = m;
+    if (rc == NM_OK && men) qsort(t, joined, sizeof *t, nm_row_id_cmp);
+    for (size_t i = 0; rc == NM_OK && men && i + 1 < men->elements; i += 2) {
+        nm_counts_row_t key = {.id = men->element[i]->str};
+        nm_counts_row_t *row = joined ? bsearch(&key, t, joined, sizeof *t, nm_row_id_cmp) : NULL;
+        if (!row) {
+            row = &t[m++];
+            if (!(row->id = strdup(key.id))) rc = NM_ERR_NOMEM;
+        }
+        row->mentions = strtod(men->element[i + 1]->str, NULL);
+    }
+    freeReplyObject(art);
+    if (men) freeReplyObject(men);
+    if (rc) {
+        nm_counts_rows_free(t, m);
+        return nm_seterr(errstr, errstr_size, rc, "out of memory");
+    }
+    if (m) qsort(t, m, sizeof *t, nm_row_cmp);
+    for (size_t i = n; i < m; i++) free(t[i].id);
+    *rows = t;
+    *nrows = m < n ? m : n;
+    return NM_OK;
+}
+
+void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n) {
+    for (size_t i = 0; alerts && i < n; i++) free(alerts[i].json);
+    free(alerts);
+}
+
+nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    *out = NULL;
+    *nout = 0;
+    char count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    const char *argv[] = {"XREVRANGE", c->fixed[K_ALERTS], "+", "-", "COUNT", count};
+    size_t argvlen[6];
+    for (int i = 0; i < 6; i++) argvlen[i] = strlen(argv[i]);
+    redisReply *r = nm_counts_call(c, 6, argv, argvlen, 0, errstr, errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    if (r->type != REDIS_REPLY_ARRAY) return nm_counts_fail(c, r, "XREVRANGE", errstr, errstr_size);
+    nm_counts_alert_t *al = calloc(r->elements + 1, sizeof *al);
+    size_t k = 0;
+    int oom = !al;
+    for (size_t i = 0; !oom && i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
+        const redisReply *f = e->element[1];
+        for (size_t j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2) {
+            if (strcmp(f->element[j]->str, "alert")) continue;
+            const redisReply *v = f->element[j + 1];
+            if (!(al[k].json = malloc(v->len + 1))) {
+                oom = 1;
+                break;
+            }
+            memcpy(al[k].json, v->str, v->len + 1);
+            al[k].len = v->len;
+            snprintf(al[k].entry_id, sizeof al[k].entry_id, "%s", e->element[0]->str);
+            k++;
+            break;
+        }
+    }
+    freeReplyObject(r);
+    if (oom) {
+        nm_counts_alerts_free(al, k);
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    }
+    *out = al;
+    *nout = k;
+    return NM_OK;
+}
+
+nm_err_t nm_counts_stats(nm_counts_t *c, long long *articles, long long *relevant,
+                         char *errstr, size_t errstr_size) {
+    *articles = *relevant = 0;
+    const char *argv[] = {"HMGET", c->fixed[K_STATS], "articles", "relevant"};
+    size_t argvlen[4];
+    for (int i = 0; i < 4; i++) argvlen[i] = strlen(argv[i]);
+    redisReply *r = nm_counts_call(c, 4, argv, argvlen, 0, errstr, errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return nm_counts_fail(c, r, "HMGET", errstr, errstr_size);
+    if (r->element[0]->type == REDIS_REPLY_STRING) *articles = atoll(r->element[0]->str);
+    if (r->element[1]->type == REDIS_REPLY_STRING) *relevant = atoll(r->element[1]->str);
+    freeReplyObject(r);
+    return NM_OK;
 }
 
 void nm_counts_destroy(nm_counts_t *c) {
     if (!c) return;
     nm_counts_drop(c);
-    free(c->host);
+    free(c->seed.host);
+    free(c->target.host);
+    for (size_t i = 0; i < c->nnodes; i++) free(c->nodes[i].host);
+    free(c->nodes);
     free(c->user);
     free(c->password);
+    free(c->configured);
     free(c->prefix);
+    for (int k = 0; k < K_FIXED; k++) free(c->fixed[k]);
     free(c->argv);
     free(c->argvlen);
-    free(c->numbuf);
+    free(c->buf);
+    free(c->hour_of);
     free(c);
 }

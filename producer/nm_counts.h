@@ -1,29 +1,50 @@
-/* nm_counts.h - entity and topic counts in Redis, idempotent per article.
+/* nm_counts.h - entity and topic counts in Redis, idempotent per article,
+ * and the capped record of recent alerts. This module owns the key schema:
+ * no other code builds a key name.
  *
- * Key schema (prefix P, default "nm:"):
- *   P seen:<article id>            string, TTL seen_ttl_s: article already counted
- *   P entity:mentions              zset entity id -> mentions
- *   P entity:articles              zset entity id -> articles naming it
- *   P topic:articles               zset topic id  -> relevant articles
- *   P <each of the three>:<YYYYMMDDHH>  the same per UTC hour, TTL hour_ttl_s
- *   P stats                        hash: articles, relevant
+ * Key schema. K is the key prefix: the configured `[redis] prefix` when it
+ * holds a Redis Cluster hash tag ("{...}"), else that prefix made into one
+ * by bracing it without its trailing ':' ("nm:" -> "{nm}:", "" -> "{nm}").
+ * Every key starts with K, so every key lives in the one hash slot of the
+ * tag: the batch script runs on Redis Cluster and behind proxies, and
+ * unchanged on a single Redis.
+ *   K seen:<article id>            string, TTL seen_ttl_s: article already counted
+ *   K entity:mentions              zset entity id -> mentions
+ *   K entity:articles              zset entity id -> articles naming it
+ *   K topic:articles               zset topic id  -> relevant articles
+ *   K <each of the three>:<YYYYMMDDHH>  the same per UTC hour, TTL hour_ttl_s
+ *   K stats                        hash: articles, relevant
+ *   K alerts:recent                stream, about [redis] recent_alerts entries
+ *                                  (MAXLEN ~): field "alert" = the alert record
+ *                                  (nm_event_alert, NM_ALERT_TOPIC_EVIDENCE)
  *
- * One batch is ONE EVALSHA: the script skips articles already seen, adds
- * up the increments of the new ones, then issues one ZINCRBY per distinct
- * member and key. So Redis does O(1) work per article plus O(distinct
- * members) per batch, and a redelivered article never counts twice.
+ * One batch is ONE EVALSHA, and every key it touches is passed in KEYS
+ * (the fixed keys, the batch's hour keys, one seen key per article): the
+ * script skips articles already seen, adds up the increments of the new
+ * ones, issues one ZINCRBY per distinct member and key, and XADDs the
+ * alert records of the new articles. So Redis does O(1) work per article
+ * plus O(distinct members) per batch, and a redelivered article never
+ * counts (or shows as a recent alert) twice.
+ *
+ * Redis Cluster: newsmon follows MOVED and ASK replies to the owner of the
+ * tag's slot, learns the cluster's nodes (CLUSTER NODES) on connect, and
+ * after a failover reconnects through them; a call that fails meanwhile
+ * returns NM_ERR_REDIS (the caller retries).
+ *
+ * Not thread-safe: one client per thread.
  */
 #ifndef NM_COUNTS_H
 #define NM_COUNTS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "nm_config.h"
 #include "nm_err.h"
 
 typedef struct nm_counts_s nm_counts_t;
 
-/** One article's contribution. All strings are borrowed for the call. */
+/** One article's contribution. All pointers are borrowed for the call. */
 typedef struct {
     const char *id;
     char hour[11];          /* "YYYYMMDDHH" (UTC) of the input message */
@@ -33,12 +54,20 @@ typedef struct {
     const int *mentions;
     int ntopics;
     const char *const *topics;   /* ids (relevant articles only) */
+    const char *alert;      /* the alert record (JSON) when the article alerts, else NULL */
+    size_t alert_len;
 } nm_counts_item_t;
 
 /** @brief A client for cfg's [redis] settings (borrowed for the call). It
  *  connects lazily and reconnects after any error.
  *  @returns a new client, NULL on OOM. */
 nm_counts_t *nm_counts_new(const nm_config_t *cfg);
+
+void nm_counts_destroy(nm_counts_t *c);
+
+/** @brief The key prefix K in use (with its hash tag), e.g. "{nm}:".
+ *  @returns a string owned by c. */
+const char *nm_counts_prefix(const nm_counts_t *c);
 
 /** @brief Count a batch in one round trip. Reloads the script after NOSCRIPT
  *  (a restarted Redis forgets it) and reconnects after I/O errors.
@@ -51,10 +80,48 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
 /** @brief Connected with the script loaded (a real readiness check). */
 int nm_counts_ready(nm_counts_t *c);
 
-/** @brief Connect (if needed) and return the hiredis context for read-only
- *  queries (borrowed; `newsmon top`). NULL with errstr set on failure. */
-struct redisContext *nm_counts_context(nm_counts_t *c, char *errstr, size_t errstr_size);
+/* ---- reads (`newsmon top`, the dashboard) ---- */
 
-void nm_counts_destroy(nm_counts_t *c);
+typedef enum { NM_COUNTS_ENTITIES = 0, NM_COUNTS_TOPICS = 1 } nm_counts_kind_t;
+
+typedef struct {
+    char *id;        /* entity or topic id */
+    double articles; /* articles naming it (topics: relevant articles) */
+    double mentions; /* entities only: total mentions; 0 for topics */
+} nm_counts_row_t;
+
+/** @brief The top `n` entities or topics, by articles, then mentions, then
+ *  id. hours = 0: all time; else the last `hours` UTC hour buckets up to
+ *  and including the one of `now`, merged on the server (ZUNION).
+ *  @param rows receives a new array of *nrows (<= n) rows, best first; the
+ *  caller frees it with nm_counts_rows_free (also when *nrows is 0).
+ *  @returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM with errstr set (then
+ *  *rows is NULL). */
+nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t now, size_t n,
+                       nm_counts_row_t **rows, size_t *nrows, char *errstr, size_t errstr_size);
+
+/** @brief Free rows from nm_counts_top (NULL is fine). */
+void nm_counts_rows_free(nm_counts_row_t *rows, size_t nrows);
+
+typedef struct {
+    char entry_id[48]; /* stream entry id "<ms>-<seq>": ms is when Redis recorded it */
+    char *json;        /* the alert record, NUL-terminated */
+    size_t len;
+} nm_counts_alert_t;
+
+/** @brief The `n` most recent alert records, newest first (XREVRANGE).
+ *  @param out receives a new array of *nout (<= n) entries; the caller
+ *  frees it with nm_counts_alerts_free.
+ *  @returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM with errstr set. */
+nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size);
+
+/** @brief Free entries from nm_counts_recent_alerts (NULL is fine). */
+void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n);
+
+/** @brief Articles counted so far and how many were relevant (K stats).
+ *  @returns NM_OK or NM_ERR_REDIS with errstr set. */
+nm_err_t nm_counts_stats(nm_counts_t *c, long long *articles, long long *relevant,
+                         char *errstr, size_t errstr_size);
 
 #endif

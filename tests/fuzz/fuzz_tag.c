@@ -32,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     snprintf(g, sizeof g, "%s/gazetteer.conf", dir);
     snprintf(r, sizeof r, "%s/rules.conf", dir);
     text = nm_text_new();
-    rules = text ? nm_rules_load(text, &(nm_rule_paths_t){g, r, NULL}, e, sizeof e) : NULL;
+    rules = text ? nm_rules_load(text, &(nm_rule_paths_t){g, r, NULL, NULL}, e, sizeof e) : NULL;
     ws = nm_tagger_ws_new();
     if (!rules || !ws) {
         fprintf(stderr, "fuzz_tag: cannot load rules from %s: %s\n", dir, rules ? "" : e);
@@ -78,7 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
             json_decref(back);
             if (res.relevant) {
-                if (nm_event_alert(&out, &a, rules, &res, "2026-01-01T00:00:00.000Z")) abort();
+                if (nm_event_alert(&out, &a, rules, &res, NM_ALERT_TOPIC_EVIDENCE,
+                                   "2026-01-01T00:00:00.000Z"))
+                    abort();
                 back = json_loadb(out.s, out.len, 0, &je);
                 if (!back) {
                     fprintf(stderr, "alert does not parse back: %s\n", je.text);

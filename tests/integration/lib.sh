@@ -27,6 +27,9 @@ log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 rcli() { redis-cli -p "$REDIS_PORT" --no-auth-warning "$@"; }
+# this run's Redis key prefix: the config's prefix "$NM_RUN:" as newsmon
+# braces it into a hash tag (producer/nm_counts.h)
+KP="{$NM_RUN}:"
 
 cleanup() {
     local rc=$?
@@ -34,7 +37,7 @@ cleanup() {
         kill -KILL "$DAEMON_PID" 2>/dev/null || true
     fi
     # drop this run's Redis keys (only ours: the prefix is unique)
-    rcli --scan --pattern "$NM_RUN:*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
+    rcli --scan --pattern "$KP*" 2>/dev/null | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null 2>&1 || true
     if [[ $rc -ne 0 ]] && compgen -G "$WORK/daemon*.log" >/dev/null; then
         echo "--- daemon log (tail) ---" >&2
         tail -n 30 "$WORK"/daemon*.log >&2 || true
@@ -123,10 +126,10 @@ wait_count() {
 # snapshot of every count key of this run (sorted, for comparisons)
 counts_snapshot() {
     local k
-    for k in $(rcli --scan --pattern "$NM_RUN:entity:*" ; rcli --scan --pattern "$NM_RUN:topic:*"); do
+    for k in $(rcli --scan --pattern "${KP}entity:*" ; rcli --scan --pattern "${KP}topic:*"); do
         rcli zrange "$k" 0 -1 withscores | paste - - | sed "s|^|$k |"
     done | sort
-    rcli hgetall "$NM_RUN:stats" | paste - - | sed 's|^|stats |' | sort
+    rcli hgetall "${KP}stats" | paste - - | sed 's|^|stats |' | sort
 }
 
 # count_lines: this run's all-time counts as "<key> <member> <value>", sorted
@@ -134,7 +137,7 @@ counts_snapshot() {
 count_lines() {
     local k
     for k in entity:articles entity:mentions topic:articles; do
-        rcli zrange "$NM_RUN:$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, $2}'
+        rcli zrange "$KP$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, $2}'
     done
-    rcli hgetall "$NM_RUN:stats" | paste - - | awk '{print "stats", $1, $2}'
+    rcli hgetall "${KP}stats" | paste - - | awk '{print "stats", $1, $2}'
 }

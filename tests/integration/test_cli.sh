@@ -36,7 +36,7 @@ check "unknown option" 2 "$NEWSMON" tag --frobnicate
 check "top -n 0" 2 "$NEWSMON" top -n 0
 
 # bad config: unknown key, with file:line
-cp "$ROOT"/config/*.conf "$WORK/"
+cp "$ROOT"/config/*.conf "$WORK/" && cp -r "$ROOT/config/lang" "$WORK/"
 printf '[input]\nbatch_sise = 10\n' >>"$WORK/newsmon.conf"
 check "unknown config key" 2 "$NEWSMON" tag -c "$WORK/newsmon.conf" /dev/null
 expect_err "unknown config key" "newsmon.conf:[0-9]+: unknown key 'batch_sise' in \[input\]"
@@ -59,7 +59,7 @@ check "missing config file" 2 "$NEWSMON" tag -c "$WORK/nope.conf" /dev/null
     sed -n 3p "$ROOT/samples/articles.jsonl"
 } >"$WORK/mixed.jsonl"
 check "tag with a bad line" 1 "$NEWSMON" tag -c "$WORK/newsmon.conf" "$WORK/mixed.jsonl"
-expect_err "tag with a bad line" "^line 3: missing field 'body'"
+expect_err "tag with a bad line" "mixed.jsonl:3: missing field 'body'"
 ids=$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["id"] for l in open(sys.argv[1])))' "$WORK/out")
 want=$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["id"] for l in list(open(sys.argv[1]))[:3]))' "$ROOT/samples/articles.jsonl")
 [[ $ids == "$want" ]] || { echo "FAIL: tag output ids '$ids', expected '$want'"; fails=$((fails + 1)); }
@@ -73,5 +73,34 @@ grep -q "relevance" "$WORK/out" || { echo "FAIL: eval table"; fails=$((fails + 1
 check "eval --json" 0 "$NEWSMON" eval -c "$WORK/newsmon.conf" "$WORK/lab.jsonl" --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["articles"] == 1 and "relevance" in d' "$WORK/out" ||
     { echo "FAIL: eval --json"; fails=$((fails + 1)); }
+
+# eval over several corpora (files and a folder): one line per corpus, then the
+# total; --lang keeps only the listed languages
+mkdir -p "$WORK/labdir"
+printf '%s\n' '{"id":"e2","lang":"fr","title":"Le marché de Noël ouvre à Lyon","body":"Des chalets en bois sur la place.","labels":{"relevant":false,"topics":[],"entities":[]}}' >"$WORK/labdir/b.jsonl"
+check "eval several" 0 "$NEWSMON" eval -c "$WORK/newsmon.conf" "$WORK/lab.jsonl" "$WORK/labdir" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["articles"] == 2 and [f["articles"] for f in d["files"]] == [1, 1], d' "$WORK/out" ||
+    { echo "FAIL: eval several files"; fails=$((fails + 1)); }
+check "eval --lang" 0 "$NEWSMON" eval -c "$WORK/newsmon.conf" --lang fr "$WORK/lab.jsonl" "$WORK/labdir" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["articles"] == 1 and list(d["per_language"]) == ["fr"], d' "$WORK/out" ||
+    { echo "FAIL: eval --lang"; fails=$((fails + 1)); }
+
+# tag reads what ingest reads: a folder of plain-text articles (first line = title)
+mkdir -p "$WORK/txt"
+printf 'Putin receives Kim Jong Un\nRussia and North Korea signed a mutual defence treaty.\n' >"$WORK/txt/a1.txt"
+printf 'Weather\nSunny.\n' >"$WORK/txt/a2.txt"
+check "tag a folder" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" "$WORK/txt"
+python3 -c '
+import json,sys
+ev=[json.loads(l) for l in open(sys.argv[1])]
+assert [e["id"] for e in ev] == ["a1", "a2"], ev
+assert ev[0]["title"] == "Putin receives Kim Jong Un" and ev[0]["relevant"] and not ev[1]["relevant"]
+' "$WORK/out" || { echo "FAIL: tag a folder of text files"; fails=$((fails + 1)); }
+
+# tag --explain: the trace of each scored term and the topic decisions
+check "tag --explain" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" --explain "$WORK/txt/a1.txt"
+grep -q '^== a1  lang en  relevant yes' "$WORK/out" && grep -Eq 'topic:defense_treaty +mutual defen' "$WORK/out" &&
+    grep -Eq '^ +defense_treaty +score .*FIRED' "$WORK/out" ||
+    { echo "FAIL: tag --explain: $(head -c 600 "$WORK/out")"; fails=$((fails + 1)); }
 
 if [[ $fails -eq 0 ]]; then echo "PASS test_cli"; else echo "test_cli: $fails failure(s)"; exit 1; fi

@@ -40,7 +40,7 @@ outage=$(($(date +%s) - t0))
 log "Redis back after ${outage}s (enriched during the outage: $((during - before)))"
 # newsmon resumes: counts move again within 30 s
 for i in $(seq 1 30); do
-    [[ -n $(rcli hget "$NM_RUN:stats" articles) ]] && [[ $(rcli hget "$NM_RUN:stats" articles) -gt 0 ]] && break
+    [[ -n $(rcli hget "${KP}stats" articles) ]] && [[ $(rcli hget "${KP}stats" articles) -gt 0 ]] && break
     sleep 1
 done
 sleep 3
@@ -50,12 +50,12 @@ flushes=0
 loads0=$(script_loads)
 for k in 1 2; do
     kill -0 "$INGEST_PID" 2>/dev/null || log "note: ingest already finished before flush $k"
-    c0=$(rcli hget "$NM_RUN:stats" articles)
+    c0=$(rcli hget "${KP}stats" articles)
     rcli script flush >/dev/null
     flushes=$((flushes + 1))
     # the next batch gets NOSCRIPT and must reload: counts move again
     for i in $(seq 1 30); do
-        c1=$(rcli hget "$NM_RUN:stats" articles)
+        c1=$(rcli hget "${KP}stats" articles)
         [[ $c1 -gt $c0 ]] && break
         sleep 1
     done

@@ -81,10 +81,25 @@ diff <(sort "$WORK/expected.txt") <(count_lines | sort) || fail "Redis counts di
 log "redis: $(wc -l <"$WORK/expected.txt") count values match the enriched events"
 top=$("$NEWSMON" top -c "$CONF" -n 3)
 echo "$top" | grep -q 'country:' || fail "newsmon top printed no entity: $top"
-hour=$(rcli --scan --pattern "$NM_RUN:entity:articles:*" | head -n1)
+hour=$(rcli --scan --pattern "${KP}entity:articles:*" | head -n1)
 [[ -n $hour ]] || fail "no per-hour key written"
 ttl=$(rcli ttl "$hour")
 [[ $ttl -gt 0 ]] || fail "per-hour key $hour has no TTL ($ttl)"
+# the recent-alerts stream holds each alert once, with its topics' evidence
+rcli --raw xrange "${KP}alerts:recent" - + | grep '^{' >"$WORK/recent.jsonl" || true
+$PY - "$WORK" <<'PY' || fail "recent alerts differ from alerts.all"
+import json, sys
+w = sys.argv[1]
+want = sorted({json.loads(l.split("\t", 1)[1])["id"] for l in open(f"{w}/alerts.tsv")})
+recent = [json.loads(l) for l in open(f"{w}/recent.jsonl")]
+got = sorted(r["id"] for r in recent)
+assert got == want, f"recent alerts {got} != alerts.all {want}"
+for r in recent:
+    for t in r["topics"]:
+        assert t["id"] and t["evidence"] and t["evidence"][0]["snippet"], f"no evidence in {r['id']}"
+    assert r["title"] and r["lang"] and "score" in r
+print(f"recent alerts: {len(recent)}, each once, with evidence")
+PY
 
 # 5. re-ingest: events are re-emitted (at-least-once) but no count moves
 counts_snapshot >"$WORK/before.txt"
@@ -93,6 +108,7 @@ wait_count "$NM_RUN.enriched" $((2 * n_good))
 sleep 1
 counts_snapshot >"$WORK/after.txt"
 diff "$WORK/before.txt" "$WORK/after.txt" || fail "counts moved after re-ingesting the same articles"
+[[ $(rcli xlen "${KP}alerts:recent") -eq $(wc -l <"$WORK/recent.jsonl") ]] || fail "re-ingest added recent alerts"
 log "re-ingest: $(wc -l <"$WORK/before.txt") count values unchanged"
 
 # 6. SIGTERM drains and exits 0; the group's committed offsets cover every input

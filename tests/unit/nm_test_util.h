@@ -81,7 +81,7 @@ static inline int nm_fixture_setup(void **state) {
     char err[512] = "";
     g_text = nm_text_new();
     if (!g_text) return -1;
-    g_rules = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"), NULL}, err, sizeof err);
+    g_rules = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), NM_FIX("rules.conf"), NULL, NULL}, err, sizeof err);
     if (!g_rules) {
         fprintf(stderr, "rules: %s\n", err);
         return -1;

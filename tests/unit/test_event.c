@@ -31,10 +31,11 @@ static json_t *enriched_json(const nm_article_t *a, const nm_tag_result_t *res,
     return j;
 }
 
-static json_t *alert_json(const nm_article_t *a, const nm_tag_result_t *res, const char *at) {
+static json_t *alert_json(const nm_article_t *a, const nm_tag_result_t *res,
+                          nm_alert_form_t form, const char *at) {
     nm_jbuf_t b;
     nm_jbuf_init(&b);
-    assert_int_equal(nm_event_alert(&b, a, g_rules, res, at), NM_OK);
+    assert_int_equal(nm_event_alert(&b, a, g_rules, res, form, at), NM_OK);
     json_t *j = parsed(&b);
     nm_jbuf_free(&b);
     return j;
@@ -165,7 +166,7 @@ static void test_alert_is_compact(void **state) {
     nm_article_t a;
     nm_tag_result_t res;
     parse_and_tag(REL, &a, &res);
-    json_t *al = alert_json(&a, &res, "2024-06-19T10:00:01.000Z");
+    json_t *al = alert_json(&a, &res, NM_ALERT_TOPIC_IDS, "2024-06-19T10:00:01.000Z");
     assert_non_null(al);
     assert_string_equal(sget(al, "id"), "art-1");
     assert_string_equal(sget(al, "url"), "https://n.example/1");
@@ -191,6 +192,29 @@ static void test_alert_is_compact(void **state) {
     assert_null(strstr(s, "evidence"));
     assert_null(strstr(s, "snippet"));
     free(s);
+    json_decref(al);
+    nm_article_clear(&a);
+}
+
+/* The recent-alerts record: the same alert with the topics' evidence, so a
+ * dashboard can show why without reading the enriched event. */
+static void test_alert_record_has_topic_evidence(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    json_t *al = alert_json(&a, &res, NM_ALERT_TOPIC_EVIDENCE, "2024-06-19T10:00:01.000Z");
+    assert_string_equal(sget(al, "id"), "art-1");
+    assert_string_equal(sget(al, "url"), "https://n.example/1");
+    assert_string_equal(sget(al, "title"), a.title);
+    json_t *topics = json_object_get(al, "topics");
+    assert_int_equal(json_array_size(topics), 1);
+    json_t *t = json_array_get(topics, 0);
+    assert_string_equal(sget(t, "id"), "arms_transfer");
+    json_t *evs = json_object_get(t, "evidence");
+    assert_int_equal(json_array_size(evs), 3);
+    assert_non_null(strstr(sget(json_array_get(evs, 0), "snippet"), "artillery"));
+    assert_null(json_object_get(al, "body"));
     json_decref(al);
     nm_article_clear(&a);
 }
@@ -258,6 +282,7 @@ int main(void) {
         cmocka_unit_test(test_enriched_without_body_and_not_relevant),
         cmocka_unit_test(test_enriched_marks_utf8_repair),
         cmocka_unit_test(test_alert_is_compact),
+        cmocka_unit_test(test_alert_record_has_topic_evidence),
         cmocka_unit_test(test_snippet_keeps_last_multibyte_char),
         cmocka_unit_test(test_snippet_is_cut_to_valid_utf8),
         cmocka_unit_test(test_event_now_format),

@@ -174,6 +174,8 @@ static void clear_env(void) {
     unsetenv("NEWSMON_KAFKA_SASL_USERNAME");
     unsetenv("NEWSMON_INPUT_BATCH_SIZE");
     unsetenv("NEWSMON_LOG_LEVEL");
+    unsetenv("NEWSMON_KAFKA_LINGER_MS");
+    unsetenv("NEWSMON_KAFKA_GROUP_ID");
 }
 
 static int cfg_setup(void **state) {
@@ -313,6 +315,18 @@ static void test_config_env_overrides(void **state) {
     assert_int_equal(c->batch_size, 7);
     assert_string_equal(kv_get(&c->kafka, "sasl.username"), "alice");
     assert_null(kv_get(&c->kafka, "SASL_USERNAME"));
+    nm_config_destroy(c);
+    /* a Kafka property the file sets in [kafka.producer] or [kafka.consumer]
+     * (applied after [kafka]) is overridden there too */
+    setenv("NEWSMON_KAFKA_LINGER_MS", "20", 1);
+    setenv("NEWSMON_KAFKA_GROUP_ID", "from-env", 1);
+    c = nm_config_load(NM_FIX("newsmon.conf"), err, sizeof err);
+    if (!c) fail_msg("%s", err);
+    assert_string_equal(kv_get(&c->kafka_producer, "linger.ms"), "20"); /* file: 1 */
+    assert_string_equal(kv_get(&c->kafka_consumer, "group.id"), "from-env"); /* file: tests */
+    assert_string_equal(kv_get(&c->kafka, "linger.ms"), "20");
+    assert_null(kv_get(&c->kafka_consumer, "linger.ms")); /* not added where absent */
+    assert_string_equal(kv_get(&c->kafka, "bootstrap.servers"), "broker1:9092,broker2:9092");
     nm_config_destroy(c);
     /* a bad environment value is an error naming the variable */
     setenv("NEWSMON_REDIS_PORT", "0", 1);

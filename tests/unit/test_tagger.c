@@ -1,5 +1,7 @@
 /* test_tagger.c - nm_tagger: relevance, scoring, topics, entities,
  * evidence and language detection on small hand-written articles. */
+#include <sys/stat.h>
+
 #include "nm_test_util.h"
 
 #include "nm_rules.h"
@@ -272,7 +274,7 @@ static void test_relevance_requires_joint_sentence_or_paragraph(void **state) {
                              "[actor:kp]\nentities = country:north_korea\n"
                              "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n");
     char err[512] = "";
-    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NULL}, err, sizeof err);
+    nm_rules_t *r2 = nm_rules_load(g_text, &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, NULL, NULL}, err, sizeof err);
     if (!r2) fail_msg("%s", err);
     nm_tag_result_t r = tag_with(r2, "", "Russia hosted talks.\nNorth Korea agreed.\n"
                                          "Artillery shells were discussed.", "en");
@@ -474,6 +476,314 @@ static void test_garbage_input_never_crashes(void **state) {
     }
 }
 
+
+/* topic() for another rule set than the fixture's */
+static const nm_topic_tag_t *topic_r(const nm_rules_t *r, const nm_tag_result_t *res,
+                                     const char *id) {
+    int t = nm_rules_topic_index(r, id);
+    assert_true(t >= 0);
+    for (int i = 0; i < res->ntopics; i++)
+        if (res->topics[i].topic == t) return &res->topics[i];
+    return NULL;
+}
+
+/* A rule set from rules.conf text (and the fixture gazetteer), with
+ * an optional language-pack folder and topic model; NULL and errstr set
+ * when it does not load. */
+static nm_rules_t *load_mech(const char *dir, const char *rules_text, const char *packs,
+                             const char *model_text, char *err, size_t errlen) {
+    char *rp = nm_write_file(dir, "rules.conf", rules_text);
+    char *mp = model_text ? nm_write_file(dir, "model.conf", model_text) : NULL;
+    nm_rules_t *r = nm_rules_load(g_text,
+                                  &(nm_rule_paths_t){NM_FIX("gazetteer.conf"), rp, packs, mp},
+                                  err, errlen);
+    free(rp);
+    free(mp);
+    return r;
+}
+
+#define MECH_RULES                                                                     \
+    "[settings]\nrelevance_threshold = 1\ntopic_threshold = 1\n"                       \
+    "[actor:ru]\nentities = country:russia\n[actor:kp]\nentities = country:north_korea\n" \
+    "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*\n"                   \
+    "[topic:defense_treaty]\nname = Treaty\nterms = treaty\n"
+
+/* A sentence that recalls context ("last year") weighs background_factor. */
+static void test_background_sentences_weigh_less(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nbackground_factor = 0.5\n"
+                                              "[background]\nterms = last year\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea traded artillery shells.", "en");
+    assert_double_eq(t.score, 1.5); /* lead factor */
+    t = tag_with(r, "", "Last year Russia and North Korea traded artillery shells.", "en");
+    assert_double_eq(t.score, 0.75);
+    /* only the sentence holding the cue */
+    t = tag_with(r, "", "Last year was cold. Russia and North Korea traded artillery shells.", "en");
+    assert_double_eq(t.score, 1.5);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* A secondary topic needs evidence in secondary_min_sentences sentences (or
+ * the title, or a strong term); the best topic does not. */
+static void test_secondary_topic_needs_sentences(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nsecondary_min_sentences = 2\n", NULL,
+                              NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    const char *one = "Russia and North Korea traded artillery shells. Russia and North Korea "
+                      "moved artillery shells again. Russia and North Korea cited the treaty.";
+    nm_tag_result_t t = tag_with(r, "", one, "en");
+    assert_true(t.relevant);
+    assert_int_equal(t.ntopics, 1);
+    assert_null(topic_r(r, &t, "defense_treaty"));
+    char two[512];
+    snprintf(two, sizeof two, "%s Russia and North Korea ratified the treaty.", one);
+    t = tag_with(r, "", two, "en");
+    assert_int_equal(t.ntopics, 2);
+    assert_non_null(topic_r(r, &t, "defense_treaty"));
+    assert_int_equal(topic_r(r, &t, "defense_treaty")->sentences, 2);
+    /* in the title it is salient */
+    t = tag_with(r, "Treaty", one, "en");
+    assert_non_null(topic_r(r, &t, "defense_treaty"));
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* docs/RULES.md, language packs: a pack adds terms to existing entities and
+ * topics, and may not define or change anything else. */
+static void test_language_pack_adds_vocabulary(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char packs[4200];
+    snprintf(packs, sizeof packs, "%s/lang", dir);
+    assert_int_equal(mkdir(packs, 0700), 0);
+    free(nm_write_file(packs, "xx.conf",
+                       "[language]\nname = Testish\n[country:north_korea]\nterms = nordlandia\n"
+                       "[topic:arms_transfer]\nterms = bombix*\n[boilerplate]\nterms = lesen sie\n"));
+    free(nm_write_file(packs, "README.txt", "not a pack\n"));
+    nm_rules_t *r = load_mech(dir, MECH_RULES, packs, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_string_equal(r->langs[r->nlangs - 1].code, "xx");
+    assert_string_equal(r->langs[r->nlangs - 1].name, "Testish");
+    nm_tag_result_t t = tag_with(r, "", "Russia and Nordlandia traded bombixes.\n"
+                                        "Lesen sie: Russia and Nordlandia bombix deal", "xx");
+    assert_true(t.relevant);
+    assert_double_eq(t.score, 1.5); /* the boilerplate line adds nothing */
+    assert_string_equal(t.topics[0].ev[0].rule, "lang/xx.conf:6");
+    nm_rules_destroy(r);
+    static const char *const bad[][2] = {
+        {"[topic:nope]\nterms = x\n", "unknown topic [topic:nope]"},
+        {"[country:atlantis]\nterms = x\n", "unknown entity [country:atlantis]"},
+        {"[topic:arms_transfer]\nthreshold = 1\n", "holds only terms, strong and not"},
+        {"[settings]\nstrong_weight = 9\n", "not allowed in a language pack"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        free(nm_write_file(packs, "xx.conf", bad[i][0]));
+        assert_null(load_mech(dir, MECH_RULES, packs, NULL, err, sizeof err));
+        if (!strstr(err, bad[i][1]) || !strstr(err, "xx.conf:"))
+            fail_msg("pack %zu: error \"%s\" lacks \"%s\"", i, err, bad[i][1]);
+    }
+    nm_tmpdir_rm(dir);
+}
+
+/* The learned layer decides the secondary topics when a model is loaded;
+ * the best topic always fires. */
+static void test_topic_model_decides_secondary_topics(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    const char *head = "[topic_model]\nfeatures = log_score, share_of_best, is_best, "
+                       "log_sentences, title, lead_share, log_strong, max_sentence_share, "
+                       "joint_share, log_article_sentences, one\n"
+                       "weights = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0\nthreshold = 0.5\n[bias]\n";
+    const char *text = "Russia and North Korea traded artillery shells. Russia and North Korea "
+                       "moved artillery shells. Russia and North Korea cited the treaty.";
+    char model[1024];
+    for (int on = 0; on < 2; on++) {
+        snprintf(model, sizeof model, "%sdefense_treaty = %s\n", head, on ? "5" : "-5");
+        nm_rules_t *r = load_mech(dir, MECH_RULES, NULL, model, err, sizeof err);
+        if (!r) fail_msg("%s", err);
+        nm_tag_result_t t = tag_with(r, "", text, "en");
+        assert_non_null(topic_r(r, &t, "arms_transfer"));
+        assert_true((topic_r(r, &t, "defense_treaty") != NULL) == on);
+        assert_true(t.candidates[1].prob > 0 && t.candidates[1].prob < 1);
+        nm_rules_destroy(r);
+    }
+    /* a model trained on other inputs is refused */
+    assert_null(load_mech(dir, MECH_RULES, NULL, "[topic_model]\nfeatures = a, b\n", err,
+                          sizeof err));
+    assert_non_null(strstr(err, "retrain the model"));
+    snprintf(model, sizeof model, "%snope = 1\n", head);
+    assert_null(load_mech(dir, MECH_RULES, NULL, model, err, sizeof err));
+    assert_non_null(strstr(err, "unknown topic 'nope'"));
+    nm_tmpdir_rm(dir);
+}
+
+
+#define MECH_ACTORS_RU_PLACE                                                           \
+    "[settings]\nrelevance_threshold = 1\ntopic_threshold = 1\n"                       \
+    "[actor:ru]\nentities = country:russia, place:moscow\n"                            \
+    "[actor:kp]\nentities = country:north_korea\n"                                     \
+    "[actor:third]\nentities = country:japan\n"                                        \
+    "[topic:arms_transfer]\nname = Arms\nterms = artillery shell*, missile*\n"         \
+    "[boilerplate]\nterms = photo\n"
+
+/* A caption cue opening a whole article scraped onto one line makes only
+ * its own sentence furniture when the line is longer than
+ * boilerplate_max_line. */
+static void test_long_line_after_a_caption_cue_is_text(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "", body[1024];
+    snprintf(body, sizeof body, "Photo: Agency pictures, Russia and North Korea archive. ");
+    while (strlen(body) < 500) strcat(body, "Officials met in the capital to talk. ");
+    strcat(body, "Russia and North Korea traded artillery shells.");
+    for (int on = 0; on < 2; on++) {
+        char rules[1024];
+        snprintf(rules, sizeof rules, "%s[settings]\nboilerplate_max_line = %d\n",
+                 MECH_ACTORS_RU_PLACE, on ? 400 : 0);
+        nm_rules_t *r = load_mech(dir, rules, NULL, NULL, err, sizeof err);
+        if (!r) fail_msg("%s", err);
+        nm_tag_result_t t = tag_with(r, "", body, "en");
+        assert_true(t.relevant == on);
+        /* a short line after the cue stays furniture either way */
+        t = tag_with(r, "", "Photo: Russia and North Korea traded artillery shells.", "en");
+        assert_false(t.relevant);
+        nm_rules_destroy(r);
+    }
+    nm_tmpdir_rm(dir);
+}
+
+/* A dateline ("MOSCOW (AP) -") names where a story was filed: its place is
+ * no actor. */
+static void test_dateline_place_is_no_actor(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_ACTORS_RU_PLACE, NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    const char *filed[] = {"MOSCOW (AP) - North Korea fired a ballistic missile on Sunday.",
+                           "Moscow, 3 June (Agency) North Korea fired missiles at sea.",
+                           "MOSCOW \xe2\x80\x94 North Korea fired a missile into the sea."};
+    for (size_t i = 0; i < sizeof filed / sizeof filed[0]; i++) {
+        nm_tag_result_t t = tag_with(r, "", filed[i], "en");
+        if (t.relevant) fail_msg("dateline taken as an actor: %s", filed[i]);
+        assert_int_equal(t.nentities, 2); /* the place is still named */
+    }
+    /* the same place in the sentence is an actor */
+    nm_tag_result_t t = tag_with(r, "", "North Korea sent missiles to Moscow - officials said.", "en");
+    assert_true(t.relevant);
+    t = tag_with(r, "", "Talks in Moscow: North Korea sent missiles.", "en");
+    assert_true(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* Both sides and a third state within list_span bytes are a list ("Japan,
+ * North Korea and Russia"), not the dyad acting together. */
+static void test_short_list_with_a_third_state_is_no_pair(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char rules[1024];
+    snprintf(rules, sizeof rules, "%s[settings]\nlist_span = 60\n", MECH_ACTORS_RU_PLACE);
+    nm_rules_t *r = load_mech(dir, rules, NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Sanctions hit Japan, North Korea and Russia, and "
+                                        "missiles were tested.", "en");
+    assert_false(t.relevant);
+    /* without the third state, or far apart, the pair stands */
+    t = tag_with(r, "", "Sanctions hit North Korea and Russia, and missiles were tested.", "en");
+    assert_true(t.relevant);
+    t = tag_with(r, "", "North Korea sent missiles to Russia, according to officials who "
+                        "briefed reporters on the matter in Japan.", "en");
+    assert_true(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* docs/RULES.md, objects and moves: what moves ("missiles") and the
+ * movement ("sold") are evidence only together, or beside a plain term,
+ * in one paragraph. */
+static void test_objects_and_moves_need_each_other(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir,
+                              "[settings]\nrelevance_threshold = 0.1\ntopic_threshold = 0.1\n"
+                              "[actor:ru]\nentities = country:russia\n"
+                              "[actor:kp]\nentities = country:north_korea\n"
+                              "[topic:arms_transfer]\nname = Arms\nobjects = missiles\n"
+                              "moves = sold\nterms = arms deal\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea tested missiles.", "en");
+    assert_false(t.relevant);
+    t = tag_with(r, "", "Russia and North Korea sold grain.", "en");
+    assert_false(t.relevant);
+    t = tag_with(r, "", "North Korea sold missiles to Russia.", "en");
+    assert_true(t.relevant);
+    assert_double_eq(t.score, 2 * 1.5);
+    t = tag_with(r, "", "Russia and North Korea signed an arms deal. They discussed missiles.", "en");
+    assert_double_eq(t.score, 1.5 + 0.6 * 1.5); /* the second sentence: paragraph context */
+    /* another paragraph does not help */
+    t = tag_with(r, "", "Russia and North Korea sold grain.\nRussia and North Korea tested missiles.",
+                 "en");
+    assert_false(t.relevant);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* One mention is one piece of evidence: overlapping terms of a topic count
+ * once, as the longer; another topic's term on the same words still counts. */
+static void test_overlapping_terms_of_a_topic_count_once(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[topic:sanctions_un]\nname = UN\n"
+                                              "terms = sanctions, un sanctions, un\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea breach UN sanctions.", "en");
+    assert_double_eq(t.score, 1.5);
+    assert_int_equal(topic_r(r, &t, "sanctions_un")->nev, 1);
+    assert_string_equal(topic_r(r, &t, "sanctions_un")->ev[0].term, "un sanctions");
+    nm_rules_destroy(r);
+    r = load_mech(dir, MECH_RULES "[topic:sanctions_un]\nname = UN\nterms = treaty\n", NULL,
+                  NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    t = tag_with(r, "", "Russia and North Korea cite the treaty.", "en");
+    assert_double_eq(t.score, 2 * 1.5); /* defense_treaty and sanctions_un */
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* An organisation's `not` phrases name other bodies: a topic term inside
+ * one ("national security council") is no evidence. */
+static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char *gp = nm_write_file(dir, "gazetteer.conf",
+                             "[country:russia]\nname = Russia\nterms = russia\n"
+                             "[country:north_korea]\nname = North Korea\nterms = north korea\n"
+                             "[org:un_security_council]\nname = UNSC\nterms = security council\n"
+                             "not = national security council\n");
+    char *rp = nm_write_file(dir, "rules.conf", MECH_RULES "[topic:sanctions_un]\nname = UN\n"
+                                                "terms = security council\n");
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){gp, rp, NULL, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea went to the security council.", "en");
+    assert_double_eq(t.score, 1.5);
+    t = tag_with(r, "", "Russia and North Korea met the national security council.", "en");
+    assert_double_eq(t.score, 0);
+    nm_rules_destroy(r);
+    free(gp);
+    free(rp);
+    nm_tmpdir_rm(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevant_english_article_score_and_topics),
@@ -493,6 +803,16 @@ int main(void) {
         cmocka_unit_test(test_language_detection_edge_cases),
         cmocka_unit_test(test_workspace_reuse_is_stable),
         cmocka_unit_test(test_garbage_input_never_crashes),
+        cmocka_unit_test(test_background_sentences_weigh_less),
+        cmocka_unit_test(test_secondary_topic_needs_sentences),
+        cmocka_unit_test(test_language_pack_adds_vocabulary),
+        cmocka_unit_test(test_topic_model_decides_secondary_topics),
+        cmocka_unit_test(test_long_line_after_a_caption_cue_is_text),
+        cmocka_unit_test(test_dateline_place_is_no_actor),
+        cmocka_unit_test(test_short_list_with_a_third_state_is_no_pair),
+        cmocka_unit_test(test_objects_and_moves_need_each_other),
+        cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
+        cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
     };
     return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }

@@ -1,0 +1,227 @@
+/* test_counts.c - nm_counts against a real local Redis (port $NM_REDIS_PORT,
+ * default 6379; scripts/test.sh starts it): key schema, idempotent batches,
+ * the server-side merged reads, the recent-alerts stream. Each run uses its
+ * own key prefix and deletes its keys. */
+#include "nm_test_util.h"
+
+#include <hiredis/hiredis.h>
+#include <time.h>
+
+#include "nm_config.h"
+#include "nm_counts.h"
+
+static nm_config_t *g_cfg;
+static char g_prefix[64];
+static char g_e[512];
+
+static redisContext *raw(void) {
+    redisContext *rc = redisConnect(g_cfg->redis_host, (int)g_cfg->redis_port);
+    if (!rc || rc->err) fail_msg("Redis on port %ld does not answer", g_cfg->redis_port);
+    return rc;
+}
+
+/* Delete every key of this run ("{<prefix>}..."). */
+static void drop_keys(const char *tagged) {
+    redisContext *rc = raw();
+    char pat[128];
+    snprintf(pat, sizeof pat, "%s*", tagged);
+    redisReply *r = redisCommand(rc, "KEYS %s", pat);
+    for (size_t i = 0; r && i < r->elements; i++)
+        freeReplyObject(redisCommand(rc, "DEL %s", r->element[i]->str));
+    if (r) freeReplyObject(r);
+    redisFree(rc);
+}
+
+static int setup(void **state) {
+    (void)state;
+    g_cfg = nm_config_load(NULL, g_e, sizeof g_e);
+    if (!g_cfg) return -1;
+    const char *port = getenv("NM_REDIS_PORT");
+    if (port) g_cfg->redis_port = atol(port);
+    snprintf(g_prefix, sizeof g_prefix, "ut%ld-%d:", (long)time(NULL), (int)getpid());
+    free(g_cfg->redis_prefix);
+    g_cfg->redis_prefix = strdup(g_prefix);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nm_config_destroy(g_cfg);
+    return 0;
+}
+
+static void test_prefix_is_one_hash_tag(void **state) {
+    (void)state;
+    static const char *cases[][2] = {
+        {"nm:", "{nm}:"}, {"news", "{news}"}, {"", "{nm}"}, {"{app}:nm:", "{app}:nm:"},
+        {"a{b}c:", "a{b}c:"}, {"x{}:", "{x{}}:"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        free(g_cfg->redis_prefix);
+        g_cfg->redis_prefix = strdup(cases[i][0]);
+        nm_counts_t *c = nm_counts_new(g_cfg);
+        assert_non_null(c);
+        assert_string_equal(nm_counts_prefix(c), cases[i][1]);
+        nm_counts_destroy(c);
+    }
+    free(g_cfg->redis_prefix);
+    g_cfg->redis_prefix = strdup(g_prefix);
+}
+
+static nm_counts_item_t item(const char *id, const char *hour, int nent,
+                             const char *const *ents, const int *ment, int ntop,
+                             const char *const *tops, const char *alert) {
+    nm_counts_item_t it = {.id = id, .relevant = ntop > 0, .nentities = nent, .entities = ents,
+                           .mentions = ment, .ntopics = ntop, .topics = tops, .alert = alert,
+                           .alert_len = alert ? strlen(alert) : 0};
+    snprintf(it.hour, sizeof it.hour, "%s", hour);
+    return it;
+}
+
+static void hour_of(time_t t, char out[11]) {
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y%m%d%H", &tm);
+}
+
+static void test_batches_count_once_and_merge_hours(void **state) {
+    (void)state;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    assert_non_null(c);
+    time_t now = time(NULL);
+    char h0[11], h1[11];
+    hour_of(now, h0);
+    hour_of(now - 3600, h1);
+    const char *e1[] = {"country:russia", "country:north_korea"};
+    const int m1[] = {3, 1};
+    const char *e2[] = {"country:north_korea"};
+    const int m2[] = {5};
+    const char *t1[] = {"arms_transfer"};
+    nm_counts_item_t b1[] = {item("a1", h0, 2, e1, m1, 1, t1, NULL),
+                             item("a2", h1, 1, e2, m2, 0, NULL, NULL)};
+    long long newly = -1;
+    assert_int_equal(nm_counts_apply(c, b1, 2, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, 2);
+    /* a redelivered batch (plus one new article) counts only the new one */
+    nm_counts_item_t b2[] = {b1[0], b1[1], item("a3", h0, 1, e2, m2, 0, NULL, NULL)};
+    assert_int_equal(nm_counts_apply(c, b2, 3, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, 1);
+
+    long long arts, rel;
+    assert_int_equal(nm_counts_stats(c, &arts, &rel, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(arts, 3);
+    assert_int_equal(rel, 1);
+
+    nm_counts_row_t *rows;
+    size_t n;
+    /* all time: north_korea 3 articles / 11 mentions, russia 1 / 3 */
+    assert_int_equal(nm_counts_top(c, NM_COUNTS_ENTITIES, 0, now, 10, &rows, &n, g_e, sizeof g_e),
+                     NM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, "country:north_korea");
+    assert_double_eq(rows[0].articles, 3);
+    assert_double_eq(rows[0].mentions, 11);
+    assert_string_equal(rows[1].id, "country:russia");
+    assert_double_eq(rows[1].mentions, 3);
+    nm_counts_rows_free(rows, n);
+    /* the current hour only, then both hours merged on the server */
+    assert_int_equal(nm_counts_top(c, NM_COUNTS_ENTITIES, 1, now, 10, &rows, &n, g_e, sizeof g_e),
+                     NM_OK);
+    assert_int_equal(n, 2);
+    assert_double_eq(rows[0].articles, 2);
+    assert_double_eq(rows[0].mentions, 6);
+    nm_counts_rows_free(rows, n);
+    assert_int_equal(nm_counts_top(c, NM_COUNTS_ENTITIES, 2, now, 1, &rows, &n, g_e, sizeof g_e),
+                     NM_OK);
+    assert_int_equal(n, 1);
+    assert_double_eq(rows[0].articles, 3);
+    assert_double_eq(rows[0].mentions, 11);
+    nm_counts_rows_free(rows, n);
+    assert_int_equal(nm_counts_top(c, NM_COUNTS_TOPICS, 24, now, 10, &rows, &n, g_e, sizeof g_e),
+                     NM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "arms_transfer");
+    assert_double_eq(rows[0].articles, 1);
+    assert_double_eq(rows[0].mentions, 0);
+    nm_counts_rows_free(rows, n);
+
+    /* every key carries the tag, and the hour keys expire */
+    char key[128];
+    snprintf(key, sizeof key, "%sentity:articles:%s", nm_counts_prefix(c), h1);
+    redisContext *rc = raw();
+    redisReply *r = redisCommand(rc, "TTL %s", key);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    assert_true(r->integer > 0 && r->integer <= g_cfg->redis_hour_ttl_s);
+    freeReplyObject(r);
+    redisFree(rc);
+    drop_keys(nm_counts_prefix(c));
+    nm_counts_destroy(c);
+}
+
+static void test_recent_alerts_newest_first_once(void **state) {
+    (void)state;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    char h[11];
+    hour_of(time(NULL), h);
+    const char *t1[] = {"arms_transfer"};
+    nm_counts_item_t b[] = {item("r1", h, 0, NULL, NULL, 1, t1, "{\"id\":\"r1\"}"),
+                            item("r2", h, 0, NULL, NULL, 0, NULL, NULL),
+                            item("r3", h, 0, NULL, NULL, 1, t1, "{\"id\":\"r3\"}")};
+    assert_int_equal(nm_counts_apply(c, b, 3, NULL, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_apply(c, b, 3, NULL, g_e, sizeof g_e), NM_OK); /* redelivery */
+    nm_counts_alert_t *al;
+    size_t n;
+    assert_int_equal(nm_counts_recent_alerts(c, 10, &al, &n, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(al[0].json, "{\"id\":\"r3\"}");
+    assert_string_equal(al[1].json, "{\"id\":\"r1\"}");
+    assert_int_equal(al[0].len, strlen(al[0].json));
+    assert_true(strchr(al[0].entry_id, '-') != NULL);
+    nm_counts_alerts_free(al, n);
+    assert_int_equal(nm_counts_recent_alerts(c, 1, &al, &n, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(al[0].json, "{\"id\":\"r3\"}");
+    nm_counts_alerts_free(al, n);
+    drop_keys(nm_counts_prefix(c));
+    nm_counts_destroy(c);
+
+    /* recent_alerts = 0 records none */
+    g_cfg->redis_recent_alerts = 0;
+    c = nm_counts_new(g_cfg);
+    nm_counts_item_t b0[] = {item("z1", h, 0, NULL, NULL, 1, t1, "{\"id\":\"z1\"}")};
+    assert_int_equal(nm_counts_apply(c, b0, 1, NULL, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_recent_alerts(c, 10, &al, &n, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(n, 0);
+    nm_counts_alerts_free(al, n);
+    drop_keys(nm_counts_prefix(c));
+    nm_counts_destroy(c);
+    g_cfg->redis_recent_alerts = 1000;
+}
+
+/* No server: every call fails with a message, nothing crashes. */
+static void test_unreachable_redis_is_an_error(void **state) {
+    (void)state;
+    long port = g_cfg->redis_port;
+    g_cfg->redis_port = 1; /* nothing listens there */
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    g_cfg->redis_port = port;
+    nm_counts_item_t b[] = {item("x", "2026010100", 0, NULL, NULL, 0, NULL, NULL)};
+    assert_int_equal(nm_counts_apply(c, b, 1, NULL, g_e, sizeof g_e), NM_ERR_REDIS);
+    assert_non_null(strstr(g_e, "connect"));
+    assert_false(nm_counts_ready(c));
+    nm_counts_row_t *rows;
+    size_t n;
+    assert_int_equal(nm_counts_top(c, NM_COUNTS_TOPICS, 0, 0, 5, &rows, &n, g_e, sizeof g_e),
+                     NM_ERR_REDIS);
+    assert_null(rows);
+    nm_counts_destroy(c);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prefix_is_one_hash_tag),
+        cmocka_unit_test(test_batches_count_once_and_merge_hours),
+        cmocka_unit_test(test_recent_alerts_newest_first_once),
+        cmocka_unit_test(test_unreachable_redis_is_an_error),
+    };
+    return cmocka_run_group_tests_name("nm_counts", tests, setup, teardown);
+}
