@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /** Bytes of title + body the detector looks at. */
-#define NM_LANGID_MAX_BYTES 1024
+#define NM_LANGID_MAX_BYTES 768
 
 /** @brief Identify the language of a title and a body (any bytes: HTML tags
  *  and entities are skipped, invalid UTF-8 and control bytes are spaces).

@@ -341,7 +341,7 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     /* the language first, from the original text: it decides how Latin
      * diacritics fold. A given code is kept when it looks like one ("fr",
      * "zh-Hant"); anything else ("русский", "French (France)") gives way to
-     * detection, which runs only then (it costs about a fifth of an
+     * detection, which runs only then (it costs about a sixth of an
      * article's processing); text too short for it is settled by script below */
     size_t ll = lang ? strlen(lang) : 0;
     int valid = ll >= 2 && ll < sizeof out->lang;

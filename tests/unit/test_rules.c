@@ -1,4 +1,4 @@
-/* test_rules.c - nm_rules: loading the three rule files, errors, term
+/* test_rules.c - nm_rules: loading the rule files and language packs, errors, term
  * boundaries and `not` phrases (docs/RULES.md). */
 #include "nm_test_util.h"
 
