@@ -57,12 +57,17 @@ void iso_code(CLD2::Language lang, char out[8]) {
 
 extern "C" int nm_langid_detect(const char *title, size_t title_len, const char *body,
                                 size_t body_len, char out[8]) {
-    char buf[NM_LANGID_MAX_BYTES];
-    size_t n = copy_clean(title, title_len, buf, sizeof buf - 1);
-    if (n < sizeof buf - 1) {
+    // CLD2's scanners look a few bytes past the end of the text they are
+    // given: the padding keeps those reads inside buf and defined
+    enum { PAD = 16 };
+    char buf[NM_LANGID_MAX_BYTES + PAD];
+    const size_t cap = NM_LANGID_MAX_BYTES;
+    size_t n = copy_clean(title, title_len, buf, cap - 1);
+    if (n < cap - 1) {
         buf[n++] = '\n';
-        n += copy_clean(body, body_len, buf + n, sizeof buf - n);
+        n += copy_clean(body, body_len, buf + n, cap - n);
     }
+    std::memset(buf + n, 0, PAD);
     CLD2::CLDHints hints = {nullptr, nullptr, CLD2::UNKNOWN_ENCODING, CLD2::UNKNOWN_LANGUAGE};
     CLD2::Language top3[3];
     int percent3[3], text_bytes, valid_prefix;
@@ -77,6 +82,7 @@ extern "C" int nm_langid_detect(const char *title, size_t title_len, const char 
                                                        &text_bytes, &reliable, &valid_prefix);
         if (valid_prefix >= static_cast<int>(n)) break;
         n = static_cast<size_t>(valid_prefix);
+        std::memset(buf + n, 0, PAD);
         lang = CLD2::UNKNOWN_LANGUAGE;
     }
     if (lang == CLD2::UNKNOWN_LANGUAGE || lang == CLD2::TG_UNKNOWN_LANGUAGE ||

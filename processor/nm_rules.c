@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nm_article.h"
 #include "nm_ini.h"
@@ -26,6 +27,8 @@ typedef struct {
     nm_sec_t sec;
     int index;          /* current entity / topic / lang index, or actor side */
     int has_name, has_terms;
+    unsigned text_flags; /* nm_text_term flags of the current pack's terms */
+    size_t pack_first_term; /* first term of the current pack */
     int line;
     char secname[256];
     /* list-item context */
@@ -99,7 +102,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     if (strchr(core, '*'))
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "term '%s': '*' is allowed only at its start or end", raw);
-    if (nm_text_term(r->text, &L->tb, core)) return NM_ERR_NOMEM;
+    if (nm_text_term(r->text, &L->tb, core, L->text_flags)) return NM_ERR_NOMEM;
     if (L->tb.len == 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "term '%s' has no letter or digit", raw);
@@ -111,9 +114,8 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     snprintf(rule, sizeof rule, "%s:%d", L->file, L->line);
     t->kind = (uint8_t)L->kind;
     /* scripts written without spaces have no word boundaries to check */
-    t->open_left = star_left || first == NM_SCRIPT_HAN || first == NM_SCRIPT_KANA;
-    t->open_right = star_right || last == NM_SCRIPT_HAN || last == NM_SCRIPT_KANA ||
-                    last == NM_SCRIPT_HANGUL;
+    t->open_left = star_left || nm_script_unspaced(first);
+    t->open_right = star_right || nm_script_unspaced(last) || last == NM_SCRIPT_HANGUL;
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
     t->object = (uint8_t)L->object;
@@ -132,7 +134,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
  * it compares byte for byte with the letters before a hit. */
 static int nm_add_prefix(void *ud, const char *raw, char *errstr, size_t errstr_size) {
     nm_load_t *L = ud;
-    if (nm_text_term(L->rules->text, &L->tb, raw)) return NM_ERR_NOMEM;
+    if (nm_text_term(L->rules->text, &L->tb, raw, L->text_flags)) return NM_ERR_NOMEM;
     const char *p = L->tb.s;
     size_t n = L->tb.len;
     if (n == 0 || n > NM_PREFIX_MAX || memchr(p, ' ', n) || strchr(raw, '*'))
@@ -407,6 +409,17 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         }
         if (strcmp(key, "prefixes") == 0)
             return nm_ini_split_list(value, nm_add_prefix, L, errstr, errstr_size);
+        if (strcmp(key, "marks") == 0) {
+            if (strcmp(value, "keep") != 0 && strcmp(value, "strip") != 0)
+                return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                                 "'marks' is 'keep' or 'strip', got '%s'", value);
+            if (r->nterms != L->pack_first_term)
+                return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                                 "'marks' must come before the pack's first term");
+            r->langs[L->index].keep_marks = value[0] == 'k';
+            L->text_flags = value[0] == 'k' ? NM_TEXT_KEEP_MARKS : 0;
+            return NM_OK;
+        }
         break;
     }
     return nm_unknown_key(key, errstr, errstr_size);
@@ -581,7 +594,10 @@ static nm_err_t nm_load_packs(nm_load_t *L, const char *dir, char *errstr, size_
         r->nlangs++;
         nm_hash(&L->hash, names[i]);
         L->pack = (int)i + 1;
+        L->text_flags = 0;
+        L->pack_first_term = r->nterms;
         rc = nm_load_file(L, path, FILE_PACK, errstr, errstr_size);
+        L->text_flags = 0;
     }
     L->pack = 0;
     for (size_t i = 0; i < n; i++) free(names[i]);
@@ -656,6 +672,14 @@ void nm_rules_destroy(nm_rules_t *r) {
     for (size_t i = 0; i < r->npacks; i++) free(r->prefixes[i].s);
     free(r->prefixes);
     free(r);
+}
+
+int nm_rules_lang_keeps_marks(const nm_rules_t *r, const char *code) {
+    size_t n = strcspn(code, "-_");
+    for (size_t i = 0; i < r->nlangs; i++)
+        if (strlen(r->langs[i].code) == n && strncasecmp(r->langs[i].code, code, n) == 0)
+            return r->langs[i].keep_marks;
+    return 0;
 }
 
 int nm_rules_entity_index(const nm_rules_t *r, const char *id) {

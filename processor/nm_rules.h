@@ -61,7 +61,9 @@ typedef struct {
 
 typedef struct {
     char code[8];
-    const char *name; /* from a language pack's [language] name, else NULL */
+    const char *name;   /* from a language pack's [language] name, else NULL */
+    uint8_t keep_marks; /* [language] marks = keep: NM_TEXT_KEEP_MARKS for its
+                           terms and for articles in it */
 } nm_lang_t;
 
 /** Clitic prefixes of one language pack (`[language] prefixes`, docs/RULES.md):
@@ -145,6 +147,9 @@ void nm_rules_destroy(nm_rules_t *rules);
  *  ("و" + "روسيا"). `s` is normalised text, `start` > 0 the hit's start. */
 int nm_rules_prefix_ok(const nm_rules_t *rules, const nm_term_t *term, const char *s,
                        size_t start);
+/** @brief 1 when the language pack of `code` ("vi", "vi-VN", "VI") keeps
+ *  Latin diacritics ([language] marks = keep), else 0. */
+int nm_rules_lang_keeps_marks(const nm_rules_t *rules, const char *code);
 
 /** @brief Index of an entity/topic id, or -1. */
 int nm_rules_entity_index(const nm_rules_t *rules, const char *id);

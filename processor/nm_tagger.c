@@ -179,12 +179,24 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 }
 
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
- * does; so does a longer entity hit ("south korea" is not also "korea"). */
-static int nm_hit_voids(const nm_term_t *terms, const nm_hit_t *h, const nm_hit_t *o) {
-    const nm_term_t *t = &terms[h->term], *ot = &terms[o->term];
+ * does; so does a longer entity hit ("south korea" is not also "korea"), and
+ * a longer hit of the same topic. */
+static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
+    const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
     if (o->start > h->start || o->end < h->end) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
+    /* an organisation's `not` phrases name other bodies ("national security
+     * council" is no UN body): no topic evidence inside them either */
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_NOT_ENTITY &&
+        !strcmp(r->entities[ot->target].type, "org"))
+        return 1;
+    if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_TOPIC)
+        /* one mention, one piece of evidence: "sanctions" inside "UN
+         * sanctions" of the same topic counts once, as the longer term */
+        return ot->target == t->target &&
+               (o->end - o->start > h->end - h->start ||
+                (o->end - o->start == h->end - h->start && o->term < h->term));
     return t->kind == NM_TERM_ENTITY && ot->kind == NM_TERM_ENTITY &&
            o->end - o->start > h->end - h->start;
 }
@@ -200,9 +212,9 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         int voided = 0;
         if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC) {
             for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
-                voided = nm_hit_voids(terms, h, &ws->hits[j]);
+                voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
         }
         /* mark now, compact after the loop: a voided hit may still void
          * another ("korea" inside "south korea" inside a `not` phrase) */
@@ -239,7 +251,9 @@ static void nm_evidence(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t titl
  * otherwise ("Ежик и енот" may be Russian or Bulgarian) "und". */
 static void nm_lang_by_script(const uint32_t *sc, char out[8]) {
     static const struct { nm_script_t script; const char *code; } own[] = {
-        {NM_SCRIPT_HANGUL, "ko"},
+        {NM_SCRIPT_HANGUL, "ko"}, {NM_SCRIPT_GREEK, "el"}, {NM_SCRIPT_HEBREW, "he"},
+        {NM_SCRIPT_THAI, "th"},   {NM_SCRIPT_LAO, "lo"},   {NM_SCRIPT_KHMER, "km"},
+        {NM_SCRIPT_MYANMAR, "my"},
     };
     uint32_t total = 0;
     for (int i = 1; i < NM_SCRIPT_COUNT; i++) total += sc[i];
@@ -318,12 +332,33 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
                        nm_tag_result_t *out) {
     const nm_rule_settings_t *set = &r->settings;
     memset(out, 0, sizeof *out);
+
+    /* the language first, from the original text: it decides how Latin
+     * diacritics fold. A given code is kept when it looks like one ("fr",
+     * "zh-Hant"); anything else ("русский", "French (France)") gives way to
+     * detection, which runs only then (it costs about a fifth of an
+     * article's processing); text too short for it is settled by script below */
+    size_t ll = lang ? strlen(lang) : 0;
+    int valid = ll >= 2 && ll < sizeof out->lang;
+    for (size_t i = 0; valid && i < ll; i++)
+        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
+                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
+    int detected = 0;
+    if (!valid || ws->always_detect)
+        detected = nm_langid_detect(title, tlen, body, blen, out->lang_detected);
+    const char *use = valid ? lang : detected ? out->lang_detected : NULL;
+    unsigned flags = NM_TEXT_HTML;
+    if (use && nm_rules_lang_keeps_marks(r, use)) flags |= NM_TEXT_KEEP_MARKS;
+
     nm_textbuf_reset(&ws->tb);
-    if (nm_text_append(r->text, &ws->tb, title, tlen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_text_append(r->text, &ws->tb, title, tlen, flags)) return NM_ERR_NOMEM;
     size_t title_nlen = ws->tb.len;
     nm_textbuf_break(&ws->tb, '\n');
-    if (nm_text_append(r->text, &ws->tb, body, blen, NM_TEXT_HTML)) return NM_ERR_NOMEM;
+    if (nm_text_append(r->text, &ws->tb, body, blen, flags)) return NM_ERR_NOMEM;
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
+    if ((!valid || ws->always_detect) && !detected)
+        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
+    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     ws->rules = r;
     ws->nhits = 0;
@@ -332,19 +367,6 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (ws->oom) return NM_ERR_NOMEM;
     nm_filter_hits(ws);
     nm_split_segments(ws);
-
-    /* a given language code is kept when it looks like one ("fr", "zh-Hant");
-     * anything else ("русский", "French (France)") gives way to detection,
-     * which runs only then (it costs about a quarter of the tagging) */
-    size_t ll = lang ? strlen(lang) : 0;
-    int valid = ll >= 2 && ll < sizeof out->lang;
-    for (size_t i = 0; valid && i < ll; i++)
-        valid = (lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
-                (lang[i] >= '0' && lang[i] <= '9') || (lang[i] == '-' && i > 0);
-    if ((!valid || ws->always_detect) &&
-        !nm_langid_detect(title, tlen, body, blen, out->lang_detected))
-        nm_lang_by_script(ws->tb.script_count, out->lang_detected);
-    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
 
     /* paragraphs that are page furniture: a boilerplate cue at the start of
      * the line, or a repeat of the title; a line that is nothing but a cue

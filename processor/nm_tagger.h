@@ -1,7 +1,9 @@
 /* nm_tagger.h - tags one article: relevance, topics, entities, language.
  *
  * I/O-free and allocation-free per article once its workspace has grown to
- * the largest article seen: all per-article memory lives in the workspace.
+ * the largest article seen: all per-article memory lives in the workspace,
+ * except the few scratch buffers CLD2 allocates when the language has to be
+ * detected (nm_langid).
  */
 #ifndef NM_TAGGER_H
 #define NM_TAGGER_H

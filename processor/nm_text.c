@@ -19,8 +19,10 @@ typedef struct {
 } nm_fold_t;
 
 struct nm_text_s {
-    nm_fold_t *fold; /* NM_TEXT_TABLE entries */
+    nm_fold_t *fold;       /* NM_TEXT_TABLE entries */
+    nm_fold_t *fold_marks; /* the same with NM_TEXT_KEEP_MARKS */
     char *blob;
+    size_t bloblen, blobcap;
 };
 
 static nm_script_t nm_script_of(int32_t cp) {
@@ -41,7 +43,45 @@ static nm_script_t nm_script_of(int32_t cp) {
     if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF))
         return NM_SCRIPT_HAN;
+    if ((cp >= 0x370 && cp <= 0x3FF) || (cp >= 0x1F00 && cp <= 0x1FFF)) return NM_SCRIPT_GREEK;
+    if (cp >= 0x591 && cp <= 0x5F4) return NM_SCRIPT_HEBREW;
+    if (cp >= 0xE00 && cp <= 0xE7F) return NM_SCRIPT_THAI;
+    if (cp >= 0xE80 && cp <= 0xEFF) return NM_SCRIPT_LAO;
+    if ((cp >= 0x1780 && cp <= 0x17FF) || (cp >= 0x19E0 && cp <= 0x19FF)) return NM_SCRIPT_KHMER;
+    if ((cp >= 0x1000 && cp <= 0x109F) || (cp >= 0xA9E0 && cp <= 0xA9FF) ||
+        (cp >= 0xAA60 && cp <= 0xAA7F))
+        return NM_SCRIPT_MYANMAR;
     return NM_SCRIPT_OTHER;
+}
+
+/* The ASCII digit of a decimal digit of any script (Arabic-Indic ٣, Persian
+ * ۳, Devanagari ३, Thai ๓ ...): Unicode puts each script's 0-9 in a run. */
+static int32_t nm_ascii_digit(int32_t cp) {
+    int32_t zero = cp;
+    while (zero > 0 && utf8proc_category(zero - 1) == UTF8PROC_CATEGORY_ND) zero--;
+    return '0' + (cp - zero) % 10;
+}
+
+/* One code point of a utf8proc mapping, folded further: the replacement,
+ * or -1 to drop it. Arabic, Persian and Urdu spellings vary in the points
+ * and in a few letter shapes (the unification is that of Lucene's Arabic
+ * and Persian normalisers); Hebrew points are optional in print. */
+static int32_t nm_fold_more(int32_t cp) {
+    if (cp == 0x131) return 'i'; /* Turkish dotless i: ILIK, ılık, Ilık all match */
+    if ((cp >= 0x64B && cp <= 0x65F) || cp == 0x670 || cp == 0x640 || /* harakat, tatweel */
+        (cp >= 0x6D6 && cp <= 0x6ED && cp != 0x6DD && cp != 0x6DE && cp != 0x6E5 &&
+         cp != 0x6E6 && cp != 0x6E9)) /* Quranic annotation marks */
+        return -1;
+    if (cp >= 0x591 && cp <= 0x5C7 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN)
+        return -1; /* niqqud and cantillation */
+    switch (cp) {
+    case 0x622: case 0x623: case 0x625: case 0x671: return 0x627; /* آ أ إ ٱ -> ا */
+    case 0x649: case 0x6CC: return 0x64A;                         /* ى ی -> ي */
+    case 0x6A9: return 0x643;                                     /* ک -> ك */
+    case 0x629: case 0x6C0: case 0x6C1: return 0x647;             /* ة ۀ ہ -> ه */
+    }
+    if (cp > '9' && utf8proc_category(cp) == UTF8PROC_CATEGORY_ND) return nm_ascii_digit(cp);
+    return cp;
 }
 
 static int nm_is_wordcat(utf8proc_category_t c) {
@@ -50,8 +90,9 @@ static int nm_is_wordcat(utf8proc_category_t c) {
 }
 
 /* Classify one code point and, for word characters, fold it into out
- * (at most 64 bytes). Returns the class; *outlen the folded length. */
-static int nm_fold_cp(int32_t cp, char *out, size_t *outlen) {
+ * (at most 64 bytes). Returns the class; *outlen the folded length.
+ * keep_marks: NM_TEXT_KEEP_MARKS (Latin letters decomposed, marks kept). */
+static int nm_fold_cp(int32_t cp, char *out, size_t *outlen, int keep_marks) {
     *outlen = 0;
     if (cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' || cp == 0x2028 ||
         cp == 0x2029 || cp == 0x85)
@@ -59,13 +100,16 @@ static int nm_fold_cp(int32_t cp, char *out, size_t *outlen) {
     if (cp == '.') return CLS_DOT;
     if (cp == '!' || cp == '?' || cp == ';' || cp == 0x3002 || cp == 0xFF01 ||
         cp == 0xFF1F || cp == 0xFF0E || cp == 0xFF61 || cp == 0x2026 ||
-        cp == 0x061F || cp == 0xFF1B)
+        cp == 0x061F || cp == 0xFF1B || cp == 0x06D4 || /* Arabic ?, Urdu full stop */
+        cp == 0x0964 || cp == 0x0965 ||                  /* danda (Hindi, Bengali) */
+        cp == 0x037E || cp == 0x104B || cp == 0x17D4)    /* Greek ?, Myanmar, Khmer */
         return CLS_TERM;
     if (!utf8proc_codepoint_valid(cp)) return CLS_SPACE;
     utf8proc_category_t cat = utf8proc_category(cp);
     if (cat == UTF8PROC_CATEGORY_CF) return CLS_IGNORE; /* soft hyphen, ZWJ, BOM */
-    /* combining accents on Latin/Greek/Cyrillic text vanish (accent-insensitive) */
-    if (cp >= 0x300 && cp <= 0x36F) return CLS_IGNORE;
+    /* combining accents on Latin/Greek/Cyrillic text vanish (accent-insensitive),
+     * except where they carry meaning */
+    if (cp >= 0x300 && cp <= 0x36F && !keep_marks) return CLS_IGNORE;
     /* Russian writes ё and е interchangeably */
     if (cp == 0x401 || cp == 0x451) {
         memcpy(out, "\xD0\xB5", 2); /* е */
@@ -79,7 +123,17 @@ static int nm_fold_cp(int32_t cp, char *out, size_t *outlen) {
     utf8proc_ssize_t inlen = utf8proc_encode_char(cp, in);
     int options = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD;
     nm_script_t sc = nm_script_of(cp);
-    if (sc == NM_SCRIPT_LATIN || (cp >= 0x370 && cp <= 0x3FF) || (cp >= 0x1F00 && cp <= 0x1FFF))
+    int latin = sc == NM_SCRIPT_LATIN || (cp >= 0x300 && cp <= 0x36F);
+    if (cp == 0x130) { /* Turkish İ: i, as I and ı are */
+        out[0] = 'i';
+        *outlen = 1;
+        return CLS_WORD;
+    }
+    /* Latin letters decompose when their marks are kept, so that text typed
+     * precomposed (à) or decomposed (a + U+0300) folds the same */
+    if (latin && keep_marks)
+        options = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD;
+    else if (latin || sc == NM_SCRIPT_GREEK)
         options |= UTF8PROC_STRIPMARK;
     if (utf8proc_map(in, inlen, &mapped, options) < 0) return CLS_SPACE;
 
@@ -90,45 +144,60 @@ static int nm_fold_cp(int32_t cp, char *out, size_t *outlen) {
     const utf8proc_uint8_t *p = mapped;
     utf8proc_ssize_t step;
     while (*p && (step = utf8proc_iterate(p, -1, &mc)) > 0) {
-        if (nm_is_wordcat(utf8proc_category(mc)) && n + (size_t)step < 64) {
-            memcpy(out + n, p, (size_t)step);
-            n += (size_t)step;
-        }
         p += step;
+        if (!nm_is_wordcat(utf8proc_category(mc)) || (mc = nm_fold_more(mc)) < 0) continue;
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t el = utf8proc_encode_char(mc, enc);
+        if (n + (size_t)el < 64) {
+            memcpy(out + n, enc, (size_t)el);
+            n += (size_t)el;
+        }
     }
     free(mapped);
     *outlen = n;
     return n ? CLS_WORD : CLS_IGNORE;
 }
 
+/* Fill fold[cp] for one code point, appending its folded bytes to the blob. */
+static int nm_fold_entry(nm_text_t *t, nm_fold_t *fold, int32_t cp, int keep_marks) {
+    char out[64];
+    size_t n = 0;
+    int cls = (cp >= 0xD800 && cp <= 0xDFFF) ? CLS_SPACE : nm_fold_cp(cp, out, &n, keep_marks);
+    nm_fold_t *f = &fold[cp];
+    f->cls = (uint8_t)cls;
+    f->script = (uint8_t)nm_script_of(cp);
+    f->off = 0;
+    f->len = 0;
+    if (cls != CLS_WORD) return 0;
+    if (t->bloblen + n > t->blobcap) {
+        char *nb = realloc(t->blob, t->blobcap * 2);
+        if (!nb) return -1;
+        t->blob = nb;
+        t->blobcap *= 2;
+    }
+    memcpy(t->blob + t->bloblen, out, n);
+    f->off = (uint32_t)t->bloblen;
+    f->len = (uint8_t)n;
+    t->bloblen += n;
+    return 0;
+}
+
 nm_text_t *nm_text_new(void) {
     nm_text_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->fold = calloc(NM_TEXT_TABLE, sizeof *t->fold);
-    size_t blobcap = 1u << 18, bloblen = 0;
-    t->blob = malloc(blobcap);
-    if (!t->fold || !t->blob) goto err;
-    for (int32_t cp = 0; cp < NM_TEXT_TABLE; cp++) {
-        char out[64];
-        size_t n;
-        int cls = (cp >= 0xD800 && cp <= 0xDFFF) ? CLS_SPACE : nm_fold_cp(cp, out, &n);
-        nm_fold_t *f = &t->fold[cp];
-        f->cls = (uint8_t)cls;
-        f->script = (uint8_t)nm_script_of(cp);
-        if (cls != CLS_WORD) continue;
-        /* share the blob bytes when the fold is the identity of the previous
-         * entry's text is not worth it: the BMP blob is ~200 KB */
-        if (bloblen + n > blobcap) {
-            char *nb = realloc(t->blob, blobcap * 2);
-            if (!nb) goto err;
-            t->blob = nb;
-            blobcap *= 2;
-        }
-        memcpy(t->blob + bloblen, out, n);
-        f->off = (uint32_t)bloblen;
-        f->len = (uint8_t)n;
-        bloblen += n;
-    }
+    t->fold_marks = malloc(NM_TEXT_TABLE * sizeof *t->fold_marks);
+    t->blobcap = 1u << 18;
+    t->blob = malloc(t->blobcap);
+    if (!t->fold || !t->fold_marks || !t->blob) goto err;
+    for (int32_t cp = 0; cp < NM_TEXT_TABLE; cp++)
+        if (nm_fold_entry(t, t->fold, cp, 0)) goto err;
+    /* the keep-marks table differs for Latin letters and combining marks only */
+    memcpy(t->fold_marks, t->fold, NM_TEXT_TABLE * sizeof *t->fold);
+    for (int32_t cp = 0x80; cp < NM_TEXT_TABLE; cp++)
+        if ((nm_script_of(cp) == NM_SCRIPT_LATIN || (cp >= 0x300 && cp <= 0x36F)) &&
+            nm_fold_entry(t, t->fold_marks, cp, 1))
+            goto err;
     return t;
 err:
     nm_text_destroy(t);
@@ -138,6 +207,7 @@ err:
 void nm_text_destroy(nm_text_t *t) {
     if (!t) return;
     free(t->fold);
+    free(t->fold_marks);
     free(t->blob);
     free(t);
 }
@@ -290,13 +360,13 @@ static nm_err_t nm_text_put_cp(const nm_text_t *t, nm_textbuf_t *b, int32_t cp,
         w = NULL;
         n = 0;
     } else if (cp < NM_TEXT_TABLE) {
-        const nm_fold_t *f = &t->fold[cp];
+        const nm_fold_t *f = (flags & NM_TEXT_KEEP_MARKS) ? &t->fold_marks[cp] : &t->fold[cp];
         cls = f->cls;
         script = (nm_script_t)f->script;
         w = t->blob + f->off;
         n = f->len;
     } else {
-        cls = nm_fold_cp(cp, big, &n);
+        cls = nm_fold_cp(cp, big, &n, (flags & NM_TEXT_KEEP_MARKS) != 0);
         script = nm_script_of(cp);
         w = big;
     }
@@ -395,9 +465,9 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
     return NM_OK;
 }
 
-nm_err_t nm_text_term(const nm_text_t *t, nm_textbuf_t *b, const char *term) {
+nm_err_t nm_text_term(const nm_text_t *t, nm_textbuf_t *b, const char *term, unsigned flags) {
     nm_textbuf_reset(b);
-    nm_err_t rc = nm_text_append(t, b, term, strlen(term), NM_TEXT_TERM);
+    nm_err_t rc = nm_text_append(t, b, term, strlen(term), NM_TEXT_TERM | flags);
     if (rc == NM_OK && nm_textbuf_reserve(b, 1)) rc = NM_ERR_NOMEM;
     if (rc == NM_OK) b->s[b->len] = '\0';
     return rc;

@@ -2,8 +2,11 @@
  *
  * Turns scraped article text into the form every term is matched against:
  * valid UTF-8, HTML entities decoded and tags removed, NFKC + case folded,
- * accents stripped from Latin and Greek letters, and every run of
- * non-word characters reduced to ONE separator byte:
+ * accents stripped from Latin and Greek letters (unless NM_TEXT_KEEP_MARKS),
+ * Arabic-script and Hebrew points and tatweel dropped, Arabic letter variants
+ * unified, Turkish dotless i folded to i, every decimal digit made ASCII
+ * (docs/RULES.md, "Normalisation"), and every run of non-word characters
+ * reduced to ONE separator byte:
  *   ' '  between words, '.' at a sentence end, '\n' at a paragraph end.
  * So the normalised text holds only word characters and those three bytes,
  * which makes word-boundary checks a one-byte look.
@@ -22,7 +25,8 @@
 
 typedef struct nm_text_s nm_text_t;
 
-/** Scripts counted for language identification. */
+/** Scripts counted for language identification of very short texts and
+ *  used to pick a term's word-boundary rules. */
 typedef enum {
     NM_SCRIPT_OTHER = 0,
     NM_SCRIPT_LATIN,
@@ -31,8 +35,21 @@ typedef enum {
     NM_SCRIPT_HANGUL,
     NM_SCRIPT_KANA,
     NM_SCRIPT_HAN,
+    NM_SCRIPT_GREEK,
+    NM_SCRIPT_HEBREW,
+    NM_SCRIPT_THAI,
+    NM_SCRIPT_LAO,
+    NM_SCRIPT_KHMER,
+    NM_SCRIPT_MYANMAR,
     NM_SCRIPT_COUNT
 } nm_script_t;
+
+/** @brief 1 for scripts written without spaces between words (Han, kana,
+ *  Thai, Lao, Khmer, Myanmar): terms in them need no word boundary. */
+static inline int nm_script_unspaced(nm_script_t s) {
+    return s == NM_SCRIPT_HAN || s == NM_SCRIPT_KANA || s == NM_SCRIPT_THAI ||
+           s == NM_SCRIPT_LAO || s == NM_SCRIPT_KHMER || s == NM_SCRIPT_MYANMAR;
+}
 
 /** A growable normalised text. `src[i]` is the byte offset, in the input
  *  passed to the nm_text_append() call that produced s[i], of the code point
@@ -49,8 +66,10 @@ typedef struct {
 } nm_textbuf_t;
 
 enum {
-    NM_TEXT_HTML = 1u << 0, /* decode entities, drop tags */
-    NM_TEXT_TERM = 1u << 1  /* rule term: sentence marks become plain spaces */
+    NM_TEXT_HTML = 1u << 0,      /* decode entities, drop tags */
+    NM_TEXT_TERM = 1u << 1,      /* rule term: sentence marks become plain spaces */
+    NM_TEXT_KEEP_MARKS = 1u << 2 /* Latin diacritics carry meaning (Vietnamese):
+                                    kept, in canonical decomposed order */
 };
 
 /** @brief Build the fold table (about 30 ms). @returns new object, NULL on OOM. */
@@ -74,9 +93,10 @@ nm_err_t nm_text_append(const nm_text_t *text, nm_textbuf_t *buf,
 /** @brief Force a separator ('\n', '.' or ' ') before the next appended word. */
 void nm_textbuf_break(nm_textbuf_t *buf, char sep);
 
-/** @brief Normalise a NUL-terminated term into `buf` (reset first, TERM mode).
- *  @returns NM_OK or NM_ERR_NOMEM. */
-nm_err_t nm_text_term(const nm_text_t *text, nm_textbuf_t *buf, const char *term);
+/** @brief Normalise a NUL-terminated term into `buf` (reset first, TERM mode,
+ *  plus `flags`, e.g. NM_TEXT_KEEP_MARKS). @returns NM_OK or NM_ERR_NOMEM. */
+nm_err_t nm_text_term(const nm_text_t *text, nm_textbuf_t *buf, const char *term,
+                      unsigned flags);
 
 /** @brief 1 if the byte is a separator of normalised text. */
 static inline int nm_text_is_sep(char c) { return c == ' ' || c == '.' || c == '\n'; }

@@ -30,7 +30,8 @@ static int wordcat(utf8proc_int32_t cp) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    unsigned flags = NM_TEXT_HTML | ((data[0] & 0x80) ? NM_TEXT_TERM : 0);
+    unsigned flags = NM_TEXT_HTML | ((data[0] & 0x80) ? NM_TEXT_TERM : 0) |
+                     ((data[0] & 0x40) ? NM_TEXT_KEEP_MARKS : 0);
     size_t split = size > 1 ? data[0] % size : 0;
     const char *in = (const char *)data + 1;
     size_t len = size - 1;

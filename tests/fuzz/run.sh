@@ -23,13 +23,19 @@ SRCS="$ROOT/processor/nm_text.c $ROOT/processor/nm_ac.c $ROOT/processor/nm_rules
 CFLAGS="-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -I$ROOT/common -I$ROOT/processor -I/usr/include/libxml2
         -DNEWSMON_VERSION=\"fuzz\""
-LIBS="-ljansson -lutf8proc -lxml2 -lm"
+LIBS="-ljansson -lutf8proc -lxml2 -lcld2 -lstdc++ -lm"
+# the one C++ file (the CLD2 shim), compiled by the matching clang++
+CXX=${NM_FUZZ_CXX:-${CC/clang/clang++}}
+echo "=== build nm_langid.o ($CXX)"
+$CXX -g -O1 -std=c++11 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+    -fno-sanitize-recover=undefined -I"$ROOT/processor" -c "$ROOT/processor/nm_langid.cc" \
+    -o "$OUT/nm_langid.o"
 
 for t in $TARGETS; do
     echo "=== build fuzz_$t ($CC)"
     # shellcheck disable=SC2086
     $CC $CFLAGS -DNM_FUZZ_RULES_DIR="\"$ROOT/config\"" -o "$OUT/fuzz_$t" \
-        "$ROOT/tests/fuzz/fuzz_$t.c" $SRCS $LIBS
+        "$ROOT/tests/fuzz/fuzz_$t.c" $SRCS "$OUT/nm_langid.o" $LIBS
 done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}

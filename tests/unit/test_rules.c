@@ -13,6 +13,18 @@ static const nm_term_t *find_term(const char *text) {
     return NULL;
 }
 
+/* Mentions of entity `id` when `body` in `lang` is tagged with rule set r
+ * (0 when not found). */
+static int mentions_in(const nm_rules_t *r, const char *body, const char *lang, const char *id) {
+    nm_tag_result_t res;
+    assert_int_equal(nm_tagger_tag(r, g_ws, "", 0, body, strlen(body), lang, &res), NM_OK);
+    int e = nm_rules_entity_index(r, id);
+    assert_true(e >= 0);
+    for (int i = 0; i < res.nentities; i++)
+        if (res.entities[i].entity == e) return res.entities[i].mentions;
+    return 0;
+}
+
 /* Mentions of entity `id` when `body` is tagged (0 when not found). */
 static int mentions(const char *body, const char *id) {
     nm_tag_result_t res;
@@ -286,6 +298,45 @@ static void test_pack_adds_terms_and_a_name(void **state) {
     free_set(&f);
 }
 
+/* A pack with `marks = keep` (Vietnamese): its terms and the articles in its
+ * language keep their diacritics, so Nga (Russia) is not ngà (ivory). */
+static void test_pack_marks_keep(void **state) {
+    (void)state;
+    files_t f = write_set(NULL, NULL, "[language]\nname = Vietnamese-like\nmarks = keep\n"
+                                      "[country:russia]\nterms = Nga\n");
+    char err[512] = "";
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.langdir, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_true(nm_rules_lang_keeps_marks(r, "xx"));
+    assert_true(nm_rules_lang_keeps_marks(r, "XX-yy"));
+    assert_false(nm_rules_lang_keeps_marks(r, "fr"));
+    assert_int_equal(mentions_in(r, "Quan doi Nga va ngà voi", "xx", "country:russia"), 1);
+    assert_int_equal(mentions_in(r, "NGA", "xx-YY", "country:russia"), 1);
+    /* in a language that strips marks, ngà is nga */
+    assert_int_equal(mentions_in(r, "Quan doi Nga va ngà voi", "fr", "country:russia"), 2);
+    nm_rules_destroy(r);
+    free_set(&f);
+    expect_load_error(NULL, NULL, "[language]\nmarks = some\n", 2,
+                      ":2: 'marks' is 'keep' or 'strip', got 'some'");
+    expect_load_error(NULL, NULL, "[country:russia]\nterms = nga\n[language]\nmarks = keep\n", 2,
+                      ":4: 'marks' must come before the pack's first term");
+}
+
+/* Thai, like Han and kana, has no spaces between words: its terms match
+ * anywhere in a run of Thai letters. */
+static void test_thai_terms_need_no_boundary(void **state) {
+    (void)state;
+    files_t f = write_set(NULL, NULL, "[country:russia]\nterms = รัสเซีย\n");
+    char err[512] = "";
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, f.langdir, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    const nm_term_t *t = &r->terms[r->nterms - 1];
+    assert_true(t->open_left && t->open_right);
+    assert_int_equal(mentions_in(r, "กองทัพรัสเซียส่งทหารไปที่ชายแดน", "th", "country:russia"), 1);
+    nm_rules_destroy(r);
+    free_set(&f);
+}
+
 static void test_bad_files_fail_with_file_line_reason(void **state) {
     (void)state;
     /* rules.conf */
@@ -356,20 +407,9 @@ static void test_missing_file(void **state) {
 
 /* ---- clitic prefixes of a language pack ------------------------------- */
 
-/* Mentions of `id` in `body` under rule set r (0 when not found). */
-static int mentions_in(nm_rules_t *r, const char *body, const char *id) {
-    nm_tag_result_t res;
-    assert_int_equal(nm_tagger_tag(r, g_ws, "", 0, body, strlen(body), "xx", &res), NM_OK);
-    int e = nm_rules_entity_index(r, id);
-    assert_true(e >= 0);
-    for (int i = 0; i < res.nentities; i++)
-        if (res.entities[i].entity == e) return res.entities[i].mentions;
-    return 0;
-}
-
 #define MENTIONS_IN(r, body, id, n)                                                    \
     do {                                                                               \
-        int m_ = mentions_in((r), (body), (id));                                       \
+        int m_ = mentions_in((r), (body), "xx", (id));                                 \
         if (m_ != (n)) fail_msg("\"%s\": %s mentioned %d times, expected %d", (body), \
                                 (id), m_, (n));                                        \
     } while (0)
@@ -471,6 +511,8 @@ int main(void) {
         cmocka_unit_test(test_german_compound_topic_term),
         cmocka_unit_test(test_minimal_set_loads),
         cmocka_unit_test(test_pack_adds_terms_and_a_name),
+        cmocka_unit_test(test_pack_marks_keep),
+        cmocka_unit_test(test_thai_terms_need_no_boundary),
         cmocka_unit_test(test_bad_files_fail_with_file_line_reason),
         cmocka_unit_test(test_missing_name_at_end_of_file),
         cmocka_unit_test(test_missing_file),

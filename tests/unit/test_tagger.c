@@ -735,6 +735,55 @@ static void test_objects_and_moves_need_each_other(void **state) {
     nm_tmpdir_rm(dir);
 }
 
+
+/* One mention is one piece of evidence: overlapping terms of a topic count
+ * once, as the longer; another topic's term on the same words still counts. */
+static void test_overlapping_terms_of_a_topic_count_once(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[topic:sanctions_un]\nname = UN\n"
+                                              "terms = sanctions, un sanctions, un\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea breach UN sanctions.", "en");
+    assert_double_eq(t.score, 1.5);
+    assert_int_equal(topic_r(r, &t, "sanctions_un")->nev, 1);
+    assert_string_equal(topic_r(r, &t, "sanctions_un")->ev[0].term, "un sanctions");
+    nm_rules_destroy(r);
+    r = load_mech(dir, MECH_RULES "[topic:sanctions_un]\nname = UN\nterms = treaty\n", NULL,
+                  NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    t = tag_with(r, "", "Russia and North Korea cite the treaty.", "en");
+    assert_double_eq(t.score, 2 * 1.5); /* defense_treaty and sanctions_un */
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+
+/* An organisation's `not` phrases name other bodies: a topic term inside
+ * one ("national security council") is no evidence. */
+static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    char *gp = nm_write_file(dir, "gazetteer.conf",
+                             "[country:russia]\nname = Russia\nterms = russia\n"
+                             "[country:north_korea]\nname = North Korea\nterms = north korea\n"
+                             "[org:un_security_council]\nname = UNSC\nterms = security council\n"
+                             "not = national security council\n");
+    char *rp = nm_write_file(dir, "rules.conf", MECH_RULES "[topic:sanctions_un]\nname = UN\n"
+                                                "terms = security council\n");
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){gp, rp, NULL, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea went to the security council.", "en");
+    assert_double_eq(t.score, 1.5);
+    t = tag_with(r, "", "Russia and North Korea met the national security council.", "en");
+    assert_double_eq(t.score, 0);
+    nm_rules_destroy(r);
+    free(gp);
+    free(rp);
+    nm_tmpdir_rm(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevant_english_article_score_and_topics),
@@ -762,6 +811,8 @@ int main(void) {
         cmocka_unit_test(test_dateline_place_is_no_actor),
         cmocka_unit_test(test_short_list_with_a_third_state_is_no_pair),
         cmocka_unit_test(test_objects_and_moves_need_each_other),
+        cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
+        cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
     };
     return cmocka_run_group_tests_name("nm_tagger", tests, nm_fixture_setup, nm_fixture_teardown);
 }

@@ -155,6 +155,109 @@ static void test_sentence_marks(void **state) {
     NORM_EQ("One. Two!", NM_TEXT_TERM, "one two"); /* term mode: plain spaces */
 }
 
+#define KEEP(in, expected) NORM_EQ(in, NM_TEXT_KEEP_MARKS, expected)
+
+/* Vowel signs, tone marks and viramas of abugidas are letters. */
+static void test_thai_devanagari_bengali_signs_kept(void **state) {
+    (void)state;
+    TXT("อาวุธ", "อาวุธ");                        /* th: sara u below */
+    TXT("ปูติน", "ปูติน");                        /* sara uu */
+    /* tone marks kept; sara am becomes its NFKC nikhahit + sara aa */
+    TXT("น้ำท่วม", "น\xE0\xB9\x89\xE0\xB9\x8D\xE0\xB8\xB2ท่วม");
+    TXT("ปี ๒๕๖๘", "ปี 2568");                    /* Thai digits */
+    TXT("हथियार और मिसाइलें", "हथियार और मिसाइलें"); /* hi: matras, anusvara */
+    TXT("फ़ौज", "फ\xE0\xA4\xBC" "ौज");           /* precomposed nukta letter ... */
+    TXT("फ\xE0\xA4\xBC" "ौज", "फ\xE0\xA4\xBC" "ौज"); /* ... folds like the decomposed one */
+    TXT("सेना आई। फिर", "सेना आई.फिर");           /* danda ends a sentence */
+    TXT("वर्ष २०२५", "वर्ष 2025");
+    TXT("ক্ষেপণাস্ত্র ও সেনা", "ক্ষেপণাস্ত্র ও সেনা"); /* bn: virama, vowel signs */
+    TXT("২০২৫ সাল", "2025 সাল");
+}
+
+/* Without NM_TEXT_KEEP_MARKS Vietnamese loses its tones like French its
+ * accents; with it (a pack's `marks = keep`) every mark stays, in the
+ * canonical decomposed order, whether the input was precomposed or not. */
+static void test_vietnamese_marks_kept_on_request(void **state) {
+    (void)state;
+    TXT("Nga và ngà voi", "nga va nga voi");
+    KEEP("Nga", "nga");
+    KEEP("ngà", "nga\xCC\x80");
+    KEEP("NGÀ", "nga\xCC\x80");
+    KEEP("nga\xCC\x80", "nga\xCC\x80");                 /* decomposed input */
+    KEEP("Triều Tiên", "trie\xCC\x82\xCC\x80u tie\xCC\x82n");
+    KEEP("Trie\xCC\x82\xCC\x80u Tie\xCC\x82n", "trie\xCC\x82\xCC\x80u tie\xCC\x82n");
+    KEEP("Hoa Kỳ", "hoa ky\xCC\x80");
+    KEEP("tên lửa", "te\xCC\x82n lu\xCC\x9B\xCC\x89" "a"); /* horn, hook above */
+    KEEP("ĐÀ NẴNG", "đa\xCC\x80 na\xCC\x86\xCC\x83ng");
+    /* other scripts fold as usual */
+    KEEP("ΑΘΗΝΑ Москва", "αθηνα москва");
+}
+
+/* Turkish writes I/ı and İ/i: all four fold to i, so a headline in capitals
+ * matches the lower-case body whichever way it was typed. */
+static void test_turkish_dotted_and_dotless_i(void **state) {
+    (void)state;
+    TXT("ILIK Ilık ılık", "ilik ilik ilik");
+    TXT("İSTANBUL İstanbul istanbul", "istanbul istanbul istanbul");
+    TXT("KUZEY KORE SILAH", "kuzey kore silah");
+    TXT("Kuzey Kore silah gönderdi", "kuzey kore silah gonderdi");
+    TXT("I think It is", "i think it is");              /* en: I -> i unchanged */
+}
+
+static void test_arabic_persian_urdu_folding(void **state) {
+    (void)state;
+    TXT("أَحْمَد", "احمد");                             /* harakat removed */
+    TXT("إيران أو آسيا", "ايران او اسيا");              /* alef variants */
+    TXT("الكـــتاب", "الكتاب");                          /* tatweel */
+    TXT("مدرسة", "مدرسه");                              /* teh marbuta */
+    TXT("على", "علي");                                  /* alef maqsura */
+    TXT("عام ٢٠٢٥", "عام 2025");                        /* Arabic-Indic digits */
+    TXT("ﻻ", "لا");                                      /* presentation forms (NFKC) */
+    TXT("ایران", "ايران");                              /* fa: Farsi yeh */
+    TXT("کره شمالی", "كره شمالي");                      /* fa: keheh */
+    TXT("سال ۱۴۰۴", "سال 1404");                        /* Persian digits */
+    TXT("پاکستان", "پاكستان");                          /* ur */
+    TXT("اس نے کہا۔ پھر", "اس نے كها.پھر");            /* ur: heh goal, full stop */
+    TXT("هل؟ نعم", "هل.نعم");
+}
+
+static void test_hebrew_points_removed(void **state) {
+    (void)state;
+    TXT("שָׁלוֹם", "שלום");                              /* niqqud */
+    TXT("בְּרֵאשִׁ֖ית", "בראשית");                       /* cantillation */
+    TXT("צבא ישראל", "צבא ישראל");                      /* final letters stay */
+}
+
+static void test_greek_accents_and_final_sigma(void **state) {
+    (void)state;
+    TXT("Αθήνα", "αθηνα");
+    TXT("ΠΟΛΕΜΟΣ πόλεμος", "πολεμοσ πολεμοσ");
+    TXT("Τι; Ναι", "τι.ναι");                           /* Greek question mark */
+}
+
+static void test_unspaced_scripts(void **state) {
+    (void)state;
+    nm_textbuf_t b;
+    nm_textbuf_init(&b);
+    static const struct { const char *term; nm_script_t script; } cases[] = {
+        {"รัสเซีย", NM_SCRIPT_THAI},   {"ລັດເຊຍ", NM_SCRIPT_LAO},
+        {"រុស្ស៊ី", NM_SCRIPT_KHMER},  {"ရုရှား", NM_SCRIPT_MYANMAR},
+        {"ロシア", NM_SCRIPT_KANA},      {"俄罗斯", NM_SCRIPT_HAN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nm_script_t f, l;
+        assert_int_equal(nm_text_term(g_text, &b, cases[i].term, 0), NM_OK);
+        nm_text_edge_scripts(g_text, b.s, b.len, &f, &l);
+        assert_int_equal(f, cases[i].script);
+        assert_int_equal(l, cases[i].script);
+        assert_true(nm_script_unspaced(f));
+    }
+    assert_false(nm_script_unspaced(NM_SCRIPT_LATIN));
+    assert_false(nm_script_unspaced(NM_SCRIPT_HANGUL));
+    assert_false(nm_script_unspaced(NM_SCRIPT_HEBREW));
+    nm_textbuf_free(&b);
+}
+
 static void test_invalid_utf8_and_nul_are_separators(void **state) {
     (void)state;
     char *o;
@@ -347,24 +450,24 @@ static void test_term_normalisation_and_edge_scripts(void **state) {
     (void)state;
     nm_textbuf_t b;
     nm_textbuf_init(&b);
-    assert_int_equal(nm_text_term(g_text, &b, "Kim Jong-un"), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "Kim Jong-un", 0), NM_OK);
     assert_string_equal(b.s, "kim jong un");
-    assert_int_equal(nm_text_term(g_text, &b, "U.S.A."), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "U.S.A.", 0), NM_OK);
     assert_string_equal(b.s, "u s a");
-    assert_int_equal(nm_text_term(g_text, &b, "ＮＯＲＤ-Coréen"), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "ＮＯＲＤ-Coréen", 0), NM_OK);
     assert_string_equal(b.s, "nord coreen");
-    assert_int_equal(nm_text_term(g_text, &b, "--!!"), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "--!!", 0), NM_OK);
     assert_int_equal(b.len, 0);
     nm_script_t f, l;
-    assert_int_equal(nm_text_term(g_text, &b, "북한 nuclear"), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "북한 nuclear", 0), NM_OK);
     nm_text_edge_scripts(g_text, b.s, b.len, &f, &l);
     assert_int_equal(f, NM_SCRIPT_HANGUL);
     assert_int_equal(l, NM_SCRIPT_LATIN);
-    assert_int_equal(nm_text_term(g_text, &b, "ロシア軍"), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "ロシア軍", 0), NM_OK);
     nm_text_edge_scripts(g_text, b.s, b.len, &f, &l);
     assert_int_equal(f, NM_SCRIPT_KANA);
     assert_int_equal(l, NM_SCRIPT_HAN);
-    assert_int_equal(nm_text_term(g_text, &b, "путин 1"), NM_OK);
+    assert_int_equal(nm_text_term(g_text, &b, "путин 1", 0), NM_OK);
     nm_text_edge_scripts(g_text, b.s, b.len, &f, &l);
     assert_int_equal(f, NM_SCRIPT_CYRILLIC);
     assert_int_equal(l, NM_SCRIPT_OTHER); /* digits */
@@ -393,6 +496,13 @@ int main(void) {
         cmocka_unit_test(test_html_tags_removed),
         cmocka_unit_test(test_quotes_nbsp_and_punctuation_separate),
         cmocka_unit_test(test_sentence_marks),
+        cmocka_unit_test(test_thai_devanagari_bengali_signs_kept),
+        cmocka_unit_test(test_vietnamese_marks_kept_on_request),
+        cmocka_unit_test(test_turkish_dotted_and_dotless_i),
+        cmocka_unit_test(test_arabic_persian_urdu_folding),
+        cmocka_unit_test(test_hebrew_points_removed),
+        cmocka_unit_test(test_greek_accents_and_final_sigma),
+        cmocka_unit_test(test_unspaced_scripts),
         cmocka_unit_test(test_invalid_utf8_and_nul_are_separators),
         cmocka_unit_test(test_random_bytes_never_crash),
         cmocka_unit_test(test_expanding_text_fills_buffer_safely),
