@@ -81,6 +81,7 @@ assert f"--from={b['name']}" in rlines, "runtime stage does not copy from the bu
 for name in ("newsmon.conf", "gazetteer.conf", "rules.conf"):
     assert f"config/{name}" in rlines and os.path.exists(f"{root}/config/{name}"), f"config/{name} not copied"
 assert "/etc/newsmon/" in rlines, "config not installed in /etc/newsmon"
+assert re.search(r"^COPY config/lang/? /etc/newsmon/lang/?$", rlines, re.M), "the language packs (config/lang) are not installed in /etc/newsmon/lang"
 user = re.findall(r"^USER (\S+)", rlines, re.M)
 assert user and user[-1].split(":")[0] not in ("0", "root"), f"runtime user: {user}"
 assert re.search(r'^ENTRYPOINT \["newsmon"\]$', rlines, re.M), "ENTRYPOINT must be [\"newsmon\"]"
@@ -240,9 +241,9 @@ docs = [d for d in yaml.safe_load_all(open(rendered)) if d] if os.path.getsize(r
 if not docs:
     for f in kust["resources"]:
         docs += [d for d in yaml.safe_load_all(open(f"{kdir}/{f}")) if d]
-    gen = kust["configMapGenerator"][0]
-    docs.append({"kind": "ConfigMap", "metadata": {"name": gen["name"]},
-                 "data": {os.path.basename(f): open(os.path.join(kdir, f)).read() for f in gen["files"]}})
+    for gen in kust["configMapGenerator"]:
+        docs.append({"kind": "ConfigMap", "metadata": {"name": gen["name"]},
+                     "data": {os.path.basename(f): open(os.path.join(kdir, f)).read() for f in gen["files"]}})
 for f in os.listdir(kdir):
     if f.endswith((".yaml", ".yml")):
         list(yaml.safe_load_all(open(f"{kdir}/{f}")))  # every file parses
@@ -280,6 +281,20 @@ os.makedirs(cmdir, exist_ok=True)
 for f in ("newsmon.conf", "gazetteer.conf", "rules.conf"):
     assert data.get(f) == open(f"{confdir}/{f}").read(), f"ConfigMap {f} differs from config/{f}"
     open(f"{cmdir}/{f}", "w").write(data[f])
+# the language packs: their own ConfigMap, mounted where [rules] languages points
+langdir = env["NEWSMON_RULES_LANGUAGES"]["value"]
+lm = [n for n, m in mounts.items() if m["mountPath"] == langdir]
+assert lm and "configMap" in vols[lm[0]] and mounts[lm[0]].get("readOnly"), f"no ConfigMap mounted at {langdir}"
+lcm = [d for d in by["ConfigMap"] if d["metadata"]["name"] == vols[lm[0]]["configMap"]["name"]]
+assert lcm, "the language packs' ConfigMap is not in the manifests"
+packs = sorted(f for f in os.listdir(f"{confdir}/lang") if f.endswith(".conf"))
+missing = [f for f in packs if f not in lcm[0]["data"]]
+assert not missing, f"deploy/k8s/kustomization.yaml lacks the packs {missing} (add ../../config/lang/<file>)"
+os.makedirs(cmdir + "-lang", exist_ok=True)
+for f in packs:
+    assert lcm[0]["data"][f] == open(f"{confdir}/lang/{f}").read(), f"ConfigMap {f} differs from config/lang/{f}"
+    open(f"{cmdir}-lang/{f}", "w").write(lcm[0]["data"][f])
+env["NEWSMON_RULES_LANGUAGES"] = {"value": cmdir + "-lang"}  # as mounted, here
 labels = pod["metadata"]["labels"]
 def selects(sel): return all(labels.get(k) == v for k, v in sel.items())
 assert selects(spec["selector"]["matchLabels"])
@@ -325,6 +340,8 @@ assert not bad, f"unknown NEWSMON_* names (no such key in config/newsmon.conf): 
 print(f"env: {len(used)} NEWSMON_* names in deploy/ and docs/DEPLOY.md are config keys or Kafka properties")
 PY
 # newsmon accepts the ConfigMap as mounted plus the compose and k8s environments
+# (the image holds the packs in /etc/newsmon/lang, as the Dockerfile copies them)
+cp -r "$ROOT/config/lang" "$WORK/cm/lang"
 for envsrc in compose k8s; do
     if [[ $envsrc == compose ]]; then
         python3 -c '
