@@ -28,10 +28,9 @@ static const char *nm_kind_name(const nm_rules_t *r, const nm_term_t *t, char *b
     return buf;
 }
 
-static const char *nm_ctx_name(double ctx, const nm_rules_t *r) {
+static const char *nm_ctx_name(double ctx) {
     if (ctx == 1) return "both sides in the sentence";
     if (ctx == 0) return "no context";
-    (void)r;
     return "both sides in the paragraph or article";
 }
 
@@ -88,7 +87,7 @@ const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
         else
             fprintf(f, "     s%-3u p%-3u %-28s %-24s (%s)  %.2f x %.2f (%s) x %.2f = %+.2f\n",
                     h->sentence, h->paragraph, kind, h->term->text, h->term->rule, w, h->context,
-                    nm_ctx_name(h->context, r), h->position,
+                    nm_ctx_name(h->context), h->position,
                     h->term->kind == NM_TERM_NEG ? -set->negative_weight * h->contribution
                                                  : h->contribution);
         nm_print_sentence(f, text, tlen, h->start);
@@ -107,7 +106,7 @@ const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
         else if (c->score < tp->threshold) why = "not fired: below its threshold";
         else why = "not fired: evidence in too few sentences (secondary topic)";
         fprintf(f, "     %-22s score %6.2f  threshold %5.2f  sentences %d  title/strong %s  %s\n",
-                tp->id, c->score, tp->threshold, c->sentences, c->salient ? "yes" : "no", why);
+                tp->id, c->score, tp->threshold, c->sentences, c->title || c->nstrong ? "yes" : "no", why);
     }
     if (!res->ncandidates) fprintf(f, "     (no topic evidence)\n");
     free(X.hits);

@@ -273,6 +273,8 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         e->type = nm_rules_strdup(r, sec);
         if (!e->id || !e->type) return NM_ERR_NOMEM;
         e->type[colon - sec] = '\0';
+        e->is_place = strcmp(e->type, "place") == 0;
+        e->is_org = strcmp(e->type, "org") == 0;
         L->index = (int)r->nentities++;
         L->sec = SEC_ENTITY;
     } else if (nm_open_vocab_section(L, sec)) {

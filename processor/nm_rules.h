@@ -51,6 +51,7 @@ typedef struct {
     char *name; /* "North Korea" */
     char *type; /* "country" */
     uint8_t side; /* NM_SIDE_* bits when the entity is a listed actor */
+    uint8_t is_place, is_org; /* type "place" / "org", for the tagger's hot path */
 } nm_entity_t;
 
 typedef struct {

@@ -189,7 +189,7 @@ static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *
     /* an organisation's `not` phrases name other bodies ("national security
      * council" is no UN body): no topic evidence inside them either */
     if (t->kind == NM_TERM_TOPIC && ot->kind == NM_TERM_NOT_ENTITY &&
-        !strcmp(r->entities[ot->target].type, "org"))
+        r->entities[ot->target].is_org)
         return 1;
     if (t->kind != ot->kind) return 0;
     size_t len = h->end - h->start, olen = o->end - o->start;
@@ -308,7 +308,7 @@ static uint8_t nm_hit_side(const nm_rules_t *r, const nm_hit_t *h) {
 static int nm_in_dateline(const nm_tagger_ws_t *ws, const nm_rules_t *r, const nm_term_t *t,
                           const nm_hit_t *h, size_t p, size_t title_nlen, const char *body,
                           size_t blen) {
-    if (strcmp(r->entities[t->target].type, "place") != 0 || h->start < title_nlen) return 0;
+    if (h->start < title_nlen || !r->entities[t->target].is_place) return 0;
     size_t o = ws->tb.src[ws->para[p]], at = ws->tb.src[h->start];
     if (at < o || at - o > 8) return 0;
     for (size_t i = o; i < at; i++) /* the place opens the paragraph */
@@ -539,7 +539,6 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         last_sent[t->target] = (uint32_t)sent;
         sent_sum[t->target] += w;
         if (sent_sum[t->target] > tt->max_sentence) tt->max_sentence = sent_sum[t->target];
-        tt->salient |= t->strong || h->start < title_nlen;
         tt->title += h->start < title_nlen;
         tt->nstrong += t->strong;
         if (pos > 1) tt->lead_score += w;
@@ -587,7 +586,8 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
             if (k == 0) fires = 1;
             else if (r->model.loaded) fires = tt->prob >= r->model.threshold;
             else fires = tt->score >= r->topics[tt->topic].threshold &&
-                         (tt->salient || tt->sentences >= set->secondary_min_sentences);
+                         (tt->title || tt->nstrong ||
+                          tt->sentences >= set->secondary_min_sentences);
             if (fires) out->topics[out->ntopics++] = *tt;
         }
     }

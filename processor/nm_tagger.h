@@ -31,7 +31,6 @@ typedef struct {
     int topic;            /* index into rules->topics */
     double score;
     int sentences;        /* distinct sentences with evidence */
-    int salient;          /* evidence in the title, or a strong term */
     /* how the evidence is spread, the inputs of the topic model */
     int title, nstrong;   /* hits in the title; strong-term hits */
     double lead_score;    /* score from the title and the lead */
