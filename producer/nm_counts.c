@@ -8,14 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_counts_surge.h"
+#include "nm_surge.h"
+
 /* KEYS: 1 stats, 2 entity:mentions, 3 entity:articles, 4 topic:articles,
  *   5 alerts:recent, then per distinct hour j (0-based) of the batch
  *   6+3j entity:mentions:H, 7+3j entity:articles:H, 8+3j topic:articles:H,
- *   then one seen key per article, in article order.
- * ARGV: seen_ttl, hour_ttl, recent_alerts, n_hours, then per article:
+ *   then one seen key per article, in article order, then the surge keys.
+ * ARGV: seen_ttl, hour_ttl, recent_alerts, n_hours, sa (the ARGV index of
+ *   the surge arguments), then per article:
  *   hour index, relevant(0/1), n_entities, n_topics, (entity, mentions)*,
- *   topic*, alert record ('' when none).
- * Returns the number of articles counted for the first time. */
+ *   topic*, alert record ('' when none); then the surge arguments
+ *   (nm_counts_surge.c).
+ * Returns {the number of articles counted for the first time, the surges
+ * handed to the caller}. The script is nm_surge_lua, nm_csurge_lua, then
+ * this. */
 static const char nm_counts_lua[] =
     "local seen_ttl, hour_ttl, recent = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local inc = {}\n"
@@ -23,14 +30,16 @@ static const char nm_counts_lua[] =
     "  local t = inc[k]; if not t then t = {}; inc[k] = t end\n"
     "  t[member] = (t[member] or 0) + by\n"
     "end\n"
-    "local i, seen, new, rel = 5, 5 + 3 * tonumber(ARGV[4]), 0, 0\n"
-    "while i <= #ARGV do\n"
+    "local i, seen, new, rel = 6, 5 + 3 * tonumber(ARGV[4]), 0, 0\n"
+    "local sa, seen0, fresh = tonumber(ARGV[5]), seen, {}\n"
+    "while i < sa do\n"
     "  local h, r = 6 + 3 * tonumber(ARGV[i]), ARGV[i+1]\n"
     "  local ne, nt = tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
     "  i = i + 4\n"
     "  seen = seen + 1\n"
     "  if redis.call('SET', KEYS[seen], '1', 'NX', 'EX', seen_ttl) then\n"
     "    new = new + 1\n"
+    "    fresh[seen] = true\n"
     "    if r == '1' then rel = rel + 1 end\n"
     "    for k = 0, ne - 1 do\n"
     "      local e, m = ARGV[i+2*k], tonumber(ARGV[i+2*k+1])\n"
@@ -53,7 +62,8 @@ static const char nm_counts_lua[] =
     "end\n"
     "if new > 0 then redis.call('HINCRBY', KEYS[1], 'articles', new) end\n"
     "if rel > 0 then redis.call('HINCRBY', KEYS[1], 'relevant', rel) end\n"
-    "return new\n";
+    "local surged = surge_eval(fresh, seen0, sa, hour_ttl)\n"
+    "return {new, surged}\n";
 
 /* The fixed keys, in KEYS order. */
 enum { K_STATS, K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES, K_ALERTS, K_FIXED };
@@ -89,6 +99,8 @@ struct nm_counts_s {
     size_t capbuf;
     int *hour_of; /* per item: index of its hour; then per hour: its first item */
     size_t caphour;
+    char *script; /* nm_surge_lua + nm_csurge_lua + nm_counts_lua */
+    nm_csurge_t *surge;
 };
 
 /* "nm:" -> "{nm}:", "a{b}c" stays (it holds a hash tag), "" -> "{nm}". */
@@ -132,6 +144,10 @@ nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
     int ok = c->seed.host && c->target.host && c->user && c->password && c->configured &&
              c->prefix;
     for (int k = 0; ok && k < K_FIXED; k++) ok = (c->fixed[k] = nm_cat(c->prefix, nm_fixed_names[k])) != NULL;
+    char *lua = ok ? nm_cat(nm_surge_lua, nm_csurge_lua) : NULL;
+    ok = ok && lua && (c->script = nm_cat(lua, nm_counts_lua)) != NULL &&
+         (c->surge = nm_csurge_new(cfg, c->prefix)) != NULL;
+    free(lua);
     if (!ok) {
         nm_counts_destroy(c);
         return NULL;
@@ -261,7 +277,7 @@ static void nm_counts_check_legacy(nm_counts_t *c) {
 
 static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
                                       size_t errstr_size) {
-    redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", nm_counts_lua);
+    redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", c->script);
     if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
         if (rc != c->rc) {
             nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "SCRIPT LOAD: %s",
@@ -484,18 +500,44 @@ static nm_err_t nm_counts_wait(nm_counts_t *c, char *errstr, size_t errstr_size)
                      "WAIT: %lld of %lld connected replica(s) have the batch", acked, connected);
 }
 
+void nm_counts_set_rules(nm_counts_t *c, const nm_rules_t *rules) {
+    nm_csurge_set_rules(c->surge, rules);
+}
+
+size_t nm_counts_surges(const nm_counts_t *c, const nm_counts_surge_t **out) {
+    return nm_csurge_claimed(c->surge, out);
+}
+
+nm_err_t nm_counts_surge_done(nm_counts_t *c, const char *id) {
+    return nm_csurge_done(c->surge, id) ? NM_ERR_NOMEM : NM_OK;
+}
+
+static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
+                              long long *newly, char *errstr, size_t errstr_size);
+
+nm_err_t nm_counts_surge_tick(nm_counts_t *c, char *errstr, size_t errstr_size) {
+    return nm_counts_run(c, NULL, 0, NULL, errstr, errstr_size);
+}
+
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
-    if (n == 0) return NM_OK;
-    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 4, nbytes = 5 * 24;
+    /* without articles, only surge reports to record */
+    if (n == 0 && !nm_csurge_ndone(c->surge)) return NM_OK;
+    return nm_counts_run(c, items, n, newly, errstr, errstr_size);
+}
+
+static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
+                              long long *newly, char *errstr, size_t errstr_size) {
+    if (newly) *newly = 0;
+    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 5, nbytes = 6 * 24;
     for (size_t i = 0; i < n; i++) {
         nargs += 3 /* hour keys, at most */ + 1 /* seen */ + 5 + 2 * (size_t)items[i].nentities +
                  (size_t)items[i].ntopics;
         nbytes += 3 * (plen + 32) + plen + 6 + strlen(items[i].id) +
                   (3 + (size_t)items[i].nentities) * 24;
     }
-    if (nm_counts_reserve(c, nargs, nbytes, n))
+    if (nm_counts_reserve(c, nargs, nbytes, n + 1))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
 
     /* the batch's distinct hours (usually one or two) */
@@ -507,10 +549,24 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         if (h == nh) first[nh++] = (int)i;
         c->hour_of[i] = (int)h;
     }
+    /* the surge part's keys and arguments go after the counts' own */
+    const char *hours[nh + 1];
+    for (size_t h = 0; h < nh; h++) hours[h] = items[first[h]].hour;
+    size_t sa = 6; /* ARGV index of the surge arguments */
+    for (size_t i = 0; i < n; i++)
+        sa += 5 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics;
+    const char *const *skeys, *const *sargs;
+    const size_t *skeylen, *sarglen;
+    if (nm_csurge_plan(c->surge, items, n, c->hour_of, hours, nh, K_FIXED + 3 * nh + n + 1))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    size_t nsk = nm_csurge_keys(c->surge, &skeys, &skeylen);
+    size_t nsa = nm_csurge_args(c->surge, &sargs, &sarglen);
+    if (nm_counts_reserve(c, nargs + nsk + nsa, nbytes, n + 1))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "EVALSHA", 7);
     nm_arg(&a, c->sha, 40);
-    nm_argf(&a, 24, "%zu", K_FIXED + 3 * nh + n);
+    nm_argf(&a, 24, "%zu", K_FIXED + 3 * nh + n + nsk);
     for (int k = 0; k < K_FIXED; k++) nm_arg(&a, c->fixed[k], strlen(c->fixed[k]));
     for (size_t h = 0; h < nh; h++)
         for (int k = 0; k < 3; k++)
@@ -518,10 +574,12 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
                     items[first[h]].hour);
     for (size_t i = 0; i < n; i++)
         nm_argf(&a, plen + 6 + strlen(items[i].id), "%sseen:%s", c->prefix, items[i].id);
+    for (size_t k = 0; k < nsk; k++) nm_arg(&a, skeys[k], skeylen[k]);
     nm_argf(&a, 24, "%ld", c->seen_ttl);
     nm_argf(&a, 24, "%ld", c->hour_ttl);
     nm_argf(&a, 24, "%ld", c->recent_alerts);
     nm_argf(&a, 24, "%zu", nh);
+    nm_argf(&a, 24, "%zu", sa);
     for (size_t i = 0; i < n; i++) {
         const nm_counts_item_t *it = &items[i];
         nm_argf(&a, 24, "%d", c->hour_of[i]);
@@ -535,11 +593,17 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         for (int t = 0; t < it->ntopics; t++) nm_arg(&a, it->topics[t], strlen(it->topics[t]));
         nm_arg(&a, it->alert ? it->alert : "", it->alert ? it->alert_len : 0);
     }
+    for (size_t k = 0; k < nsa; k++) nm_arg(&a, sargs[k], sarglen[k]);
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, 1, errstr, errstr_size);
     if (!r) return NM_ERR_REDIS;
-    if (r->type != REDIS_REPLY_INTEGER) return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
-    long long n_new = r->integer;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
+        return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
+    long long n_new = r->element[0]->integer;
+    int bad = nm_csurge_take(c->surge, r->element[1]);
     freeReplyObject(r);
+    if (bad)
+        return nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "EVALSHA: bad surge reply (or out of memory)");
     if (c->wait_replicas > 0 && nm_counts_wait(c, errstr, errstr_size)) return NM_ERR_REDIS;
     if (newly) *newly = n_new;
     return NM_OK;
@@ -723,5 +787,7 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->argvlen);
     free(c->buf);
     free(c->hour_of);
+    free(c->script);
+    nm_csurge_destroy(c->surge);
     free(c);
 }

@@ -17,6 +17,7 @@
  *   K alerts:recent                stream, about [redis] recent_alerts entries
  *                                  (MAXLEN ~): field "alert" = the alert record
  *                                  (nm_event_alert, NM_ALERT_TOPIC_EVIDENCE)
+ *   K pair:articles:<YYYYMMDDHH>, K surge:*   surges: producer/nm_counts_surge.h
  *
  * One batch is ONE EVALSHA, and every key it touches is passed in KEYS
  * (the fixed keys, the batch's hour keys, one seen key per article): the
@@ -25,6 +26,22 @@
  * alert records of the new articles. So Redis does O(1) work per article
  * plus O(distinct members) per batch, and a redelivered article never
  * counts (or shows as a recent alert) twice.
+ *
+ * Surges (nm_counts_set_rules): the same call evaluates the rule of
+ * processor/nm_surge.h for every key and hour a new article of the batch
+ * touched, records a surge that fires with SET NX on its alert id, and hands
+ * it to the caller as pending (nm_counts_surges), leased to it for
+ * [output] surge_retry_s. The caller publishes it and reports it delivered
+ * (nm_counts_surge_done), which the next call records. Crash points:
+ *   - before the call returns: nothing of the batch happened (atomic); the
+ *     batch is redone, its articles are new again and the surge fires then;
+ *   - after it, before the alert is on Kafka: the surge stays pending; when
+ *     its lease ends, the next call of any daemon claims it again with
+ *     retry = 1 and that daemon publishes it (not lost);
+ *   - after the alert is on Kafka, before the done mark: the same, but the
+ *     claimer finds the alert on the topic (a retry is looked for there
+ *     first, pipeline/nm_surge_out.h) and only marks it (not twice);
+ *   - a redelivered or replayed article is seen: it touches no surge.
  *
  * Redis Cluster: newsmon follows MOVED and ASK replies to the owner of the
  * tag's slot, learns the cluster's nodes (CLUSTER NODES) on connect, and
@@ -60,6 +77,8 @@ typedef struct {
     const char *const *topics;   /* ids (relevant articles only) */
     const char *alert;      /* the alert record (JSON) when the article alerts, else NULL */
     size_t alert_len;
+    const char *summary;    /* {"id","title","url"} for surge alerts, or NULL */
+    size_t summary_len;
 } nm_counts_item_t;
 
 /** @brief A client for cfg's [redis] settings (borrowed for the call). It
@@ -80,6 +99,35 @@ const char *nm_counts_prefix(const nm_counts_t *c);
  *  of the batch was applied: the script runs atomically; retry it). */
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size);
+
+typedef struct nm_rules_s nm_rules_t;
+
+/** @brief Evaluate surges with these rules' [surge] settings, pairs and
+ *  version from the next call on (borrowed: call again after a reload;
+ *  NULL: no surge evaluation, the default). */
+void nm_counts_set_rules(nm_counts_t *c, const nm_rules_t *rules);
+
+/** A surge the last call handed to the caller (fired now, or claimed again
+ *  after its lease ran out). */
+typedef struct {
+    char id[20];       /* the alert id (nm_surge_alert_id) */
+    char *json;        /* the alert record, NUL-terminated, owned by the client */
+    size_t len;
+    int retry;         /* 1: claimed again; it may be on the topic already */
+    long long detected_ms; /* when it fired (epoch ms) */
+} nm_counts_surge_t;
+
+/** @brief The surges handed over by the last nm_counts_apply or
+ *  nm_counts_surge_tick; owned by c, valid until its next call. */
+size_t nm_counts_surges(const nm_counts_t *c, const nm_counts_surge_t **out);
+
+/** @brief Report a surge delivered (or found on the topic): the next call
+ *  removes it from the pending set. @returns NM_OK or NM_ERR_NOMEM. */
+nm_err_t nm_counts_surge_done(nm_counts_t *c, const char *id);
+
+/** @brief Surge work without articles (idle): record the done reports and
+ *  claim expired leases. Same errors as nm_counts_apply. */
+nm_err_t nm_counts_surge_tick(nm_counts_t *c, char *errstr, size_t errstr_size);
 
 /** @brief Connected with the script loaded (a real readiness check). */
 int nm_counts_ready(nm_counts_t *c);
