@@ -707,6 +707,85 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
     return NM_OK;
 }
 
+void nm_counts_movers_free(nm_counts_mover_t *rows, size_t nrows) {
+    for (size_t i = 0; rows && i < nrows; i++) free(rows[i].id);
+    free(rows);
+}
+
+static int nm_mover_cmp(const void *x, const void *y) {
+    const nm_counts_mover_t *a = x, *b = y;
+    if (a->ratio != b->ratio) return a->ratio < b->ratio ? 1 : -1;
+    if (a->current != b->current) return a->current < b->current ? 1 : -1;
+    if (a->kind != b->kind) return a->kind - b->kind;
+    return strcmp(a->id, b->id);
+}
+
+/* score of `member` in a flat ZUNION ... WITHSCORES reply, 0 if absent */
+static double nm_union_score(const redisReply *r, const char *member) {
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (!strcmp(r->element[i]->str, member)) return strtod(r->element[i + 1]->str, NULL);
+    return 0;
+}
+
+nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_t now, size_t n,
+                          nm_counts_mover_t **rows, size_t *nrows, char *errstr,
+                          size_t errstr_size) {
+    *rows = NULL;
+    *nrows = 0;
+    nm_counts_mover_t *t = NULL;
+    size_t m = 0, cap = 0;
+    nm_err_t rc = NM_ERR_REDIS;
+    for (int k = 0; k < NM_SURGE_KINDS; k++) {
+        const char *base = nm_surge_count_base((nm_surge_kind_t)k);
+        redisReply *cur = nm_counts_union(c, base, hours, now, errstr, errstr_size);
+        if (!cur) goto fail;
+        redisReply *before = nm_counts_union(c, base, baseline_hours, now - hours * 3600,
+                                             errstr, errstr_size);
+        if (!before) {
+            freeReplyObject(cur);
+            goto fail;
+        }
+        size_t more = cur->elements / 2;
+        if (m + more > cap) {
+            cap = m + more;
+            nm_counts_mover_t *nt = realloc(t, (cap ? cap : 1) * sizeof *t);
+            if (!nt) {
+                freeReplyObject(cur);
+                freeReplyObject(before);
+                rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            t = nt;
+        }
+        /* the baseline rows are few (the keys of one kind): a linear look-up */
+        for (size_t i = 0; i + 1 < cur->elements; i += 2) {
+            nm_counts_mover_t *row = &t[m];
+            row->kind = k;
+            row->current = strtod(cur->element[i + 1]->str, NULL);
+            row->baseline = nm_union_score(before, cur->element[i]->str) * (double)hours /
+                            (double)baseline_hours;
+            row->ratio = (row->current + 1) / (row->baseline + 1);
+            if (!(row->id = strdup(cur->element[i]->str))) {
+                freeReplyObject(cur);
+                freeReplyObject(before);
+                rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            m++;
+        }
+        freeReplyObject(cur);
+        freeReplyObject(before);
+    }
+    if (m) qsort(t, m, sizeof *t, nm_mover_cmp);
+    for (size_t i = n; i < m; i++) free(t[i].id);
+    *rows = t;
+    *nrows = m < n ? m : n;
+    return NM_OK;
+fail:
+    nm_counts_movers_free(t, m);
+    return rc;
+}
+
 void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n) {
     for (size_t i = 0; alerts && i < n; i++) free(alerts[i].json);
     free(alerts);

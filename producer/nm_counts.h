@@ -155,6 +155,29 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
 /** @brief Free rows from nm_counts_top (NULL is fine). */
 void nm_counts_rows_free(nm_counts_row_t *rows, size_t nrows);
 
+/** One row of nm_counts_movers. */
+typedef struct {
+    int kind;        /* nm_surge_kind_t: entity, topic, pair */
+    char *id;        /* the key */
+    double current;  /* articles in the window */
+    double baseline; /* mean articles per window of the same length before it */
+    double ratio;    /* (current + 1) / (baseline + 1) */
+} nm_counts_mover_t;
+
+/** @brief The keys of every kind (entities, topics, the [surge] pairs) with
+ *  articles in the last `hours` UTC hours up to the one of `now`, ranked by
+ *  ratio over their baseline (the surge rule's, over windows of `hours`:
+ *  the mean of the `baseline_hours` before the window, times `hours`),
+ *  then by current count, kind and id. Reads the hourly keys the surge
+ *  rule reads (nm_surge_count_base).
+ *  @param rows receives a new array of *nrows (<= n) rows; free it with
+ *  nm_counts_movers_free. @returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM. */
+nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_t now, size_t n,
+                          nm_counts_mover_t **rows, size_t *nrows, char *errstr,
+                          size_t errstr_size);
+
+void nm_counts_movers_free(nm_counts_mover_t *rows, size_t nrows);
+
 typedef struct {
     char entry_id[48]; /* stream entry id "<ms>-<seq>": ms is when Redis recorded it */
     char *json;        /* the alert record, NUL-terminated */
