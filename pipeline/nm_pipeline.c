@@ -404,14 +404,14 @@ static int nm_publish_surges(nm_pipeline_t *P, const struct timespec *t0) {
 static void nm_surge_idle(nm_pipeline_t *P) {
     char e[512];
     if (P->cfg->exactly_once) return;
-    nm_err_t rc = nm_elapsed_ms(&P->last_tick) >= 5000
-                      ? nm_counts_surge_tick(P->counts, e, sizeof e)
-                      : nm_counts_apply(P->counts, NULL, 0, NULL, e, sizeof e);
+    int claim = nm_elapsed_ms(&P->last_tick) >= 5000;
+    nm_err_t rc = claim ? nm_counts_surge_tick(P->counts, e, sizeof e)
+                        : nm_counts_apply(P->counts, NULL, 0, NULL, e, sizeof e);
     if (rc) {
         NM_LOG(NM_LOG_WARN, "surge", "Redis: %s", e);
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &P->last_tick);
+    if (claim) clock_gettime(CLOCK_MONOTONIC, &P->last_tick);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (nm_publish_surges(P, &t0) < 0) nm_free_surges(P);
