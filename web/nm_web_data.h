@@ -3,8 +3,9 @@
  * the key schema (hash-tagged prefix, hourly buckets): web/ builds no key
  * name.
  *
- * Read only: nothing here writes. Counts are per UTC hour of the Kafka
- * message timestamp (README, "Redis keys"). Story counts (issue 14) and
+ * Read only: nothing here writes. Counts are per UTC hour of the article
+ * (published_at when plausible, else the Kafka message timestamp; README,
+ * "Redis keys"). Story counts (issue 14) and
  * surges (issue 15) have no reader in nm_counts yet: they are reported
  * absent (stories -1, an empty surge list, false in the status) so the page
  * says so instead of drawing zeros; those issues add their reads here.
