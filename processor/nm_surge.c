@@ -29,6 +29,8 @@ const char *nm_surge_count_base(nm_surge_kind_t kind) {
     return kind < NM_SURGE_KINDS ? base[kind] : "?";
 }
 
+const char *nm_surge_count_unit(void) { return "articles"; }
+
 double nm_surge_ratio(double count, double baseline_sum, long baseline_hours) {
     double b = baseline_hours > 0 ? baseline_sum / (double)baseline_hours : 0.0;
     return (count + 1.0) / (b + 1.0);
@@ -61,7 +63,7 @@ const char nm_surge_lua[] =
 void nm_surge_alert_id(nm_surge_kind_t kind, const char *key, const char *hour,
                        const char *rules_version, char out[20]) {
     const char *kn = nm_surge_kind_name(kind);
-    unsigned long long h = 1469598103934665603ULL;
+    unsigned long long h = 14695981039346656037ULL; /* FNV-1a offset basis */
     h = nm_article_hash(kn, strlen(kn) + 1, h); /* the NULs separate the parts */
     h = nm_article_hash(key, strlen(key) + 1, h);
     h = nm_article_hash(hour, strlen(hour) + 1, h);

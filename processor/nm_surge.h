@@ -64,6 +64,9 @@ const char *nm_surge_kind_name(nm_surge_kind_t kind);
 const char *nm_surge_count_base(nm_surge_kind_t kind);
 
 /** (count + 1) / (baseline_sum / baseline_hours + 1). */
+/** The unit of those counts, as surge alerts name it ("articles"). */
+const char *nm_surge_count_unit(void);
+
 double nm_surge_ratio(double count, double baseline_sum, long baseline_hours);
 
 typedef enum {

@@ -523,13 +523,17 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
                          long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
     /* without articles, only surge reports to record */
-    if (n == 0 && !nm_csurge_ndone(c->surge)) return NM_OK;
+    if (n == 0 && !nm_csurge_ndone(c->surge)) {
+        nm_csurge_forget(c->surge);
+        return NM_OK;
+    }
     return nm_counts_run(c, items, n, newly, errstr, errstr_size);
 }
 
 static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                               long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
+    nm_csurge_forget(c->surge); /* what the last call handed over is the caller's now */
     size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 5, nbytes = 6 * 24;
     for (size_t i = 0; i < n; i++) {
         nargs += 3 /* hour keys, at most */ + 1 /* seen */ + 5 + 2 * (size_t)items[i].nentities +

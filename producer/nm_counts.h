@@ -118,7 +118,8 @@ typedef struct {
 } nm_counts_surge_t;
 
 /** @brief The surges handed over by the last nm_counts_apply or
- *  nm_counts_surge_tick; owned by c, valid until its next call. */
+ *  nm_counts_surge_tick (none when it failed or had nothing to send);
+ *  owned by c, valid until its next call. */
 size_t nm_counts_surges(const nm_counts_t *c, const nm_counts_surge_t **out);
 
 /** @brief Report a surge delivered (or found on the topic): the next call

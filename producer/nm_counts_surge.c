@@ -129,6 +129,7 @@ typedef struct {
     int kind;
     const char *key;
     int hour; /* index among the batch's hours */
+    long eh;  /* that hour, in hours since the epoch */
     int item; /* 1-based article number */
 } nm_touch_t;
 
@@ -310,7 +311,8 @@ static int nm_touch_cmp(const void *x, const void *y) {
     if (a->kind != b->kind) return a->kind - b->kind;
     int c = strcmp(a->key, b->key);
     if (c) return c;
-    if (a->hour != b->hour) return a->hour - b->hour;
+    /* a key's hours oldest first: the cool-down sees them in time order */
+    if (a->eh != b->eh) return a->eh < b->eh ? -1 : 1;
     return a->item - b->item;
 }
 
@@ -333,9 +335,10 @@ static long nm_epoch_hour(const char *h) {
     return (long)(timegm(&tm) / 3600);
 }
 
-static int nm_add_touch(nm_csurge_t *s, int kind, const char *key, int hour, int item) {
+static int nm_add_touch(nm_csurge_t *s, int kind, const char *key, int hour, long eh,
+                        int item) {
     NM_GROW(s->touch, s->captouch, s->ntouch + 1);
-    s->touch[s->ntouch++] = (nm_touch_t){kind, key, hour, item};
+    s->touch[s->ntouch++] = (nm_touch_t){kind, key, hour, eh, item};
     return 0;
 }
 
@@ -349,12 +352,12 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
     /* what the batch touches */
     for (size_t i = 0; p && i < n; i++) {
         const nm_counts_item_t *it = &items[i];
+        int h = hour_index[i];
+        long eh = nm_epoch_hour(hours[h]);
         for (int e = 0; e < it->nentities; e++)
-            if (nm_add_touch(s, NM_SURGE_ENTITY, it->entities[e], hour_index[i], (int)i + 1))
-                return -1;
+            if (nm_add_touch(s, NM_SURGE_ENTITY, it->entities[e], h, eh, (int)i + 1)) return -1;
         for (int t = 0; t < it->ntopics; t++)
-            if (nm_add_touch(s, NM_SURGE_TOPIC, it->topics[t], hour_index[i], (int)i + 1))
-                return -1;
+            if (nm_add_touch(s, NM_SURGE_TOPIC, it->topics[t], h, eh, (int)i + 1)) return -1;
         for (size_t k = 0; k < s->npairs; k++) {
             const nm_surge_pair_t *pr = &p->pairs[k];
             const char *eid = s->rules->entities[pr->entity].id;
@@ -362,8 +365,7 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
             int he = 0, ht = 0;
             for (int e = 0; e < it->nentities && !he; e++) he = !strcmp(it->entities[e], eid);
             for (int t = 0; t < it->ntopics && !ht; t++) ht = !strcmp(it->topics[t], tid);
-            if (he && ht && nm_add_touch(s, NM_SURGE_PAIR, s->pair_names[k], hour_index[i],
-                                         (int)i + 1))
+            if (he && ht && nm_add_touch(s, NM_SURGE_PAIR, s->pair_names[k], h, eh, (int)i + 1))
                 return -1;
         }
     }
@@ -421,7 +423,7 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
         nm_fmt(s, 0, 24, "%ld", p ? p->cooldown_hours : 1) ||
         nm_fmt(s, 0, 24, "%ld", p ? p->min_history_hours : 0) ||
         nm_fmt(s, 0, 24, "%ld", p ? p->top_articles : 0) || nm_arg_s(s, rv, strlen(rv)) ||
-        nm_arg_s(s, "articles", 8) /* nm_surge_count_base: articles, not stories yet */)
+        nm_arg_s(s, nm_surge_count_unit(), strlen(nm_surge_count_unit())))
         return -1;
     s->ndone_sent = s->ndone;
     if (nm_fmt(s, 0, 24, "%zu", s->ndone)) return -1;
@@ -502,6 +504,8 @@ int nm_csurge_take(nm_csurge_t *s, redisReply *r) {
     }
     return 0;
 }
+
+void nm_csurge_forget(nm_csurge_t *s) { nm_csurge_free_claimed(s); }
 
 size_t nm_csurge_claimed(const nm_csurge_t *s, const nm_counts_surge_t **out) {
     *out = s->claimed;

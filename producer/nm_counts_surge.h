@@ -58,6 +58,9 @@ size_t nm_csurge_args(const nm_csurge_t *s, const char *const **argv, const size
 int nm_csurge_take(nm_csurge_t *s, redisReply *r);
 
 size_t nm_csurge_claimed(const nm_csurge_t *s, const nm_counts_surge_t **out);
+/** Forget the last call's claimed surges (a call that does not reach the
+ *  script hands over none). */
+void nm_csurge_forget(nm_csurge_t *s);
 int nm_csurge_done(nm_csurge_t *s, const char *id);
 size_t nm_csurge_ndone(const nm_csurge_t *s);
 

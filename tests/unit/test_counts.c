@@ -295,6 +295,9 @@ static void test_surges_in_the_batch_script(void **state) {
     in = (nm_surge_input_t){3, 1, 2, -1};
     assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_FIRES);
     assert_non_null(strstr(s[0].json, "\"key\":\"weapon:y\""));
+    /* a call with nothing to send hands over nothing (not the last call's surges again) */
+    assert_int_equal(nm_counts_apply(c, NULL, 0, NULL, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_surges(c, &s), 0);
     /* the pair weapon:x|arms_transfer: 5 in H3, counted in its own key */
     redisContext *rc = raw();
     redisReply *rep = redisCommand(rc, "ZSCORE %spair:articles:%s weapon:x|arms_transfer",
