@@ -377,7 +377,7 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
             long eh = nm_epoch_hour(hours[h]);
             for (long u = eh - bh; u <= eh; u++) s->win[s->nwin++] = u;
         }
-        qsort(s->win, s->nwin, sizeof *s->win, nm_long_cmp);
+        if (s->nwin) qsort(s->win, s->nwin, sizeof *s->win, nm_long_cmp);
         size_t m = 0;
         for (size_t i = 0; i < s->nwin; i++)
             if (!m || s->win[m - 1] != s->win[i]) s->win[m++] = s->win[i];
@@ -481,7 +481,8 @@ size_t nm_csurge_args(const nm_csurge_t *s, const char *const **argv, const size
 int nm_csurge_take(nm_csurge_t *s, redisReply *r) {
     nm_csurge_free_claimed(s);
     /* the ids reported delivered are out of the pending set now */
-    memmove(s->done, s->done + s->ndone_sent, (s->ndone - s->ndone_sent) * sizeof *s->done);
+    if (s->ndone_sent)
+        memmove(s->done, s->done + s->ndone_sent, (s->ndone - s->ndone_sent) * sizeof *s->done);
     s->ndone -= s->ndone_sent;
     s->ndone_sent = 0;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements % 4) return -1;
