@@ -795,13 +795,15 @@ void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n) {
     free(alerts);
 }
 
-nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
-                                 size_t *nout, char *errstr, size_t errstr_size) {
+/* The `n` newest entries of the capped stream `key`, field `field`. */
+static nm_err_t nm_counts_recent(nm_counts_t *c, const char *key, const char *field, size_t n,
+                                 nm_counts_alert_t **out, size_t *nout, char *errstr,
+                                 size_t errstr_size) {
     *out = NULL;
     *nout = 0;
     char count[24];
     snprintf(count, sizeof count, "%zu", n);
-    const char *argv[] = {"XREVRANGE", c->fixed[K_ALERTS], "+", "-", "COUNT", count};
+    const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", count};
     size_t argvlen[6];
     for (int i = 0; i < 6; i++) argvlen[i] = strlen(argv[i]);
     redisReply *r = nm_counts_call(c, 6, argv, argvlen, 0, errstr, errstr_size);
@@ -815,7 +817,7 @@ nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **o
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
         const redisReply *f = e->element[1];
         for (size_t j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2) {
-            if (strcmp(f->element[j]->str, "alert")) continue;
+            if (strcmp(f->element[j]->str, field)) continue;
             const redisReply *v = f->element[j + 1];
             if (!(al[k].json = malloc(v->len + 1))) {
                 oom = 1;
@@ -836,6 +838,18 @@ nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **o
     *out = al;
     *nout = k;
     return NM_OK;
+}
+
+nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    return nm_counts_recent(c, c->fixed[K_ALERTS], "alert", n, out, nout, errstr, errstr_size);
+}
+
+nm_err_t nm_counts_recent_surges(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    char key[256];
+    snprintf(key, sizeof key, "%ssurges:recent", c->prefix);
+    return nm_counts_recent(c, key, "surge", n, out, nout, errstr, errstr_size);
 }
 
 nm_err_t nm_counts_stats(nm_counts_t *c, long long *articles, long long *relevant,

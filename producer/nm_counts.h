@@ -192,6 +192,11 @@ typedef struct {
 nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
                                  size_t *nout, char *errstr, size_t errstr_size);
 
+/** @brief The `n` most recent surge records, newest first (K surges:recent,
+ *  as they fired), in the same form as nm_counts_recent_alerts. */
+nm_err_t nm_counts_recent_surges(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size);
+
 /** @brief Free entries from nm_counts_recent_alerts (NULL is fine). */
 void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n);
 

@@ -1,8 +1,8 @@
 /* nm_counts_surge.c - the surge part of the batch script (nm_counts_surge.h).
  *
  * Surge arguments, from ARGV[sa] on (sa is ARGV[5] of the batch script):
- *   kb (KEYS index of K surge:first_hour; K surge:pending and K surge:records
- *   follow it), now_ms, lease_ms, min_count, ratio, baseline_hours,
+ *   kb (KEYS index of K surge:first_hour; K surge:pending, K surge:records and
+ *   K surges:recent follow it), now_ms, lease_ms, min_count, ratio, baseline_hours,
  *   cooldown_hours, min_history_hours, top_articles, rules_version, unit,
  *   n_done, done id*,
  *   n_window, (epoch hour, KEYS index of its entity, topic and pair count
@@ -31,7 +31,8 @@ const char nm_csurge_lua[] =
     "  local kb, now, lease = nn(), nn(), nn()\n"
     "  local min_count, ratio, bh, cool, min_hist, top_n = nn(), nn(), nn(), nn(), nn(), nn()\n"
     "  local rv, unit = nx(), nx()\n"
-    "  local firstk, pend, recs = KEYS[kb], KEYS[kb + 1], KEYS[kb + 2]\n"
+    "  local firstk, pend, recs, recent = KEYS[kb], KEYS[kb + 1], KEYS[kb + 2], KEYS[kb + 3]\n"
+    "  local nrecent = tonumber(ARGV[3])\n"
     "  for d = 1, nn() do\n"
     "    local id = nx(); redis.call('ZREM', pend, id); redis.call('HDEL', recs, id)\n"
     "  end\n"
@@ -105,6 +106,9 @@ const char nm_csurge_lua[] =
     "          if redis.call('SET', KEYS[kt], js, 'NX', 'EX', hour_ttl) then\n"
     "            redis.call('ZADD', KEYS[kt + 1], h, h); redis.call('EXPIRE', KEYS[kt + 1], hour_ttl)\n"
     "            redis.call('HSET', recs, id, js); redis.call('ZADD', pend, now + lease, id)\n"
+    "            if nrecent > 0 then\n"
+    "              redis.call('XADD', recent, 'MAXLEN', '~', nrecent, '*', 'surge', js)\n"
+    "            end\n"
     "            out[#out + 1] = id; out[#out + 1] = js; out[#out + 1] = 0; out[#out + 1] = now\n"
     "          end\n"
     "        end\n"
@@ -384,11 +388,12 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
         s->nwin = m;
     }
     size_t plen = strlen(s->prefix);
-    /* keys: first_hour, pending, records; three count keys per window hour;
+    /* keys: first_hour, pending, records, recent; three count keys per window hour;
      * three per touched key and hour */
     if (nm_fmt(s, 1, plen + 20, "%ssurge:first_hour", s->prefix) ||
         nm_fmt(s, 1, plen + 20, "%ssurge:pending", s->prefix) ||
-        nm_fmt(s, 1, plen + 20, "%ssurge:records", s->prefix))
+        nm_fmt(s, 1, plen + 20, "%ssurge:records", s->prefix) ||
+        nm_fmt(s, 1, plen + 20, "%ssurges:recent", s->prefix))
         return -1;
     for (size_t u = 0; u < s->nwin; u++) {
         time_t t = (time_t)s->win[u] * 3600;
@@ -432,7 +437,7 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
     if (nm_fmt(s, 0, 24, "%zu", s->nwin)) return -1;
     for (size_t u = 0; u < s->nwin; u++)
         if (nm_fmt(s, 0, 24, "%ld", s->win[u]) ||
-            nm_fmt(s, 0, 24, "%zu", first_key + 3 + 3 * u))
+            nm_fmt(s, 0, 24, "%zu", first_key + 4 + 3 * u))
             return -1;
     if (nm_fmt(s, 0, 24, "%zu", p ? n : 0)) return -1;
     for (size_t i = 0; p && i < n; i++) {

@@ -17,6 +17,9 @@
  *   K surge:pending               zset alert id -> lease end (epoch ms):
  *                                 fired, not yet known to be on Kafka
  *   K surge:records               hash alert id -> record, while pending
+ *   K surges:recent               stream, about [redis] recent_alerts entries
+ *                                 (MAXLEN ~): field "surge" = the record of
+ *                                 each surge as it fired (the dashboard's)
  */
 #ifndef NM_COUNTS_SURGE_H
 #define NM_COUNTS_SURGE_H

@@ -17,7 +17,8 @@
 #      one that is NOT on the topic (killed before the delivery) is published,
 #      once; the pending set ends empty;
 #   4. the same stream replayed by a second consumer group fires nothing new;
-#   5. `newsmon top --movers` ranks keys by ratio (the stream's last hour is
+#   5. the dashboard's record (surges:recent) holds each surge once;
+#      `newsmon top --movers` ranks keys by ratio (the stream's last hour is
 #      the one before the current one: --hours 2).
 source "$(dirname "$0")/lib.sh"
 require_services
@@ -123,6 +124,8 @@ print(f"surge topic: {len(rows)} alerts, the {len(want)} expected ones each once
 PY
 $PY "$WORK/check.py" "$WORK/surges.tsv" "$WORK/expected.txt" "$ROOT/config/schemas/surge.schema.json" ||
     fail "the surge topic after $kills kill(s) is not exactly the planted surges, once each"
+
+[[ $(rcli xlen "${KP}surges:recent") == "$NEXP" ]] || fail "the recent-surges record holds $(rcli xlen "${KP}surges:recent") entries, not $NEXP"
 
 # ------------------------------------------------------------ 3. the crash points, as state
 # (a) killed after the delivery, before the done report: pending, on the topic

@@ -307,6 +307,14 @@ static void test_surges_in_the_batch_script(void **state) {
     assert_string_equal(rep->str, "5");
     freeReplyObject(rep);
     redisFree(rc);
+    /* the dashboard's record: the four surges as they fired, newest first */
+    nm_counts_alert_t *rec;
+    size_t nrec;
+    assert_int_equal(nm_counts_recent_surges(c, 10, &rec, &nrec, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nrec, 4);
+    assert_non_null(strstr(rec[0].json, "\"key\":\"weapon:y\""));
+    assert_non_null(strstr(rec[3].json, "\"kind\":\"topic\""));
+    nm_counts_alerts_free(rec, nrec);
     /* four pending surges; their leases run 1 s */
     char pend[128];
     snprintf(pend, sizeof pend, "%ssurge:pending", nm_counts_prefix(c));
