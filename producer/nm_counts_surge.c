@@ -67,7 +67,7 @@ const char nm_csurge_lua[] =
     "          for k = 1, math.min(#newi, top_n - len) do\n"
     "            if summ[newi[k]] ~= '' then redis.call('RPUSH', KEYS[kt + 2], summ[newi[k]]) end\n"
     "          end\n"
-    "          redis.call('EXPIRE', KEYS[kt + 2], hour_ttl)\n"
+    "          if len == 0 then redis.call('EXPIRE', KEYS[kt + 2], hour_ttl) end\n"
     "        end\n"
     "      end\n"
     "      local count = tonumber(redis.call('ZSCORE', ck, member) or '0')\n"
