@@ -22,14 +22,15 @@ const char *nm_surge_kind_name(nm_surge_kind_t kind) {
     return kind < NM_SURGE_KINDS ? names[kind] : "?";
 }
 
-const char *nm_surge_count_base(nm_surge_kind_t kind) {
-    /* articles until the daemon counts distinct stories (issue 14) */
-    static const char *const base[NM_SURGE_KINDS] = {"entity:articles", "topic:articles",
-                                                     "pair:articles"};
-    return kind < NM_SURGE_KINDS ? base[kind] : "?";
+const char *nm_surge_count_base(nm_surge_kind_t kind, int stories) {
+    /* distinct stories when the daemon counts them ([stories] enabled), else articles */
+    static const char *const base[2][NM_SURGE_KINDS] = {
+        {"entity:articles", "topic:articles", "pair:articles"},
+        {"entity:stories", "topic:stories", "pair:stories"}};
+    return kind < NM_SURGE_KINDS ? base[stories != 0][kind] : "?";
 }
 
-const char *nm_surge_count_unit(void) { return "articles"; }
+const char *nm_surge_count_unit(int stories) { return stories ? "stories" : "articles"; }
 
 double nm_surge_ratio(double count, double baseline_sum, long baseline_hours) {
     double b = baseline_hours > 0 ? baseline_sum / (double)baseline_hours : 0.0;

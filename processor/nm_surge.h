@@ -3,8 +3,8 @@
  *
  * A key is an entity id, a topic id, or an entity x topic pair named in the
  * rules' [surge] section ("weapon:kn23|arms_transfer"). Its hourly count is
- * the number of articles (stories, once counted: nm_surge_count_base) in one
- * UTC hour bucket. For hour H with count c, and s the sum of the key's counts
+ * the number of distinct stories (articles with [stories] enabled = false:
+ * nm_surge_count_base) in one UTC hour bucket. For hour H with count c, and s the sum of the key's counts
  * over the baseline_hours hours before H (baseline b = s / baseline_hours, the
  * mean; an hour without articles counts 0), H fires when
  *     c >= min_count  and  (c + 1) / (b + 1) >= ratio
@@ -58,15 +58,15 @@ typedef enum { NM_SURGE_ENTITY = 0, NM_SURGE_TOPIC = 1, NM_SURGE_PAIR = 2, NM_SU
 const char *nm_surge_kind_name(nm_surge_kind_t kind);
 
 /** @brief THE count source of the rule: the base name of the hourly key
- *  whose counts the rule reads for a kind ("entity:articles" -> the Redis
- *  key K entity:articles:<YYYYMMDDHH>). Switching the rule from articles to
- *  distinct stories is changing these names. */
-const char *nm_surge_count_base(nm_surge_kind_t kind);
+ *  whose counts the rule reads for a kind ("entity:stories" -> the Redis
+ *  key K entity:stories:<YYYYMMDDHH>): distinct stories when the daemon
+ *  counts them (`stories`: [stories] enabled), else articles. */
+const char *nm_surge_count_base(nm_surge_kind_t kind, int stories);
+
+/** The unit of those counts, as surge alerts name it ("stories", "articles"). */
+const char *nm_surge_count_unit(int stories);
 
 /** (count + 1) / (baseline_sum / baseline_hours + 1). */
-/** The unit of those counts, as surge alerts name it ("articles"). */
-const char *nm_surge_count_unit(void);
-
 double nm_surge_ratio(double count, double baseline_sum, long baseline_hours);
 
 typedef enum {

@@ -59,7 +59,17 @@ const char nm_csurge_lua[] =
     "    if #newi > 0 then\n"
     "      local ck = KEYS[win[h] + kind]\n"
     "      if kind == 2 then\n"
-    "        redis.call('ZINCRBY', ck, #newi, member); redis.call('EXPIRE', ck, hour_ttl)\n"
+    "        -- a pair counts a story once per hour (its members set), or each article\n"
+    "        local by = 0\n"
+    "        for _, it in ipairs(newi) do\n"
+    "          local sk = fresh[seen0 + it]\n"
+    "          if sk == 0 or redis.call('SADD', KEYS[sk], hs .. 'p' .. member) == 1 then\n"
+    "            by = by + 1\n"
+    "          end\n"
+    "        end\n"
+    "        if by > 0 then\n"
+    "          redis.call('ZINCRBY', ck, by, member); redis.call('EXPIRE', ck, hour_ttl)\n"
+    "        end\n"
     "      end\n"
     "      if top_n > 0 then\n"
     "        local len = redis.call('LLEN', KEYS[kt + 2])\n"
@@ -140,6 +150,7 @@ typedef struct {
 struct nm_csurge_s {
     char *prefix;
     long hour_ttl, lease_ms;
+    int stories; /* [stories] enabled: the rule counts distinct stories */
     const nm_rules_t *rules; /* borrowed; NULL: no surge evaluation */
     char **pair_names;       /* "entity|topic" per rules->surge.pairs */
     size_t npairs;
@@ -169,6 +180,7 @@ nm_csurge_t *nm_csurge_new(const nm_config_t *cfg, const char *prefix) {
     }
     s->hour_ttl = cfg->redis_hour_ttl_s;
     s->lease_ms = cfg->surge_retry_s * 1000L;
+    s->stories = cfg->stories_enabled;
     return s;
 }
 
@@ -400,7 +412,8 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
         char hs[11];
         nm_surge_hour(t, hs);
         for (int k = 0; k < NM_SURGE_KINDS; k++)
-            if (nm_fmt(s, 1, plen + 48, "%s%s:%s", s->prefix, nm_surge_count_base(k), hs))
+            if (nm_fmt(s, 1, plen + 48, "%s%s:%s", s->prefix, nm_surge_count_base(k, s->stories),
+                       hs))
                 return -1;
     }
     size_t touch_key0 = s->nkeys;
@@ -428,7 +441,7 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
         nm_fmt(s, 0, 24, "%ld", p ? p->cooldown_hours : 1) ||
         nm_fmt(s, 0, 24, "%ld", p ? p->min_history_hours : 0) ||
         nm_fmt(s, 0, 24, "%ld", p ? p->top_articles : 0) || nm_arg_s(s, rv, strlen(rv)) ||
-        nm_arg_s(s, nm_surge_count_unit(), strlen(nm_surge_count_unit())))
+        nm_arg_s(s, nm_surge_count_unit(s->stories), strlen(nm_surge_count_unit(s->stories))))
         return -1;
     s->ndone_sent = s->ndone;
     if (nm_fmt(s, 0, 24, "%zu", s->ndone)) return -1;

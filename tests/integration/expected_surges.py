@@ -3,7 +3,10 @@
 processor/nm_surge.h gives over `newsmon tag` output, evaluated offline on the
 final hourly counts, every key's hours oldest first (the daemon evaluates the
 same rule incrementally inside Redis; for a stream in time order the two
-agree). NM_COOLDOWN_HOURS overrides cooldown_hours. Bucket: the event's published_at hour (the test's articles are all
+agree). Counts are distinct stories (the event's story id; an event without
+one is its own story), as the daemon counts with [stories] enabled.
+NM_COOLDOWN_HOURS overrides cooldown_hours; NM_COUNT_ARTICLES=1 counts
+articles instead. Bucket: the event's published_at hour (the test's articles are all
 within the plausibility window). Prints "kind key YYYYMMDDHH" lines, sorted."""
 import collections, datetime, json, os, re, sys
 
@@ -24,7 +27,9 @@ for line in open(rules, encoding="utf-8"):
     elif k in p:
         p[k] = float(v)
 
-counts = collections.defaultdict(collections.Counter)  # (kind, key) -> hour -> articles
+# (kind, key) -> hour -> the distinct stories (each article its own without "story")
+counts = collections.defaultdict(lambda: collections.defaultdict(set))
+by_article = os.environ.get("NM_COUNT_ARTICLES") == "1"  # what counting articles would give
 seen = set()
 for line in open(events, encoding="utf-8"):
     ev = json.loads(line)
@@ -33,20 +38,22 @@ for line in open(events, encoding="utf-8"):
     seen.add(ev["id"])
     t = datetime.datetime.strptime(ev["published_at"], "%Y-%m-%dT%H:%M:%SZ")
     h = int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) // 3600
+    story = ev["story"]["id"] if "story" in ev and not by_article else ev["id"]
     ents = {e["id"] for e in ev["entities"]}
     tops = {t["id"] for t in ev["topics"]}
     for e in ents:
-        counts[("entity", e)][h] += 1
+        counts[("entity", e)][h].add(story)
     for t in tops:
-        counts[("topic", t)][h] += 1
+        counts[("topic", t)][h].add(story)
     for e, t in pairs:
         if e in ents and t in tops:
-            counts[("pair", f"{e}|{t}")][h] += 1
+            counts[("pair", f"{e}|{t}")][h].add(story)
 # NM_COOLDOWN_HOURS overrides the cool-down (the test shows what it suppresses)
 p["cooldown_hours"] = float(os.environ.get("NM_COOLDOWN_HOURS", p["cooldown_hours"]))
 first = min(h for c in counts.values() for h in c)
 bh, out = int(p["baseline_hours"]), []
-for (kind, key), c in counts.items():
+for (kind, key), sets in counts.items():
+    c = {h: len(v) for h, v in sets.items()}
     fired = []
     for h in sorted(c):
         n = c[h]

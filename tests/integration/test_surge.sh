@@ -5,8 +5,9 @@
 #      a steady background, planted bursts, quiet bursts below min_count,
 #      below the ratio and inside a cool-down, one planted burst sent last as
 #      late data): the plan agrees with an offline evaluation of the rule over
-#      `newsmon tag` output (expected_surges.py), and the cool-down is what
-#      keeps one quiet burst quiet;
+#      `newsmon tag` output (expected_surges.py, counting distinct stories), the
+#      cool-down is what keeps one quiet burst quiet, and counting stories, not
+#      articles, keeps a burst of copies of one story quiet;
 #   2. the daemon, kill -9'd at random moments while the stream comes in and
 #      restarted each time: exactly the planted surges are on the surge
 #      topic, each once, keyed by its deterministic id, valid against
@@ -43,8 +44,10 @@ $PY "$ROOT/tests/integration/expected_surges.py" "$WORK/events.jsonl" "$ROOT/con
 diff "$WORK/gen/planted.txt" "$WORK/expected.txt" >&2 || fail "the rule, evaluated offline, does not give exactly the planted surges"
 NM_COOLDOWN_HOURS=1 $PY "$ROOT/tests/integration/expected_surges.py" "$WORK/events.jsonl" "$ROOT/config/rules.conf" >"$WORK/no-cooldown.txt"
 [[ $(comm -13 "$WORK/expected.txt" "$WORK/no-cooldown.txt" | wc -l) -ge 1 ]] || fail "the cool-down suppresses nothing in this stream"
+NM_COUNT_ARTICLES=1 $PY "$ROOT/tests/integration/expected_surges.py" "$WORK/events.jsonl" "$ROOT/config/rules.conf" >"$WORK/by-article.txt"
+[[ $(comm -13 "$WORK/expected.txt" "$WORK/by-article.txt" | wc -l) -ge 1 ]] || fail "counting articles instead of stories would fire the same surges: the copies test nothing"
 NEXP=$(wc -l <"$WORK/expected.txt")
-log "$N articles over 240 hours; $NEXP planted surges; the cool-down suppresses $(comm -13 "$WORK/expected.txt" "$WORK/no-cooldown.txt" | wc -l)"
+log "$N articles ($(grep -c '"copy":true' "$WORK/events.jsonl") copies) over 240 hours; $NEXP planted surges; the cool-down suppresses $(comm -13 "$WORK/expected.txt" "$WORK/no-cooldown.txt" | wc -l), counting stories instead of articles $(comm -13 "$WORK/expected.txt" "$WORK/by-article.txt" | wc -l)"
 
 # ------------------------------------------------------------ 2. kill -9 mid-stream
 RANDOM=15
@@ -165,7 +168,7 @@ log "replay by a second group: $N articles again, no new surge"
 $PY - "$WORK/movers.txt" <<'PY' || fail "newsmon top --movers output is wrong"
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-assert lines[0].split() == ["rank", "kind", "key", "articles", "baseline", "ratio"], lines[0]
+assert lines[0].split() == ["rank", "kind", "key", "stories", "baseline", "ratio"], lines[0]
 rows = [l.split() for l in lines[1:] if l[:1].isdigit()]
 assert rows, "no movers in the last two hours"
 ratios = [float(r[5]) for r in rows]

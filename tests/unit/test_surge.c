@@ -89,7 +89,9 @@ static void test_alert_id(void **state) {
     nm_surge_alert_id(NM_SURGE_ENTITY, "ab", "c", "r", b);
     nm_surge_alert_id(NM_SURGE_ENTITY, "a", "bc", "r", c);
     assert_string_not_equal(b, c);
-    assert_string_equal(nm_surge_count_base(NM_SURGE_PAIR), "pair:articles");
+    assert_string_equal(nm_surge_count_base(NM_SURGE_PAIR, 0), "pair:articles");
+    assert_string_equal(nm_surge_count_base(NM_SURGE_ENTITY, 1), "entity:stories");
+    assert_string_equal(nm_surge_count_unit(1), "stories");
 }
 
 static void test_parse_time(void **state) {
