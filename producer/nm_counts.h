@@ -65,6 +65,10 @@
  *     claimer finds the alert on the topic (a retry is looked for there
  *     first, pipeline/nm_surge_out.h) and only marks it (not twice);
  *   - a redelivered or replayed article is seen: it touches no surge.
+ * tests/integration/test_surge.sh asserts each: kill -9 mid-stream, then
+ * exactly the planted surges on the topic, once each; a pending surge that
+ * is on the topic marked done, not published again; one that is not on it
+ * published once; a second consumer group's replay adds nothing.
  *
  * With stories, a batch makes ONE more call before it is produced:
  * nm_counts_story_lookup. The lookup only reads and the counts script does
