@@ -43,12 +43,18 @@ static const char nm_counts_lua[] =
     "  local rec = ARGV[s+6]\n"
     "  seq = seq + 1\n"
     "  redis.call('HSET', KEYS[bk], ARGV[s], string.format('%016x', seq) .. rec)\n"
-    "  local ref = string.sub(KEYS[bk], -10) .. ARGV[s]\n"
-    "  local b0 = tonumber(ARGV[s+7])\n"
-    "  for b = b0, b0 + tonumber(ARGV[s+8]) - 1 do\n"
-    "    if redis.call('LPUSH', KEYS[b], ref) > cap then redis.call('LTRIM', KEYS[b], 0, cap - 1) end\n"
-    "    redis.call('EXPIRE', KEYS[b], story_ttl)\n"
+    "  local ref, dk = string.sub(KEYS[bk], -10) .. ARGV[s], tonumber(ARGV[s+7])\n"
+    "  for b = s + 9, s + 8 + tonumber(ARGV[s+8]) do\n"
+    "    if redis.call('HSETNX', KEYS[dk], ARGV[b], ref) == 0 then\n"
+    "      local refs, n = {ref}, 1\n"
+    "      for r in string.gmatch(redis.call('HGET', KEYS[dk], ARGV[b]), '[^\\n]+') do\n"
+    "        if n >= cap then break end\n"
+    "        n = n + 1; refs[n] = r\n"
+    "      end\n"
+    "      redis.call('HSET', KEYS[dk], ARGV[b], table.concat(refs, '\\n'))\n"
+    "    end\n"
     "  end\n"
+    "  touched[dk] = true\n"
     "  local f = '!' .. string.sub(rec, 143)\n"
     "  if ARGV[s+4] == '1' then redis.call('HSETNX', KEYS[fk], f, ',') end\n"
     "  local alerted = ARGV[s+5]\n"
@@ -88,7 +94,7 @@ static const char nm_counts_lua[] =
     "    end\n"
     "    if sk > 0 then story(s, sk) end\n"
     "  end\n"
-    "  i = sk > 0 and s + 9 or s\n"
+    "  i = sk > 0 and s + 9 + tonumber(ARGV[s+8]) or s\n"
     "end\n"
     "for k, t in pairs(inc) do\n"
     "  for member, by in pairs(t) do redis.call('ZINCRBY', KEYS[k], by, member) end\n"
@@ -100,34 +106,37 @@ static const char nm_counts_lua[] =
     "return new\n";
 
 /* The story lookup (reads only). KEYS: the signature hashes of the
- * window's hours, then per article its seen key and its band keys.
- * ARGV: n_hours, batch candidate cap, then per article its n_bands.
- * Returns {decisions, candidates}: per article its seen value ('' when
- * not seen); then (record, story's alerted topics) pairs: the distinct
- * articles in a band of an unseen article, still in the window, of a story
- * still alive (its "!" field in its first article's hash, in the window). */
+ * window's hours, the band hashes of its days, then per article its seen
+ * key. ARGV: n_hours, n_days, batch candidate cap, then per article its
+ * n_bands and its band fields. Returns {decisions, candidates}: per
+ * article its seen value ('' when not seen); then (record, story's alerted
+ * topics) pairs: the distinct articles in a band of an unseen article,
+ * still in the window, of a story still alive (its "!" field in its first
+ * article's hash, in the window). */
 static const char nm_story_lookup_lua[] =
-    "local nw, total = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local bucket = {}\n"
     "for w = 1, nw do bucket[string.sub(KEYS[w], -10)] = KEYS[w] end\n"
-    "local dec, cand, done, k, got = {}, {}, {}, nw, 0\n"
-    "for a = 3, #ARGV do\n"
-    "  k = k + 1\n"
+    "local dec, cand, done, got, a = {}, {}, {}, 0, 4\n"
+    "for k = nw + nd + 1, #KEYS do\n"
     "  local d, nb = redis.call('GET', KEYS[k]), tonumber(ARGV[a])\n"
     "  dec[#dec + 1] = d or ''\n"
-    "  for b = k + 1, d and 0 or k + nb do\n"
-    "    for _, ref in ipairs(redis.call('LRANGE', KEYS[b], 0, -1)) do\n"
-    "      if not done[ref] and got < total then\n"
-    "        done[ref] = true\n"
-    "        local key = bucket[string.sub(ref, 1, 10)]\n"
-    "        local rec = key and redis.call('HGET', key, string.sub(ref, 11))\n"
-    "        local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
-    "        local st = fkey and redis.call('HGET', fkey, '!' .. string.sub(rec, 159))\n"
-    "        if st then got = got + 1; cand[#cand + 1] = rec; cand[#cand + 1] = st end\n"
+    "  for b = a + 1, d and 0 or a + nb do\n"
+    "    for day = nw + 1, nw + nd do\n"
+    "      local refs = redis.call('HGET', KEYS[day], ARGV[b])\n"
+    "      for ref in string.gmatch(refs or '', '[^\\n]+') do\n"
+    "        if not done[ref] and got < total then\n"
+    "          done[ref] = true\n"
+    "          local key = bucket[string.sub(ref, 1, 10)]\n"
+    "          local rec = key and redis.call('HGET', key, string.sub(ref, 11))\n"
+    "          local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
+    "          local st = fkey and redis.call('HGET', fkey, '!' .. string.sub(rec, 159))\n"
+    "          if st then got = got + 1; cand[#cand + 1] = rec; cand[#cand + 1] = st end\n"
+    "        end\n"
     "      end\n"
     "    end\n"
     "  end\n"
-    "  k = k + nb\n"
+    "  a = a + 1 + nb\n"
     "end\n"
     "return {dec, cand}\n";
 
@@ -580,8 +589,9 @@ static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
     return nb;
 }
 
-static void nm_band_key(nm_args_t *a, size_t plen, const nm_story_sig_t *sig, int b) {
-    nm_argf(a, plen + 32, "%sstory:band:%d:%08x", a->c->prefix, b, (unsigned)sig->min[b]);
+/* The field of bin b's value in a band hash: the bin (hex digit), the value. */
+static void nm_band_field(nm_args_t *a, const nm_story_sig_t *sig, int b) {
+    nm_argf(a, 16, "%x%08x", (unsigned)b, (unsigned)sig->min[b]);
 }
 
 /* shingles, then the bins, u32 little-endian: the same bytes on any host */
@@ -613,9 +623,9 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         nbytes += NM_HOUR_KEYS * (plen + 32) + plen + 6 + strlen(items[i].id) +
                   (3 + (size_t)items[i].nentities) * 24;
         if (st) {
-            nargs += 3 + NM_STORY_BANDS + 9;
-            nbytes += 3 * (plen + 40) + NM_STORY_BANDS * (plen + 32) + 8 * 24 +
-                      NM_SIG_BYTES + 12 + strlen(st->first_article);
+            nargs += 4 + 9 + NM_STORY_BANDS;
+            nbytes += 4 * (plen + 40) + NM_STORY_BANDS * 16 + 8 * 24 + NM_SIG_BYTES + 12 +
+                      strlen(st->first_article);
         }
     }
     if (nm_counts_reserve(c, nargs, nbytes, n))
@@ -631,13 +641,14 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         c->hour_of[i] = (int)h;
     }
     /* story keys per article (repeating a key is harmless): members set,
-     * then, when indexed, its hash, its first article's hash, its bands */
+     * then, when indexed, its hash, its first article's hash, its day's
+     * band hash */
     for (size_t i = 0; i < n; i++) {
         const nm_counts_story_t *st = items[i].story;
         if (!st) continue;
         int bins[NM_STORY_BANDS];
         int nb = nm_bands(st->sig, bins);
-        nkeys += 1 + (nb ? 2 + (size_t)nb : 0);
+        nkeys += nb ? 4 : 1;
         nidx += nb > 0;
     }
     nm_args_t a = {c, 0, c->buf};
@@ -661,7 +672,7 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         if (!nb) continue;
         nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->index_hour);
         nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->first_hour);
-        for (int b = 0; b < nb; b++) nm_band_key(&a, plen, st->sig, bins[b]);
+        nm_argf(&a, plen + 40, "%sstory:band:%.8s", c->prefix, st->index_hour);
     }
     nm_argf(&a, 24, "%ld", c->seen_ttl);
     nm_argf(&a, 24, "%ld", c->hour_ttl);
@@ -707,7 +718,8 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         a.buf += 10 + NM_SIG_BYTES + flen;
         nm_argf(&a, 24, "%zu", nb ? key + 3 : 0);
         nm_argf(&a, 24, "%d", nb);
-        key += 1 + (nb ? 2 + (size_t)nb : 0);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
+        key += nb ? 4 : 1;
     }
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_COUNTS, errstr,
                                    errstr_size);
@@ -754,38 +766,47 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
     memset(out, 0, sizeof *out);
     if (n == 0) return NM_OK;
     size_t plen = strlen(c->prefix), nw = (size_t)(c->story_window / 3600) + 1;
-    size_t nargs = 5 + nw + n * (2 + NM_STORY_BANDS), nbytes = nw * (plen + 32) + 3 * 24;
-    for (size_t i = 0; i < n; i++)
-        nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * (plen + 32) + 24;
+    size_t nd_max = nw / 24 + 2; /* the days the window's hours fall in */
+    size_t nargs = 6 + nw + nd_max + n * (2 + NM_STORY_BANDS);
+    size_t nbytes = (nw + nd_max) * (plen + 32) + 3 * 24 + 11 * nw;
+    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * 16 + 24;
     if (nm_counts_reserve(c, nargs, nbytes, n))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    size_t nkeys = nw + n;
-    for (size_t i = 0; i < n; i++) {
-        int bins[NM_STORY_BANDS];
-        nkeys += (size_t)nm_bands(&sigs[i], bins);
-    }
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "EVALSHA", 7);
     nm_arg(&a, c->sha[1], 40);
-    nm_argf(&a, 24, "%zu", nkeys);
-    for (size_t w = 0; w < nw; w++) { /* newest first */
+    size_t nkeys_at = a.k;
+    nm_arg(&a, "", 0); /* the number of keys, once known */
+    char *hours = a.buf; /* the window's hours, newest first, for their days */
+    a.buf += 11 * nw;
+    for (size_t w = 0; w < nw; w++) {
         time_t at = now - (time_t)w * 3600;
         struct tm tm;
-        char hour[16];
         gmtime_r(&at, &tm);
-        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
-        nm_argf(&a, plen + 32, "%sstory:sig:%s", c->prefix, hour);
+        strftime(hours + 11 * w, 11, "%Y%m%d%H", &tm);
+        nm_argf(&a, plen + 32, "%sstory:sig:%s", c->prefix, hours + 11 * w);
     }
-    int *nbands = c->hour_of;
-    for (size_t i = 0; i < n; i++) {
+    size_t nd = 0;
+    for (size_t w = 0; w < nw; w++)
+        if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
+            nm_argf(&a, plen + 32, "%sstory:band:%.8s", c->prefix, hours + 11 * w);
+            nd++;
+        }
+    for (size_t i = 0; i < n; i++)
         nm_argf(&a, plen + 6 + strlen(ids[i]), "%sseen:%s", c->prefix, ids[i]);
-        int bins[NM_STORY_BANDS];
-        nbands[i] = nm_bands(&sigs[i], bins);
-        for (int b = 0; b < nbands[i]; b++) nm_band_key(&a, plen, &sigs[i], bins[b]);
-    }
+    nm_argf(&a, 24, "%zu", nw + nd + n);
+    c->argv[nkeys_at] = c->argv[a.k - 1];
+    c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
+    a.k--;
     nm_argf(&a, 24, "%zu", nw);
+    nm_argf(&a, 24, "%zu", nd);
     nm_argf(&a, 24, "%d", NM_COUNTS_BATCH_CANDIDATES);
-    for (size_t i = 0; i < n; i++) nm_argf(&a, 24, "%d", nbands[i]);
+    for (size_t i = 0; i < n; i++) {
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(&sigs[i], bins);
+        nm_argf(&a, 24, "%d", nb);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
+    }
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_LOOKUP, errstr,
                                    errstr_size);
     if (!r) return NM_ERR_REDIS;
