@@ -355,8 +355,9 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         if (!s->id) continue;
         const nm_stories_out_t *so = &P->story_out[k++];
         s->count.story = &so->counts;
-        nm_out_t *ev = &s->outs[0]; /* the enriched event */
-        if (!nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
+        nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
+        if (s->nouts && ev->kind == OUT_ENRICHED &&
+            !nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
             char *c = nm_copy(P->with_story.s, P->with_story.len);
             if (c) {
                 free(ev->payload);
