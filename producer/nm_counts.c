@@ -127,7 +127,8 @@ static const char nm_counts_lua[] =
  * article its seen value ('' when not seen); then (record, story's alerted
  * topics) pairs: the distinct articles in a band of an unseen article,
  * still in the window, of a story still alive (its "!" field in its first
- * article's hash, in the window). */
+ * article's hash, in the window). A band field's refs are parsed once per
+ * batch: the batch's copies of one story share most of their fields. */
 static const char nm_story_lookup_lua[] =
     "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local bucket = {}\n"

@@ -78,7 +78,10 @@
 #include "nm_err.h"
 #include "nm_story.h"
 
-#define NM_COUNTS_BAND_CAP 32          /* articles a band field keeps (newest) */
+#define NM_COUNTS_BAND_CAP 8           /* articles a band field keeps (newest): the
+                                        * articles of a story share most of their band
+                                        * values, so a few per value find it; more cost
+                                        * a widely syndicated story's lookups dearly */
 #define NM_COUNTS_BATCH_CANDIDATES 8192 /* candidate signatures returned per batch */
 
 /** The story part of one article's counts (nm_stories.h fills it). All
