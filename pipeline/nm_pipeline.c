@@ -336,7 +336,7 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
     long backoff = 100;
     while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
                              sizeof e)) {
-        NM_LOG(NM_LOG_WARN, "pipeline", "Redis (stories): %s; retrying in %ld ms", e, backoff);
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: story lookup: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
         if (*P->stop || nm_stalled(P, t0, "Redis (stories)")) {
