@@ -185,8 +185,8 @@ static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
     return 0;
 }
 
-/* The alert outputs of an article: one per topic of res in `mask` (bit t:
- * res->topics[t]) and one to "all"; the payload is copied. */
+/* The alert outputs of an article: one per topic of it in `mask` (bit t:
+ * its t-th topic, s->topic[t]) and one to "all"; the payload is copied. */
 static void nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
                           uint32_t mask) {
     const nm_rules_t *rules = P->rules;
