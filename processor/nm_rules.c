@@ -117,6 +117,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     /* scripts written without spaces have no word boundaries to check */
     t->open_left = star_left || nm_script_unspaced(first);
     t->open_right = star_right || nm_script_unspaced(last) || last == NM_SCRIPT_HANGUL;
+    t->stem = star_right && !nm_script_unspaced(last);
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
     t->object = (uint8_t)L->object;

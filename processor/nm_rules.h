@@ -40,6 +40,8 @@ typedef struct {
     uint8_t open_right; /* 1: none needed after it */
     uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1 */
     uint8_t object;     /* NM_OBJECT, NM_MOVE or 0: see `objects` in docs/RULES.md */
+    uint8_t stem;       /* 1: a '*' after a letter of a spaced script ("transfer*"): for
+                           overlaps its hit spans the rest of its word ("transfers") */
     uint16_t target;
     uint16_t pack;      /* 1 + index of the language pack that defined it; 0: core files */
     const char *text;   /* the term as written in the file */

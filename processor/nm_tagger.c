@@ -16,8 +16,12 @@
 
 typedef struct {
     uint32_t term, start, end;
+    uint32_t wend;   /* end of the word for a stem term ("transfer*"), else end */
     uint32_t voided; /* set by nm_filter_hits */
 } nm_hit_t;
+
+/* how far a stem hit's word may run past the stem, for overlaps */
+enum { NM_STEM_TAIL = 64 };
 
 enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40, SENT_BOILER = 0x20, SENT_LIST = 0x10 };
 
@@ -109,7 +113,10 @@ static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
         ws->hits = nh;
         ws->caphits = nc;
     }
-    ws->hits[ws->nhits++] = (nm_hit_t){id, (uint32_t)start, (uint32_t)end, 0};
+    size_t wend = end;
+    if (t->stem) /* "arms transfer*" covers all of "arms transfers" */
+        while (wend < ws->tb.len && wend - end < NM_STEM_TAIL && !nm_text_is_sep(s[wend])) wend++;
+    ws->hits[ws->nhits++] = (nm_hit_t){id, (uint32_t)start, (uint32_t)end, (uint32_t)wend, 0};
 }
 
 /* Sizes every per-article array for this text and rule set. */
@@ -183,7 +190,7 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
  * longer hit of the same topic or cue, and the same words listed twice. */
 static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
     const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
-    if (o->start > h->start || o->end < h->end) return 0;
+    if (o->start > h->start || o->wend < h->wend) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
     /* an organisation's `not` phrases name other bodies ("national security
@@ -192,7 +199,7 @@ static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *
         r->entities[ot->target].is_org)
         return 1;
     if (t->kind != ot->kind) return 0;
-    size_t len = h->end - h->start, olen = o->end - o->start;
+    size_t len = h->wend - h->start, olen = o->wend - o->start;
     /* the same words listed twice (in two files, or as "veto" and "veto*")
      * are one mention: the first term listed counts */
     int same = olen == len && o->term < h->term && ot->target == t->target;
@@ -206,7 +213,8 @@ static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *
 }
 
 /* Hits come sorted by end and a term is under 512 bytes, so a covering hit
- * lies among the neighbours whose end is within 512 bytes. */
+ * lies among the neighbours whose end is within 512 bytes after, or within
+ * the tail of a stem's word before ("arms transfer*" ends before "transfers"). */
 static void nm_filter_hits(nm_tagger_ws_t *ws) {
     const nm_term_t *terms = ws->rules->terms;
     size_t n = ws->nhits, k = 0;
@@ -216,7 +224,7 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         int voided = 0;
         if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC || kind == NM_TERM_COOP ||
             kind == NM_TERM_NEG) {
-            for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
+            for (size_t j = i; j-- > 0 && ws->hits[j].end + NM_STEM_TAIL >= h->end && !voided;)
                 voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
                 voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);

@@ -761,6 +761,26 @@ static void test_overlapping_terms_of_a_topic_count_once(void **state) {
 }
 
 
+/* A stem term ("technology transfer*") covers the rest of its word, so
+ * "transfers" inside "technology transfers" is not a second mention. */
+static void test_stem_term_covers_its_whole_word(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[topic:technology_transfer]\nname = Tech\n"
+                                              "terms = technology transfer*, transfers\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea discuss technology transfers.", "en");
+    assert_double_eq(t.score, 1.5);
+    assert_int_equal(topic_r(r, &t, "technology_transfer")->nev, 1);
+    assert_string_equal(topic_r(r, &t, "technology_transfer")->ev[0].term, "technology transfer*");
+    /* the word ends at the space: "transfers" in the next word still counts */
+    t = tag_with(r, "", "Russia and North Korea discuss technology transfer transfers.", "en");
+    assert_double_eq(t.score, 2 * 1.5);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
 /* An organisation's `not` phrases name other bodies: a topic term inside
  * one ("national security council") is no evidence. */
 static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
@@ -836,6 +856,7 @@ int main(void) {
         cmocka_unit_test(test_short_list_with_a_third_state_is_no_pair),
         cmocka_unit_test(test_objects_and_moves_need_each_other),
         cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
+        cmocka_unit_test(test_stem_term_covers_its_whole_word),
         cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
         cmocka_unit_test(test_duplicate_terms_are_one_mention),
     };
