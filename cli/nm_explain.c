@@ -102,7 +102,11 @@ const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
         for (int j = 0; j < res->ntopics; j++) fired |= res->topics[j].topic == c->topic;
         const char *why;
         if (!res->relevant) why = "not fired: the article is not relevant";
-        else if (fired) why = k == 0 ? "FIRED (the best topic of a relevant article)" : "FIRED";
+        else if (fired)
+            why = k == 0            ? "FIRED (the best topic of a relevant article)"
+                  : c->ndecisive && c->score < tp->threshold
+                      ? "FIRED (a decisive term stated as news)"
+                      : "FIRED";
         else if (c->score < tp->threshold) why = "not fired: below its threshold";
         else why = "not fired: evidence in too few sentences (secondary topic)";
         fprintf(f, "     %-22s score %6.2f  threshold %5.2f  sentences %d  title/strong %s  %s\n",

@@ -336,8 +336,10 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     int is_name = strcmp(key, "name") == 0;
     int is_terms = strcmp(key, "terms") == 0;
     int is_strong = strcmp(key, "strong") == 0;
+    int is_decisive = strcmp(key, "decisive") == 0;
     int is_not = strcmp(key, "not") == 0;
     if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not &&
+        !(is_decisive && L->sec == SEC_TOPIC) &&
         strcmp(key, "objects") != 0 && strcmp(key, "moves") != 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "a language pack holds only terms, strong and not here, got '%s'", key);
@@ -366,6 +368,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         }
         if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
         if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
+        if (is_decisive)
+            return nm_terms(L, NM_TERM_TOPIC, NM_DECISIVE, value, errstr, errstr_size);
         if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
         if (!strcmp(key, "objects") || !strcmp(key, "moves")) {
             /* what moves (shells, missiles) and the movement (supplied,

@@ -34,11 +34,17 @@ enum { NM_OBJECT = 1, NM_MOVE = 2 };
 
 enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2, NM_SIDE_THIRD = 4 };
 
+/* nm_term_t.strong of a `decisive` term: the phrase that names its topic
+ * ("military-technical cooperation") fires the topic of a relevant article
+ * when a sentence or paragraph naming both sides states it as news */
+enum { NM_DECISIVE = 2 };
+
 typedef struct {
     uint8_t kind;       /* nm_term_kind_t */
     uint8_t open_left;  /* 1: no word boundary needed before the term */
     uint8_t open_right; /* 1: none needed after it */
-    uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1 */
+    uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1; 2: also
+                           decisive (NM_DECISIVE, `decisive` in docs/RULES.md) */
     uint8_t object;     /* NM_OBJECT, NM_MOVE or 0: see `objects` in docs/RULES.md */
     uint8_t stem;       /* 1: a '*' after a letter of a spaced script ("transfer*"): for
                            overlaps its hit spans the rest of its word ("transfers") */

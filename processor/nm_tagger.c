@@ -548,7 +548,11 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         sent_sum[t->target] += w;
         if (sent_sum[t->target] > tt->max_sentence) tt->max_sentence = sent_sum[t->target];
         tt->title += h->start < title_nlen;
-        tt->nstrong += t->strong;
+        tt->nstrong += t->strong != 0;
+        /* a decisive phrase stated as news: in a sentence or paragraph
+         * naming both sides, not recalled as background */
+        tt->ndecisive += t->strong == NM_DECISIVE && (ws->para_flags[p] & 3) == 3 &&
+                         !(ws->sent_mask[sent] & SENT_BACKGROUND);
         if (pos > 1) tt->lead_score += w;
         if (ctx == 1) tt->joint_score += w;
         tt->score += w;
@@ -593,9 +597,10 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
             int fires;
             if (k == 0) fires = 1;
             else if (r->model.loaded) fires = tt->prob >= r->model.threshold;
-            else fires = tt->score >= r->topics[tt->topic].threshold &&
-                         (tt->title || tt->nstrong ||
-                          tt->sentences >= set->secondary_min_sentences);
+            else fires = tt->ndecisive ||
+                         (tt->score >= r->topics[tt->topic].threshold &&
+                          (tt->title || tt->nstrong ||
+                           tt->sentences >= set->secondary_min_sentences));
             if (fires) out->topics[out->ntopics++] = *tt;
         }
     }

@@ -33,6 +33,7 @@ typedef struct {
     int sentences;        /* distinct sentences with evidence */
     /* how the evidence is spread, the inputs of the topic model */
     int title, nstrong;   /* hits in the title; strong-term hits */
+    int ndecisive;        /* decisive-term hits stated as news (NM_DECISIVE) */
     double lead_score;    /* score from the title and the lead */
     double joint_score;   /* score from sentences naming both sides */
     double max_sentence;  /* the largest score of one sentence */

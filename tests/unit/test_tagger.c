@@ -781,6 +781,47 @@ static void test_stem_term_covers_its_whole_word(void **state) {
     nm_tmpdir_rm(dir);
 }
 
+/* A decisive phrase stated as news fires its topic below the threshold;
+ * recalled as background, or with both sides only in the article, it is an
+ * ordinary strong term. */
+static void test_decisive_term_fires_its_topic(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nbackground_factor = 0.5\n"
+                                              "[background]\nterms = last year\n"
+                                              "[topic:technology_transfer]\nname = Tech\nthreshold = 50\n"
+                                              "decisive = military technical cooperation\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    int tech = nm_rules_topic_index(r, "technology_transfer");
+    const char *body = "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                       "North Korea. Russia does not rule out military technical cooperation "
+                       "with North Korea, the president said.";
+    nm_tag_result_t t = tag_with(r, "", body, "en");
+    assert_true(t.relevant);
+    const nm_topic_tag_t *tt = topic_r(r, &t, "technology_transfer");
+    assert_non_null(tt);
+    assert_int_equal(tt->ndecisive, 1);
+    assert_true(tt->score < 50);
+    /* the same phrase recalled as background does not decide */
+    t = tag_with(r, "", "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                        "North Korea. Last year Russia offered military technical cooperation "
+                        "to North Korea.",
+                 "en");
+    assert_true(t.relevant);
+    assert_null(topic_r(r, &t, "technology_transfer"));
+    for (int k = 0; k < t.ncandidates; k++)
+        if (t.candidates[k].topic == tech) assert_int_equal(t.candidates[k].ndecisive, 0);
+    /* nor does it when only the article as a whole names both sides */
+    t = tag_with(r, "", "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                        "North Korea.\nThe minister praised military technical cooperation.",
+                 "en");
+    assert_true(t.relevant);
+    assert_null(topic_r(r, &t, "technology_transfer"));
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
 /* An organisation's `not` phrases name other bodies: a topic term inside
  * one ("national security council") is no evidence. */
 static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
@@ -857,6 +898,7 @@ int main(void) {
         cmocka_unit_test(test_objects_and_moves_need_each_other),
         cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
         cmocka_unit_test(test_stem_term_covers_its_whole_word),
+        cmocka_unit_test(test_decisive_term_fires_its_topic),
         cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
         cmocka_unit_test(test_duplicate_terms_are_one_mention),
     };
