@@ -90,6 +90,10 @@ const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
                     nm_ctx_name(h->context), h->position,
                     h->term->kind == NM_TERM_NEG ? -set->negative_weight * h->contribution
                                                  : h->contribution);
+        if (h->claim > 0)
+            fprintf(f, "          + claim %.2f (claim_weight x position: an object and a movement "
+                       "of the topic in one sentence naming both sides)\n",
+                    h->claim);
         nm_print_sentence(f, text, tlen, h->start);
     }
     fprintf(f, "   cooperation %+.2f, negative %+.2f (x negative_weight %.2f)\n", res->coop,

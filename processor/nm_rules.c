@@ -58,6 +58,7 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(background_factor, 1.0, 0, 10),
     S_L(max_term_hits, 3, 1, 1000),        S_L(boilerplate_max_line, 0, 0, 1e9),
     S_L(list_gap, 0, 0, 1000),        S_L(secondary_min_sentences, 1, 0, 100),
+    S_D(claim_weight, 0, 0, 100),
 };
 #undef S_D
 #undef S_L

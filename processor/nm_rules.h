@@ -96,6 +96,11 @@ typedef struct {
     /* a topic other than the best one needs evidence in this many sentences
      * (or in the title, or a strong term): one background clause is not news */
     long secondary_min_sentences;
+    /* an object and a movement of one topic in one sentence that names both
+     * sides and recalls no background ("Pyongyang supplied shells to
+     * Moscow") state a claim: it adds claim_weight (x position), once per
+     * sentence and topic */
+    double claim_weight;
 } nm_rule_settings_t;
 
 /* The learned layer over the rule evidence (docs/RULES.md, "Topic model"):

@@ -66,10 +66,11 @@ nm_tagger_para_t nm_tagger_paragraph(const nm_tagger_ws_t *ws, size_t i) {
 }
 
 static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
-                     double ctx, double pos, double contribution, const char *skipped) {
+                     double ctx, double pos, double contribution, double claim,
+                     const char *skipped) {
     if (!ws->trace) return;
     nm_trace_hit_t th = {&ws->rules->terms[h->term], h->start, h->end, (uint32_t)sent,
-                         (uint32_t)para, ctx, pos, contribution, skipped};
+                         (uint32_t)para, ctx, pos, contribution, claim, skipped};
     ws->trace(ws->trace_ud, &th);
 }
 
@@ -494,6 +495,8 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
     uint32_t last_sent[NM_MAX_TOPICS];
+    size_t claim_sent = SIZE_MAX; /* the sentence the claim masks below are for */
+    uint32_t claim_obj = 0, claim_move = 0, claim_done = 0;
     double sent_sum[NM_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
@@ -506,19 +509,19 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
         size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
         if ((ws->para_flags[p] & PARA_BOILER) || (ws->sent_mask[sent] & SENT_BOILER)) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "boilerplate line");
             continue;
         }
         if (t->object == NM_OBJECT && !(ws->para_topics[p] & (1ull << t->target))) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "an object with no movement in its paragraph");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "an object with no movement in its paragraph");
             continue;
         }
         if (t->object == NM_MOVE && !(ws->para_topics[p] & (1ull << (32 + t->target)))) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "a movement with no object in its paragraph");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "a movement with no object in its paragraph");
             continue;
         }
         if (ws->term_count[h->term] >= set->max_term_hits) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "max_term_hits reached");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "max_term_hits reached");
             continue;
         }
         ws->term_count[h->term]++;
@@ -535,7 +538,23 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (h->start < title_nlen) pos = set->title_factor;
         else if (ws->tb.src[h->start] < (uint32_t)set->lead_chars) pos = set->lead_factor;
         double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
-        nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
+        /* a claim: an object and a movement of this topic meet in a sentence
+         * naming both sides that recalls no background */
+        double claim = 0;
+        if (tp && t->object && t->target < 32 && ctx == 1 &&
+            !(ws->sent_mask[sent] & SENT_BACKGROUND)) {
+            if (claim_sent != sent) claim_sent = sent, claim_obj = claim_move = claim_done = 0;
+            uint32_t bit = 1u << t->target;
+            if (t->object == NM_OBJECT) claim_obj |= bit;
+            else claim_move |= bit;
+            if ((claim_obj & claim_move & bit) && !(claim_done & bit)) {
+                claim_done |= bit;
+                claim = set->claim_weight * pos;
+            }
+        }
+        nm_trace(ws, h, sent, p, ctx, pos, w, claim,
+                 ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
+        w += claim;
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
         if (t->target >= NM_MAX_TOPICS || w <= 0) continue;

@@ -78,6 +78,8 @@ typedef struct {
     uint32_t start, end;     /* in the normalised text (title, '\n', body) */
     uint32_t sentence, paragraph;
     double context, position, contribution; /* contribution = weight x both */
+    double claim;            /* claim_weight x position added with this hit (it
+                                completed an object + movement claim), else 0 */
     const char *skipped;     /* NULL when counted, else why not */
 } nm_trace_hit_t;
 

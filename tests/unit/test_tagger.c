@@ -822,6 +822,31 @@ static void test_decisive_term_fires_its_topic(void **state) {
     nm_tmpdir_rm(dir);
 }
 
+/* An object and a movement of a topic in one sentence naming both sides
+ * state a claim ("North Korea supplied missiles to Russia"): claim_weight
+ * (x position) once; not in a background sentence, nor split over sentences. */
+static void test_claim_in_one_sentence(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nclaim_weight = 2\nbackground_factor = 0.5\n"
+                                              "[background]\nterms = last year\n"
+                                              "[topic:sanctions_un]\nname = UN\n"
+                                              "objects = missiles\nmoves = supplied\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    /* lead x1.5: (1 + 1) x 1.5 for the hits, 2 x 1.5 for the claim */
+    nm_tag_result_t t =
+        tag_with(r, "", "North Korea supplied missiles and more missiles to Russia.", "en");
+    assert_double_eq(t.score, 2 * 1.5 + 1.5 + 2 * 1.5);
+    t = tag_with(r, "", "Last year North Korea supplied missiles to Russia.", "en");
+    assert_double_eq(t.score, 2 * 1.5 * 0.5);
+    /* both kinds in the paragraph, but no sentence with both and both sides */
+    t = tag_with(r, "", "North Korea supplied them. Russia got missiles.", "en");
+    assert_double_eq(t.score, 2 * 1.5 * 0.6);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
 /* An organisation's `not` phrases name other bodies: a topic term inside
  * one ("national security council") is no evidence. */
 static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
@@ -899,6 +924,7 @@ int main(void) {
         cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
         cmocka_unit_test(test_stem_term_covers_its_whole_word),
         cmocka_unit_test(test_decisive_term_fires_its_topic),
+        cmocka_unit_test(test_claim_in_one_sentence),
         cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
         cmocka_unit_test(test_duplicate_terms_are_one_mention),
     };
