@@ -10,7 +10,7 @@
 
 static void nm_top_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon top [-c FILE] [--entities|--topics] [-n N] [--hours H]\n"
+            "Usage: newsmon top [-c FILE] [--entities|--topics] [--stories] [-n N] [--hours H]\n"
             "\n"
             "Prints the most frequent entities (default) or topics from the Redis counts:\n"
             "articles naming each (and, for entities, total mentions), best first.\n"
@@ -18,6 +18,8 @@ static void nm_top_usage(FILE *f) {
             "  -c, --config FILE   configuration file ([redis])\n"
             "  --entities          entities (default)\n"
             "  --topics            topics of relevant articles\n"
+            "  --stories           distinct stories instead of articles (syndicated copies\n"
+            "                      of one story count once; README, \"Stories\")\n"
             "  -n N                rows to print (default 10)\n"
             "  --hours H           only the last H hours (UTC hour buckets), else all time\n"
             "  -h, --help          this help\n");
@@ -27,11 +29,12 @@ int nm_cmd_top(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"entities", no_argument, NULL, 'e'},
                                          {"topics", no_argument, NULL, 't'},
+                                         {"stories", no_argument, NULL, 's'},
                                          {"hours", required_argument, NULL, 'H'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
-    int topics = 0, c;
+    int topics = 0, stories = 0, c;
     long n = 10, hours = 0;
     char *end;
     optind = 1;
@@ -40,6 +43,7 @@ int nm_cmd_top(int argc, char **argv) {
         case 'c': config = optarg; break;
         case 'e': topics = 0; break;
         case 't': topics = 1; break;
+        case 's': stories = 1; break;
         case 'n':
             n = strtol(optarg, &end, 10);
             if (*end || n < 1 || n > 100000) { fprintf(stderr, "newsmon: -n takes 1..100000\n"); return NM_EXIT_USAGE; }
@@ -60,16 +64,19 @@ int nm_cmd_top(int argc, char **argv) {
     nm_counts_row_t *rows = NULL;
     size_t nrows = 0;
     char e[512];
-    if (!counts || nm_counts_top(counts, topics ? NM_COUNTS_TOPICS : NM_COUNTS_ENTITIES, hours,
-                                 time(NULL), (size_t)n, &rows, &nrows, e, sizeof e)) {
+    nm_counts_kind_t kind = stories ? (topics ? NM_COUNTS_TOPIC_STORIES : NM_COUNTS_ENTITY_STORIES)
+                                    : (topics ? NM_COUNTS_TOPICS : NM_COUNTS_ENTITIES);
+    int mentions = !topics && !stories;
+    if (!counts || nm_counts_top(counts, kind, hours, time(NULL), (size_t)n, &rows, &nrows, e,
+                                 sizeof e)) {
         fprintf(stderr, "newsmon: Redis %s:%ld: %s\n", env.cfg->redis_host, env.cfg->redis_port,
                 counts ? e : "out of memory");
         rc = NM_EXIT_FAIL;
     } else {
-        printf("%-4s %-32s %10s%s\n", "rank", topics ? "topic" : "entity", "articles",
-               topics ? "" : "   mentions");
+        printf("%-4s %-32s %10s%s\n", "rank", topics ? "topic" : "entity",
+               stories ? "stories" : "articles", mentions ? "   mentions" : "");
         for (size_t i = 0; i < nrows; i++) {
-            if (topics) printf("%-4zu %-32s %10.0f\n", i + 1, rows[i].id, rows[i].articles);
+            if (!mentions) printf("%-4zu %-32s %10.0f\n", i + 1, rows[i].id, rows[i].articles);
             else printf("%-4zu %-32s %10.0f %10.0f\n", i + 1, rows[i].id, rows[i].articles,
                         rows[i].mentions);
         }

@@ -49,6 +49,8 @@ static const nm_cdef_t nm_cdefs[] = {
     C("redis", "retry_max_ms", T_LONG, redis_retry_max_ms, "5000", 10, 600000),
     C("redis", "recent_alerts", T_LONG, redis_recent_alerts, "1000", 0, 1000000),
     C("redis", "wait_replicas", T_LONG, redis_wait_replicas, "0", 0, 100),
+    C("stories", "enabled", T_BOOL, stories_enabled, "true", 0, 1),
+    C("stories", "window_s", T_LONG, stories_window_s, "259200", 3600, 2592000),
     C("rules", "gazetteer", T_PATH, gazetteer, "gazetteer.conf", 0, 0),
     C("rules", "rules", T_PATH, rules, "rules.conf", 0, 0),
     C("rules", "languages", T_PATH, languages, "lang", 0, 0),

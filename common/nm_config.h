@@ -35,6 +35,9 @@ typedef struct {
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;
     long redis_retry_max_ms, redis_recent_alerts, redis_wait_replicas;
+    /* [stories] (the daemon's copy detection, nm_stories.h) */
+    int stories_enabled;
+    long stories_window_s;
     /* [rules] (paths resolved against the config file's folder) */
     char *gazetteer, *rules, *languages, *topic_model;
     /* [log] */

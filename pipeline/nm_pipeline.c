@@ -14,6 +14,8 @@
 #include "nm_kafka.h"
 #include "nm_metrics.h"
 #include "nm_producer.h"
+#include "nm_stories.h"
+#include "nm_story.h"
 
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
 typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
@@ -36,6 +38,12 @@ typedef struct {
     nm_out_t outs[NM_MAX_OUTPUTS];
     nm_counts_item_t count; /* entities/mentions/topics set at completion */
     size_t first_id;        /* its ids start at P->ids[first_id]: entities, then topics */
+    /* stories: its outputs wait for the batch's story step (nm_batch_stories) */
+    nm_story_sig_t sig;
+    char *alert_json;       /* owned Kafka alert, sent once its story is known; NULL: none */
+    size_t alert_len, record_len;
+    int ntopics;
+    unsigned char topic[NM_MAX_TOPICS]; /* its topics (rule indexes), for its alerts */
     struct timespec consumed_at;
 } nm_slot_t;
 
@@ -48,6 +56,10 @@ struct nm_pipeline_s {
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
+    nm_stories_t *stories;       /* NULL: [stories] enabled = false */
+    nm_stories_in_t *story_in;   /* per slot (batch_size) */
+    nm_stories_out_t *story_out;
+    nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* this batch's increments */
     nm_slot_t *slots;
@@ -173,8 +185,27 @@ static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
     return 0;
 }
 
-/* Process one article and produce its outputs; the slot keeps what
- * completion needs. */
+/* The alert outputs of an article: one per topic of res in `mask` (bit t:
+ * res->topics[t]) and one to "all"; the payload is copied. */
+static void nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
+                          uint32_t mask) {
+    const nm_rules_t *rules = P->rules;
+    char topic[512];
+    for (int t = 0; t <= s->ntopics; t++) {
+        if (t < s->ntopics && !(mask >> t & 1)) continue;
+        snprintf(topic, sizeof topic, "%s%s", P->cfg->alert_topic_prefix,
+                 t < s->ntopics ? rules->topics[s->topic[t]].id : "all");
+        char *copy = nm_copy(json, len);
+        if (copy) nm_add_out(s, OUT_ALERT, topic, copy, len);
+    }
+    P->st.alerts++;
+    P->mb.alerts_all++;
+    for (int t = 0; t < s->ntopics; t++)
+        if (mask >> t & 1) P->mb.alerts[s->topic[t]]++;
+}
+
+/* Process one article and produce its outputs (with stories: once the
+ * batch's story step has run); the slot keeps what completion needs. */
 static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     const nm_config_t *cfg = P->cfg;
     const nm_rules_t *rules = P->rules;
@@ -197,27 +228,27 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     }
     nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len);
     P->mb.enriched++;
+    s->ntopics = res->ntopics;
+    for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
     if (res->relevant) {
         P->st.relevant++;
         P->mb.relevant_all++;
         for (int t = 0; t < res->ntopics; t++)
             P->mb.relevant[res->topics[t].topic]++;
     }
-    if (o->alert) {
-        char topic[512];
-        for (int t = 0; t <= res->ntopics; t++) {
-            snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
-                     t < res->ntopics ? rules->topics[res->topics[t].topic].id : "all");
-            char *copy = nm_copy(o->alert_json, o->alert_len);
-            if (copy) nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
-        }
+    if (o->alert && P->stories) {
+        /* its story decides whether it alerts, and on which topics */
+        s->alert_json = nm_copy(o->alert_json, o->alert_len);
+        s->alert_len = o->alert_len;
         s->alert_rec = nm_copy(o->record, o->record_len);
-        P->st.alerts++;
-        P->mb.alerts_all++;
-        for (int t = 0; t < res->ntopics; t++)
-            P->mb.alerts[res->topics[t].topic]++;
+        s->record_len = o->record_len;
+    } else if (o->alert) {
+        s->alert_rec = nm_copy(o->record, o->record_len);
+        nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
     }
-    for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
+    if (P->stories) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(P->proc));
+    else
+        for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
 
     /* the counts item borrows ids from the rule set, stable for the batch */
     nm_counts_item_t *it = &s->count;
@@ -289,6 +320,72 @@ static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *o
     return 1;
 }
 
+/* With stories: the batch's stories from Redis (one call, retried with
+ * back-off while Redis is down), then each article's outputs with its
+ * story, its alert only when it adds a topic to its story, and all sent.
+ * Returns 0, or -1 when stopping or stalled (nothing of the batch sent). */
+static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
+    size_t n = 0;
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        if (!s->id) continue; /* a dead letter, already sent */
+        P->story_in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
+                                             P->ids + s->first_id + s->count.nentities};
+    }
+    char e[512];
+    long backoff = 100;
+    while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
+                             sizeof e)) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis (stories): %s; retrying in %ld ms", e, backoff);
+        P->mb.redis_errors++;
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
+        if (*P->stop || nm_stalled(P, t0, "Redis (stories)")) {
+            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+            return -1;
+        }
+        nm_producer_poll(P->producer, (int)backoff);
+        P->mb.redis_retries++;
+        P->st.redis_retries++;
+        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
+                                                               : backoff * 2;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        if (!s->id) continue;
+        const nm_stories_out_t *so = &P->story_out[k++];
+        s->count.story = &so->counts;
+        nm_out_t *ev = &s->outs[0]; /* the enriched event */
+        if (!nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
+            char *c = nm_copy(P->with_story.s, P->with_story.len);
+            if (c) {
+                free(ev->payload);
+                ev->payload = c;
+                ev->len = P->with_story.len;
+            }
+        }
+        if (so->alert && s->alert_json &&
+            !nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story)) {
+            nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert);
+            if (!nm_event_add_story(&P->with_story, s->alert_rec, s->record_len, &so->story)) {
+                char *c = nm_copy(P->with_story.s, P->with_story.len);
+                if (c) {
+                    free(s->alert_rec);
+                    s->alert_rec = c;
+                    s->record_len = P->with_story.len;
+                }
+            }
+            s->count.alert = s->alert_rec;
+            s->count.alert_len = s->record_len;
+        } else {
+            s->count.alert = NULL; /* its story has alerted on all its topics */
+            s->count.alert_len = 0;
+        }
+        for (int o = 0; o < s->nouts; o++) nm_send_out(P, s, &s->outs[o]);
+    }
+    return 0;
+}
+
 /* Finish the batch: deliveries, counts, then offsets. Returns 0 when the
  * batch is complete and its offsets stored; 1 when its transaction was
  * aborted and the input rewound (exactly-once: it will be redone); -1 when
@@ -299,6 +396,8 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     char e[512];
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* 0. stories: the outputs wait for them */
+    if (P->stories && nm_batch_stories(P, &t0)) return -1;
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -434,6 +533,7 @@ static void nm_free_batch(nm_pipeline_t *P) {
         }
         free(s->id);
         free(s->alert_rec);
+        free(s->alert_json);
         rd_kafka_message_destroy(s->msg);
     }
     P->nslots = 0;
@@ -518,7 +618,14 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     P->proc = nm_pipeline_proc_new(cfg);
     P->counts = nm_counts_new(cfg);
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
-    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics) {
+    nm_jbuf_init(&P->with_story);
+    if (cfg->stories_enabled) {
+        P->stories = nm_stories_new();
+        P->story_in = calloc((size_t)cfg->batch_size, sizeof *P->story_in);
+        P->story_out = calloc((size_t)cfg->batch_size, sizeof *P->story_out);
+    }
+    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics ||
+        (cfg->stories_enabled && (!P->stories || !P->story_in || !P->story_out))) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -620,6 +727,10 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
+    nm_stories_destroy(P->stories);
+    free(P->story_in);
+    free(P->story_out);
+    nm_jbuf_free(&P->with_story);
     nm_metrics_destroy(P->metrics);
     nm_pipeline_proc_destroy(P->proc);
     nm_rules_destroy(P->rules);

@@ -8,15 +8,38 @@
  * Every key starts with K, so every key lives in the one hash slot of the
  * tag: the batch script runs on Redis Cluster and behind proxies, and
  * unchanged on a single Redis.
- *   K seen:<article id>            string, TTL seen_ttl_s: article already counted
+ *   K seen:<article id>            string, TTL seen_ttl_s: article already counted;
+ *                                  the value is its story decision (nm_stories.h),
+ *                                  "1" with stories off
  *   K entity:mentions              zset entity id -> mentions
  *   K entity:articles              zset entity id -> articles naming it
  *   K topic:articles               zset topic id  -> relevant articles
- *   K <each of the three>:<YYYYMMDDHH>  the same per UTC hour, TTL hour_ttl_s
+ *   K entity:stories               zset entity id -> distinct stories naming it
+ *   K topic:stories                zset topic id  -> distinct stories with a relevant
+ *                                  article on it
+ *   K <each of the five>:<YYYYMMDDHH>  the same per UTC hour (of the input
+ *                                  message), TTL hour_ttl_s
  *   K stats                        hash: articles, relevant
  *   K alerts:recent                stream, about [redis] recent_alerts entries
  *                                  (MAXLEN ~): field "alert" = the alert record
  *                                  (nm_event_alert, NM_ALERT_TOPIC_EVIDENCE)
+ *
+ * Stories (nm_stories.h decides them; TTL W = [stories] window_s + 3600):
+ *   K story:sig:<YYYYMMDDHH>       hash per hour of indexing, TTL W:
+ *                                  <article id> -> seq (16 hex), index hour of the
+ *                                  story's first article, signature (132 bytes:
+ *                                  shingles, then the 32 bins, u32 little-endian),
+ *                                  first article id;
+ *                                  "!"<first article id> -> ",<topic>,...," the
+ *                                  topics its story alerted on (the story is alive
+ *                                  while this field is looked up)
+ *   K story:band:<bin>:<8 hex>     list, TTL W: "<YYYYMMDDHH><article id>" of the
+ *                                  newest NM_COUNTS_BAND_CAP articles whose bin
+ *                                  <bin> (0..NM_STORY_BANDS-1) holds that value
+ *   K story:seq                    counter: the order of indexed articles
+ *   K story:<story id>             set, TTL W: "e<entity>", "t<topic>" and
+ *                                  "<YYYYMMDDHH>e<entity>", "<YYYYMMDDHH>t<topic>":
+ *                                  members the story's counts already have
  *
  * One batch is ONE EVALSHA, and every key it touches is passed in KEYS
  * (the fixed keys, the batch's hour keys, one seen key per article): the
@@ -25,6 +48,10 @@
  * alert records of the new articles. So Redis does O(1) work per article
  * plus O(distinct members) per batch, and a redelivered article never
  * counts (or shows as a recent alert) twice.
+ *
+ * With stories, a batch makes ONE more call before it is produced:
+ * nm_counts_story_lookup. The lookup only reads and the counts script does
+ * every story write, atomically with the article counts.
  *
  * Redis Cluster: newsmon follows MOVED and ASK replies to the owner of the
  * tag's slot, learns the cluster's nodes (CLUSTER NODES) on connect, and
@@ -45,6 +72,24 @@
 
 #include "nm_config.h"
 #include "nm_err.h"
+#include "nm_story.h"
+
+#define NM_COUNTS_BAND_CAP 32          /* articles a band key keeps (newest) */
+#define NM_COUNTS_BATCH_CANDIDATES 8192 /* candidate signatures returned per batch */
+
+/** The story part of one article's counts (nm_stories.h fills it). All
+ *  pointers are borrowed for the call. */
+typedef struct {
+    const char *story_id;      /* "s-...": its story's members key */
+    const char *first_article; /* the story's first article */
+    const char *first_hour;    /* "YYYYMMDDHH": when the first article was indexed */
+    const char *index_hour;    /* "YYYYMMDDHH": when this article is indexed */
+    int starts;                /* 1: the article is its story's first (the story's
+                                * "!" field is created) */
+    const char *alerted;       /* the topics it alerts on, ",a,b,", "" for none */
+    const char *decision;      /* the seen key's value (NUL-terminated) */
+    const nm_story_sig_t *sig; /* indexed unless its shingles are 0 */
+} nm_counts_story_t;
 
 typedef struct nm_counts_s nm_counts_t;
 
@@ -60,6 +105,7 @@ typedef struct {
     const char *const *topics;   /* ids (relevant articles only) */
     const char *alert;      /* the alert record (JSON) when the article alerts, else NULL */
     size_t alert_len;
+    const nm_counts_story_t *story; /* NULL: no story (stories off) */
 } nm_counts_item_t;
 
 /** @brief A client for cfg's [redis] settings (borrowed for the call). It
@@ -81,12 +127,49 @@ const char *nm_counts_prefix(const nm_counts_t *c);
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size);
 
+/** A signature found in the window (nm_counts_story_lookup). */
+typedef struct {
+    unsigned long long seq; /* order of indexing (ties go to the lower) */
+    char first_hour[11];
+    nm_story_sig_t sig;
+    char first_article[NM_STORY_ARTICLE_ID_MAX + 1];
+    char *alerted; /* the story's alerted topics ",a,b," (owned by the nm_counts_found_t) */
+} nm_counts_candidate_t;
+
+/** What the window holds for a batch; owned by the caller
+ *  (nm_counts_found_free). */
+typedef struct {
+    char **decision; /* per article: its seen key's value, NULL when not seen */
+    size_t n;
+    nm_counts_candidate_t *cand; /* distinct, in the order found */
+    size_t ncand;
+} nm_counts_found_t;
+
+/** @brief One call for a batch of n articles (ids and signatures
+ *  borrowed): each article's stored decision (a redelivery), and, for the
+ *  articles not seen, the signatures of the articles (at most
+ *  NM_COUNTS_BAND_CAP per band key) sharing a band value with it, indexed in the last [stories] window_s up
+ *  to `now` and of a story still alive (NM_COUNTS_BATCH_CANDIDATES in all).
+ *  @returns NM_OK (*out filled), NM_ERR_REDIS or NM_ERR_NOMEM with errstr
+ *  set (*out empty). */
+nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
+                                const nm_story_sig_t *sigs, size_t n, time_t now,
+                                nm_counts_found_t *out, char *errstr, size_t errstr_size);
+
+/** @brief Free what nm_counts_story_lookup returned (zeroed; NULL-safe). */
+void nm_counts_found_free(nm_counts_found_t *f);
+
 /** @brief Connected with the script loaded (a real readiness check). */
 int nm_counts_ready(nm_counts_t *c);
 
 /* ---- reads (`newsmon top`, the dashboard) ---- */
 
-typedef enum { NM_COUNTS_ENTITIES = 0, NM_COUNTS_TOPICS = 1 } nm_counts_kind_t;
+typedef enum {
+    NM_COUNTS_ENTITIES = 0,
+    NM_COUNTS_TOPICS = 1,
+    NM_COUNTS_ENTITY_STORIES = 2, /* articles = distinct stories; mentions 0 */
+    NM_COUNTS_TOPIC_STORIES = 3
+} nm_counts_kind_t;
 
 typedef struct {
     char *id;        /* entity or topic id */

@@ -191,6 +191,7 @@ for aid, a in alerts.items():
     assert ev["relevant"] and ev["score"] >= threshold, f"alert {aid}: relevant={ev['relevant']} score={ev['score']}"
     assert a["topics"] == [t["id"] for t in ev["topics"]], f"alert {aid}: topics {a['topics']} != enriched"
     assert a["entities"] == [e["id"] for e in ev["entities"]][:10], f"alert {aid}: entities differ from enriched"
+    assert "story" in a and a.get("story") == ev.get("story"), f"alert {aid}: story {a.get('story')} != enriched {ev.get('story')}"
     for k in ("title", "lang", "score", "rules_version", "url", "source", "published_at"):
         assert a.get(k) == ev.get(k), f"alert {aid}: {k} {a.get(k)!r} != enriched {ev.get(k)!r}"
 want = {i for i, ev in enr.items() if ev["relevant"] and ev["score"] >= threshold and ev["topics"]}

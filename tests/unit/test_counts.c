@@ -9,6 +9,7 @@
 
 #include "nm_config.h"
 #include "nm_counts.h"
+#include "nm_stories.h"
 
 static nm_config_t *g_cfg;
 static char g_prefix[64];
@@ -193,6 +194,100 @@ static void test_recent_alerts_newest_first_once(void **state) {
 }
 
 /* No server: every call fails with a message, nothing crashes. */
+/* A synthetic signature: bins base*1000 + bin (same base: the same text). */
+static nm_story_sig_t sig_of(uint32_t base) {
+    nm_story_sig_t s = {.shingles = 100};
+    for (int b = 0; b < NM_STORY_BINS; b++) s.min[b] = base * 1000u + (uint32_t)b;
+    return s;
+}
+
+static double zscore(const char *prefix, const char *key, const char *member) {
+    redisContext *rc = raw();
+    redisReply *r = redisCommand(rc, "ZSCORE %s%s %s", prefix, key, member);
+    double v = r->type == REDIS_REPLY_STRING ? atof(r->str) : -1;
+    freeReplyObject(r);
+    redisFree(rc);
+    return v;
+}
+
+/* Stories through Redis: the lookup finds what the counts script wrote (a
+ * copy in a later batch joins the story, a redelivery gets its stored
+ * decision), story counts are distinct stories, a story whose first
+ * article left the window is no candidate. */
+static void test_stories_round_trip(void **state) {
+    (void)state;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    nm_stories_t *S = nm_stories_new();
+    assert_non_null(c);
+    assert_non_null(S);
+    time_t now = time(NULL);
+    char h0[11];
+    hour_of(now, h0);
+    nm_story_sig_t a = sig_of(1), b = sig_of(2);
+    const char *ent[] = {"country:russia"};
+    const int men[] = {1};
+    const char *top[] = {"arms_transfer"};
+    nm_stories_out_t out[2];
+    nm_stories_in_t in1[] = {{"a1", &a, 1, top}, {"b1", &b, 0, NULL}};
+    assert_int_equal(nm_stories_assign(S, c, in1, 2, now, out, g_e, sizeof g_e), NM_OK);
+    assert_false(out[0].story.copy);
+    assert_int_equal(out[0].alert, 1);
+    nm_counts_item_t b1[] = {item("a1", h0, 1, ent, men, 1, top, NULL),
+                             item("b1", h0, 1, ent, men, 0, NULL, NULL)};
+    b1[0].story = &out[0].counts;
+    b1[1].story = &out[1].counts;
+    long long newly;
+    assert_int_equal(nm_counts_apply(c, b1, 2, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, 2);
+
+    /* the next batch: a copy of a1 under a new id, and a1 redelivered */
+    nm_stories_in_t in2[] = {{"a2", &a, 1, top}, {"a1", &a, 1, top}};
+    assert_int_equal(nm_stories_assign(S, c, in2, 2, now, out, g_e, sizeof g_e), NM_OK);
+    nm_story_t want;
+    assert_int_equal(nm_story_of("a1", "a2", &want), NM_OK);
+    assert_string_equal(out[0].story.id, want.id);
+    assert_true(out[0].story.copy);
+    assert_int_equal(out[0].alert, 0); /* its story alerted on arms_transfer already */
+    assert_true(out[1].redelivered);
+    assert_false(out[1].story.copy);
+    assert_int_equal(out[1].alert, 1); /* its stored alert */
+    nm_counts_item_t b2[] = {item("a2", h0, 1, ent, men, 1, top, NULL),
+                             item("a1", h0, 1, ent, men, 1, top, NULL)};
+    b2[0].story = &out[0].counts;
+    b2[1].story = &out[1].counts;
+    assert_int_equal(nm_counts_apply(c, b2, 2, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, 1);
+    const char *p = nm_counts_prefix(c);
+    assert_double_eq(zscore(p, "entity:articles", "country:russia"), 3);
+    assert_double_eq(zscore(p, "entity:stories", "country:russia"), 2);
+    assert_double_eq(zscore(p, "topic:articles", "arms_transfer"), 2);
+    assert_double_eq(zscore(p, "topic:stories", "arms_transfer"), 1);
+    char hk[32];
+    snprintf(hk, sizeof hk, "entity:stories:%s", h0);
+    assert_double_eq(zscore(p, hk, "country:russia"), 2);
+    expect_top(c, NM_COUNTS_ENTITY_STORIES, 0, now, 10, 1, "country:russia", 2, 0);
+    expect_top(c, NM_COUNTS_TOPIC_STORIES, 24, now, 10, 1, "arms_transfer", 1, 0);
+
+    /* a1's story over (its "!" field gone): a new copy starts a story */
+    redisContext *rc = raw();
+    freeReplyObject(redisCommand(rc, "HDEL %sstory:sig:%s !a1", p, h0));
+    redisFree(rc);
+    nm_stories_in_t in3[] = {{"a3", &a, 0, NULL}};
+    assert_int_equal(nm_stories_assign(S, c, in3, 1, now, out, g_e, sizeof g_e), NM_OK);
+    assert_string_equal(out[0].story.first_article, "a3");
+    /* one hour past the window, nothing is found */
+    nm_stories_in_t in4[] = {{"b2", &b, 0, NULL}};
+    assert_int_equal(nm_stories_assign(S, c, in4, 1, now, out, g_e, sizeof g_e), NM_OK);
+    assert_string_equal(out[0].story.first_article, "b1");
+    assert_int_equal(nm_stories_assign(S, c, in4, 1, now + g_cfg->stories_window_s + 3600, out,
+                                       g_e, sizeof g_e),
+                     NM_OK);
+    assert_string_equal(out[0].story.first_article, "b2");
+    drop_keys(p);
+    nm_stories_destroy(S);
+    nm_counts_destroy(c);
+}
+
 static void test_unreachable_redis_is_an_error(void **state) {
     (void)state;
     long port = g_cfg->redis_port;
@@ -216,6 +311,7 @@ int main(void) {
         cmocka_unit_test(test_prefix_is_one_hash_tag),
         cmocka_unit_test(test_batches_count_once_and_merge_hours),
         cmocka_unit_test(test_recent_alerts_newest_first_once),
+        cmocka_unit_test(test_stories_round_trip),
         cmocka_unit_test(test_unreachable_redis_is_an_error),
     };
     return cmocka_run_group_tests_name("nm_counts", tests, setup, teardown);
