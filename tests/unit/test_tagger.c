@@ -819,6 +819,19 @@ static void test_decisive_term_fires_its_topic(void **state) {
     assert_true(t.relevant);
     assert_null(topic_r(r, &t, "technology_transfer"));
     nm_rules_destroy(r);
+    /* a language pack may list its language's decisive phrases */
+    char packs[4200];
+    snprintf(packs, sizeof packs, "%s/lang", dir);
+    assert_int_equal(mkdir(packs, 0700), 0);
+    free(nm_write_file(packs, "xx.conf", "[topic:technology_transfer]\ndecisive = tekno kerja\n"));
+    r = load_mech(dir, MECH_RULES "[topic:technology_transfer]\nname = Tech\nthreshold = 50\n",
+                  packs, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    t = tag_with(r, "", "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                        "North Korea. Russia offers tekno kerja to North Korea.",
+                 "en");
+    assert_non_null(topic_r(r, &t, "technology_transfer"));
+    nm_rules_destroy(r);
     nm_tmpdir_rm(dir);
 }
 
