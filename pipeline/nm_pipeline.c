@@ -66,6 +66,7 @@ struct nm_pipeline_s {
     int fatal;
     int txn_open; /* exactly-once: a transaction is open for this batch */
     int redis_ok;
+    int assigned; /* partitions last published to the metrics */
     struct timespec last_ready;
     char txid[512];
 };
@@ -560,6 +561,11 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         wait = left <= 0 ? 0 : left < wait ? (int)left : wait;
     }
     rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
+    /* a rebalance runs inside the poll: publish its outcome at once */
+    if (nm_consumer_assigned(P->consumer) != P->assigned) {
+        P->assigned = nm_consumer_assigned(P->consumer);
+        nm_metrics_set_assigned(P->metrics, P->assigned);
+    }
     if (m) {
         if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
         if (cfg->exactly_once && !P->txn_open) {
