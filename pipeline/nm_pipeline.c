@@ -64,6 +64,7 @@ struct nm_pipeline_s {
     /* totals, logged at exit */
     nm_pipeline_stats_t st;
     int fatal;
+    int oom; /* a dead letter could not be queued: the batch must not commit */
     int txn_open; /* exactly-once: a transaction is open for this batch */
     int redis_ok;
     int assigned; /* partitions last published to the metrics */
@@ -135,7 +136,9 @@ static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, 
     return 0;
 }
 
-/* Send the input to the dead-letter topic with s->reason. */
+/* Send the input to the dead-letter topic with s->reason. Without memory
+ * for it the article has no output at all: P->oom then keeps the batch from
+ * committing (it is redone after the restart). */
 static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s", rd_kafka_topic_name(s->msg->rkt),
            (int)s->msg->partition, (long long)s->msg->offset, s->reason);
@@ -143,6 +146,20 @@ static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     P->mb.dead_lettered++;
     if (nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) == 0)
         nm_send_out(P, s, &s->outs[s->nouts - 1]);
+    else
+        P->oom = 1;
+}
+
+/* Forget the outputs prepared (not sent) for a slot. */
+static void nm_drop_outs(nm_slot_t *s) {
+    for (int k = 0; k < s->nouts; k++) {
+        free(s->outs[k].topic);
+        free(s->outs[k].payload);
+    }
+    s->nouts = 0;
+    free(s->id);
+    free(s->alert_rec);
+    s->id = s->alert_rec = NULL;
 }
 
 static char *nm_copy(const char *s, size_t len) {
@@ -196,7 +213,25 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         nm_dead_letter(P, s);
         return;
     }
-    nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len);
+    /* every output is prepared before one is sent: an allocation that fails
+     * makes the article a dead letter, never a part of its outputs */
+    int oom = nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len) != 0;
+    if (!oom && o->alert) {
+        char topic[512];
+        for (int t = 0; !oom && t <= res->ntopics; t++) {
+            snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
+                     t < res->ntopics ? rules->topics[res->topics[t].topic].id : "all");
+            char *copy = nm_copy(o->alert_json, o->alert_len);
+            oom = !copy || nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
+        }
+        oom = oom || !(s->alert_rec = nm_copy(o->record, o->record_len));
+    }
+    if (oom) {
+        nm_drop_outs(s);
+        nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory preparing the outputs");
+        nm_dead_letter(P, s);
+        return;
+    }
     P->mb.enriched++;
     if (res->relevant) {
         P->st.relevant++;
@@ -205,14 +240,6 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
             P->mb.relevant[res->topics[t].topic]++;
     }
     if (o->alert) {
-        char topic[512];
-        for (int t = 0; t <= res->ntopics; t++) {
-            snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
-                     t < res->ntopics ? rules->topics[res->topics[t].topic].id : "all");
-            char *copy = nm_copy(o->alert_json, o->alert_len);
-            if (copy) nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
-        }
-        s->alert_rec = nm_copy(o->record, o->record_len);
         P->st.alerts++;
         P->mb.alerts_all++;
         for (int t = 0; t < res->ntopics; t++)
@@ -349,9 +376,16 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             }
         }
         if (!failed) break;
+        if (P->oom) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
         if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
+    }
+    if (P->oom) {
+        NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
+               "the batch of %zu article(s) is not committed", P->nslots);
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+        return -1;
     }
     /* 2. counts, once every output is settled: one script call for the
      * whole batch, retried with back-off; an article whose enriched event
@@ -439,6 +473,7 @@ static void nm_free_batch(nm_pipeline_t *P) {
     }
     P->nslots = 0;
     P->nids = 0;
+    P->oom = 0;
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
