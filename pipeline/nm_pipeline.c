@@ -287,11 +287,20 @@ static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int f
     return l;
 }
 
+static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on);
+
 /* Exactly-once: the transaction did not commit. Its outputs are invisible
  * to read_committed consumers; rewind the input so the batch is redone.
  * Returns 1 (redo) or -1 (fatal). */
 static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
-    while (P->pending > 0) nm_producer_poll(P->producer, 100);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* an abort purges what was in flight: the reports come at once, unless
+     * the producer is broken (then give up after max_stall_s) */
+    while (P->pending > 0 && tr != NM_TXN_FATAL) {
+        nm_producer_poll(P->producer, 100);
+        if (nm_stalled(P, &t0, "an aborted transaction's deliveries")) tr = NM_TXN_FATAL;
+    }
     if (tr == NM_TXN_FATAL) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "transactional producer failed fatally; exiting");
         P->fatal = 1;
@@ -634,6 +643,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
 int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
                     volatile sig_atomic_t *reload) {
     P->stop = stop;
+    nm_producer_set_stop(P->producer, stop);
     NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
            P->cfg->input_topic, P->cfg->enriched_topic, P->rules->version);
     while (!*stop && !P->fatal) {
@@ -648,6 +658,7 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
            "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld",
            P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches);
     P->stop = &nm_never;
+    nm_producer_set_stop(P->producer, NULL);
     return P->fatal ? -1 : 0;
 }
 
