@@ -25,12 +25,15 @@ typedef struct {
     char *input_topic;
     long batch_size, batch_timeout_ms;
     long max_message_bytes, max_body_bytes, max_json_depth, max_stall_s;
+    long published_max_age_s, published_max_ahead_s; /* bucket time window (nm_surge.h) */
     /* [output] */
     char *enriched_topic, *alert_topic_prefix, *dlq_topic;
     int include_body;
     long max_output_bytes;
     int exactly_once;
     char *transactional_id;
+    char *surge_topic; /* surge alerts (README "Surge alerts") */
+    long surge_retry_s;
     /* [redis] */
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;

@@ -128,6 +128,7 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
 /** Totals since start (logged at exit; tests read them). */
 typedef struct {
     long long consumed, produced, dead, alerts, relevant, batches, redis_retries, redone;
+    long long surges; /* surge alerts delivered */
 } nm_pipeline_stats_t;
 
 void nm_pipeline_stats(const nm_pipeline_t *P, nm_pipeline_stats_t *out);

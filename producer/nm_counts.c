@@ -8,21 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_counts_surge.h"
+#include "nm_surge.h"
+
 /* KEYS: 1 stats, 2 entity:mentions, 3 entity:articles, 4 topic:articles,
  *   5 alerts:recent, 6 entity:stories, 7 topic:stories, 8 story:seq, then
  *   per distinct hour j (0-based) of the batch 9+5j entity:mentions:H,
  *   entity:articles:H, topic:articles:H, entity:stories:H, topic:stories:H,
  *   then one seen key per article, in article order, then the story keys
- *   the articles name by index (members sets, signature hashes, band keys).
+ *   the articles name by index (members sets, signature hashes, band keys),
+ *   then the surge keys (nm_counts_surge.c).
  * ARGV: seen_ttl, hour_ttl, recent_alerts, n_hours, story_ttl, band_cap,
- *   n_indexed, then per article: hour index, relevant(0/1), n_entities,
+ *   n_indexed, sa (the ARGV index of the surge arguments), then per
+ *   article: hour index, relevant(0/1), n_entities,
  *   n_topics, (entity, mentions)*, topic*, alert record ('' when none),
  *   story members key index (0: no story, and nothing more), then: id,
  *   decision (the seen value), signature hash key index (0: not indexed),
  *   its first article's hash key index, starts(0/1), alerted topics,
- *   record (first hour, signature, first article id), first band key
- *   index, n_bands.
- * Returns the number of articles counted for the first time. */
+ *   record (first hour, signature, first article id), its day's band
+ *   hash key index, n_bands, its band fields; then the surge arguments.
+ * Returns {the number of articles counted for the first time, the surges
+ * handed to the caller}. The script is nm_surge_lua, nm_csurge_lua, then
+ * this. */
 static const char nm_counts_lua[] =
     "local seen_ttl, hour_ttl, recent = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local story_ttl, cap, nidx = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
@@ -74,8 +81,9 @@ static const char nm_counts_lua[] =
     "  end\n"
     "  touched[bk] = true; touched[fk] = true\n"
     "end\n"
-    "local i, seen, new, rel = 8, 8 + 5 * tonumber(ARGV[4]), 0, 0\n"
-    "while i <= #ARGV do\n"
+    "local i, seen, new, rel = 9, 8 + 5 * tonumber(ARGV[4]), 0, 0\n"
+    "local sa, seen0, fresh = tonumber(ARGV[8]), seen, {}\n"
+    "while i < sa do\n"
     "  local h, r = 9 + 5 * tonumber(ARGV[i]), ARGV[i+1]\n"
     "  local ne, nt = tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
     "  i = i + 4\n"
@@ -84,6 +92,7 @@ static const char nm_counts_lua[] =
     "  seen = seen + 1\n"
     "  if redis.call('SET', KEYS[seen], sk > 0 and ARGV[s+1] or '1', 'NX', 'EX', seen_ttl) then\n"
     "    new = new + 1\n"
+    "    fresh[seen] = sk -- the members key of its story (0: none)\n"
     "    if r == '1' then rel = rel + 1 end\n"
     "    local hh = string.sub(KEYS[h], -10)\n"
     "    for k = 0, ne - 1 do\n"
@@ -118,7 +127,8 @@ static const char nm_counts_lua[] =
     "for k in pairs(touched) do redis.call('EXPIRE', KEYS[k], story_ttl) end\n"
     "if new > 0 then redis.call('HINCRBY', KEYS[1], 'articles', new) end\n"
     "if rel > 0 then redis.call('HINCRBY', KEYS[1], 'relevant', rel) end\n"
-    "return new\n";
+    "local surged = surge_eval(fresh, seen0, sa, hour_ttl)\n"
+    "return {new, surged}\n";
 
 /* The story lookup (reads only). KEYS: the signature hashes of the
  * window's hours, the band hashes of its days, then per article its seen
@@ -190,6 +200,7 @@ struct nm_counts_s {
     char *fixed[K_FIXED];
     int legacy_checked;
     long timeout_ms, seen_ttl, hour_ttl, recent_alerts, wait_replicas, story_window;
+    int stories; /* [stories] enabled (what the surge rule and the movers count) */
     /* reusable per-batch arrays */
     const char **argv;
     size_t *argvlen;
@@ -198,6 +209,8 @@ struct nm_counts_s {
     size_t capbuf;
     int *hour_of; /* per item: index of its hour; then per hour: its first item */
     size_t caphour;
+    char *script; /* nm_surge_lua + nm_csurge_lua + nm_counts_lua */
+    nm_csurge_t *surge;
 };
 
 /* "nm:" -> "{nm}:", "a{b}c" stays (it holds a hash tag), "" -> "{nm}". */
@@ -239,9 +252,14 @@ nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
     c->recent_alerts = cfg->redis_recent_alerts;
     c->wait_replicas = cfg->redis_wait_replicas;
     c->story_window = cfg->stories_window_s;
+    c->stories = cfg->stories_enabled;
     int ok = c->seed.host && c->target.host && c->user && c->password && c->configured &&
              c->prefix;
     for (int k = 0; ok && k < K_FIXED; k++) ok = (c->fixed[k] = nm_cat(c->prefix, nm_fixed_names[k])) != NULL;
+    char *lua = ok ? nm_cat(nm_surge_lua, nm_csurge_lua) : NULL;
+    ok = ok && lua && (c->script = nm_cat(lua, nm_counts_lua)) != NULL &&
+         (c->surge = nm_csurge_new(cfg, c->prefix)) != NULL;
+    free(lua);
     if (!ok) {
         nm_counts_destroy(c);
         return NULL;
@@ -371,7 +389,7 @@ static void nm_counts_check_legacy(nm_counts_t *c) {
 
 static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
                                       size_t errstr_size) {
-    static const char *const lua[2] = {nm_counts_lua, nm_story_lookup_lua};
+    const char *const lua[2] = {c->script, nm_story_lookup_lua};
     for (int k = 0; k < 2; k++) {
         redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", lua[k]);
         if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -597,6 +615,25 @@ static nm_err_t nm_counts_wait(nm_counts_t *c, char *errstr, size_t errstr_size)
                      "WAIT: %lld of %lld connected replica(s) have the batch", acked, connected);
 }
 
+void nm_counts_set_rules(nm_counts_t *c, const nm_rules_t *rules) {
+    nm_csurge_set_rules(c->surge, rules);
+}
+
+size_t nm_counts_surges(const nm_counts_t *c, const nm_counts_surge_t **out) {
+    return nm_csurge_claimed(c->surge, out);
+}
+
+nm_err_t nm_counts_surge_done(nm_counts_t *c, const char *id) {
+    return nm_csurge_done(c->surge, id) ? NM_ERR_NOMEM : NM_OK;
+}
+
+static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
+                              long long *newly, char *errstr, size_t errstr_size);
+
+nm_err_t nm_counts_surge_tick(nm_counts_t *c, char *errstr, size_t errstr_size) {
+    return nm_counts_run(c, NULL, 0, NULL, errstr, errstr_size);
+}
+
 /* The bins an article's band keys are for: the first NM_STORY_BANDS that
  * are not empty. Returns how many, their numbers in bins[]. */
 static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
@@ -631,8 +668,19 @@ static void nm_sig_unpack(const unsigned char *in, nm_story_sig_t *sig) {
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
-    if (n == 0) return NM_OK;
-    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 7, nbytes = 8 * 24;
+    /* without articles, only surge reports to record */
+    if (n == 0 && !nm_csurge_ndone(c->surge)) {
+        nm_csurge_forget(c->surge);
+        return NM_OK;
+    }
+    return nm_counts_run(c, items, n, newly, errstr, errstr_size);
+}
+
+static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
+                              long long *newly, char *errstr, size_t errstr_size) {
+    if (newly) *newly = 0;
+    nm_csurge_forget(c->surge); /* what the last call handed over is the caller's now */
+    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 8, nbytes = 9 * 24;
     for (size_t i = 0; i < n; i++) {
         const nm_counts_story_t *st = items[i].story;
         nargs += NM_HOUR_KEYS /* hour keys, at most */ + 1 /* seen */ + 6 +
@@ -645,7 +693,7 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
                       strlen(st->first_article);
         }
     }
-    if (nm_counts_reserve(c, nargs, nbytes, n))
+    if (nm_counts_reserve(c, nargs, nbytes, n + 1))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
 
     /* the batch's distinct hours (usually one or two) */
@@ -668,10 +716,28 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         nkeys += nb ? 4 : 1;
         nidx += nb > 0;
     }
+    /* the surge part's keys and arguments go after the counts' own */
+    const char *hours[nh + 1];
+    for (size_t h = 0; h < nh; h++) hours[h] = items[first[h]].hour;
+    size_t sa = 9; /* ARGV index of the surge arguments */
+    for (size_t i = 0; i < n; i++) {
+        int bins[NM_STORY_BANDS];
+        sa += 6 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics +
+              (items[i].story ? 9 + (size_t)nm_bands(items[i].story->sig, bins) : 0);
+    }
+    const char *const *skeys, *const *sargs;
+    const size_t *skeylen, *sarglen;
+    if (nm_csurge_plan(c->surge, items, n, c->hour_of, hours, nh,
+                       K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + 1))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    size_t nsk = nm_csurge_keys(c->surge, &skeys, &skeylen);
+    size_t nsa = nm_csurge_args(c->surge, &sargs, &sarglen);
+    if (nm_counts_reserve(c, nargs + nsk + nsa, nbytes, n + 1))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "EVALSHA", 7);
     nm_arg(&a, c->sha[0], 40); /* the SHA: nm_counts_call sets the script's */
-    nm_argf(&a, 24, "%zu", K_FIXED + NM_HOUR_KEYS * nh + n + nkeys);
+    nm_argf(&a, 24, "%zu", K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk);
     for (int k = 0; k < K_FIXED; k++) nm_arg(&a, c->fixed[k], strlen(c->fixed[k]));
     for (size_t h = 0; h < nh; h++)
         for (int k = 0; k < NM_HOUR_KEYS; k++)
@@ -691,6 +757,7 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->first_hour);
         nm_argf(&a, plen + 40, "%sstory:band:%.8s", c->prefix, st->index_hour);
     }
+    for (size_t k = 0; k < nsk; k++) nm_arg(&a, skeys[k], skeylen[k]);
     nm_argf(&a, 24, "%ld", c->seen_ttl);
     nm_argf(&a, 24, "%ld", c->hour_ttl);
     nm_argf(&a, 24, "%ld", c->recent_alerts);
@@ -698,6 +765,7 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
     nm_argf(&a, 24, "%ld", c->story_window + 3600);
     nm_argf(&a, 24, "%d", NM_COUNTS_BAND_CAP);
     nm_argf(&a, 24, "%zu", nidx);
+    nm_argf(&a, 24, "%zu", sa);
     size_t key = key1;
     for (size_t i = 0; i < n; i++) {
         const nm_counts_item_t *it = &items[i];
@@ -738,12 +806,18 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
         key += nb ? 4 : 1;
     }
+    for (size_t k = 0; k < nsa; k++) nm_arg(&a, sargs[k], sarglen[k]);
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_COUNTS, errstr,
                                    errstr_size);
     if (!r) return NM_ERR_REDIS;
-    if (r->type != REDIS_REPLY_INTEGER) return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
-    long long n_new = r->integer;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
+        return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
+    long long n_new = r->element[0]->integer;
+    int bad = nm_csurge_take(c->surge, r->element[1]);
     freeReplyObject(r);
+    if (bad)
+        return nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "EVALSHA: bad surge reply (or out of memory)");
     if (c->wait_replicas > 0 && nm_counts_wait(c, errstr, errstr_size)) return NM_ERR_REDIS;
     if (newly) *newly = n_new;
     return NM_OK;
@@ -951,18 +1025,99 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
     return NM_OK;
 }
 
+void nm_counts_movers_free(nm_counts_mover_t *rows, size_t nrows) {
+    for (size_t i = 0; rows && i < nrows; i++) free(rows[i].id);
+    free(rows);
+}
+
+static int nm_mover_cmp(const void *x, const void *y) {
+    const nm_counts_mover_t *a = x, *b = y;
+    if (a->ratio != b->ratio) return a->ratio < b->ratio ? 1 : -1;
+    if (a->current != b->current) return a->current < b->current ? 1 : -1;
+    if (a->kind != b->kind) return a->kind - b->kind;
+    return strcmp(a->id, b->id);
+}
+
+/* score of `member` in a flat ZUNION ... WITHSCORES reply, 0 if absent */
+static double nm_union_score(const redisReply *r, const char *member) {
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (!strcmp(r->element[i]->str, member)) return strtod(r->element[i + 1]->str, NULL);
+    return 0;
+}
+
+nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_t now, size_t n,
+                          nm_counts_mover_t **rows, size_t *nrows, char *errstr,
+                          size_t errstr_size) {
+    *rows = NULL;
+    *nrows = 0;
+    nm_counts_mover_t *t = NULL;
+    size_t m = 0, cap = 0;
+    nm_err_t rc = NM_ERR_REDIS;
+    for (int k = 0; k < NM_SURGE_KINDS; k++) {
+        const char *base = nm_surge_count_base((nm_surge_kind_t)k, c->stories);
+        redisReply *cur = nm_counts_union(c, base, hours, now, errstr, errstr_size);
+        if (!cur) goto fail;
+        redisReply *before = nm_counts_union(c, base, baseline_hours, now - hours * 3600,
+                                             errstr, errstr_size);
+        if (!before) {
+            freeReplyObject(cur);
+            goto fail;
+        }
+        size_t more = cur->elements / 2;
+        if (m + more > cap) {
+            cap = m + more;
+            nm_counts_mover_t *nt = realloc(t, (cap ? cap : 1) * sizeof *t);
+            if (!nt) {
+                freeReplyObject(cur);
+                freeReplyObject(before);
+                rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            t = nt;
+        }
+        /* the baseline rows are few (the keys of one kind): a linear look-up */
+        for (size_t i = 0; i + 1 < cur->elements; i += 2) {
+            nm_counts_mover_t *row = &t[m];
+            row->kind = k;
+            row->current = strtod(cur->element[i + 1]->str, NULL);
+            row->baseline = nm_union_score(before, cur->element[i]->str) * (double)hours /
+                            (double)baseline_hours;
+            row->ratio = (row->current + 1) / (row->baseline + 1);
+            if (!(row->id = strdup(cur->element[i]->str))) {
+                freeReplyObject(cur);
+                freeReplyObject(before);
+                rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            m++;
+        }
+        freeReplyObject(cur);
+        freeReplyObject(before);
+    }
+    if (m) qsort(t, m, sizeof *t, nm_mover_cmp);
+    for (size_t i = n; i < m; i++) free(t[i].id);
+    *rows = t;
+    *nrows = m < n ? m : n;
+    return NM_OK;
+fail:
+    nm_counts_movers_free(t, m);
+    return rc;
+}
+
 void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n) {
     for (size_t i = 0; alerts && i < n; i++) free(alerts[i].json);
     free(alerts);
 }
 
-nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
-                                 size_t *nout, char *errstr, size_t errstr_size) {
+/* The `n` newest entries of the capped stream `key`, field `field`. */
+static nm_err_t nm_counts_recent(nm_counts_t *c, const char *key, const char *field, size_t n,
+                                 nm_counts_alert_t **out, size_t *nout, char *errstr,
+                                 size_t errstr_size) {
     *out = NULL;
     *nout = 0;
     char count[24];
     snprintf(count, sizeof count, "%zu", n);
-    const char *argv[] = {"XREVRANGE", c->fixed[K_ALERTS], "+", "-", "COUNT", count};
+    const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", count};
     size_t argvlen[6];
     for (int i = 0; i < 6; i++) argvlen[i] = strlen(argv[i]);
     redisReply *r = nm_counts_call(c, 6, argv, argvlen, 0, errstr, errstr_size);
@@ -976,7 +1131,7 @@ nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **o
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
         const redisReply *f = e->element[1];
         for (size_t j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2) {
-            if (strcmp(f->element[j]->str, "alert")) continue;
+            if (strcmp(f->element[j]->str, field)) continue;
             const redisReply *v = f->element[j + 1];
             if (!(al[k].json = malloc(v->len + 1))) {
                 oom = 1;
@@ -997,6 +1152,18 @@ nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **o
     *out = al;
     *nout = k;
     return NM_OK;
+}
+
+nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    return nm_counts_recent(c, c->fixed[K_ALERTS], "alert", n, out, nout, errstr, errstr_size);
+}
+
+nm_err_t nm_counts_recent_surges(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    char key[256];
+    snprintf(key, sizeof key, "%ssurges:recent", c->prefix);
+    return nm_counts_recent(c, key, "surge", n, out, nout, errstr, errstr_size);
 }
 
 nm_err_t nm_counts_stats(nm_counts_t *c, long long *articles, long long *relevant,
@@ -1031,5 +1198,7 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->argvlen);
     free(c->buf);
     free(c->hour_of);
+    free(c->script);
+    nm_csurge_destroy(c->surge);
     free(c);
 }

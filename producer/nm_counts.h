@@ -23,6 +23,7 @@
  *   K alerts:recent                stream, about [redis] recent_alerts entries
  *                                  (MAXLEN ~): field "alert" = the alert record
  *                                  (nm_event_alert, NM_ALERT_TOPIC_EVIDENCE)
+ *   K pair:articles:<YYYYMMDDHH>, K surge:*   surges: producer/nm_counts_surge.h
  *
  * Stories (nm_stories.h decides them; TTL W = [stories] window_s + 3600):
  *   K story:sig:<YYYYMMDDHH>       hash per hour of indexing, TTL W:
@@ -52,6 +53,26 @@
  * alert records of the new articles. So Redis does O(1) work per article
  * plus O(distinct members) per batch, and a redelivered article never
  * counts (or shows as a recent alert) twice.
+ *
+ * Surges (nm_counts_set_rules): the same call evaluates the rule of
+ * processor/nm_surge.h for every key and hour a new article of the batch
+ * touched, records a surge that fires with SET NX on its alert id, and hands
+ * it to the caller as pending (nm_counts_surges), leased to it for
+ * [output] surge_retry_s. The caller publishes it and reports it delivered
+ * (nm_counts_surge_done), which the next call records. Crash points:
+ *   - before the call returns: nothing of the batch happened (atomic); the
+ *     batch is redone, its articles are new again and the surge fires then;
+ *   - after it, before the alert is on Kafka: the surge stays pending; when
+ *     its lease ends, the next call of any daemon claims it again with
+ *     retry = 1 and that daemon publishes it (not lost);
+ *   - after the alert is on Kafka, before the done mark: the same, but the
+ *     claimer finds the alert on the topic (a retry is looked for there
+ *     first, pipeline/nm_surge_out.h) and only marks it (not twice);
+ *   - a redelivered or replayed article is seen: it touches no surge.
+ * tests/integration/test_surge.sh asserts each: kill -9 mid-stream, then
+ * exactly the planted surges on the topic, once each; a pending surge that
+ * is on the topic marked done, not published again; one that is not on it
+ * published once; a second consumer group's replay adds nothing.
  *
  * With stories, a batch makes ONE more call before it is produced:
  * nm_counts_story_lookup. The lookup only reads and the counts script does
@@ -112,6 +133,8 @@ typedef struct {
     const char *const *topics;   /* ids (relevant articles only) */
     const char *alert;      /* the alert record (JSON) when the article alerts, else NULL */
     size_t alert_len;
+    const char *summary;    /* {"id","title","url"} for surge alerts, or NULL */
+    size_t summary_len;
     const nm_counts_story_t *story; /* NULL: no story (stories off) */
 } nm_counts_item_t;
 
@@ -134,6 +157,35 @@ const char *nm_counts_prefix(const nm_counts_t *c);
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size);
 
+typedef struct nm_rules_s nm_rules_t;
+
+/** @brief Evaluate surges with these rules' [surge] settings, pairs and
+ *  version from the next call on (borrowed: call again after a reload;
+ *  NULL: no surge evaluation, the default). */
+void nm_counts_set_rules(nm_counts_t *c, const nm_rules_t *rules);
+
+/** A surge the last call handed to the caller (fired now, or claimed again
+ *  after its lease ran out). */
+typedef struct {
+    char id[20];       /* the alert id (nm_surge_alert_id) */
+    char *json;        /* the alert record, NUL-terminated, owned by the client */
+    size_t len;
+    int retry;         /* 1: claimed again; it may be on the topic already */
+    long long detected_ms; /* when it fired (epoch ms) */
+} nm_counts_surge_t;
+
+/** @brief The surges handed over by the last nm_counts_apply or
+ *  nm_counts_surge_tick (none when it failed or had nothing to send);
+ *  owned by c, valid until its next call. */
+size_t nm_counts_surges(const nm_counts_t *c, const nm_counts_surge_t **out);
+
+/** @brief Report a surge delivered (or found on the topic): the next call
+ *  removes it from the pending set. @returns NM_OK or NM_ERR_NOMEM. */
+nm_err_t nm_counts_surge_done(nm_counts_t *c, const char *id);
+
+/** @brief Surge work without articles (idle): record the done reports and
+ *  claim expired leases. Same errors as nm_counts_apply. */
+nm_err_t nm_counts_surge_tick(nm_counts_t *c, char *errstr, size_t errstr_size);
 /** A signature found in the window (nm_counts_story_lookup). */
 typedef struct {
     unsigned long long seq; /* order of indexing (ties go to the lower) */
@@ -197,6 +249,29 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
 /** @brief Free rows from nm_counts_top (NULL is fine). */
 void nm_counts_rows_free(nm_counts_row_t *rows, size_t nrows);
 
+/** One row of nm_counts_movers. */
+typedef struct {
+    int kind;        /* nm_surge_kind_t: entity, topic, pair */
+    char *id;        /* the key */
+    double current;  /* articles in the window */
+    double baseline; /* mean articles per window of the same length before it */
+    double ratio;    /* (current + 1) / (baseline + 1) */
+} nm_counts_mover_t;
+
+/** @brief The keys of every kind (entities, topics, the [surge] pairs) with
+ *  articles in the last `hours` UTC hours up to the one of `now`, ranked by
+ *  ratio over their baseline (the surge rule's, over windows of `hours`:
+ *  the mean of the `baseline_hours` before the window, times `hours`),
+ *  then by current count, kind and id. Reads the hourly keys the surge
+ *  rule reads (nm_surge_count_base).
+ *  @param rows receives a new array of *nrows (<= n) rows; free it with
+ *  nm_counts_movers_free. @returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM. */
+nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_t now, size_t n,
+                          nm_counts_mover_t **rows, size_t *nrows, char *errstr,
+                          size_t errstr_size);
+
+void nm_counts_movers_free(nm_counts_mover_t *rows, size_t nrows);
+
 typedef struct {
     char entry_id[48]; /* stream entry id "<ms>-<seq>": ms is when Redis recorded it */
     char *json;        /* the alert record, NUL-terminated */
@@ -208,6 +283,11 @@ typedef struct {
  *  frees it with nm_counts_alerts_free.
  *  @returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM with errstr set. */
 nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size);
+
+/** @brief The `n` most recent surge records, newest first (K surges:recent,
+ *  as they fired), in the same form as nm_counts_recent_alerts. */
+nm_err_t nm_counts_recent_surges(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
                                  size_t *nout, char *errstr, size_t errstr_size);
 
 /** @brief Free entries from nm_counts_recent_alerts (NULL is fine). */
