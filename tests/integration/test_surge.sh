@@ -30,7 +30,9 @@ T_START=$(date +%s)
 # outcome for out-of-order data is the subject of the late burst only);
 # static membership: a restarted daemon takes the killed one's place at once;
 # a short lease so a dead daemon's pending surges come back within seconds
+# (the lease outlasts a message in flight: message.timeout.ms below it)
 NM_TEST_PARTITIONS=1 write_config -e 's|^surge_retry_s = .*|surge_retry_s = 3|' \
+    -e 's|^\[kafka.producer\]|&\nmessage.timeout.ms = 2500|' \
     -e 's|^include_body = true|include_body = false|' \
     -e "s|^group.id = .*|&\ngroup.instance.id = $NM_RUN-member|"
 ST=$NM_RUN.alerts.surge
@@ -72,6 +74,7 @@ for f in "$WORK"/chunk.*; do
 done
 "$NEWSMON" ingest -c "$CONF" "$WORK/gen/late.jsonl" >/dev/null 2>>"$WORK/ingest.log" || fail "ingest late.jsonl failed"
 [[ $mid -ge 1 ]] || fail "no kill landed mid-stream ($kills kills)"
+! grep -q "is not above the producer" "$WORK"/daemon*.log || fail "the daemon warns that surge_retry_s is too short"
 
 # settled: every article counted, nothing pending (a dead daemon's surges
 # come back after the 3 s lease and the next idle tick, <= 5 s later)
