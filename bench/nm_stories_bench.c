@@ -11,7 +11,9 @@
  * difference (what stories add per article in the window), and the mean
  * wall time of the lookup and of the counts call per batch: for distinct
  * articles (band keys empty or unrelated) and for a batch of copies of
- * articles in the window (each finds its original). The signatures are
+ * articles in the window (each finds its original); and the Redis
+ * server's CPU time for the same calls (INFO cpu), which a loaded machine
+ * inflates less than the wall time. The signatures are
  * random (distinct articles share no band value, as real distinct articles
  * almost never do), 300 shingles each.
  */
@@ -64,9 +66,23 @@ static void drop(const nm_config_t *cfg, const char *tagged) {
 }
 
 typedef struct {
-    double lookup_ms, apply_ms;
+    double lookup_ms, apply_ms, lookup_cpu, apply_cpu; /* wall, and Redis's CPU time */
     long batches;
 } nm_cost_t;
+
+static redisContext *g_info; /* for Redis's own CPU time (INFO cpu) */
+
+/* used_cpu_sys + used_cpu_user of the Redis server, in ms: unlike the wall
+ * time, not inflated by other processes on a shared machine */
+static double redis_cpu_ms(void) {
+    redisReply *r = redisCommand(g_info, "INFO cpu");
+    double v = 0;
+    const char *p;
+    if (r && r->str && (p = strstr(r->str, "used_cpu_sys:"))) v += atof(p + 13);
+    if (r && r->str && (p = strstr(r->str, "used_cpu_user:"))) v += atof(p + 14);
+    if (r) freeReplyObject(r);
+    return v * 1e3;
+}
 
 static const char *const ENT[] = {"country:russia", "country:north_korea", "person:kim_jong_un",
                                   "person:vladimir_putin", "weapon:ballistic_missile",
@@ -92,12 +108,12 @@ static int run(nm_counts_t *c, nm_stories_t *S, char (*ids)[40], nm_story_sig_t 
             size_t k = at + i;
             in[i] = (nm_stories_in_t){ids[k], &sigs[k], 1, &TOP[k % 3]};
         }
-        double t0 = wall_ms();
+        double c0 = redis_cpu_ms(), t0 = wall_ms();
         if (S && nm_stories_assign(S, c, in, n, now, out, e, sizeof e)) {
             fprintf(stderr, "nm_stories_bench: %s\n", e);
             return -1;
         }
-        double t1 = wall_ms();
+        double t1 = wall_ms(), c1 = redis_cpu_ms();
         for (size_t i = 0; i < n; i++) {
             size_t k = at + i;
             ents[i][0] = ENT[k % 8];
@@ -113,9 +129,11 @@ static int run(nm_counts_t *c, nm_stories_t *S, char (*ids)[40], nm_story_sig_t 
             fprintf(stderr, "nm_stories_bench: %s\n", e);
             return -1;
         }
-        double t2 = wall_ms();
+        double t2 = wall_ms(), c2 = redis_cpu_ms();
         cost->lookup_ms += t1 - t0;
         cost->apply_ms += t2 - t1;
+        cost->lookup_cpu += c1 - c0;
+        cost->apply_cpu += c2 - c1;
         cost->batches++;
     }
     free(in);
@@ -159,7 +177,8 @@ int main(int argc, char **argv) {
     free(cfg->redis_prefix);
     cfg->redis_prefix = strdup(prefix[1]);
     nm_counts_t *cn = nm_counts_new(cfg);
-    if (!S || !cs || !cn) return 1;
+    g_info = redisConnect(cfg->redis_host, (int)cfg->redis_port);
+    if (!S || !cs || !cn || !g_info || g_info->err) return 1;
     m[0] = used_memory(cfg);
     if (run(cs, S, ids, sigs, 0, (size_t)n, (size_t)batch, &with)) return 1;
     m[1] = used_memory(cfg);
@@ -185,7 +204,12 @@ int main(int argc, char **argv) {
     printf("lookup_ms_per_batch=%.2f counts_ms_per_batch_with=%.2f counts_ms_per_batch_without=%.2f\n",
            with.lookup_ms / with.batches, with.apply_ms / with.batches,
            without.apply_ms / without.batches);
-    printf("copies_batch: lookup_ms=%.2f counts_ms=%.2f\n", copies.lookup_ms, copies.apply_ms);
+    printf("redis_cpu_ms_per_batch: lookup=%.2f counts_with=%.2f counts_without=%.2f\n",
+           with.lookup_cpu / with.batches, with.apply_cpu / with.batches,
+           without.apply_cpu / without.batches);
+    printf("copies_batch: lookup_ms=%.2f counts_ms=%.2f redis_cpu_ms: lookup=%.2f counts=%.2f\n",
+           copies.lookup_ms, copies.apply_ms, copies.lookup_cpu, copies.apply_cpu);
+    redisFree(g_info);
     drop(cfg, nm_counts_prefix(cs));
     drop(cfg, nm_counts_prefix(cn));
     nm_counts_destroy(cs);

@@ -196,8 +196,8 @@ static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
     return 0;
 }
 
-/* The alert outputs of an article: one per topic of res in `mask` (bit t:
- * res->topics[t]) and one to "all"; the payload is copied. */
+/* The alert outputs of an article: one per topic of it in `mask` (bit t:
+ * its t-th topic, s->topic[t]) and one to "all"; the payload is copied. */
 static void nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
                           uint32_t mask) {
     const nm_rules_t *rules = P->rules;
@@ -464,7 +464,7 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
     long backoff = 100;
     while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
                              sizeof e)) {
-        NM_LOG(NM_LOG_WARN, "pipeline", "Redis (stories): %s; retrying in %ld ms", e, backoff);
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: story lookup: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
         if (*P->stop || nm_stalled(P, t0, "Redis (stories)")) {
@@ -484,8 +484,9 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         const nm_stories_out_t *so = &P->story_out[k++];
         s->count.story = &so->counts;
         if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
-        nm_out_t *ev = &s->outs[0]; /* the enriched event */
-        if (!nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
+        nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
+        if (s->nouts && ev->kind == OUT_ENRICHED &&
+            !nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
             char *c = nm_copy(P->with_story.s, P->with_story.len);
             if (c) {
                 free(ev->payload);

@@ -11,7 +11,13 @@
  * I/O on its own threads). A batch goes through these states:
  *   FILLING    each polled article is processed at once and its outputs
  *              (enriched event, alerts, or dead letter) are produced, so
- *              Kafka delivery overlaps with filling the batch;
+ *              Kafka delivery overlaps with filling the batch; with
+ *              [stories] enabled, only dead letters are: the others wait
+ *              for
+ *   STORIES    one Redis lookup for the whole batch (nm_stories.h), then
+ *              every output with its story, alerts only for topics new to
+ *              their story, produced (retried with back-off while Redis is
+ *              down, like COUNTING);
  *   DELIVERING when full or old enough: every output acknowledged; failed
  *              ones re-sent, permanent refusals given up (an enriched
  *              event then becomes a dead letter, and is not counted) so

@@ -33,7 +33,7 @@
 static const char nm_counts_lua[] =
     "local seen_ttl, hour_ttl, recent = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local story_ttl, cap, nidx = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
-    "local inc, touched = {}, {}\n"
+    "local inc, touched, bands = {}, {}, {}\n"
     "local function add(k, member, by)\n"
     "  local t = inc[k]; if not t then t = {}; inc[k] = t end\n"
     "  t[member] = (t[member] or 0) + by\n"
@@ -50,12 +50,25 @@ static const char nm_counts_lua[] =
     "  local rec = ARGV[s+6]\n"
     "  seq = seq + 1\n"
     "  redis.call('HSET', KEYS[bk], ARGV[s], string.format('%016x', seq) .. rec)\n"
-    "  local ref = string.sub(KEYS[bk], -10) .. ARGV[s]\n"
-    "  local b0 = tonumber(ARGV[s+7])\n"
-    "  for b = b0, b0 + tonumber(ARGV[s+8]) - 1 do\n"
-    "    if redis.call('LPUSH', KEYS[b], ref) > cap then redis.call('LTRIM', KEYS[b], 0, cap - 1) end\n"
-    "    redis.call('EXPIRE', KEYS[b], story_ttl)\n"
+    "  local ref, dk = string.sub(KEYS[bk], -10) .. ARGV[s], tonumber(ARGV[s+7])\n"
+    "  local nb, t = tonumber(ARGV[s+8]), bands[dk]\n"
+    "  if not t then t = {}; bands[dk] = t end\n"
+    "  local miss = {}\n"
+    "  for b = s + 9, s + 8 + nb do if not t[ARGV[b]] then miss[#miss + 1] = ARGV[b] end end\n"
+    "  if #miss > 0 then\n"
+    "    local old = redis.call('HMGET', KEYS[dk], unpack(miss))\n"
+    "    for j, f in ipairs(miss) do\n"
+    "      local refs = {}\n"
+    "      for r in string.gmatch(old[j] or '', '[^\\n]+') do refs[#refs + 1] = r end\n"
+    "      t[f] = refs\n"
+    "    end\n"
     "  end\n"
+    "  for b = s + 9, s + 8 + nb do\n"
+    "    local refs = t[ARGV[b]]\n"
+    "    table.insert(refs, 1, ref)\n"
+    "    if #refs > cap then refs[#refs] = nil end\n"
+    "  end\n"
+    "  touched[dk] = true\n"
     "  local f = '!' .. string.sub(rec, 143)\n"
     "  if ARGV[s+4] == '1' then redis.call('HSETNX', KEYS[fk], f, ',') end\n"
     "  local alerted = ARGV[s+5]\n"
@@ -97,11 +110,19 @@ static const char nm_counts_lua[] =
     "    end\n"
     "    if sk > 0 then story(s, sk) end\n"
     "  end\n"
-    "  i = sk > 0 and s + 9 or s\n"
+    "  i = sk > 0 and s + 9 + tonumber(ARGV[s+8]) or s\n"
     "end\n"
     "for k, t in pairs(inc) do\n"
     "  for member, by in pairs(t) do redis.call('ZINCRBY', KEYS[k], by, member) end\n"
     "  if k > 8 then redis.call('EXPIRE', KEYS[k], hour_ttl) end\n"
+    "end\n"
+    "for dk, t in pairs(bands) do\n"
+    "  local set = {}\n"
+    "  for f, refs in pairs(t) do\n"
+    "    set[#set + 1] = f; set[#set + 1] = table.concat(refs, '\\n')\n"
+    "    if #set >= 2000 then redis.call('HSET', KEYS[dk], unpack(set)); set = {} end\n"
+    "  end\n"
+    "  if #set > 0 then redis.call('HSET', KEYS[dk], unpack(set)) end\n"
     "end\n"
     "for k in pairs(touched) do redis.call('EXPIRE', KEYS[k], story_ttl) end\n"
     "if new > 0 then redis.call('HINCRBY', KEYS[1], 'articles', new) end\n"
@@ -110,34 +131,39 @@ static const char nm_counts_lua[] =
     "return {new, surged}\n";
 
 /* The story lookup (reads only). KEYS: the signature hashes of the
- * window's hours, then per article its seen key and its band keys.
- * ARGV: n_hours, batch candidate cap, then per article its n_bands.
- * Returns {decisions, candidates}: per article its seen value ('' when
- * not seen); then (record, story's alerted topics) pairs: the distinct
- * articles in a band of an unseen article, still in the window, of a story
- * still alive (its "!" field in its first article's hash, in the window). */
+ * window's hours, the band hashes of its days, then per article its seen
+ * key. ARGV: n_hours, n_days, batch candidate cap, then per article its
+ * n_bands and its band fields. Returns {decisions, candidates}: per
+ * article its seen value ('' when not seen); then (record, story's alerted
+ * topics) pairs: the distinct articles in a band of an unseen article,
+ * still in the window, of a story still alive (its "!" field in its first
+ * article's hash, in the window). A band field's refs are parsed once per
+ * batch: the batch's copies of one story share most of their fields. */
 static const char nm_story_lookup_lua[] =
-    "local nw, total = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local bucket = {}\n"
     "for w = 1, nw do bucket[string.sub(KEYS[w], -10)] = KEYS[w] end\n"
-    "local dec, cand, done, k, got = {}, {}, {}, nw, 0\n"
-    "for a = 3, #ARGV do\n"
-    "  k = k + 1\n"
+    "local dec, cand, done, parsed, got, a = {}, {}, {}, {}, 0, 4\n"
+    "for k = nw + nd + 1, #KEYS do\n"
     "  local d, nb = redis.call('GET', KEYS[k]), tonumber(ARGV[a])\n"
     "  dec[#dec + 1] = d or ''\n"
-    "  for b = k + 1, d and 0 or k + nb do\n"
-    "    for _, ref in ipairs(redis.call('LRANGE', KEYS[b], 0, -1)) do\n"
-    "      if not done[ref] and got < total then\n"
-    "        done[ref] = true\n"
-    "        local key = bucket[string.sub(ref, 1, 10)]\n"
-    "        local rec = key and redis.call('HGET', key, string.sub(ref, 11))\n"
-    "        local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
-    "        local st = fkey and redis.call('HGET', fkey, '!' .. string.sub(rec, 159))\n"
-    "        if st then got = got + 1; cand[#cand + 1] = rec; cand[#cand + 1] = st end\n"
+    "  for day = nw + 1, (d or nb == 0) and 0 or nw + nd do\n"
+    "    for j, refs in ipairs(redis.call('HMGET', KEYS[day], unpack(ARGV, a + 1, a + nb))) do\n"
+    "      local pk = refs and day .. ARGV[a + j]\n"
+    "      if pk and parsed[pk] then refs = nil elseif pk then parsed[pk] = true end\n"
+    "      for ref in string.gmatch(refs or '', '[^\\n]+') do\n"
+    "        if not done[ref] and got < total then\n"
+    "          done[ref] = true\n"
+    "          local key = bucket[string.sub(ref, 1, 10)]\n"
+    "          local rec = key and redis.call('HGET', key, string.sub(ref, 11))\n"
+    "          local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
+    "          local st = fkey and redis.call('HGET', fkey, '!' .. string.sub(rec, 159))\n"
+    "          if st then got = got + 1; cand[#cand + 1] = rec; cand[#cand + 1] = st end\n"
+    "        end\n"
     "      end\n"
     "    end\n"
     "  end\n"
-    "  k = k + nb\n"
+    "  a = a + 1 + nb\n"
     "end\n"
     "return {dec, cand}\n";
 
@@ -617,8 +643,9 @@ static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
     return nb;
 }
 
-static void nm_band_key(nm_args_t *a, size_t plen, const nm_story_sig_t *sig, int b) {
-    nm_argf(a, plen + 32, "%sstory:band:%d:%08x", a->c->prefix, b, (unsigned)sig->min[b]);
+/* The field of bin b's value in a band hash: the bin (hex digit), the value. */
+static void nm_band_field(nm_args_t *a, const nm_story_sig_t *sig, int b) {
+    nm_argf(a, 16, "%x%08x", (unsigned)b, (unsigned)sig->min[b]);
 }
 
 /* shingles, then the bins, u32 little-endian: the same bytes on any host */
@@ -661,9 +688,9 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         nbytes += NM_HOUR_KEYS * (plen + 32) + plen + 6 + strlen(items[i].id) +
                   (3 + (size_t)items[i].nentities) * 24;
         if (st) {
-            nargs += 3 + NM_STORY_BANDS + 9;
-            nbytes += 3 * (plen + 40) + NM_STORY_BANDS * (plen + 32) + 8 * 24 +
-                      NM_SIG_BYTES + 12 + strlen(st->first_article);
+            nargs += 4 + 9 + NM_STORY_BANDS;
+            nbytes += 4 * (plen + 40) + NM_STORY_BANDS * 16 + 8 * 24 + NM_SIG_BYTES + 12 +
+                      strlen(st->first_article);
         }
     }
     if (nm_counts_reserve(c, nargs, nbytes, n + 1))
@@ -679,13 +706,14 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         c->hour_of[i] = (int)h;
     }
     /* story keys per article (repeating a key is harmless): members set,
-     * then, when indexed, its hash, its first article's hash, its bands */
+     * then, when indexed, its hash, its first article's hash, its day's
+     * band hash */
     for (size_t i = 0; i < n; i++) {
         const nm_counts_story_t *st = items[i].story;
         if (!st) continue;
         int bins[NM_STORY_BANDS];
         int nb = nm_bands(st->sig, bins);
-        nkeys += 1 + (nb ? 2 + (size_t)nb : 0);
+        nkeys += nb ? 4 : 1;
         nidx += nb > 0;
     }
     /* the surge part's keys and arguments go after the counts' own */
@@ -725,7 +753,7 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         if (!nb) continue;
         nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->index_hour);
         nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->first_hour);
-        for (int b = 0; b < nb; b++) nm_band_key(&a, plen, st->sig, bins[b]);
+        nm_argf(&a, plen + 40, "%sstory:band:%.8s", c->prefix, st->index_hour);
     }
     for (size_t k = 0; k < nsk; k++) nm_arg(&a, skeys[k], skeylen[k]);
     nm_argf(&a, 24, "%ld", c->seen_ttl);
@@ -773,7 +801,8 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         a.buf += 10 + NM_SIG_BYTES + flen;
         nm_argf(&a, 24, "%zu", nb ? key + 3 : 0);
         nm_argf(&a, 24, "%d", nb);
-        key += 1 + (nb ? 2 + (size_t)nb : 0);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
+        key += nb ? 4 : 1;
     }
     for (size_t k = 0; k < nsa; k++) nm_arg(&a, sargs[k], sarglen[k]);
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_COUNTS, errstr,
@@ -826,38 +855,47 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
     memset(out, 0, sizeof *out);
     if (n == 0) return NM_OK;
     size_t plen = strlen(c->prefix), nw = (size_t)(c->story_window / 3600) + 1;
-    size_t nargs = 5 + nw + n * (2 + NM_STORY_BANDS), nbytes = nw * (plen + 32) + 3 * 24;
-    for (size_t i = 0; i < n; i++)
-        nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * (plen + 32) + 24;
+    size_t nd_max = nw / 24 + 2; /* the days the window's hours fall in */
+    size_t nargs = 6 + nw + nd_max + n * (2 + NM_STORY_BANDS);
+    size_t nbytes = (nw + nd_max) * (plen + 32) + 3 * 24 + 11 * nw;
+    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * 16 + 24;
     if (nm_counts_reserve(c, nargs, nbytes, n))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    size_t nkeys = nw + n;
-    for (size_t i = 0; i < n; i++) {
-        int bins[NM_STORY_BANDS];
-        nkeys += (size_t)nm_bands(&sigs[i], bins);
-    }
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "EVALSHA", 7);
     nm_arg(&a, c->sha[1], 40);
-    nm_argf(&a, 24, "%zu", nkeys);
-    for (size_t w = 0; w < nw; w++) { /* newest first */
+    size_t nkeys_at = a.k;
+    nm_arg(&a, "", 0); /* the number of keys, once known */
+    char *hours = a.buf; /* the window's hours, newest first, for their days */
+    a.buf += 11 * nw;
+    for (size_t w = 0; w < nw; w++) {
         time_t at = now - (time_t)w * 3600;
         struct tm tm;
-        char hour[16];
         gmtime_r(&at, &tm);
-        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
-        nm_argf(&a, plen + 32, "%sstory:sig:%s", c->prefix, hour);
+        strftime(hours + 11 * w, 11, "%Y%m%d%H", &tm);
+        nm_argf(&a, plen + 32, "%sstory:sig:%s", c->prefix, hours + 11 * w);
     }
-    int *nbands = c->hour_of;
-    for (size_t i = 0; i < n; i++) {
+    size_t nd = 0;
+    for (size_t w = 0; w < nw; w++)
+        if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
+            nm_argf(&a, plen + 32, "%sstory:band:%.8s", c->prefix, hours + 11 * w);
+            nd++;
+        }
+    for (size_t i = 0; i < n; i++)
         nm_argf(&a, plen + 6 + strlen(ids[i]), "%sseen:%s", c->prefix, ids[i]);
-        int bins[NM_STORY_BANDS];
-        nbands[i] = nm_bands(&sigs[i], bins);
-        for (int b = 0; b < nbands[i]; b++) nm_band_key(&a, plen, &sigs[i], bins[b]);
-    }
+    nm_argf(&a, 24, "%zu", nw + nd + n);
+    c->argv[nkeys_at] = c->argv[a.k - 1];
+    c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
+    a.k--;
     nm_argf(&a, 24, "%zu", nw);
+    nm_argf(&a, 24, "%zu", nd);
     nm_argf(&a, 24, "%d", NM_COUNTS_BATCH_CANDIDATES);
-    for (size_t i = 0; i < n; i++) nm_argf(&a, 24, "%d", nbands[i]);
+    for (size_t i = 0; i < n; i++) {
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(&sigs[i], bins);
+        nm_argf(&a, 24, "%d", nb);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
+    }
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_LOOKUP, errstr,
                                    errstr_size);
     if (!r) return NM_ERR_REDIS;

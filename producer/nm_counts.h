@@ -34,9 +34,13 @@
  *                                  "!"<first article id> -> ",<topic>,...," the
  *                                  topics its story alerted on (the story is alive
  *                                  while this field is looked up)
- *   K story:band:<bin>:<8 hex>     list, TTL W: "<YYYYMMDDHH><article id>" of the
- *                                  newest NM_COUNTS_BAND_CAP articles whose bin
- *                                  <bin> (0..NM_STORY_BANDS-1) holds that value
+ *   K story:band:<YYYYMMDD>        hash per UTC day of indexing, TTL W: field
+ *                                  <bin, 1 hex digit><its value, 8 hex> (the first
+ *                                  NM_STORY_BANDS bins) -> "<YYYYMMDDHH><article id>"
+ *                                  of the newest NM_COUNTS_BAND_CAP articles with
+ *                                  that value there, '\n'-separated (fields of one
+ *                                  hash, not a key per band value: a key with a TTL
+ *                                  costs ~270 bytes, a field ~100)
  *   K story:seq                    counter: the order of indexed articles
  *   K story:<story id>             set, TTL W: "e<entity>", "t<topic>" and
  *                                  "<YYYYMMDDHH>e<entity>", "<YYYYMMDDHH>t<topic>":
@@ -95,7 +99,10 @@
 #include "nm_err.h"
 #include "nm_story.h"
 
-#define NM_COUNTS_BAND_CAP 32          /* articles a band key keeps (newest) */
+#define NM_COUNTS_BAND_CAP 8           /* articles a band field keeps (newest): the
+                                        * articles of a story share most of their band
+                                        * values, so a few per value find it; more cost
+                                        * a widely syndicated story's lookups dearly */
 #define NM_COUNTS_BATCH_CANDIDATES 8192 /* candidate signatures returned per batch */
 
 /** The story part of one article's counts (nm_stories.h fills it). All
@@ -200,7 +207,7 @@ typedef struct {
 /** @brief One call for a batch of n articles (ids and signatures
  *  borrowed): each article's stored decision (a redelivery), and, for the
  *  articles not seen, the signatures of the articles (at most
- *  NM_COUNTS_BAND_CAP per band key) sharing a band value with it, indexed in the last [stories] window_s up
+ *  NM_COUNTS_BAND_CAP per band field) sharing a band value with it, indexed in the last [stories] window_s up
  *  to `now` and of a story still alive (NM_COUNTS_BATCH_CANDIDATES in all).
  *  @returns NM_OK (*out filled), NM_ERR_REDIS or NM_ERR_NOMEM with errstr
  *  set (*out empty). */

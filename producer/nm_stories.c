@@ -89,20 +89,22 @@ static int nm_has_topic(const char *alerted, const char *t) {
 }
 
 /* A stored decision: "S" <first hour, 10> <copy 0/1> <alerted ",a,b," or
- * ","> "\n" <first article id>. Returns 0 and the parts, -1 if it is none
- * (an article counted before stories: "1"). */
-static int nm_parse_decision(const char *d, char first_hour[11], int *copy,
+ * ","> "\n" <first article id, empty when it is the article itself: most
+ * articles start their story, and the seen key lives seen_ttl_s>. Returns
+ * 0 and the parts (*first = id when empty), -1 if it is none (an article
+ * counted before stories: "1"). */
+static int nm_parse_decision(const char *d, const char *id, char first_hour[11], int *copy,
                              const char **alerted, size_t *alen, const char **first) {
     size_t n = strlen(d);
-    if (n < 15 || d[0] != 'S' || (d[11] != '0' && d[11] != '1') || d[12] != ',') return -1;
+    if (n < 14 || d[0] != 'S' || (d[11] != '0' && d[11] != '1') || d[12] != ',') return -1;
     const char *nl = strchr(d + 12, '\n');
-    if (!nl || !nl[1]) return -1;
+    if (!nl) return -1;
     memcpy(first_hour, d + 1, 10);
     first_hour[10] = '\0';
     *copy = d[11] == '1';
     *alerted = d + 12;
     *alen = (size_t)(nl - (d + 12));
-    *first = nl + 1;
+    *first = nl[1] ? nl + 1 : id;
     return 0;
 }
 
@@ -208,7 +210,7 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         const char *alerted, *first;
         size_t alen;
         const char *d = found->decision[i];
-        if (d && !nm_parse_decision(d, fh, &copy, &alerted, &alen, &first)) {
+        if (d && !nm_parse_decision(d, in[i].id, fh, &copy, &alerted, &alen, &first)) {
             /* a redelivery: its stored story and alert; it is a candidate
              * for the batch's later articles */
             snprintf(mine, sizeof mine, "%.*s", (int)alen, alerted);
@@ -235,7 +237,8 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         }
         if (rc) break;
         snprintf(dec, sizeof dec, "S%.10s%c%s\n%s", o->counts.first_hour,
-                 o->story.copy ? '1' : '0', mine[0] ? mine : ",", o->story.first_article);
+                 o->story.copy ? '1' : '0', mine[0] ? mine : ",",
+                 strcmp(o->story.first_article, in[i].id) ? o->story.first_article : "");
         S->off[2 * i] = nm_put(S, dec, strlen(dec));
         S->off[2 * i + 1] = nm_put(S, mine, strlen(mine));
         if (S->off[2 * i] == SIZE_MAX || S->off[2 * i + 1] == SIZE_MAX) rc = NM_ERR_NOMEM;

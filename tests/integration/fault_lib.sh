@@ -164,7 +164,7 @@ check_enriched() {
 # check_story_counts TOPIC: sets STORY_DRIFT, the entity:stories and
 # topic:stories values that differ from the distinct stories of the
 # decisions Redis stored with the articles' dedupe keys (seen:<id> =
-# "S...\n<first article>"), with each article's entities and topics from its
+# "S...\n<first article>", empty for the article itself), with each article's entities and topics from its
 # enriched events; and STORY_CHANGED, the ids whose events do not all carry
 # that stored story (a batch redone after a crash may decide again).
 # Single Redis only (a SCAN in a script).
@@ -188,6 +188,7 @@ return out" 0 "$KP" >"$WORK/decisions.tsv"
 import collections, json, sys
 w = sys.argv[1]
 first = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{w}/decisions.tsv", encoding="utf-8") if "\t" in l)
+first = {i: f or i for i, f in first.items()}  # empty: the article is its story's first
 ents, tops, stories = {}, {}, collections.defaultdict(set)
 for l in open(f"{w}/events.jsonl", encoding="utf-8"):
     e = json.loads(l)

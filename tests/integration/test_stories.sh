@@ -11,7 +11,9 @@
 #   - entity:stories, topic:stories exact (distinct stories), their hour
 #     keys written with a TTL, the article counts unchanged in meaning;
 #   - a replay by a second consumer group gives every article the same
-#     story and the same alert, and moves no count.
+#     story and the same alert, and moves no count;
+#   - with [stories] enabled = false (a third group): no story in the
+#     events, an alert per alerting article.
 # One partition, so the daemon sees the input in the order `tag` does.
 source "$(dirname "$0")/lib.sh"
 require_services
@@ -160,4 +162,27 @@ assert len(al) % 2 == 0 and a1 == a2, f"replayed alerts differ: {a1} {a2}"
 print(f"replay: {half} events with the same stories, the same {len(a1)} alerts")
 PY
 stop_daemon TERM || fail "replay daemon exit"
+
+# [stories] enabled = false (a third group): events without a story, an
+# alert per alerting article again (copies too), still no count moved
+sed -i -e "s|^group.id = .*|group.id = $NM_RUN-nostories|" -e "s|^enabled = true|enabled = false|" "$CONF"
+start_daemon daemon-nostories
+wait_count "$NM_RUN.enriched" $((6 * n))
+sleep 2
+dump "$NM_RUN.enriched" "$WORK/enriched3.jsonl"
+dump "$NM_RUN.alerts.all" "$WORK/alerts3.jsonl"
+counts_snapshot >"$WORK/after3.txt"
+diff "$WORK/before.txt" "$WORK/after3.txt" || fail "stories off: the replay moved counts"
+$PY - "$WORK" "$thr" <<'PY' || fail "stories off: wrong events or alerts"
+import json, sys
+w, thr = sys.argv[1], float(sys.argv[2])
+load = lambda f: [json.loads(l) for l in open(f"{w}/{f}", encoding="utf-8") if l.strip()]
+ev = load("enriched3.jsonl")[2 * len(load("enriched.jsonl")):]
+assert ev and all("story" not in e for e in ev), "an event with a story"
+al = load("alerts3.jsonl")[len(load("alerts2.jsonl")):]
+want = sorted(e["id"] for e in ev if e["relevant"] and e["score"] >= thr and e["topics"])
+assert sorted(a["id"] for a in al) == want and all("story" not in a for a in al), (al, want)
+print(f"stories off: {len(ev)} events without a story, {len(al)} alerts, one per alerting article")
+PY
+stop_daemon TERM || fail "daemon exit (stories off)"
 echo "PASS test_stories"

@@ -36,7 +36,7 @@ static void test_copies_in_the_batch_alert_once(void **state) {
     assert_true(out[0].counts.starts);
     assert_int_equal(out[0].alert, 1);
     assert_string_equal(out[0].counts.alerted, ",arms_transfer,");
-    assert_string_equal(out[0].counts.decision, "S20261201000,arms_transfer,\na1");
+    assert_string_equal(out[0].counts.decision, "S20261201000,arms_transfer,\n"); /* itself */
     /* the copy later in the batch: same story, no alert (no topic added) */
     assert_string_equal(out[1].story.id, want.id);
     assert_true(out[1].story.copy);
@@ -68,16 +68,16 @@ static void test_window_candidates_redeliveries_and_ties(void **state) {
         {.seq = 3, .first_hour = "2026113022", .sig = a, .first_article = "y1",
          .alerted = ",arms_transfer,"},
         {.seq = 5, .first_hour = "2026113021", .sig = b, .first_article = "w1", .alerted = ","}};
-    char d_re[] = "S20261130221,sanctions_un,\ny1", d_old[] = "1";
-    char *dec[] = {NULL, d_re, d_old, NULL, NULL};
-    nm_counts_found_t f = {.decision = dec, .n = 5, .cand = cand, .ncand = 3};
+    char d_re[] = "S20261130221,sanctions_un,\ny1", d_old[] = "1", d_self[] = "S20261130210,\n";
+    char *dec[] = {NULL, d_re, d_old, NULL, NULL, d_self};
+    nm_counts_found_t f = {.decision = dec, .n = 6, .cand = cand, .ncand = 3};
     nm_stories_in_t in[] = {{"c1", &a, 2, T12}, {"c0", &a, 2, T12}, {"old", &b, 1, T1},
-                            {"c2", &b, 0, NULL}, {"e1", &none, 1, T1}};
-    nm_stories_out_t out[5];
+                            {"c2", &b, 0, NULL}, {"e1", &none, 1, T1}, {"w9", &b, 1, T1}};
+    nm_stories_out_t out[6];
     nm_stories_t *S = nm_stories_new();
     assert_non_null(S);
     for (int run = 0; run < 2; run++) { /* the same again: deterministic, reusable */
-        assert_int_equal(nm_stories_decide(S, in, 5, &f, "2026120100", out, g_e, sizeof g_e),
+        assert_int_equal(nm_stories_decide(S, in, 6, &f, "2026120100", out, g_e, sizeof g_e),
                          NM_OK);
         assert_string_equal(out[0].story.first_article, "y1");
         assert_true(out[0].story.copy);
@@ -97,9 +97,14 @@ static void test_window_candidates_redeliveries_and_ties(void **state) {
         assert_string_equal(out[4].story.first_article, "e1");
         assert_true(out[4].counts.starts);
         assert_int_equal(out[4].alert, 1);
+        /* a redelivered first article: its decision names no first article */
+        assert_true(out[5].redelivered);
+        assert_string_equal(out[5].story.first_article, "w9");
+        assert_false(out[5].story.copy);
+        assert_int_equal(out[5].alert, 0);
     }
     f.n = 4; /* found for another batch: refused */
-    assert_int_not_equal(nm_stories_decide(S, in, 5, &f, "2026120100", out, g_e, sizeof g_e),
+    assert_int_not_equal(nm_stories_decide(S, in, 6, &f, "2026120100", out, g_e, sizeof g_e),
                          NM_OK);
     nm_stories_destroy(S);
 }
