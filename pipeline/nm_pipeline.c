@@ -84,8 +84,10 @@ struct nm_pipeline_s {
     /* totals, logged at exit */
     nm_pipeline_stats_t st;
     int fatal;
+    int oom; /* a dead letter could not be queued: the batch must not commit */
     int txn_open; /* exactly-once: a transaction is open for this batch */
     int redis_ok;
+    int assigned; /* partitions last published to the metrics */
     struct timespec last_ready;
     char txid[512];
 };
@@ -154,7 +156,9 @@ static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, 
     return 0;
 }
 
-/* Send the input to the dead-letter topic with s->reason. */
+/* Send the input to the dead-letter topic with s->reason. Without memory
+ * for it the article has no output at all: P->oom then keeps the batch from
+ * committing (it is redone after the restart). */
 static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s", rd_kafka_topic_name(s->msg->rkt),
            (int)s->msg->partition, (long long)s->msg->offset, s->reason);
@@ -162,6 +166,21 @@ static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     P->mb.dead_lettered++;
     if (nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) == 0)
         nm_send_out(P, s, &s->outs[s->nouts - 1]);
+    else
+        P->oom = 1;
+}
+
+/* Forget the outputs prepared (not sent) for a slot. */
+static void nm_drop_outs(nm_slot_t *s) {
+    for (int k = 0; k < s->nouts; k++) {
+        free(s->outs[k].topic);
+        free(s->outs[k].payload);
+    }
+    s->nouts = 0;
+    free(s->id);
+    free(s->alert_rec);
+    free(s->alert_json);
+    s->id = s->alert_rec = s->alert_json = NULL;
 }
 
 static char *nm_copy(const char *s, size_t len) {
@@ -197,9 +216,10 @@ static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
 }
 
 /* The alert outputs of an article: one per topic of it in `mask` (bit t:
- * its t-th topic, s->topic[t]) and one to "all"; the payload is copied. */
-static void nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
-                          uint32_t mask) {
+ * its t-th topic, s->topic[t]) and one to "all"; the payload is copied.
+ * Returns -1 when one could not be allocated (the caller fails the slot). */
+static int nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
+                         uint32_t mask) {
     const nm_rules_t *rules = P->rules;
     char topic[512];
     for (int t = 0; t <= s->ntopics; t++) {
@@ -207,12 +227,13 @@ static void nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size
         snprintf(topic, sizeof topic, "%s%s", P->cfg->alert_topic_prefix,
                  t < s->ntopics ? rules->topics[s->topic[t]].id : "all");
         char *copy = nm_copy(json, len);
-        if (copy) nm_add_out(s, OUT_ALERT, topic, copy, len);
+        if (!copy || nm_add_out(s, OUT_ALERT, topic, copy, len)) return -1;
     }
     P->st.alerts++;
     P->mb.alerts_all++;
     for (int t = 0; t < s->ntopics; t++)
         if (mask >> t & 1) P->mb.alerts[s->topic[t]]++;
+    return 0;
 }
 
 /* Process one article and produce its outputs (with stories: once the
@@ -237,25 +258,33 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         nm_dead_letter(P, s);
         return;
     }
-    nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len);
-    P->mb.enriched++;
+    /* every output is prepared before one is sent: an allocation that fails
+     * makes the article a dead letter, never a part of its outputs */
     s->ntopics = res->ntopics;
     for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
+    int oom = nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len) != 0;
+    if (!oom && o->alert) {
+        oom = !(s->alert_rec = nm_copy(o->record, o->record_len));
+        s->record_len = o->record_len;
+        if (P->stories) { /* its story decides whether it alerts, and on which topics */
+            oom = oom || !(s->alert_json = nm_copy(o->alert_json, o->alert_len));
+            s->alert_len = o->alert_len;
+        } else {
+            oom = oom || nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
+        }
+    }
+    if (oom) {
+        nm_drop_outs(s);
+        nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory preparing the outputs");
+        nm_dead_letter(P, s);
+        return;
+    }
+    P->mb.enriched++;
     if (res->relevant) {
         P->st.relevant++;
         P->mb.relevant_all++;
         for (int t = 0; t < res->ntopics; t++)
             P->mb.relevant[res->topics[t].topic]++;
-    }
-    if (o->alert && P->stories) {
-        /* its story decides whether it alerts, and on which topics */
-        s->alert_json = nm_copy(o->alert_json, o->alert_len);
-        s->alert_len = o->alert_len;
-        s->alert_rec = nm_copy(o->record, o->record_len);
-        s->record_len = o->record_len;
-    } else if (o->alert) {
-        s->alert_rec = nm_copy(o->record, o->record_len);
-        nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
     }
     if (P->stories) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(P->proc));
     else
@@ -303,11 +332,20 @@ static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int f
     return l;
 }
 
+static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on);
+
 /* Exactly-once: the transaction did not commit. Its outputs are invisible
  * to read_committed consumers; rewind the input so the batch is redone.
  * Returns 1 (redo) or -1 (fatal). */
 static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
-    while (P->pending > 0) nm_producer_poll(P->producer, 100);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* an abort purges what was in flight: the reports come at once, unless
+     * the producer is broken (then give up after max_stall_s) */
+    while (P->pending > 0 && tr != NM_TXN_FATAL) {
+        nm_producer_poll(P->producer, 100);
+        if (nm_stalled(P, &t0, "an aborted transaction's deliveries")) tr = NM_TXN_FATAL;
+    }
     if (tr == NM_TXN_FATAL) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "transactional producer failed fatally; exiting");
         P->fatal = 1;
@@ -484,32 +522,44 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         const nm_stories_out_t *so = &P->story_out[k++];
         s->count.story = &so->counts;
         if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
+        /* an output that cannot carry its story is not sent, and P->oom
+         * keeps the batch from committing: it is redone, never half-told */
+        int oom = 0;
         nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
-        if (s->nouts && ev->kind == OUT_ENRICHED &&
-            !nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
-            char *c = nm_copy(P->with_story.s, P->with_story.len);
+        if (s->nouts && ev->kind == OUT_ENRICHED) {
+            char *c = nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)
+                          ? NULL
+                          : nm_copy(P->with_story.s, P->with_story.len);
             if (c) {
                 free(ev->payload);
                 ev->payload = c;
                 ev->len = P->with_story.len;
             }
+            oom = !c;
         }
-        if (so->alert && s->alert_json &&
-            !nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story)) {
-            nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert);
-            if (!nm_event_add_story(&P->with_story, s->alert_rec, s->record_len, &so->story)) {
-                char *c = nm_copy(P->with_story.s, P->with_story.len);
-                if (c) {
-                    free(s->alert_rec);
-                    s->alert_rec = c;
-                    s->record_len = P->with_story.len;
-                }
+        if (!oom && so->alert && s->alert_json) {
+            oom = nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
+                  nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert);
+            char *c = oom || nm_event_add_story(&P->with_story, s->alert_rec, s->record_len,
+                                                &so->story)
+                          ? NULL
+                          : nm_copy(P->with_story.s, P->with_story.len);
+            if (c) {
+                free(s->alert_rec);
+                s->alert_rec = c;
+                s->record_len = P->with_story.len;
             }
+            oom = !c;
             s->count.alert = s->alert_rec;
             s->count.alert_len = s->record_len;
         } else {
             s->count.alert = NULL; /* its story has alerted on all its topics */
             s->count.alert_len = 0;
+        }
+        if (oom) {
+            NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory adding the story to %s", s->id);
+            P->oom = 1;
+            continue;
         }
         for (int o = 0; o < s->nouts; o++) nm_send_out(P, s, &s->outs[o]);
     }
@@ -577,9 +627,16 @@ static int nm_complete_batch(nm_pipeline_t *P) {
             }
         }
         if (!failed) break;
+        if (P->oom) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
         if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
+    }
+    if (P->oom) {
+        NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
+               "the batch of %zu article(s) is not committed", P->nslots);
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+        return -1;
     }
     /* 2. counts, once every output is settled: one script call for the
      * whole batch, retried with back-off; an article whose enriched event
@@ -678,6 +735,7 @@ static void nm_free_batch(nm_pipeline_t *P) {
     P->sums.len = 0;
     P->sums.oom = 0;
     nm_free_surges(P);
+    P->oom = 0;
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
@@ -827,6 +885,11 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         wait = left <= 0 ? 0 : left < wait ? (int)left : wait;
     }
     rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
+    /* a rebalance runs inside the poll: publish its outcome at once */
+    if (nm_consumer_assigned(P->consumer) != P->assigned) {
+        P->assigned = nm_consumer_assigned(P->consumer);
+        nm_metrics_set_assigned(P->metrics, P->assigned);
+    }
     if (m) {
         if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
         if (cfg->exactly_once && !P->txn_open) {
@@ -861,6 +924,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
 int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
                     volatile sig_atomic_t *reload) {
     P->stop = stop;
+    nm_producer_set_stop(P->producer, stop);
     NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
            P->cfg->input_topic, P->cfg->enriched_topic, P->rules->version);
     while (!*stop && !P->fatal) {
@@ -883,6 +947,7 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
            P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches,
            P->st.surges);
     P->stop = &nm_never;
+    nm_producer_set_stop(P->producer, NULL);
     return P->fatal ? -1 : 0;
 }
 
