@@ -800,6 +800,22 @@ static void nm_txn_id(const nm_config_t *cfg, char *out, size_t size) {
     snprintf(out, size, "newsmon-%s-%s", group, host);
 }
 
+/* A surge's lease must outlast a message in flight (nm_surge_out.h): warn
+ * when the producer may hold one longer than surge_retry_s. */
+static void nm_check_surge_retry(const nm_config_t *cfg) {
+    const nm_kvlist_t *lists[2] = {&cfg->kafka, &cfg->kafka_producer};
+    long ms = 300000; /* librdkafka's default message.timeout.ms */
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (!strcmp(lists[l]->items[i].key, "message.timeout.ms") ||
+                !strcmp(lists[l]->items[i].key, "delivery.timeout.ms"))
+                ms = atol(lists[l]->items[i].value);
+    if (ms >= cfg->surge_retry_s * 1000L)
+        NM_LOG(NM_LOG_WARN, "surge", "[output] surge_retry_s = %ld is not above the producer's "
+               "message.timeout.ms (%ld ms): a surge alert still in flight when its daemon dies "
+               "could be published twice", cfg->surge_retry_s, ms);
+}
+
 nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules_t *rules,
                                char *errstr, size_t errstr_size) {
     nm_pipeline_t *P = calloc(1, sizeof *P);
@@ -831,6 +847,7 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     nm_publish_rules(P, 0);
     nm_counts_set_rules(P->counts, rules);
     nm_jbuf_init(&P->sums);
+    nm_check_surge_retry(cfg);
     if (nm_metrics_listen(P->metrics, cfg->http_listen, errstr, errstr_size)) goto fail;
     nm_kvlist_t pextra = {0}, cextra = {0};
     nm_kv_t pkv[1], ckv[1];

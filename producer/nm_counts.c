@@ -719,14 +719,6 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
     /* the surge part's keys and arguments go after the counts' own */
     const char *hours[nh + 1];
     for (size_t h = 0; h < nh; h++) hours[h] = items[first[h]].hour;
-    size_t sa = 9; /* ARGV index of the surge arguments */
-    for (size_t i = 0; i < n; i++) {
-        sa += 6 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics;
-        if (items[i].story) { /* the story's 10 arguments and its band fields, not the "0" */
-            int bins[NM_STORY_BANDS];
-            sa += 9 + (size_t)nm_bands(items[i].story->sig, bins);
-        }
-    }
     const char *const *skeys, *const *sargs;
     const size_t *skeylen, *sarglen;
     if (nm_csurge_plan(c->surge, items, n, c->hour_of, hours, nh,
@@ -739,7 +731,8 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "EVALSHA", 7);
     nm_arg(&a, c->sha[0], 40); /* the SHA: nm_counts_call sets the script's */
-    nm_argf(&a, 24, "%zu", K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk);
+    size_t nkeys_all = K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk;
+    nm_argf(&a, 24, "%zu", nkeys_all);
     for (int k = 0; k < K_FIXED; k++) nm_arg(&a, c->fixed[k], strlen(c->fixed[k]));
     for (size_t h = 0; h < nh; h++)
         for (int k = 0; k < NM_HOUR_KEYS; k++)
@@ -767,7 +760,8 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
     nm_argf(&a, 24, "%ld", c->story_window + 3600);
     nm_argf(&a, 24, "%d", NM_COUNTS_BAND_CAP);
     nm_argf(&a, 24, "%zu", nidx);
-    nm_argf(&a, 24, "%zu", sa);
+    size_t sa_at = a.k; /* ARGV[8], where the surge arguments start: set below */
+    nm_arg(&a, "", 0);
     size_t key = key1;
     for (size_t i = 0; i < n; i++) {
         const nm_counts_item_t *it = &items[i];
@@ -808,12 +802,11 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
         key += nb ? 4 : 1;
     }
-    /* sa was counted before the arguments were written: a layout change that
-     * misses one side must fail here, not hand the script wrong indices */
-    if (a.k - 3 - (K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk) + 1 != sa)
-        return nm_seterr(errstr, errstr_size, NM_ERR_REDIS,
-                         "EVALSHA: surge arguments at ARGV %zu, announced at %zu (a bug)",
-                         a.k - 2 - (K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk), sa);
+    /* argv: EVALSHA, sha, numkeys, the keys, then ARGV[1]... */
+    int w = snprintf(a.buf, 24, "%zu", a.k - (3 + nkeys_all) + 1);
+    c->argv[sa_at] = a.buf;
+    c->argvlen[sa_at] = (size_t)w;
+    a.buf += w + 1;
     for (size_t k = 0; k < nsa; k++) nm_arg(&a, sargs[k], sarglen[k]);
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_COUNTS, errstr,
                                    errstr_size);

@@ -43,9 +43,11 @@ T = {
         "In Moscow, Russia and North Korea held a round of talks on tourism, fisheries and rail "
         "freight."]),
     "shells": ("North Korea sends artillery shells to Russia, report says", [
-        "North Korea has sent large numbers of artillery shells to Russia, a report said.",
-        "A report said North Korea shipped large quantities of artillery shells to Russia.",
-        "Large shipments of North Korean artillery shells have reached Russia, the report said."]),
+        "North Korea shipped artillery shells and rockets to Russia this month, officials said.",
+        "North Korea has supplied millions of artillery shells and rockets to Russia, officials "
+        "said.",
+        "Russia received new deliveries of artillery shells and rockets from North Korea, "
+        "officials said."]),
     "kn23": ("North Korea shipped KN-23 ballistic missiles to Russia, officials say", [
         "North Korea has supplied KN-23 ballistic missiles to Russia for use at the front, "
         "officials said.",

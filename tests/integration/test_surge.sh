@@ -18,6 +18,7 @@
 #      one that is NOT on the topic (killed before the delivery) is published,
 #      once; the pending set ends empty;
 #   4. the same stream replayed by a second consumer group fires nothing new;
+#      replayed into fresh counts (another Redis prefix) it fires the same ids;
 #   5. the dashboard's record (surges:recent) holds each surge once;
 #      `newsmon top --movers` ranks keys by ratio (the stream's last hour is
 #      the one before the current one: --hours 2).
@@ -30,7 +31,9 @@ T_START=$(date +%s)
 # outcome for out-of-order data is the subject of the late burst only);
 # static membership: a restarted daemon takes the killed one's place at once;
 # a short lease so a dead daemon's pending surges come back within seconds
+# (the lease outlasts a message in flight: message.timeout.ms below it)
 NM_TEST_PARTITIONS=1 write_config -e 's|^surge_retry_s = .*|surge_retry_s = 3|' \
+    -e 's|^\[kafka.producer\]|&\nmessage.timeout.ms = 2500|' \
     -e 's|^include_body = true|include_body = false|' \
     -e "s|^group.id = .*|&\ngroup.instance.id = $NM_RUN-member|"
 ST=$NM_RUN.alerts.surge
@@ -72,6 +75,7 @@ for f in "$WORK"/chunk.*; do
 done
 "$NEWSMON" ingest -c "$CONF" "$WORK/gen/late.jsonl" >/dev/null 2>>"$WORK/ingest.log" || fail "ingest late.jsonl failed"
 [[ $mid -ge 1 ]] || fail "no kill landed mid-stream ($kills kills)"
+! grep -q "is not above the producer" "$WORK"/daemon*.log || fail "the daemon warns that surge_retry_s is too short"
 
 # settled: every article counted, nothing pending (a dead daemon's surges
 # come back after the 3 s lease and the next idle tick, <= 5 s later)
@@ -163,6 +167,32 @@ cmp -s <(sort "$WORK/surges2.tsv") <(sort "$WORK/surges3.tsv") || fail "the repl
 [[ $(rcli hget "${KP}stats" articles) == "$N" ]] || fail "the replay moved the counts"
 log "replay by a second group: $N articles again, no new surge"
 
+# ------------------------------------------------------------ 4b. replay into fresh counts
+# the same stream once more into an empty Redis prefix (an archive replayed
+# elsewhere, weeks later by its Kafka timestamps): the hours come from
+# published_at, so exactly the same surge ids fire
+stop_daemon TERM || fail "newsmon run did not exit 0 on SIGTERM"
+FRESH="{$NM_RUN-fresh}:"
+sed -e "s|^prefix = .*|prefix = $NM_RUN-fresh:|" -e "s|^surge_topic = .*|surge_topic = $ST.fresh|" \
+    -e "s|^group.id = .*|group.id = $NM_RUN-fresh|" \
+    -e "s|^group.instance.id = .*|group.instance.id = $NM_RUN-fresh-member|" "$CONF" >"$WORK/fresh.conf"
+"$NEWSMON" topics -c "$WORK/fresh.conf" >/dev/null || fail "cannot create the fresh run's topics"
+CONF_MAIN=$CONF
+CONF=$WORK/fresh.conf
+start_daemon fresh
+for i in $(seq 1 90); do
+    [[ $(rcli hget "${FRESH}stats" articles) == "$N" && $(rcli zcard "${FRESH}surge:pending") == 0 ]] && break
+    sleep 1
+done
+sleep 2
+consume "$ST.fresh" | cut -f1 | sort >"$WORK/fresh-ids.txt"
+cut -f1 "$WORK/surges2.tsv" | grep -v "^$fake\$" | sort >"$WORK/ids.txt"
+rcli --scan --pattern "${FRESH}*" | xargs -r -n 500 redis-cli -p "$REDIS_PORT" del >/dev/null
+diff "$WORK/ids.txt" "$WORK/fresh-ids.txt" >&2 || fail "a replay into fresh counts fired other surges"
+log "replay into fresh counts: the same $(wc -l <"$WORK/fresh-ids.txt") surge ids"
+stop_daemon TERM || fail "newsmon run did not exit 0 on SIGTERM"
+CONF=$CONF_MAIN
+
 # ------------------------------------------------------------ 5. top --movers
 "$NEWSMON" top -c "$CONF" --movers --hours 2 -n 100 >"$WORK/movers.txt" || fail "newsmon top --movers failed"
 $PY - "$WORK/movers.txt" <<'PY' || fail "newsmon top --movers output is wrong"
@@ -179,6 +209,5 @@ for r in rows:
 assert any(r[2] == "country:russia" for r in rows), "country:russia missing in the last two hours"
 print(f"top --movers: {len(rows)} keys in the last two hours, ranked by ratio")
 PY
-stop_daemon TERM || true
 echo "surge: articles=$N planted=$NEXP kills=$kills duplicates=0 lost=0 elapsed=$(($(date +%s) - T_START))s"
 echo "PASS test_surge"
