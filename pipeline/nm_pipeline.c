@@ -1,4 +1,9 @@
-/* nm_pipeline.c - the daemon's batch loop and its states (nm_pipeline.h). */
+/* nm_pipeline.c - the daemon's batch loop and its states (nm_pipeline.h).
+ *
+ * Two batches live at a time: `fill` takes new articles while `done`, the
+ * previous one, waits for its acks; done's counts and offsets are written
+ * as soon as its last ack arrives, and always before fill's (see the
+ * header comment for the rules). */
 #include "nm_pipeline.h"
 
 #include <stdio.h>
@@ -18,7 +23,14 @@
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
 typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
 
+/* Held outputs are released once they reach this size: about one full
+ * produce request (librdkafka's default batch.size). */
+#define NM_HOLD_BYTES (1 << 20)
+
+typedef struct nm_batch_s nm_batch_t;
+
 typedef struct {
+    nm_batch_t *batch; /* whose pending count its delivery report settles */
     char *topic;   /* owned */
     char *payload; /* owned; NULL for a dead letter (its bytes are the input's) */
     size_t len;
@@ -28,16 +40,32 @@ typedef struct {
 
 typedef struct {
     rd_kafka_message_t *msg; /* owned input message */
+    /* set by nm_tag_slot (any thread): */
+    nm_err_t rc;             /* NM_OK, else a dead letter for `reason` */
     char *id;                /* owned article id (NULL for a dead letter) */
     char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
-    int refused;             /* Kafka refused its enriched event for good: not counted */
+    const char **ids;        /* owned block: entity ids, topic ids (borrowed
+                              * from the rules), then the entities' mentions */
+    int topics[NM_MAX_TOPICS]; /* the relevant article's topic indices (metrics) */
+    nm_counts_item_t count;  /* points into the slot */
     char reason[256];        /* dead-letter reason */
     int nouts;
     nm_out_t outs[NM_MAX_OUTPUTS];
-    nm_counts_item_t count; /* entities/mentions/topics set at completion */
-    size_t first_id;        /* its ids start at P->ids[first_id]: entities, then topics */
+    /* set at completion: */
+    int refused;             /* Kafka refused its enriched event for good: not counted */
     struct timespec consumed_at;
 } nm_slot_t;
+
+/* A batch's slots in consumption order: [0, nsent) have their outputs
+ * sent, [nsent, nproc) are tagged with their outputs held, [nproc, nslots)
+ * are polled but not tagged yet. */
+struct nm_batch_s {
+    nm_slot_t *slots; /* batch_size of them */
+    size_t nslots, nproc, nsent;
+    size_t held_bytes;
+    long pending;     /* sent outputs without a delivery report */
+    double waited_ms; /* time the loop waited for input while the batch was open */
+};
 
 struct nm_pipeline_s {
     const nm_config_t *cfg;
@@ -49,22 +77,16 @@ struct nm_pipeline_s {
     nm_producer_t *producer;
     nm_counts_t *counts;
     nm_metrics_t *metrics;
-    nm_metrics_batch_t mb; /* this batch's increments */
-    nm_slot_t *slots;
-    size_t nslots;
+    nm_metrics_batch_t mb; /* increments since the last completed batch */
+    nm_batch_t batches[2];
+    nm_batch_t *fill;  /* taking articles */
+    nm_batch_t *done;  /* closed, completing (at-least-once only), or NULL */
     nm_counts_item_t *items;
-    /* the batch's entity and topic ids (borrowed from the rules) and
-     * mentions, one growable array for all its articles: no per-article cap */
-    const char **ids;
-    int *mentions;
-    size_t nids, capids;
-    long pending; /* outputs without a delivery report */
-    struct timespec batch_start;
     struct timespec last_commit;
     /* totals, logged at exit */
     nm_pipeline_stats_t st;
     int fatal;
-    int txn_open; /* exactly-once: a transaction is open for this batch */
+    int txn_open; /* exactly-once: a transaction is open for the fill batch */
     int redis_ok;
     struct timespec last_ready;
     char txid[512];
@@ -85,14 +107,14 @@ static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
     o->err = err;
     if (err) P->mb.delivery_failures++;
     else P->st.produced++;
-    P->pending--;
+    o->batch->pending--;
 }
 
-/* Queue one output of a slot; on local failure it is marked failed so the
- * completion step re-sends it (or gives up on a permanent error). Enriched
- * events and alerts are keyed by article id, dead letters by the input's
- * own key. */
-static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
+/* Queue one output of a slot of batch b; on local failure it is marked
+ * failed so the completion step re-sends it (or gives up on a permanent
+ * error). Enriched events and alerts are keyed by article id, dead letters
+ * by the input's own key. */
+static void nm_send_out(nm_pipeline_t *P, nm_batch_t *b, nm_slot_t *s, nm_out_t *o) {
     char e[256], size[32];
     nm_kv_t hdrs[2] = {{"reason", s->reason}, {"truncated_from", size}};
     size_t nh = 0;
@@ -112,13 +134,14 @@ static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
         }
     }
     o->state = OUT_PENDING;
+    o->batch = b;
     if (nm_producer_send(P->producer, o->topic, key, key_len, val, len, nh ? hdrs : NULL, nh, o,
                          &o->err, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "%s", e);
         o->state = OUT_FAILED;
         return;
     }
-    P->pending++;
+    b->pending++;
 }
 
 static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, size_t len) {
@@ -134,14 +157,15 @@ static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, 
     return 0;
 }
 
-/* Send the input to the dead-letter topic with s->reason. */
-static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
+/* Make the input a dead letter for s->reason: its output to the
+ * dead-letter topic is added (the caller sends it). @returns that output,
+ * or NULL when it could not be added (out of memory). */
+static nm_out_t *nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s", rd_kafka_topic_name(s->msg->rkt),
            (int)s->msg->partition, (long long)s->msg->offset, s->reason);
     P->st.dead++;
     P->mb.dead_lettered++;
-    if (nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) == 0)
-        nm_send_out(P, s, &s->outs[s->nouts - 1]);
+    return nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) ? NULL : &s->outs[s->nouts - 1];
 }
 
 static char *nm_copy(const char *s, size_t len) {
@@ -159,49 +183,27 @@ static void nm_hour_of(const rd_kafka_message_t *m, char out[11]) {
     strftime(out, 11, "%Y%m%d%H", &tm);
 }
 
-static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
-    if (P->nids + more <= P->capids) return 0;
-    size_t cap = P->capids ? P->capids : 1024;
-    while (cap < P->nids + more) cap *= 2;
-    const char **ids = realloc(P->ids, cap * sizeof *ids);
-    if (!ids) return -1;
-    P->ids = ids;
-    int *m = realloc(P->mentions, cap * sizeof *m);
-    if (!m) return -1;
-    P->mentions = m;
-    P->capids = cap;
-    return 0;
-}
-
-/* Process one article and produce its outputs; the slot keeps what
- * completion needs. */
-static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
-    const nm_config_t *cfg = P->cfg;
-    const nm_rules_t *rules = P->rules;
-    P->st.consumed++;
-    P->mb.consumed++;
-    const nm_pipeline_out_t *o = nm_pipeline_article(P->proc, rules, s->msg->payload, s->msg->len,
+/* Tag one article into its slot with `proc`: its outputs built (not sent)
+ * and its counts item set, pointing into the slot. Touches nothing but the
+ * slot and proc (rules and cfg are read only). */
+static void nm_tag_slot(const nm_config_t *cfg, const nm_rules_t *rules, nm_pipeline_proc_t *proc,
+                        nm_slot_t *s) {
+    const nm_pipeline_out_t *o = nm_pipeline_article(proc, rules, s->msg->payload, s->msg->len,
                                                      NULL);
     const nm_tag_result_t *res = o->tags;
-    char *ev = o->err ? NULL : nm_copy(o->event, o->event_len);
-    nm_err_t rc = o->err;
     snprintf(s->reason, sizeof s->reason, "%s", o->reason);
-    if (!rc && (!ev || nm_reserve_ids(P, (size_t)res->nentities + (size_t)res->ntopics) ||
-                !(s->id = strdup(o->article->id)))) {
-        free(ev);
-        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory");
-    }
-    if (rc) {
-        nm_dead_letter(P, s);
+    if ((s->rc = o->err)) return;
+    size_t nent = (size_t)res->nentities, nid = nent + (size_t)res->ntopics;
+    char *ev = nm_copy(o->event, o->event_len);
+    s->ids = malloc(nid * sizeof *s->ids + nent * sizeof(int) + 1);
+    s->id = strdup(o->article->id);
+    if (!ev || !s->ids || !s->id ||
+        nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len)) {
+        if (!s->ids || !s->id) free(ev); /* else nm_add_out freed it */
+        free(s->id);
+        s->id = NULL;
+        s->rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory");
         return;
-    }
-    nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len);
-    P->mb.enriched++;
-    if (res->relevant) {
-        P->st.relevant++;
-        P->mb.relevant_all++;
-        for (int t = 0; t < res->ntopics; t++)
-            P->mb.relevant[res->topics[t].topic]++;
     }
     if (o->alert) {
         char topic[512];
@@ -212,15 +214,10 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
             if (copy) nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
         }
         s->alert_rec = nm_copy(o->record, o->record_len);
-        P->st.alerts++;
-        P->mb.alerts_all++;
-        for (int t = 0; t < res->ntopics; t++)
-            P->mb.alerts[res->topics[t].topic]++;
     }
-    for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
-
     /* the counts item borrows ids from the rule set, stable for the batch */
     nm_counts_item_t *it = &s->count;
+    int *mentions = (int *)(s->ids + nid);
     it->id = s->id;
     nm_hour_of(s->msg, it->hour);
     it->relevant = res->relevant;
@@ -228,12 +225,59 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     it->ntopics = res->ntopics;
     it->alert = s->alert_rec;
     it->alert_len = s->alert_rec ? o->record_len : 0;
-    s->first_id = P->nids;
-    for (int i = 0; i < res->nentities; i++) {
-        P->ids[P->nids] = rules->entities[res->entities[i].entity].id;
-        P->mentions[P->nids++] = res->entities[i].mentions;
+    for (size_t i = 0; i < nent; i++) {
+        s->ids[i] = rules->entities[res->entities[i].entity].id;
+        mentions[i] = res->entities[i].mentions;
     }
-    for (int i = 0; i < res->ntopics; i++) P->ids[P->nids++] = rules->topics[res->topics[i].topic].id;
+    for (int i = 0; i < res->ntopics; i++) {
+        s->ids[nent + (size_t)i] = rules->topics[res->topics[i].topic].id;
+        s->topics[i] = res->topics[i].topic;
+    }
+    it->entities = s->ids;
+    it->mentions = mentions;
+    it->topics = s->ids + nent;
+}
+
+/* The tagged slot's statistics and metrics, in consumption order (main
+ * thread); a dead letter gets its output here. */
+static void nm_account_slot(nm_pipeline_t *P, nm_slot_t *s) {
+    P->st.consumed++;
+    P->mb.consumed++;
+    if (s->rc) {
+        nm_dead_letter(P, s);
+        return;
+    }
+    const nm_counts_item_t *it = &s->count;
+    P->mb.enriched++;
+    if (it->relevant) {
+        P->st.relevant++;
+        P->mb.relevant_all++;
+        for (int t = 0; t < it->ntopics; t++) P->mb.relevant[s->topics[t]]++;
+    }
+    if (s->alert_rec) {
+        P->st.alerts++;
+        P->mb.alerts_all++;
+        for (int t = 0; t < it->ntopics; t++) P->mb.alerts[s->topics[t]]++;
+    }
+}
+
+/* Send the held outputs of b, in consumption order. */
+static void nm_release(nm_pipeline_t *P, nm_batch_t *b) {
+    for (; b->nsent < b->nproc; b->nsent++) {
+        nm_slot_t *s = &b->slots[b->nsent];
+        for (int k = 0; k < s->nouts; k++) nm_send_out(P, b, s, &s->outs[k]);
+    }
+    b->held_bytes = 0;
+}
+
+/* Tag the polled slots [nproc, nslots) of b and hold their outputs. */
+static void nm_tag_polled(nm_pipeline_t *P, nm_batch_t *b) {
+    for (; b->nproc < b->nslots; b->nproc++) {
+        nm_slot_t *s = &b->slots[b->nproc];
+        nm_tag_slot(P->cfg, P->rules, P->proc, s);
+        nm_account_slot(P, s);
+        for (int k = 0; k < s->nouts; k++) b->held_bytes += s->outs[k].len;
+    }
 }
 
 static void nm_sleep_ms(long ms) {
@@ -241,12 +285,12 @@ static void nm_sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
-/* Per partition of the batch: the first offset (first = 1), or the last
+/* Per partition of batch b: the first offset (first = 1), or the last
  * offset + 1 (first = 0). New list; the caller destroys it. */
-static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int first) {
+static rd_kafka_topic_partition_list_t *nm_batch_offsets(const nm_batch_t *b, int first) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < P->nslots; i++) {
-        const rd_kafka_message_t *m = P->slots[i].msg;
+    for (size_t i = 0; i < b->nslots; i++) {
+        const rd_kafka_message_t *m = b->slots[i].msg;
         const char *topic = rd_kafka_topic_name(m->rkt);
         rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(l, topic, m->partition);
         if (!tp) {
@@ -262,16 +306,16 @@ static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int f
 /* Exactly-once: the transaction did not commit. Its outputs are invisible
  * to read_committed consumers; rewind the input so the batch is redone.
  * Returns 1 (redo) or -1 (fatal). */
-static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
-    while (P->pending > 0) nm_producer_poll(P->producer, 100);
+static int nm_txn_failed(nm_pipeline_t *P, nm_batch_t *b, nm_txn_result_t tr) {
+    while (b->pending > 0) nm_producer_poll(P->producer, 100);
     if (tr == NM_TXN_FATAL) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "transactional producer failed fatally; exiting");
         P->fatal = 1;
         return -1;
     }
-    rd_kafka_topic_partition_list_t *first = nm_batch_offsets(P, 1);
-    NM_LOG(NM_LOG_WARN, "pipeline", "transaction aborted; redoing %zu article(s)", P->nslots);
-    P->st.redone += (long long)P->nslots;
+    rd_kafka_topic_partition_list_t *first = nm_batch_offsets(b, 1);
+    NM_LOG(NM_LOG_WARN, "pipeline", "transaction aborted; redoing %zu article(s)", b->nslots);
+    P->st.redone += (long long)b->nslots;
     int rc = nm_consumer_seek(P->consumer, first) ? -1 : 1;
     rd_kafka_topic_partition_list_destroy(first);
     P->txn_open = 0;
@@ -281,24 +325,28 @@ static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
 /* The batch has waited for Redis or Kafka longer than [input] max_stall_s
  * (0: no bound): give it up, offsets not committed (the caller exits 1 and
  * the batch is redone after the restart or by the next owner). */
-static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on) {
+static int nm_stalled(nm_pipeline_t *P, const nm_batch_t *b, const struct timespec *t0,
+                      const char *on) {
     long max = P->cfg->max_stall_s;
     if (!max || nm_elapsed_ms(t0) < max * 1000.0) return 0;
     NM_LOG(NM_LOG_ERROR, "pipeline", "batch of %zu article(s) stalled on %s for %ld s "
-           "(max_stall_s): giving up, its offsets are not committed", P->nslots, on, max);
+           "(max_stall_s): giving up, its offsets are not committed", b->nslots, on, max);
     return 1;
 }
 
-/* Finish the batch: deliveries, counts, then offsets. Returns 0 when the
- * batch is complete and its offsets stored; 1 when its transaction was
- * aborted and the input rewound (exactly-once: it will be redone); -1 when
- * stopping or a fatal error left it incomplete (its offsets are not stored:
- * the articles will be redone by the next owner). */
-static int nm_complete_batch(nm_pipeline_t *P) {
-    if (!P->nslots) return 0;
+/* Finish batch b: the rest tagged and sent, deliveries, counts, then
+ * offsets. Returns 0 when the batch is complete and its offsets stored; 1
+ * when its transaction was aborted and the input rewound (exactly-once: it
+ * will be redone); -1 when stopping or a fatal error left it incomplete
+ * (its offsets are not stored: the articles will be redone by the next
+ * owner). */
+static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
+    if (!b->nslots) return 0;
     char e[512];
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    nm_tag_polled(P, b);
+    nm_release(P, b);
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -306,33 +354,33 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     for (;;) {
         struct timespec since;
         clock_gettime(CLOCK_MONOTONIC, &since);
-        while (P->pending > 0) {
+        while (b->pending > 0) {
             nm_producer_poll(P->producer, 100);
             if (*P->stop && nm_elapsed_ms(&since) > 10000) {
                 NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %ld undelivered output(s); "
-                       "their offsets are not committed", P->pending);
+                       "their offsets are not committed", b->pending);
                 return -1;
             }
-            if (nm_stalled(P, &t0, "Kafka deliveries")) return -1;
+            if (nm_stalled(P, b, &t0, "Kafka deliveries")) return -1;
         }
         int failed = 0;
         if (P->cfg->exactly_once) {
             /* a failed send leaves the transaction unusable: abort, redo */
-            for (size_t i = 0; i < P->nslots; i++)
-                for (int k = 0; k < P->slots[i].nouts; k++)
-                    failed += P->slots[i].outs[k].state == OUT_FAILED;
+            for (size_t i = 0; i < b->nslots; i++)
+                for (int k = 0; k < b->slots[i].nouts; k++)
+                    failed += b->slots[i].outs[k].state == OUT_FAILED;
             if (failed)
-                return nm_txn_failed(P, nm_producer_txn_abort(P->producer, e, sizeof e));
+                return nm_txn_failed(P, b, nm_producer_txn_abort(P->producer, e, sizeof e));
             break;
         }
-        for (size_t i = 0; i < P->nslots; i++) {
-            nm_slot_t *s = &P->slots[i];
+        for (size_t i = 0; i < b->nslots; i++) {
+            nm_slot_t *s = &b->slots[i];
             for (int k = 0; k < s->nouts; k++) {
                 nm_out_t *o = &s->outs[k];
                 if (o->state != OUT_FAILED) continue;
                 failed++;
                 if (!nm_kafka_err_permanent(o->err)) {
-                    nm_send_out(P, s, o);
+                    nm_send_out(P, b, s, o);
                     continue;
                 }
                 o->state = OUT_GAVE_UP;
@@ -343,38 +391,35 @@ static int nm_complete_batch(nm_pipeline_t *P) {
                     s->refused = 1;
                     snprintf(s->reason, sizeof s->reason, "Kafka refused the enriched event: %s",
                              rd_kafka_err2str(o->err));
-                    nm_dead_letter(P, s);
+                    nm_out_t *dlq = nm_dead_letter(P, s);
+                    if (dlq) nm_send_out(P, b, s, dlq);
                 }
             }
         }
         if (!failed) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
-        if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
+        if ((*P->stop && b->pending == 0) || nm_stalled(P, b, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
     /* 2. counts, once every output is settled: one script call for the
      * whole batch, retried with back-off; an article whose enriched event
      * Kafka refused for good is a dead letter and is not counted */
     size_t nitems = 0;
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
         if (!s->id || s->refused) continue; /* a dead letter */
-        nm_counts_item_t *it = &P->items[nitems++];
-        *it = s->count;
-        it->entities = P->ids + s->first_id;
-        it->mentions = P->mentions + s->first_id;
-        it->topics = P->ids + s->first_id + it->nentities;
+        P->items[nitems++] = s->count;
     }
     long backoff = 100;
     while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop || nm_stalled(P, &t0, "Redis")) {
+        if (*P->stop || nm_stalled(P, b, &t0, "Redis")) {
             /* still down at shutdown: give up this batch, commit nothing */
             if (*P->stop)
                 NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
-                       "their offsets are not committed", P->nslots);
+                       "their offsets are not committed", b->nslots);
             if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }
@@ -384,14 +429,15 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
-    /* 3. offsets: the batch is complete, so each partition's highest offset
-     * + 1 is safe to commit (messages of a partition arrive in order) */
-    rd_kafka_topic_partition_list_t *next = nm_batch_offsets(P, 0);
+    /* 3. offsets: the batch is complete, and any earlier batch too (they
+     * complete in order), so each partition's highest offset + 1 is safe
+     * to commit (messages of a partition arrive in order) */
+    rd_kafka_topic_partition_list_t *next = nm_batch_offsets(b, 0);
     if (P->cfg->exactly_once) {
         nm_txn_result_t tr = nm_producer_txn_commit(P->producer, nm_consumer_handle(P->consumer),
                                                     next, e, sizeof e);
         rd_kafka_topic_partition_list_destroy(next);
-        if (tr != NM_TXN_OK) return nm_txn_failed(P, tr);
+        if (tr != NM_TXN_OK) return nm_txn_failed(P, b, tr);
     } else {
         for (int i = 0; i < next->cnt; i++)
             nm_consumer_store(P->consumer, next->elems[i].topic, next->elems[i].partition,
@@ -405,11 +451,11 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         }
     }
     P->st.batches++;
-    P->txn_open = 0;
+    if (P->cfg->exactly_once) P->txn_open = 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    for (size_t i = 0; i < P->nslots && P->mb.nlatency < 4096; i++) {
-        const struct timespec *c = &P->slots[i].consumed_at;
+    for (size_t i = 0; i < b->nslots && P->mb.nlatency < 4096; i++) {
+        const struct timespec *c = &b->slots[i].consumed_at;
         P->mb.latency_s[P->mb.nlatency++] =
             (double)(now.tv_sec - c->tv_sec) + (now.tv_nsec - c->tv_nsec) / 1e9;
     }
@@ -418,39 +464,53 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     return 0;
 }
 
-static void nm_free_batch(nm_pipeline_t *P) {
+static void nm_free_batch(nm_pipeline_t *P, nm_batch_t *b) {
     /* librdkafka holds pointers to the outputs until their delivery
      * reports: get every report (purging what cannot be sent) first */
-    if (P->pending > 0 && nm_producer_flush(P->producer, 5000) > 0) {
+    if (b->pending > 0 && nm_producer_flush(P->producer, 5000) > 0) {
         rd_kafka_purge(nm_producer_handle(P->producer),
                        RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        while (P->pending > 0) nm_producer_poll(P->producer, 100);
+        while (b->pending > 0) nm_producer_poll(P->producer, 100);
     }
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
         for (int k = 0; k < s->nouts; k++) {
             free(s->outs[k].topic);
             free(s->outs[k].payload);
         }
         free(s->id);
         free(s->alert_rec);
+        free(s->ids);
         rd_kafka_message_destroy(s->msg);
     }
-    P->nslots = 0;
-    P->nids = 0;
+    b->nslots = b->nproc = b->nsent = b->held_bytes = 0;
+    b->waited_ms = 0;
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
     nm_metrics_kafka_stats(((nm_pipeline_t *)ud)->metrics, json, len);
 }
 
-nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P) {
-    int rc = nm_complete_batch(P);
-    if (rc < 0) P->fatal = 1;
-    nm_free_batch(P);
-    return rc < 0 ? NM_BATCH_INCOMPLETE : rc ? NM_BATCH_REDO : NM_BATCH_COMPLETE;
+/* Complete the closed batch `done`. When it cannot complete, the fill
+ * batch is given up with it: its offsets would commit past done's. */
+static int nm_finish_done(nm_pipeline_t *P) {
+    int rc = nm_complete_batch(P, P->done);
+    nm_free_batch(P, P->done);
+    P->done = NULL;
+    if (rc < 0) {
+        P->fatal = 1;
+        nm_free_batch(P, P->fill);
+    }
+    return rc;
 }
 
+nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P) {
+    if (P->done && nm_finish_done(P) < 0) return NM_BATCH_INCOMPLETE;
+    int rc = nm_complete_batch(P, P->fill);
+    if (rc < 0) P->fatal = 1;
+    nm_free_batch(P, P->fill);
+    return rc < 0 ? NM_BATCH_INCOMPLETE : rc ? NM_BATCH_REDO : NM_BATCH_COMPLETE;
+}
 /* Called before a rebalance takes partitions away. */
 static void nm_on_revoke(void *ud) { nm_pipeline_drain(ud); }
 
@@ -513,12 +573,14 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     P->text = text;
     P->rules = rules;
     P->stop = &nm_never;
-    P->slots = calloc((size_t)cfg->batch_size, sizeof *P->slots);
+    for (int i = 0; i < 2; i++)
+        P->batches[i].slots = calloc((size_t)cfg->batch_size, sizeof *P->batches[i].slots);
+    P->fill = &P->batches[0];
     P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
     P->proc = nm_pipeline_proc_new(cfg);
     P->counts = nm_counts_new(cfg);
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
-    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics) {
+    if (!P->batches[0].slots || !P->batches[1].slots || !P->items || !P->proc || !P->counts || !P->metrics) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -551,45 +613,80 @@ fail:
     return NULL;
 }
 
+/* Add a polled message to the fill batch (a new batch opens its
+ * transaction in exactly-once mode). Returns -1 on a fatal error. */
+static int nm_add_polled(nm_pipeline_t *P, rd_kafka_message_t *m) {
+    nm_batch_t *f = P->fill;
+    if (P->cfg->exactly_once && !P->txn_open) {
+        char e[512];
+        if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
+            NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
+            rd_kafka_message_destroy(m);
+            P->fatal = 1;
+            return -1;
+        }
+        P->txn_open = 1;
+    }
+    nm_slot_t *s = &f->slots[f->nslots++];
+    memset(s, 0, sizeof *s);
+    s->msg = m;
+    clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
+    return 0;
+}
+
 int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
     const nm_config_t *cfg = P->cfg;
-    char e[1024];
-    int wait = timeout_ms;
-    if (P->nslots) {
-        double left = cfg->batch_timeout_ms - nm_elapsed_ms(&P->batch_start);
-        wait = left <= 0 ? 0 : left < wait ? (int)left : wait;
-    }
-    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
-    if (m) {
-        if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
-        if (cfg->exactly_once && !P->txn_open) {
-            if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
-                NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
-                rd_kafka_message_destroy(m);
-                P->fatal = 1;
-                return -1;
-            }
-            P->txn_open = 1;
+    nm_batch_t *f = P->fill;
+    /* 1. input: under a backlog the next message is already queued and
+     * the outputs stay held, so that a produce request carries many; when
+     * the input runs dry they are sent before waiting (live latency) */
+    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, 0);
+    if (!m) {
+        nm_release(P, f);
+        int wait = timeout_ms;
+        if (f->nslots) {
+            double left = cfg->batch_timeout_ms - f->waited_ms;
+            wait = left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
         }
-        nm_slot_t *s = &P->slots[P->nslots++];
-        memset(s, 0, sizeof *s);
-        s->msg = m;
-        clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
-        nm_process(P, s);
-    } else if (!P->nslots && nm_elapsed_ms(&P->last_ready) >= 1000) {
+        if (P->done && wait > 1) wait = 1; /* serve done's acks soon */
+        if (wait > 0) {
+            struct timespec t0;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            m = nm_consumer_poll(P->consumer, wait);
+            /* the batch timer counts waiting only, not work (a drain in
+             * the poll, at a rebalance, empties the batch) */
+            if (f->nslots) f->waited_ms += nm_elapsed_ms(&t0);
+        }
+    }
+    if (m && nm_add_polled(P, m)) return -1;
+    if (m) {
+        nm_tag_polled(P, f);
+        if (f->held_bytes >= NM_HOLD_BYTES) nm_release(P, f);
+    } else if (!f->nslots && !P->done && nm_elapsed_ms(&P->last_ready) >= 1000) {
         /* idle: keep readiness current (Redis back, a rebalance), once
          * a second since a connect attempt may block */
         clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
         P->redis_ok = nm_counts_ready(P->counts);
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
     }
+    /* 2. the previous batch completes once its last ack is in */
     nm_producer_poll(P->producer, 0);
-    if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
-                      nm_elapsed_ms(&P->batch_start) >= cfg->batch_timeout_ms))
-        nm_pipeline_drain(P);
+    if (P->done && P->done->pending == 0 && nm_finish_done(P) < 0) return -1;
+    /* 3. the fill batch closes when full or when it has waited long enough;
+     * it completes behind the next one (exactly-once: at once, see the
+     * header) */
+    if (f->nslots && ((long)f->nslots >= cfg->batch_size || f->waited_ms >= cfg->batch_timeout_ms)) {
+        if (cfg->exactly_once) {
+            nm_pipeline_drain(P);
+        } else {
+            nm_release(P, f);
+            if (P->done && nm_finish_done(P) < 0) return -1;
+            P->done = f;
+            P->fill = f == &P->batches[0] ? &P->batches[1] : &P->batches[0];
+        }
+    }
     return P->fatal ? -1 : 0;
 }
-
 int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
                     volatile sig_atomic_t *reload) {
     P->stop = stop;
@@ -623,9 +720,8 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     nm_metrics_destroy(P->metrics);
     nm_pipeline_proc_destroy(P->proc);
     nm_rules_destroy(P->rules);
-    free(P->slots);
+    free(P->batches[0].slots);
+    free(P->batches[1].slots);
     free(P->items);
-    free(P->ids);
-    free(P->mentions);
     free(P);
 }

@@ -1,7 +1,8 @@
 /* test_pipeline.c - the daemon's batch states against librdkafka's mock
  * cluster (rd_kafka_mock_cluster_new) and a real local Redis
  * ($NM_REDIS_PORT, default 6379): a batch completes (counted, delivered,
- * offsets committed), Redis retries, stopping while Redis is down commits
+ * offsets committed), the next batch is tagged while one waits for its
+ * acks, Redis retries, stopping while Redis is down commits
  * nothing, a rebalance drains the batch in flight, a reload finishes the
  * batch with the old rules, an aborted transaction is redone, and a batch
  * stalled on Redis or Kafka is given up after max_stall_s. */
@@ -271,6 +272,33 @@ static void test_batches_complete(void **state) {
     env_free(&E);
 }
 
+/* Pipelined: while a batch waits for its acks (every broker answers its
+ * next Produce requests after 1.5 s), the next batch is consumed and
+ * tagged; the batches still complete, are counted and committed in order. */
+static void test_next_batch_while_acks_wait(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 5, 60000, "", 2000);
+    produce_articles(&E, 0, 9);
+    for (int32_t b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_push_request_error_rtts(E.mc, b, 0 /* Produce */, 2,
+                                                     RD_KAFKA_RESP_ERR_NO_ERROR, 1500,
+                                                     RD_KAFKA_RESP_ERR_NO_ERROR, 1500);
+    nm_pipeline_t *P = env_pipeline(&E);
+    step_until_consumed(P, 9);
+    nm_pipeline_stats_t st;
+    nm_pipeline_stats(P, &st);
+    assert_int_equal(st.batches, 0); /* the first batch (5) still waits */
+    assert_int_equal(nm_pipeline_drain(P), NM_BATCH_COMPLETE);
+    nm_pipeline_stats(P, &st);
+    assert_int_equal(st.batches, 2);
+    nm_pipeline_destroy(P);
+    assert_int_equal(read_topic(&E, "enr", 0, NULL, NULL), 9);
+    assert_int_equal(committed_sum(&E), 9);
+    assert_int_equal(counted(&E), 9);
+    env_free(&E);
+}
+
 /* CLIENT PAUSE WRITE blocks the batch script past the socket timeout:
  * the batch is retried until Redis writes again, and counted once. */
 static void test_redis_retry_counts_once(void **state) {
@@ -530,6 +558,7 @@ static void test_refused_event_is_not_counted(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_complete),
+        cmocka_unit_test(test_next_batch_while_acks_wait),
         cmocka_unit_test(test_redis_retry_counts_once),
         cmocka_unit_test(test_stop_while_redis_down_commits_nothing),
         cmocka_unit_test(test_reload_finishes_batch_with_old_rules),
