@@ -31,6 +31,7 @@ static const nm_cdef_t nm_cdefs[] = {
     C("input", "max_body_bytes", T_LONG, max_body_bytes, "2097152", 1, 1L << 30),
     C("input", "max_json_depth", T_LONG, max_json_depth, "32", 2, 10000),
     C("input", "max_stall_s", T_LONG, max_stall_s, "300", 0, 86400),
+    C("input", "workers", T_LONG, workers, "1", 1, 64),
     C("output", "enriched_topic", T_STR, enriched_topic, "news.enriched", 0, 0),
     C("output", "alert_topic_prefix", T_STR, alert_topic_prefix, "alerts.", 0, 0),
     C("output", "dlq_topic", T_STR, dlq_topic, "news.dlq", 0, 0),

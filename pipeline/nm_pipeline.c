@@ -18,10 +18,16 @@
 #include "nm_event.h"
 #include "nm_kafka.h"
 #include "nm_metrics.h"
+#include "nm_pool.h"
 #include "nm_producer.h"
 
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
 typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
+
+/* With worker threads, up to this many articles per worker are polled
+ * (those already queued) and tagged together: enough to amortise waking
+ * the workers, few enough to keep a live article from waiting. */
+#define NM_CHUNK_PER_WORKER 16
 
 /* Held outputs are released once they reach this size: about one full
  * produce request (librdkafka's default batch.size). */
@@ -72,7 +78,8 @@ struct nm_pipeline_s {
     nm_text_t *text;
     nm_rules_t *rules; /* owned */
     volatile sig_atomic_t *stop;
-    nm_pipeline_proc_t *proc;
+    nm_pipeline_proc_t **procs; /* one per worker ([input] workers) */
+    nm_pool_t *pool;
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
@@ -270,11 +277,24 @@ static void nm_release(nm_pipeline_t *P, nm_batch_t *b) {
     b->held_bytes = 0;
 }
 
-/* Tag the polled slots [nproc, nslots) of b and hold their outputs. */
+typedef struct {
+    nm_pipeline_t *P;
+    nm_slot_t *slots;
+} nm_tag_job_t;
+
+static void nm_tag_job(void *ud, int worker, size_t i) {
+    nm_tag_job_t *j = ud;
+    nm_tag_slot(j->P->cfg, j->P->rules, j->P->procs[worker], &j->slots[i]);
+}
+
+/* Tag the polled slots [nproc, nslots) of b (on the workers, each with its
+ * own processor), then account for them in consumption order and hold
+ * their outputs. */
 static void nm_tag_polled(nm_pipeline_t *P, nm_batch_t *b) {
+    nm_tag_job_t job = {P, b->slots + b->nproc};
+    nm_pool_run(P->pool, b->nslots - b->nproc, nm_tag_job, &job);
     for (; b->nproc < b->nslots; b->nproc++) {
         nm_slot_t *s = &b->slots[b->nproc];
-        nm_tag_slot(P->cfg, P->rules, P->proc, s);
         nm_account_slot(P, s);
         for (int k = 0; k < s->nouts; k++) b->held_bytes += s->outs[k].len;
     }
@@ -577,10 +597,15 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
         P->batches[i].slots = calloc((size_t)cfg->batch_size, sizeof *P->batches[i].slots);
     P->fill = &P->batches[0];
     P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
-    P->proc = nm_pipeline_proc_new(cfg);
+    P->procs = calloc((size_t)cfg->workers, sizeof *P->procs);
+    int procs_ok = P->procs != NULL;
+    for (long w = 0; procs_ok && w < cfg->workers; w++)
+        procs_ok = (P->procs[w] = nm_pipeline_proc_new(cfg)) != NULL;
+    P->pool = nm_pool_new((int)cfg->workers);
     P->counts = nm_counts_new(cfg);
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
-    if (!P->batches[0].slots || !P->batches[1].slots || !P->items || !P->proc || !P->counts || !P->metrics) {
+    if (!P->batches[0].slots || !P->batches[1].slots || !P->items || !procs_ok || !P->pool ||
+        !P->counts || !P->metrics) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -660,6 +685,11 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
     }
     if (m && nm_add_polled(P, m)) return -1;
     if (m) {
+        /* with workers, the articles already queued are tagged together */
+        size_t chunk = (size_t)cfg->workers * NM_CHUNK_PER_WORKER;
+        while (cfg->workers > 1 && (long)f->nslots < cfg->batch_size &&
+               f->nslots - f->nproc < chunk && (m = nm_consumer_poll(P->consumer, 0)))
+            if (nm_add_polled(P, m)) return -1;
         nm_tag_polled(P, f);
         if (f->held_bytes >= NM_HOLD_BYTES) nm_release(P, f);
     } else if (!f->nslots && !P->done && nm_elapsed_ms(&P->last_ready) >= 1000) {
@@ -718,7 +748,9 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
     nm_metrics_destroy(P->metrics);
-    nm_pipeline_proc_destroy(P->proc);
+    nm_pool_destroy(P->pool);
+    for (long w = 0; P->procs && w < P->cfg->workers; w++) nm_pipeline_proc_destroy(P->procs[w]);
+    free(P->procs);
     nm_rules_destroy(P->rules);
     free(P->batches[0].slots);
     free(P->batches[1].slots);

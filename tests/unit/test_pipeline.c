@@ -299,6 +299,65 @@ static void test_next_batch_while_acks_wait(void **state) {
     env_free(&E);
 }
 
+/* The article numbers ("a<N>" ids) of partition `part` of `topic`, in the
+ * partition's order; returns how many (at most max). */
+static int read_partition_ids(nm_env_t *E, const char *topic, int part, int *ids, int max) {
+    char e[512];
+    rd_kafka_conf_t *conf = client_conf(E);
+    rd_kafka_conf_set(conf, "group.id", "reader", e, sizeof e);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", e, sizeof e);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    assert_non_null(c);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, part)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    assert_int_equal(rd_kafka_assign(c, l), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    int n = 0, eof = 0;
+    double until = now_s() + 10;
+    while (!eof && now_s() < until) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eof = 1;
+        else if (!m->err && n < max && m->key_len > 1 && m->key_len < 16) {
+            char key[16];
+            memcpy(key, m->key, m->key_len);
+            key[m->key_len] = '\0';
+            ids[n++] = atoi(key + 1);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return n;
+}
+
+/* Two tagging threads: every article is produced, counted and committed
+ * once, and the events of one input partition keep its order. */
+static void test_workers_keep_order(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 7, 50, "", 2000);
+    E.cfg->workers = 2;
+    produce_articles(&E, 0, 60);
+    nm_pipeline_t *P = env_pipeline(&E);
+    step_until_consumed(P, 60);
+    assert_int_equal(nm_pipeline_drain(P), NM_BATCH_COMPLETE);
+    nm_pipeline_destroy(P);
+    int total = 0;
+    for (int part = 0; part < NPART; part++) {
+        int ids[64], n = read_partition_ids(&E, "enr", part, ids, 64), last[NPART] = {-1, -1};
+        for (int i = 0; i < n; i++) { /* input partition of article N: N % NPART */
+            assert_true(ids[i] > last[ids[i] % NPART]);
+            last[ids[i] % NPART] = ids[i];
+        }
+        total += n;
+    }
+    assert_int_equal(total, 60);
+    assert_int_equal(committed_sum(&E), 60);
+    assert_int_equal(counted(&E), 60);
+    env_free(&E);
+}
+
 /* CLIENT PAUSE WRITE blocks the batch script past the socket timeout:
  * the batch is retried until Redis writes again, and counted once. */
 static void test_redis_retry_counts_once(void **state) {
@@ -559,6 +618,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_complete),
         cmocka_unit_test(test_next_batch_while_acks_wait),
+        cmocka_unit_test(test_workers_keep_order),
         cmocka_unit_test(test_redis_retry_counts_once),
         cmocka_unit_test(test_stop_while_redis_down_commits_nothing),
         cmocka_unit_test(test_reload_finishes_batch_with_old_rules),
