@@ -4,6 +4,7 @@
 #include "nm_story.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,15 @@ static const unsigned char nm_esc[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
+/* Whether any of the eight bytes in x is one JSON must escape (< 0x20,
+ * '"' or '\\'): the classic has-zero-byte tests, exact for "any", eight
+ * bytes per step instead of one table lookup each. */
+static int nm_esc8(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs ? 1 : 0;
+}
+
 /* A JSON string: runs of plain bytes are copied at once. With `oneline`,
  * newlines and tabs become spaces (snippets read on one line). */
 static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
@@ -72,6 +82,7 @@ static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
     size_t i = 0;
     while (i < n) {
         size_t run = i;
+        for (uint64_t x; run + 8 <= n && (memcpy(&x, s + run, 8), !nm_esc8(x));) run += 8;
         while (run < n && !nm_esc[(unsigned char)s[run]]) run++;
         nm_raw(b, s + i, run - i);
         if (run == n) break;

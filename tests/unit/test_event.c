@@ -354,6 +354,30 @@ static void test_score_matches_printf(void **state) {
     nm_article_clear(&a);
 }
 
+/* Every ASCII byte, at every position of an eight-byte block, survives
+ * the escaping: the event parses back to the same title. */
+static void test_escape_every_byte_and_position(void **state) {
+    (void)state;
+    for (int c = 1; c < 0x80; c++)
+        for (int at = 0; at < 17; at++) {
+            char title[32];
+            memset(title, 'a', 24);
+            title[24] = '\0';
+            title[at] = (char)c;
+            json_t *in = json_pack("{s:s, s:s}", "title", title, "body", "Body.");
+            char *text = json_dumps(in, 0);
+            nm_article_t a;
+            nm_tag_result_t res;
+            parse_and_tag(text, &a, &res);
+            json_t *ev = enriched_json(&a, &res, NM_BODY_INCLUDE, "t");
+            assert_string_equal(sget(ev, "title"), a.title);
+            json_decref(ev);
+            nm_article_clear(&a);
+            free(text);
+            json_decref(in);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
@@ -366,6 +390,7 @@ int main(void) {
         cmocka_unit_test(test_snippet_is_cut_to_valid_utf8),
         cmocka_unit_test(test_event_now_format),
         cmocka_unit_test(test_score_matches_printf),
+        cmocka_unit_test(test_escape_every_byte_and_position),
     };
     return cmocka_run_group_tests_name("nm_event", tests, nm_fixture_setup, nm_fixture_teardown);
 }
