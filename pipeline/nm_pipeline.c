@@ -112,8 +112,14 @@ static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
     nm_out_t *o = opaque;
     o->state = err ? OUT_FAILED : OUT_OK;
     o->err = err;
-    if (err) P->mb.delivery_failures++;
-    else P->st.produced++;
+    if (err) {
+        P->mb.delivery_failures++;
+    } else {
+        P->st.produced++;
+        /* delivered: librdkafka is done with it, and it is never re-sent */
+        free(o->payload);
+        o->payload = NULL;
+    }
     o->batch->pending--;
 }
 
@@ -142,8 +148,10 @@ static void nm_send_out(nm_pipeline_t *P, nm_batch_t *b, nm_slot_t *s, nm_out_t 
     }
     o->state = OUT_PENDING;
     o->batch = b;
-    if (nm_producer_send(P->producer, o->topic, key, key_len, val, len, nh ? hdrs : NULL, nh, o,
-                         &o->err, e, sizeof e)) {
+    /* borrowed: the payload (or the input, for a dead letter) lives until
+     * its delivery report (nm_on_delivery, nm_free_batch) */
+    if (nm_producer_send(P->producer, o->topic, key, key_len, val, len, 1, nh ? hdrs : NULL, nh,
+                         o, &o->err, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "%s", e);
         o->state = OUT_FAILED;
         return;
