@@ -20,9 +20,13 @@
 #include "nm_metrics.h"
 #include "nm_pool.h"
 #include "nm_producer.h"
+#include "nm_surge.h"
+#include "nm_surge_out.h"
+#include "nm_stories.h"
+#include "nm_story.h"
 
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
-typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
+typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ, OUT_SURGE } nm_out_kind_t;
 
 /* With worker threads, up to this many articles per worker are polled
  * (those already queued) and tagged together: enough to amortise waking
@@ -52,7 +56,14 @@ typedef struct {
     char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
     const char **ids;        /* owned block: entity ids, topic ids (borrowed
                               * from the rules), then the entities' mentions */
-    int topics[NM_MAX_TOPICS]; /* the relevant article's topic indices (metrics) */
+    int ntopics;
+    unsigned char topic[NM_MAX_TOPICS]; /* its topics (rule indexes): alerts, metrics */
+    char *sum;               /* owned surge summary (nm_event_summary), NULL: none */
+    size_t sum_len;
+    /* stories: its outputs wait for the batch's story step (nm_batch_stories) */
+    nm_story_sig_t sig;
+    char *alert_json;        /* owned Kafka alert, sent once its story is known; NULL: none */
+    size_t alert_len, record_len;
     nm_counts_item_t count;  /* points into the slot */
     char reason[256];        /* dead-letter reason */
     int nouts;
@@ -69,7 +80,8 @@ struct nm_batch_s {
     nm_slot_t *slots; /* batch_size of them */
     size_t nslots, nproc, nsent;
     size_t held_bytes;
-    long pending;     /* sent outputs without a delivery report */
+    int storied;      /* stories: its story step ran, its outputs may go */
+    long pending;     /* sent outputs (and surge alerts) without a delivery report */
     double waited_ms; /* time the loop waited for input while the batch was open */
 };
 
@@ -83,12 +95,20 @@ struct nm_pipeline_s {
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
+    nm_stories_t *stories;       /* NULL: [stories] enabled = false */
+    nm_stories_in_t *story_in;   /* per slot (batch_size) */
+    nm_stories_out_t *story_out;
+    nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* increments since the last completed batch */
     nm_batch_t batches[2];
     nm_batch_t *fill;  /* taking articles */
     nm_batch_t *done;  /* closed, completing (at-least-once only), or NULL */
     nm_counts_item_t *items;
+    /* surges: the surge alerts in flight */
+    struct { nm_out_t out; char id[20]; } *souts;
+    size_t nsouts, capsouts;
+    struct timespec last_tick;
     struct timespec last_commit;
     /* totals, logged at exit */
     nm_pipeline_stats_t st;
@@ -189,13 +209,39 @@ static char *nm_copy(const char *s, size_t len) {
     return c;
 }
 
-static void nm_hour_of(const rd_kafka_message_t *m, char out[11]) {
+/* The hour an article counts in: its published_at when plausible, else the
+ * Kafka timestamp (nm_surge_bucket_time), so a replay counts the same hours. */
+static void nm_hour_of(const nm_config_t *cfg, const rd_kafka_message_t *m,
+                       const char *published_at, char out[11]) {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     time_t t = ts > 0 ? (time_t)(ts / 1000) : time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y%m%d%H", &tm);
+    nm_surge_window_t w = {cfg->published_max_age_s, cfg->published_max_ahead_s};
+    int used;
+    nm_surge_hour(nm_surge_bucket_time(published_at, t, &w, &used), out);
+}
+
+/* The alert outputs of an article: one per topic of it in `mask` (bit t:
+ * its t-th topic, s->topic[t]) and one to "all"; the payload is copied.
+ * Touches only the slot (worker threads call it); nm_count_alert counts. */
+static void nm_add_alerts(const nm_config_t *cfg, const nm_rules_t *rules, nm_slot_t *s,
+                          const char *json, size_t len, uint32_t mask) {
+    char topic[512];
+    for (int t = 0; t <= s->ntopics; t++) {
+        if (t < s->ntopics && !(mask >> t & 1)) continue;
+        snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
+                 t < s->ntopics ? rules->topics[s->topic[t]].id : "all");
+        char *copy = nm_copy(json, len);
+        if (copy) nm_add_out(s, OUT_ALERT, topic, copy, len);
+    }
+}
+
+/* An article alerted on the topics in `mask`: totals and metrics. */
+static void nm_count_alert(nm_pipeline_t *P, const nm_slot_t *s, uint32_t mask) {
+    P->st.alerts++;
+    P->mb.alerts_all++;
+    for (int t = 0; t < s->ntopics; t++)
+        if (mask >> t & 1) P->mb.alerts[s->topic[t]]++;
 }
 
 /* Tag one article into its slot with `proc`: its outputs built (not sent)
@@ -220,21 +266,33 @@ static void nm_tag_slot(const nm_config_t *cfg, const nm_rules_t *rules, nm_pipe
         s->rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory");
         return;
     }
-    if (o->alert) {
-        char topic[512];
-        for (int t = 0; t <= res->ntopics; t++) {
-            snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
-                     t < res->ntopics ? rules->topics[res->topics[t].topic].id : "all");
-            char *copy = nm_copy(o->alert_json, o->alert_len);
-            if (copy) nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
-        }
+    s->ntopics = res->ntopics;
+    for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
+    if (o->alert && cfg->stories_enabled) {
+        /* its story decides whether it alerts, and on which topics */
+        s->alert_json = nm_copy(o->alert_json, o->alert_len);
+        s->alert_len = o->alert_len;
         s->alert_rec = nm_copy(o->record, o->record_len);
+        s->record_len = o->record_len;
+    } else if (o->alert) {
+        s->alert_rec = nm_copy(o->record, o->record_len);
+        s->record_len = o->record_len;
+        nm_add_alerts(cfg, rules, s, o->alert_json, o->alert_len, UINT32_MAX);
+    }
+    if (cfg->stories_enabled) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(proc));
+    nm_jbuf_t sum;
+    nm_jbuf_init(&sum);
+    if (!nm_event_summary(&sum, o->article) && sum.len) {
+        s->sum = sum.s;
+        s->sum_len = sum.len;
+    } else {
+        nm_jbuf_free(&sum);
     }
     /* the counts item borrows ids from the rule set, stable for the batch */
     nm_counts_item_t *it = &s->count;
     int *mentions = (int *)(s->ids + nid);
     it->id = s->id;
-    nm_hour_of(s->msg, it->hour);
+    nm_hour_of(cfg, s->msg, o->article->published_at, it->hour);
     it->relevant = res->relevant;
     it->nentities = res->nentities;
     it->ntopics = res->ntopics;
@@ -244,10 +302,8 @@ static void nm_tag_slot(const nm_config_t *cfg, const nm_rules_t *rules, nm_pipe
         s->ids[i] = rules->entities[res->entities[i].entity].id;
         mentions[i] = res->entities[i].mentions;
     }
-    for (int i = 0; i < res->ntopics; i++) {
+    for (int i = 0; i < res->ntopics; i++)
         s->ids[nent + (size_t)i] = rules->topics[res->topics[i].topic].id;
-        s->topics[i] = res->topics[i].topic;
-    }
     it->entities = s->ids;
     it->mentions = mentions;
     it->topics = s->ids + nent;
@@ -267,17 +323,15 @@ static void nm_account_slot(nm_pipeline_t *P, nm_slot_t *s) {
     if (it->relevant) {
         P->st.relevant++;
         P->mb.relevant_all++;
-        for (int t = 0; t < it->ntopics; t++) P->mb.relevant[s->topics[t]]++;
+        for (int t = 0; t < s->ntopics; t++) P->mb.relevant[s->topic[t]]++;
     }
-    if (s->alert_rec) {
-        P->st.alerts++;
-        P->mb.alerts_all++;
-        for (int t = 0; t < it->ntopics; t++) P->mb.alerts[s->topics[t]]++;
-    }
+    if (s->alert_rec && !P->stories) nm_count_alert(P, s, UINT32_MAX); /* else: its story's */
 }
 
-/* Send the held outputs of b, in consumption order. */
+/* Send the held outputs of b, in consumption order (with stories, only
+ * once the batch's story step has run). */
 static void nm_release(nm_pipeline_t *P, nm_batch_t *b) {
+    if (P->stories && !b->storied) return;
     for (; b->nsent < b->nproc; b->nsent++) {
         nm_slot_t *s = &b->slots[b->nsent];
         for (int k = 0; k < s->nouts; k++) nm_send_out(P, b, s, &s->outs[k]);
@@ -362,7 +416,205 @@ static int nm_stalled(nm_pipeline_t *P, const nm_batch_t *b, const struct timesp
     return 1;
 }
 
-/* Finish batch b: the rest tagged and sent, deliveries, counts, then
+static void nm_free_surges(nm_pipeline_t *P) {
+    for (size_t i = 0; i < P->nsouts; i++) {
+        free(P->souts[i].out.topic);
+        free(P->souts[i].out.payload);
+    }
+    P->nsouts = 0;
+}
+
+/* Report the delivered surge alerts done (nm_counts.h) and forget them. */
+static void nm_surges_done(nm_pipeline_t *P) {
+    for (size_t i = 0; i < P->nsouts; i++) {
+        if (P->souts[i].out.state != OUT_OK) {
+            NM_LOG(NM_LOG_WARN, "surge", "surge %s not delivered (%s): it stays pending and is "
+                   "published again after surge_retry_s", P->souts[i].id,
+                   rd_kafka_err2str(P->souts[i].out.err));
+            continue;
+        }
+        P->st.surges++;
+        if (nm_counts_surge_done(P->counts, P->souts[i].id))
+            NM_LOG(NM_LOG_WARN, "surge", "out of memory: surge %s stays pending",
+                   P->souts[i].id);
+    }
+    nm_free_surges(P);
+}
+
+/* The surges the last counts call handed over: a retry (its daemon died
+ * before reporting it) is looked for on the topic first (nm_surge_out.h);
+ * the others are produced, keyed by the alert id, and waited for (their
+ * reports count in b's pending). The delivered ones are reported done: at
+ * once, or in exactly-once mode once the batch's transaction commits. One
+ * that is not delivered stays pending in Redis and comes back after
+ * surge_retry_s: nothing is lost. Returns 0, -1 when stopping or stalled
+ * (the caller gives up the batch). */
+static int nm_publish_surges(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
+    const nm_counts_surge_t *sv;
+    size_t n = nm_counts_surges(P->counts, &sv);
+    if (!n) return 0;
+    char e[512];
+    if (P->nsouts + n > P->capsouts) {
+        void *ns = realloc(P->souts, (P->nsouts + n) * sizeof *P->souts);
+        if (!ns) {
+            NM_LOG(NM_LOG_WARN, "surge", "out of memory: %zu surge(s) stay pending", n);
+            return 0;
+        }
+        P->souts = ns;
+        P->capsouts = P->nsouts + n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (sv[i].retry) {
+            int found;
+            if (nm_surge_out_find(P->cfg, P->cfg->surge_topic, sv[i].id, sv[i].detected_ms,
+                                  &found, e, sizeof e)) {
+                NM_LOG(NM_LOG_WARN, "surge", "%s; surge %s stays pending", e, sv[i].id);
+                continue;
+            }
+            NM_LOG(NM_LOG_INFO, "surge", "surge %s was left pending by a daemon that stopped: "
+                   "%s", sv[i].id, found ? "it is on the topic, marked done" : "publishing it");
+            if (found) {
+                nm_counts_surge_done(P->counts, sv[i].id);
+                continue;
+            }
+        }
+        nm_out_t *o = &P->souts[P->nsouts].out;
+        memset(o, 0, sizeof *o);
+        snprintf(P->souts[P->nsouts].id, sizeof P->souts[0].id, "%s", sv[i].id);
+        o->kind = OUT_SURGE;
+        o->len = sv[i].len;
+        o->batch = b;
+        o->topic = strdup(P->cfg->surge_topic);
+        o->payload = nm_copy(sv[i].json, sv[i].len);
+        if (!o->topic || !o->payload) {
+            free(o->topic);
+            free(o->payload);
+            NM_LOG(NM_LOG_WARN, "surge", "out of memory: surge %s stays pending", sv[i].id);
+            continue;
+        }
+        const char *id = P->souts[P->nsouts].id;
+        P->nsouts++;
+        NM_LOG(NM_LOG_INFO, "surge", "surge %s: %s", id, sv[i].json);
+        if (nm_producer_send(P->producer, o->topic, id, strlen(id), o->payload, o->len, 1, NULL,
+                             0, o, &o->err, e, sizeof e)) {
+            NM_LOG(NM_LOG_WARN, "surge", "%s", e);
+            o->state = OUT_FAILED;
+            continue;
+        }
+        b->pending++;
+    }
+    struct timespec since;
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    while (b->pending > 0) {
+        nm_producer_poll(P->producer, 100);
+        if ((*P->stop && nm_elapsed_ms(&since) > 10000) ||
+            nm_stalled(P, b, t0, "surge deliveries"))
+            return -1;
+    }
+    if (!P->cfg->exactly_once) nm_surges_done(P);
+    return 0;
+}
+
+/* Idle (no batch): record the done reports and, every few seconds, claim
+ * the surges whose daemon died (their lease ran out) and publish them.
+ * Exactly-once mode leaves this to the next batch and its transaction. */
+static void nm_surge_idle(nm_pipeline_t *P) {
+    char e[512];
+    if (P->cfg->exactly_once) return;
+    int claim = nm_elapsed_ms(&P->last_tick) >= 5000;
+    nm_err_t rc = claim ? nm_counts_surge_tick(P->counts, e, sizeof e)
+                        : nm_counts_apply(P->counts, NULL, 0, NULL, e, sizeof e);
+    if (rc) {
+        NM_LOG(NM_LOG_WARN, "surge", "Redis: %s", e);
+        return;
+    }
+    if (claim) clock_gettime(CLOCK_MONOTONIC, &P->last_tick);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (nm_publish_surges(P, P->fill, &t0) < 0) nm_free_surges(P); /* fill is empty: idle */
+}
+
+/* With stories: the batch's stories from Redis (one call, retried with
+ * back-off while Redis is down), then each article's outputs with its
+ * story, its alert only when it adds a topic to its story (the caller then
+ * sends them). It runs after the previous batch's counts, which write the
+ * stories it looks up. Returns 0, or -1 when stopping or stalled (nothing
+ * of the batch sent). */
+static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
+    size_t n = 0;
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
+        if (!s->id) continue; /* a dead letter */
+        P->story_in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
+                                             s->count.topics};
+    }
+    char e[512];
+    long backoff = 100;
+    while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
+                             sizeof e)) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: story lookup: %s; retrying in %ld ms", e, backoff);
+        P->mb.redis_errors++;
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
+        if (*P->stop || nm_stalled(P, b, t0, "Redis (stories)")) {
+            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+            return -1;
+        }
+        nm_producer_poll(P->producer, (int)backoff);
+        P->mb.redis_retries++;
+        P->st.redis_retries++;
+        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
+                                                               : backoff * 2;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
+        if (!s->id) continue;
+        const nm_stories_out_t *so = &P->story_out[k++];
+        s->count.story = &so->counts;
+        if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
+        nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
+        if (s->nouts && ev->kind == OUT_ENRICHED &&
+            !nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
+            char *c = nm_copy(P->with_story.s, P->with_story.len);
+            if (c) {
+                free(ev->payload);
+                ev->payload = c;
+                ev->len = P->with_story.len;
+            }
+        }
+        if (so->alert && s->alert_json &&
+            !nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story)) {
+            nm_add_alerts(P->cfg, P->rules, s, P->with_story.s, P->with_story.len, so->alert);
+            nm_count_alert(P, s, so->alert);
+            if (!nm_event_add_story(&P->with_story, s->alert_rec, s->record_len, &so->story)) {
+                char *c = nm_copy(P->with_story.s, P->with_story.len);
+                if (c) {
+                    free(s->alert_rec);
+                    s->alert_rec = c;
+                    s->record_len = P->with_story.len;
+                }
+            }
+            s->count.alert = s->alert_rec;
+            s->count.alert_len = s->record_len;
+        } else {
+            s->count.alert = NULL; /* its story has alerted on all its topics */
+            s->count.alert_len = 0;
+        }
+    }
+    b->storied = 1;
+    return 0;
+}
+
+/* Close batch b: the rest tagged, its story step (with stories), every
+ * held output sent. Returns 0, or -1 when the story step gave up. */
+static int nm_close_batch(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
+    nm_tag_polled(P, b);
+    if (P->stories && !b->storied && nm_batch_stories(P, b, t0)) return -1;
+    nm_release(P, b);
+    return 0;
+}
+
+/* Finish batch b: closed (nm_close_batch), deliveries, counts, then
  * offsets. Returns 0 when the batch is complete and its offsets stored; 1
  * when its transaction was aborted and the input rewound (exactly-once: it
  * will be redone); -1 when stopping or a fatal error left it incomplete
@@ -373,8 +625,8 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
     char e[512];
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    nm_tag_polled(P, b);
-    nm_release(P, b);
+    /* 0. closed: with stories, its outputs wait for them */
+    if (nm_close_batch(P, b, &t0)) return -1;
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -436,7 +688,10 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
     for (size_t i = 0; i < b->nslots; i++) {
         nm_slot_t *s = &b->slots[i];
         if (!s->id || s->refused) continue; /* a dead letter */
-        P->items[nitems++] = s->count;
+        nm_counts_item_t *it = &P->items[nitems++];
+        *it = s->count;
+        it->summary = s->sum_len ? s->sum : NULL;
+        it->summary_len = s->sum_len;
     }
     long backoff = 100;
     while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
@@ -457,6 +712,10 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
         backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
+    if (nm_publish_surges(P, b, &t0) < 0) {
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+        return -1;
+    }
     /* 3. offsets: the batch is complete, and any earlier batch too (they
      * complete in order), so each partition's highest offset + 1 is safe
      * to commit (messages of a partition arrive in order) */
@@ -466,6 +725,7 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
                                                     next, e, sizeof e);
         rd_kafka_topic_partition_list_destroy(next);
         if (tr != NM_TXN_OK) return nm_txn_failed(P, b, tr);
+        nm_surges_done(P); /* visible to read_committed consumers only now */
     } else {
         for (int i = 0; i < next->cnt; i++)
             nm_consumer_store(P->consumer, next->elems[i].topic, next->elems[i].partition,
@@ -508,11 +768,15 @@ static void nm_free_batch(nm_pipeline_t *P, nm_batch_t *b) {
         }
         free(s->id);
         free(s->alert_rec);
+        free(s->alert_json);
+        free(s->sum);
         free(s->ids);
         rd_kafka_message_destroy(s->msg);
     }
     b->nslots = b->nproc = b->nsent = b->held_bytes = 0;
+    b->storied = 0;
     b->waited_ms = 0;
+    nm_free_surges(P);
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
@@ -567,6 +831,7 @@ nm_err_t nm_pipeline_reload(nm_pipeline_t *P) {
     nm_pipeline_drain(P);
     nm_rules_destroy(P->rules);
     P->rules = nr;
+    nm_counts_set_rules(P->counts, nr);
     nm_publish_rules(P, 1);
     NM_LOG(NM_LOG_INFO, "pipeline", "rules reloaded: %s", nr->version);
     return NM_OK;
@@ -612,12 +877,20 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     P->pool = nm_pool_new((int)cfg->workers);
     P->counts = nm_counts_new(cfg);
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
+    nm_jbuf_init(&P->with_story);
+    if (cfg->stories_enabled) {
+        P->stories = nm_stories_new();
+        P->story_in = calloc((size_t)cfg->batch_size, sizeof *P->story_in);
+        P->story_out = calloc((size_t)cfg->batch_size, sizeof *P->story_out);
+    }
     if (!P->batches[0].slots || !P->batches[1].slots || !P->items || !procs_ok || !P->pool ||
-        !P->counts || !P->metrics) {
+        !P->counts || !P->metrics ||
+        (cfg->stories_enabled && (!P->stories || !P->story_in || !P->story_out))) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
     nm_publish_rules(P, 0);
+    nm_counts_set_rules(P->counts, rules);
     if (nm_metrics_listen(P->metrics, cfg->http_listen, errstr, errstr_size)) goto fail;
     nm_kvlist_t pextra = {0}, cextra = {0};
     nm_kv_t pkv[1], ckv[1];
@@ -706,6 +979,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
         P->redis_ok = nm_counts_ready(P->counts);
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
+        if (P->redis_ok) nm_surge_idle(P);
     }
     /* 2. the previous batch completes once its last ack is in */
     nm_producer_poll(P->producer, 0);
@@ -717,8 +991,16 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         if (cfg->exactly_once) {
             nm_pipeline_drain(P);
         } else {
-            nm_release(P, f);
+            /* the previous batch first: its counts write the stories the
+             * story step of this one looks up */
             if (P->done && nm_finish_done(P) < 0) return -1;
+            struct timespec t0;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            if (nm_close_batch(P, f, &t0)) {
+                P->fatal = 1;
+                nm_free_batch(P, f);
+                return -1;
+            }
             P->done = f;
             P->fill = f == &P->batches[0] ? &P->batches[1] : &P->batches[0];
         }
@@ -738,9 +1020,17 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
         nm_pipeline_step(P, 100);
     }
     nm_pipeline_drain(P);
+    /* the last batch's surges reported done (else they would wait for
+     * their lease and a look on the topic) */
+    char e[512];
+    if (!P->fatal && !P->cfg->exactly_once &&
+        nm_counts_apply(P->counts, NULL, 0, NULL, e, sizeof e))
+        NM_LOG(NM_LOG_WARN, "surge", "Redis: %s", e);
     NM_LOG(NM_LOG_INFO, "pipeline",
-           "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld",
-           P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches);
+           "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld "
+           "surges=%lld",
+           P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches,
+           P->st.surges);
     P->stop = &nm_never;
     return P->fatal ? -1 : 0;
 }
@@ -755,6 +1045,10 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
+    nm_stories_destroy(P->stories);
+    free(P->story_in);
+    free(P->story_out);
+    nm_jbuf_free(&P->with_story);
     nm_metrics_destroy(P->metrics);
     nm_pool_destroy(P->pool);
     for (long w = 0; P->procs && w < P->cfg->workers; w++) nm_pipeline_proc_destroy(P->procs[w]);
@@ -763,5 +1057,7 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     free(P->batches[0].slots);
     free(P->batches[1].slots);
     free(P->items);
+    nm_free_surges(P);
+    free(P->souts);
     free(P);
 }

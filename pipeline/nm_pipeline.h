@@ -14,10 +14,16 @@
  *              the next message is already queued (a backlog: produce
  *              requests then carry up to NM_HOLD_BYTES, about 1 MB, not
  *              the few records one linger.ms gathers) and sent as soon as
- *              the input runs dry (live: no added latency). The batch
- *              closes when full (batch_size) or when the loop has WAITED
- *              batch_timeout_ms for input since it opened: the timer
- *              counts waiting, not work, so a backlog fills whole batches;
+ *              the input runs dry (live: no added latency); with
+ *              [stories] enabled they are held until
+ *   STORIES    (when the batch closes) one Redis lookup for the whole
+ *              batch (nm_stories.h), then every output with its story,
+ *              alerts only for topics new to their story, produced
+ *              (retried with back-off while Redis is down, like COUNTING).
+ *              The batch closes when full (batch_size) or when the loop
+ *              has WAITED batch_timeout_ms for input since it opened: the
+ *              timer counts waiting, not work, so a backlog fills whole
+ *              batches;
  *   DELIVERING every output acknowledged; failed ones re-sent, permanent
  *              refusals given up (an enriched event then becomes a dead
  *              letter, and is not counted) so the stream never stalls;
@@ -37,7 +43,9 @@
  * Redis round trip, on this thread) and stores its offsets. When the next
  * batch closes before that, the loop first completes the older one, so
  * batches complete, count and store offsets strictly in consumption
- * order, and at most two are in flight. If the older batch cannot complete
+ * order, and at most two are in flight. A batch's story step runs after
+ * the previous batch is counted (the counts script writes the stories the
+ * lookup reads). If the older batch cannot complete
  * (stopping, stalled), the newer one is given up with it: its offsets
  * would commit past the older one's.
  * Exactly-once: one transaction per batch, and librdkafka allows one open
@@ -143,6 +151,7 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
 /** Totals since start (logged at exit; tests read them). */
 typedef struct {
     long long consumed, produced, dead, alerts, relevant, batches, redis_retries, redone;
+    long long surges; /* surge alerts delivered */
 } nm_pipeline_stats_t;
 
 void nm_pipeline_stats(const nm_pipeline_t *P, nm_pipeline_stats_t *out);
