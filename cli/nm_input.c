@@ -2,6 +2,7 @@
 #include "nm_input.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +29,12 @@ static void nm_input_emit(nm_input_t *I, const char *buf, size_t len, const char
 
 /* Plain text: the first non-empty line is the title, the rest the body;
  * the id is the file name without its extension. */
-static void nm_input_text(nm_input_t *I, const char *path, const char *buf, size_t len) {
+static int nm_input_text(nm_input_t *I, const char *path, const char *buf, size_t len) {
     size_t fixed_len;
     char *fixed = nm_article_utf8_repair(buf, len, &fixed_len);
     if (!fixed) {
         fprintf(stderr, "%s: out of memory\n", path);
-        return;
+        return -1;
     }
     char *p = fixed;
     while (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t') p++;
@@ -54,6 +55,7 @@ static void nm_input_text(nm_input_t *I, const char *path, const char *buf, size
     free(s);
     json_decref(o);
     free(fixed);
+    return s ? 0 : -1;
 }
 
 static int nm_has_suffix(const char *s, const char *suf) {
@@ -61,19 +63,24 @@ static int nm_has_suffix(const char *s, const char *suf) {
     return n >= m && !strcmp(s + n - m, suf);
 }
 
-static void nm_input_stream(nm_input_t *I, FILE *f, const char *where) {
+/* A read error or a failed allocation ends the stream with -1: never taken
+ * for the end of the input, which would drop the rest without a word. */
+static int nm_input_stream(nm_input_t *I, FILE *f, const char *where) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     long lineno = 0;
-    while (!nm_input_stopped(I) && (n = getline(&line, &cap, f)) >= 0) {
+    while (!nm_input_stopped(I) && (errno = 0, n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         size_t len = (size_t)n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
         if (strspn(line, " \t\r\n") == (size_t)n) continue;
         nm_input_emit(I, line, len, where, lineno);
     }
+    int err = nm_input_stopped(I) ? 0 : errno == ENOMEM ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : 0;
     free(line);
+    if (err) fprintf(stderr, "%s: cannot read past line %ld: %s\n", where, lineno, strerror(err));
+    return err ? -1 : 0;
 }
 
 /* Several lines that each start with '{' after the first: JSON Lines. */
@@ -142,19 +149,16 @@ static char *nm_input_slurp(FILE *f, size_t *len_out) {
 }
 
 static int nm_input_path(nm_input_t *I, const char *path) {
-    if (!strcmp(path, "-")) {
-        nm_input_stream(I, stdin, "stdin");
-        return 0;
-    }
+    if (!strcmp(path, "-")) return nm_input_stream(I, stdin, "stdin");
     struct stat st;
     if (stat(path, &st)) { perror(path); return -1; }
     if (S_ISDIR(st.st_mode)) return nm_input_dir(I, path);
     FILE *f = fopen(path, "r");
     if (!f) { perror(path); return -1; }
     if (nm_has_suffix(path, ".jsonl") || nm_has_suffix(path, ".ndjson")) {
-        nm_input_stream(I, f, path);
+        int rc = nm_input_stream(I, f, path);
         fclose(f);
-        return 0;
+        return rc;
     }
     /* whole file: one JSON object, or plain text */
     size_t len = 0;
@@ -162,22 +166,26 @@ static int nm_input_path(nm_input_t *I, const char *path) {
     fclose(f);
     if (!buf) { fprintf(stderr, "%s: out of memory\n", path); return -1; }
     size_t skip = 0;
+    int rc = 0;
     while (skip < len && strchr(" \t\r\n", buf[skip])) skip++;
     if (skip < len && buf[skip] == '{' && !nm_has_suffix(path, ".json") &&
         nm_input_is_jsonl(buf + skip, len - skip)) {
         /* JSON Lines without the extension: one article per line */
         FILE *mem = fmemopen(buf, len, "r");
-        if (mem) {
-            nm_input_stream(I, mem, path);
+        if (!mem) {
+            fprintf(stderr, "%s: %s\n", path, strerror(errno));
+            rc = -1;
+        } else {
+            rc = nm_input_stream(I, mem, path);
             fclose(mem);
         }
     } else if (nm_has_suffix(path, ".json") || (skip < len && buf[skip] == '{')) {
         nm_input_emit(I, buf, len, path, 1);
     } else if (skip < len) {
-        nm_input_text(I, path, buf, len);
+        rc = nm_input_text(I, path, buf, len);
     }
     free(buf);
-    return 0;
+    return rc;
 }
 
 int nm_input_read(const char *path, nm_input_cb cb, void *ud, volatile sig_atomic_t *stop) {

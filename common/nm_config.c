@@ -110,9 +110,14 @@ static int nm_kv_add(nm_kvlist_t *l, const char *k, const char *v) {
         l->items = ni;
         l->cap = nc;
     }
-    l->items[l->n].key = strdup(k);
-    l->items[l->n].value = strdup(v);
-    if (!l->items[l->n].key || !l->items[l->n].value) return NM_ERR_NOMEM;
+    char *nk = strdup(k), *nv = strdup(v);
+    if (!nk || !nv) {
+        free(nk);
+        free(nv);
+        return NM_ERR_NOMEM;
+    }
+    l->items[l->n].key = nk;
+    l->items[l->n].value = nv;
     l->n++;
     return 0;
 }
@@ -236,6 +241,7 @@ static nm_err_t nm_config_env(nm_cload_t *L, char *errstr, size_t errstr_size) {
 nm_config_t *nm_config_load(const char *path, char *errstr, size_t errstr_size) {
     nm_cload_t L;
     L.probe = NULL;
+    if (errstr_size) errstr[0] = '\0'; /* the out-of-memory paths leave it empty */
     L.cfg = calloc(1, sizeof *L.cfg);
     if (!L.cfg) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
@@ -260,6 +266,8 @@ nm_config_t *nm_config_load(const char *path, char *errstr, size_t errstr_size) 
     if (L.probe) rd_kafka_conf_destroy(L.probe);
     return L.cfg;
 err:
+    if (errstr_size && !errstr[0])
+        nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory reading the configuration");
     if (L.probe) rd_kafka_conf_destroy(L.probe);
     nm_config_destroy(L.cfg);
     return NULL;

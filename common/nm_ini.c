@@ -29,7 +29,7 @@ nm_err_t nm_ini_parse_file(const char *path, nm_ini_cb cb, void *ud,
     nm_err_t rc = NM_OK;
     char reason[512];
 
-    while ((n = getline(&line, &cap, f)) >= 0) {
+    while ((errno = 0, n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (strlen(line) != (size_t)n) {
             rc = nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "%s:%d: NUL byte in line",
@@ -87,7 +87,11 @@ nm_err_t nm_ini_parse_file(const char *path, nm_ini_cb cb, void *ud,
             break;
         }
     }
-    if (rc == NM_OK && ferror(f))
+    /* a failed getline is not the end of the file: a rule file cut short
+     * must not load */
+    if (rc == NM_OK && errno == ENOMEM)
+        rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "%s:%d: out of memory", path, lineno + 1);
+    else if (rc == NM_OK && ferror(f))
         rc = nm_seterr(errstr, errstr_size, NM_ERR_IO, "%s: read error", path);
     free(line);
     fclose(f);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const double nm_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                     0.1,   0.25,   0.5,   1,    2.5,   5, 10};
@@ -35,6 +36,8 @@ struct nm_metrics_s {
     nm_lag_t lags[NM_METRICS_MAX_PARTS];
     size_t nlags;
     int kafka_assigned, redis_ready;
+    int partitions;         /* assigned now */
+    double assignment_at;   /* epoch s of the last change, 0: none yet */
 };
 
 nm_metrics_t *nm_metrics_new(const char *version) {
@@ -98,6 +101,16 @@ void nm_metrics_set_ready(nm_metrics_t *m, int kafka_assigned, int redis_ready) 
     pthread_mutex_lock(&m->lock);
     m->kafka_assigned = kafka_assigned;
     m->redis_ready = redis_ready;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void nm_metrics_set_assigned(nm_metrics_t *m, int partitions) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pthread_mutex_lock(&m->lock);
+    m->partitions = partitions;
+    m->kafka_assigned = partitions > 0;
+    m->assignment_at = (double)now.tv_sec + now.tv_nsec / 1e9;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -211,6 +224,13 @@ char *nm_metrics_render(nm_metrics_t *m) {
     for (size_t i = 0; i < m->nlags; i++)
         nm_sb_printf(&b, "newsmon_consumer_lag{topic=\"%s\",partition=\"%d\"} %lld\n",
                      m->lags[i].topic, (int)m->lags[i].partition, (long long)m->lags[i].lag);
+    nm_sb_printf(&b, "# HELP newsmon_assigned_partitions Input partitions assigned to this member.\n"
+                     "# TYPE newsmon_assigned_partitions gauge\nnewsmon_assigned_partitions %d\n"
+                     "# HELP newsmon_assignment_changed_timestamp_seconds When a rebalance last "
+                     "changed the assignment (0: never).\n"
+                     "# TYPE newsmon_assignment_changed_timestamp_seconds gauge\n"
+                     "newsmon_assignment_changed_timestamp_seconds %.3f\n",
+                 m->partitions, m->assignment_at);
     nm_sb_printf(&b, "# HELP newsmon_ready 1 when partitions are assigned and Redis is ready.\n"
                      "# TYPE newsmon_ready gauge\nnewsmon_ready %d\n",
                  m->kafka_assigned && m->redis_ready);

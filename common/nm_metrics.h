@@ -58,6 +58,12 @@ void nm_metrics_set_rules(nm_metrics_t *m, const char *version, const char *cons
 /** @brief Readiness inputs. */
 void nm_metrics_set_ready(nm_metrics_t *m, int kafka_assigned, int redis_ready);
 
+/** @brief The number of partitions assigned after a rebalance changed it:
+ *  gauge newsmon_assigned_partitions, and the wall-clock time of the change
+ *  (newsmon_assignment_changed_timestamp_seconds), so the length of a
+ *  rebalance can be read after the fact, whenever /metrics is scraped. */
+void nm_metrics_set_assigned(nm_metrics_t *m, int partitions);
+
 /** @brief Feed a librdkafka statistics JSON document (consumer lag). */
 void nm_metrics_kafka_stats(nm_metrics_t *m, const char *json, size_t len);
 

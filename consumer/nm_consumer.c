@@ -18,6 +18,21 @@ static void nm_consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, vo
     NM_LOG(NM_LOG_WARN, "consumer", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+/* Commit the stored offsets and wait for the answer at most timeout_ms: a
+ * coordinator that does not answer (a hung broker, a partition) must not
+ * hold a rebalance or the exit. */
+static rd_kafka_resp_err_t nm_commit_bounded(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, NULL, q, NULL, NULL);
+    if (!err) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+        err = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    return err;
+}
+
 static void nm_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t *parts, void *opaque) {
     nm_consumer_t *c = opaque;
@@ -32,7 +47,7 @@ static void nm_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     NM_LOG(NM_LOG_INFO, "consumer", "revoking %d partition(s): finishing in-flight work",
            parts->cnt);
     if (c->on_revoke) c->on_revoke(c->ud);
-    rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+    rd_kafka_resp_err_t cerr = nm_commit_bounded(rk, NM_CONSUMER_COMMIT_WAIT_MS);
     if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
         NM_LOG(NM_LOG_WARN, "consumer", "commit before revoke: %s", rd_kafka_err2str(cerr));
     if (cooperative) {
@@ -166,10 +181,18 @@ rd_kafka_t *nm_consumer_handle(nm_consumer_t *c) { return c->rk; }
 
 void nm_consumer_destroy(nm_consumer_t *c) {
     if (!c) return;
-    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        NM_LOG(NM_LOG_WARN, "consumer", "final commit: %s", rd_kafka_err2str(err));
-    rd_kafka_consumer_close(c->rk);
-    rd_kafka_destroy(c->rk);
+    rd_kafka_resp_err_t err = nm_commit_bounded(c->rk, NM_CONSUMER_COMMIT_WAIT_MS);
+    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        rd_kafka_consumer_close(c->rk); /* leave the group: it rebalances at once */
+        rd_kafka_destroy(c->rk);
+    } else {
+        /* the coordinator does not answer: closing would wait for it without
+         * bound. Exit without leaving; the group reassigns the partitions
+         * once the session expires (session.timeout.ms), from the offsets
+         * committed before */
+        NM_LOG(NM_LOG_WARN, "consumer", "final commit: %s; leaving without closing the group "
+               "session", rd_kafka_err2str(err));
+        rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
     free(c);
 }

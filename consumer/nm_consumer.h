@@ -59,7 +59,14 @@ int nm_consumer_assigned(const nm_consumer_t *c);
 /** @brief The underlying handle (borrowed), e.g. for statistics. */
 rd_kafka_t *nm_consumer_handle(nm_consumer_t *c);
 
-/** @brief Commit stored offsets, leave the group and free. NULL-safe. */
+/* The longest wait for a commit's answer before a rebalance gives the
+ * partitions up and at exit. */
+#define NM_CONSUMER_COMMIT_WAIT_MS 5000
+
+/** @brief Commit stored offsets, leave the group and free. Bounded: when the
+ *  commit is not answered within NM_CONSUMER_COMMIT_WAIT_MS, it frees without
+ *  leaving (the group reassigns the partitions after the session expires).
+ *  NULL-safe. */
 void nm_consumer_destroy(nm_consumer_t *c);
 
 #endif

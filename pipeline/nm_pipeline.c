@@ -81,6 +81,7 @@ struct nm_batch_s {
     size_t nslots, nproc, nsent;
     size_t held_bytes;
     int storied;      /* stories: its story step ran, its outputs may go */
+    int oom;          /* an article has no output (out of memory): must not commit */
     long pending;     /* sent outputs (and surge alerts) without a delivery report */
     double waited_ms; /* time the loop waited for input while the batch was open */
 };
@@ -113,6 +114,7 @@ struct nm_pipeline_s {
     /* totals, logged at exit */
     nm_pipeline_stats_t st;
     int fatal;
+    int assigned; /* partitions last published to the metrics */
     int txn_open; /* exactly-once: a transaction is open for the fill batch */
     int redis_ok;
     struct timespec last_ready;
@@ -223,17 +225,32 @@ static void nm_hour_of(const nm_config_t *cfg, const rd_kafka_message_t *m,
 
 /* The alert outputs of an article: one per topic of it in `mask` (bit t:
  * its t-th topic, s->topic[t]) and one to "all"; the payload is copied.
- * Touches only the slot (worker threads call it); nm_count_alert counts. */
-static void nm_add_alerts(const nm_config_t *cfg, const nm_rules_t *rules, nm_slot_t *s,
-                          const char *json, size_t len, uint32_t mask) {
+ * Touches only the slot (worker threads call it); nm_count_alert counts.
+ * Returns -1 when one could not be allocated (the caller fails the slot). */
+static int nm_add_alerts(const nm_config_t *cfg, const nm_rules_t *rules, nm_slot_t *s,
+                         const char *json, size_t len, uint32_t mask) {
     char topic[512];
     for (int t = 0; t <= s->ntopics; t++) {
         if (t < s->ntopics && !(mask >> t & 1)) continue;
         snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
                  t < s->ntopics ? rules->topics[s->topic[t]].id : "all");
         char *copy = nm_copy(json, len);
-        if (copy) nm_add_out(s, OUT_ALERT, topic, copy, len);
+        if (!copy || nm_add_out(s, OUT_ALERT, topic, copy, len)) return -1;
     }
+    return 0;
+}
+
+/* Forget the outputs prepared (not sent) for a slot: it has none. */
+static void nm_drop_outs(nm_slot_t *s) {
+    for (int k = 0; k < s->nouts; k++) {
+        free(s->outs[k].topic);
+        free(s->outs[k].payload);
+    }
+    s->nouts = 0;
+    free(s->id);
+    free(s->alert_rec);
+    free(s->alert_json);
+    s->id = s->alert_rec = s->alert_json = NULL;
 }
 
 /* An article alerted on the topics in `mask`: totals and metrics. */
@@ -268,16 +285,23 @@ static void nm_tag_slot(const nm_config_t *cfg, const nm_rules_t *rules, nm_pipe
     }
     s->ntopics = res->ntopics;
     for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
-    if (o->alert && cfg->stories_enabled) {
-        /* its story decides whether it alerts, and on which topics */
-        s->alert_json = nm_copy(o->alert_json, o->alert_len);
-        s->alert_len = o->alert_len;
-        s->alert_rec = nm_copy(o->record, o->record_len);
+    /* an allocation that fails makes the article a dead letter, never a
+     * part of its outputs */
+    if (o->alert) {
+        int oom = !(s->alert_rec = nm_copy(o->record, o->record_len));
         s->record_len = o->record_len;
-    } else if (o->alert) {
-        s->alert_rec = nm_copy(o->record, o->record_len);
-        s->record_len = o->record_len;
-        nm_add_alerts(cfg, rules, s, o->alert_json, o->alert_len, UINT32_MAX);
+        if (cfg->stories_enabled) { /* its story decides whether it alerts, and on which topics */
+            oom = oom || !(s->alert_json = nm_copy(o->alert_json, o->alert_len));
+            s->alert_len = o->alert_len;
+        } else {
+            oom = oom || nm_add_alerts(cfg, rules, s, o->alert_json, o->alert_len, UINT32_MAX);
+        }
+        if (oom) {
+            nm_drop_outs(s);
+            s->rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM,
+                              "out of memory preparing the outputs");
+            return;
+        }
     }
     if (cfg->stories_enabled) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(proc));
     nm_jbuf_t sum;
@@ -311,11 +335,13 @@ static void nm_tag_slot(const nm_config_t *cfg, const nm_rules_t *rules, nm_pipe
 
 /* The tagged slot's statistics and metrics, in consumption order (main
  * thread); a dead letter gets its output here. */
-static void nm_account_slot(nm_pipeline_t *P, nm_slot_t *s) {
+static void nm_account_slot(nm_pipeline_t *P, nm_batch_t *b, nm_slot_t *s) {
     P->st.consumed++;
     P->mb.consumed++;
     if (s->rc) {
-        nm_dead_letter(P, s);
+        /* without memory for its dead letter the article has no output at
+         * all: the batch must not commit (it is redone after the restart) */
+        if (!nm_dead_letter(P, s)) b->oom = 1;
         return;
     }
     const nm_counts_item_t *it = &s->count;
@@ -357,7 +383,7 @@ static void nm_tag_polled(nm_pipeline_t *P, nm_batch_t *b) {
     nm_pool_run(P->pool, b->nslots - b->nproc, nm_tag_job, &job);
     for (; b->nproc < b->nslots; b->nproc++) {
         nm_slot_t *s = &b->slots[b->nproc];
-        nm_account_slot(P, s);
+        nm_account_slot(P, b, s);
         for (int k = 0; k < s->nouts; k++) b->held_bytes += s->outs[k].len;
     }
 }
@@ -385,11 +411,21 @@ static rd_kafka_topic_partition_list_t *nm_batch_offsets(const nm_batch_t *b, in
     return l;
 }
 
+static int nm_stalled(nm_pipeline_t *P, const nm_batch_t *b, const struct timespec *t0,
+                      const char *on);
+
 /* Exactly-once: the transaction did not commit. Its outputs are invisible
  * to read_committed consumers; rewind the input so the batch is redone.
  * Returns 1 (redo) or -1 (fatal). */
 static int nm_txn_failed(nm_pipeline_t *P, nm_batch_t *b, nm_txn_result_t tr) {
-    while (b->pending > 0) nm_producer_poll(P->producer, 100);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* an abort purges what was in flight: the reports come at once, unless
+     * the producer is broken (then give up after max_stall_s) */
+    while (b->pending > 0 && tr != NM_TXN_FATAL) {
+        nm_producer_poll(P->producer, 100);
+        if (nm_stalled(P, b, &t0, "an aborted transaction's deliveries")) tr = NM_TXN_FATAL;
+    }
     if (tr == NM_TXN_FATAL) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "transactional producer failed fatally; exiting");
         P->fatal = 1;
@@ -572,33 +608,46 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
         const nm_stories_out_t *so = &P->story_out[k++];
         s->count.story = &so->counts;
         if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
+        /* an output that cannot carry its story is not sent, and b->oom
+         * keeps the batch from committing: it is redone, never half-told */
+        int oom = 0;
         nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
-        if (s->nouts && ev->kind == OUT_ENRICHED &&
-            !nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)) {
-            char *c = nm_copy(P->with_story.s, P->with_story.len);
+        if (s->nouts && ev->kind == OUT_ENRICHED) {
+            char *c = nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)
+                          ? NULL
+                          : nm_copy(P->with_story.s, P->with_story.len);
             if (c) {
                 free(ev->payload);
                 ev->payload = c;
                 ev->len = P->with_story.len;
             }
+            oom = !c;
         }
-        if (so->alert && s->alert_json &&
-            !nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story)) {
-            nm_add_alerts(P->cfg, P->rules, s, P->with_story.s, P->with_story.len, so->alert);
-            nm_count_alert(P, s, so->alert);
-            if (!nm_event_add_story(&P->with_story, s->alert_rec, s->record_len, &so->story)) {
-                char *c = nm_copy(P->with_story.s, P->with_story.len);
-                if (c) {
-                    free(s->alert_rec);
-                    s->alert_rec = c;
-                    s->record_len = P->with_story.len;
-                }
+        if (!oom && so->alert && s->alert_json) {
+            oom = nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
+                  nm_add_alerts(P->cfg, P->rules, s, P->with_story.s, P->with_story.len,
+                                so->alert);
+            char *c = oom || nm_event_add_story(&P->with_story, s->alert_rec, s->record_len,
+                                                &so->story)
+                          ? NULL
+                          : nm_copy(P->with_story.s, P->with_story.len);
+            if (c) {
+                free(s->alert_rec);
+                s->alert_rec = c;
+                s->record_len = P->with_story.len;
+                nm_count_alert(P, s, so->alert);
             }
+            oom = !c;
             s->count.alert = s->alert_rec;
             s->count.alert_len = s->record_len;
         } else {
             s->count.alert = NULL; /* its story has alerted on all its topics */
             s->count.alert_len = 0;
+        }
+        if (oom) {
+            NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory adding the story to %s", s->id);
+            b->oom = 1;
+            nm_drop_outs(s);
         }
     }
     b->storied = 1;
@@ -673,13 +722,20 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
                              rd_kafka_err2str(o->err));
                     nm_out_t *dlq = nm_dead_letter(P, s);
                     if (dlq) nm_send_out(P, b, s, dlq);
+                    else b->oom = 1;
                 }
             }
         }
-        if (!failed) break;
+        if (!failed || b->oom) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
         if ((*P->stop && b->pending == 0) || nm_stalled(P, b, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
+    }
+    if (b->oom) {
+        NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
+               "the batch of %zu article(s) is not committed", b->nslots);
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+        return -1;
     }
     /* 2. counts, once every output is settled: one script call for the
      * whole batch, retried with back-off; an article whose enriched event
@@ -774,7 +830,7 @@ static void nm_free_batch(nm_pipeline_t *P, nm_batch_t *b) {
         rd_kafka_message_destroy(s->msg);
     }
     b->nslots = b->nproc = b->nsent = b->held_bytes = 0;
-    b->storied = 0;
+    b->storied = b->oom = 0;
     b->waited_ms = 0;
     nm_free_surges(P);
 }
@@ -964,6 +1020,11 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
             if (f->nslots) f->waited_ms += nm_elapsed_ms(&t0);
         }
     }
+    /* a rebalance runs inside the poll: publish its outcome at once */
+    if (nm_consumer_assigned(P->consumer) != P->assigned) {
+        P->assigned = nm_consumer_assigned(P->consumer);
+        nm_metrics_set_assigned(P->metrics, P->assigned);
+    }
     if (m && nm_add_polled(P, m)) return -1;
     if (m) {
         /* with workers, the articles already queued are tagged together */
@@ -1010,6 +1071,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
 int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
                     volatile sig_atomic_t *reload) {
     P->stop = stop;
+    nm_producer_set_stop(P->producer, stop);
     NM_LOG(NM_LOG_INFO, "pipeline", "newsmon %s running: %s -> %s, rules %s", NEWSMON_VERSION,
            P->cfg->input_topic, P->cfg->enriched_topic, P->rules->version);
     while (!*stop && !P->fatal) {
@@ -1032,6 +1094,7 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
            P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches,
            P->st.surges);
     P->stop = &nm_never;
+    nm_producer_set_stop(P->producer, NULL);
     return P->fatal ? -1 : 0;
 }
 

@@ -183,6 +183,8 @@ nm_err_t nm_article_parse(const char *buf, size_t len, const nm_article_limits_t
     const char *idv = NULL;
     if (rc == NM_OK) rc = nm_article_take(a, f, &idv);
     json_decref(root);
+    if (rc == NM_ERR_NOMEM)
+        return nm_seterr(reason, reason_size, rc, "out of memory reading the article");
     if (rc != NM_OK) return rc;
     size_t idlen = f[K_ID].len;
     if (!a->title) return nm_seterr(reason, reason_size, NM_ERR_INPUT, "missing field 'title'");

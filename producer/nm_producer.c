@@ -13,7 +13,10 @@ struct nm_producer_s {
     nm_producer_dr_cb cb;
     void *ud;
     long max_stall_s; /* longest wait for room in a full local queue (0: none) */
+    volatile sig_atomic_t *stop; /* the daemon's stop flag, or NULL */
 };
+
+#define NM_STOPPING(p) ((p)->stop && *(p)->stop)
 
 static void nm_producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
@@ -95,7 +98,7 @@ nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && p->max_stall_s &&
             now.tv_sec - t0.tv_sec >= p->max_stall_s)
             err = RD_KAFKA_RESP_ERR__TIMED_OUT; /* full for max_stall_s: report it */
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || NM_STOPPING(p)) {
             if (kerr) *kerr = err;
             return nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "produce to %s: %s", topic,
                              rd_kafka_err2str(err));
@@ -104,6 +107,8 @@ nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
         rd_kafka_poll(p->rk, 100);
     }
 }
+
+void nm_producer_set_stop(nm_producer_t *p, volatile sig_atomic_t *stop) { p->stop = stop; }
 
 void nm_producer_poll(nm_producer_t *p, int timeout_ms) { rd_kafka_poll(p->rk, timeout_ms); }
 
@@ -145,7 +150,7 @@ nm_txn_result_t nm_producer_txn_abort(nm_producer_t *p, char *errstr, size_t err
     for (int attempt = 1; (err = rd_kafka_abort_transaction(p->rk, 60000)); attempt++) {
         int retriable = rd_kafka_error_is_retriable(err);
         nm_txn_error(err, "abort_transaction", errstr, errstr_size);
-        if (!retriable || attempt == NM_TXN_ATTEMPTS) return NM_TXN_FATAL;
+        if (!retriable || attempt == NM_TXN_ATTEMPTS || NM_STOPPING(p)) return NM_TXN_FATAL;
     }
     return NM_TXN_ABORTED;
 }
@@ -169,7 +174,7 @@ nm_txn_result_t nm_producer_txn_commit(nm_producer_t *p, rd_kafka_t *consumer,
                      errstr, errstr_size);
         NM_LOG(NM_LOG_WARN, "producer", "%s", errstr);
         /* librdkafka: the same call may simply be retried (a bounded number of times) */
-        if (retriable && attempt < NM_TXN_ATTEMPTS) continue;
+        if (retriable && attempt < NM_TXN_ATTEMPTS && !NM_STOPPING(p)) continue;
         rd_kafka_consumer_group_metadata_destroy(md);
         return abortable || retriable ? nm_producer_txn_abort(p, errstr, errstr_size)
                                       : NM_TXN_FATAL;

@@ -8,6 +8,7 @@
 #define NM_PRODUCER_H
 
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "nm_config.h"
@@ -38,6 +39,12 @@ nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
                           size_t key_len, const void *value, size_t value_len, int borrow,
                           const nm_kv_t *headers, size_t nheaders, void *opaque,
                           rd_kafka_resp_err_t *kerr, char *errstr, size_t errstr_size);
+
+/** @brief The daemon's stop flag (borrowed, set by a signal handler; NULL:
+ *  none). Once set, a send waiting for room in a full queue gives up
+ *  (RD_KAFKA_RESP_ERR__QUEUE_FULL) and a failed transaction call is not
+ *  retried, so SIGTERM is honoured within one call's timeout. */
+void nm_producer_set_stop(nm_producer_t *p, volatile sig_atomic_t *stop);
 
 /** @brief Serve delivery reports, waiting at most timeout_ms. */
 void nm_producer_poll(nm_producer_t *p, int timeout_ms);

@@ -43,14 +43,19 @@ for t in tests/integration/test_*.sh; do
 done
 
 if [[ -z ${NM_TEST_QUICK:-} ]]; then
-    step "ASan + UBSan build: unit tests and the pipeline test"
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNM_SANITIZE=ON -DNM_BUILD_TESTS=ON >/dev/null &&
+    step "ASan + UBSan build (with the allocation-failure hook): unit tests and the pipeline test"
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNM_SANITIZE=ON -DNM_FAILALLOC=ON -DNM_BUILD_TESTS=ON >/dev/null &&
         cmake --build build-asan -j"$JOBS" 2>&1 | grep -E 'warning|error'
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     (cd build-asan && ctest --output-on-failure -j"$JOBS")
     record "ctest (asan+ubsan)" $?
     NEWSMON=$ROOT/build-asan/newsmon bash tests/integration/test_pipeline.sh
     record "test_pipeline (asan+ubsan)" $?
+    # failed allocations on the tag and pipeline paths: no crash, no loss
+    NM_FAILALLOC_BIN=$ROOT/build-asan/newsmon bash tests/failalloc/run.sh tag
+    record "failalloc tag (asan+ubsan)" $?
+    NM_FAILALLOC_BIN=$ROOT/build-asan/newsmon bash tests/failalloc/run.sh run
+    record "failalloc pipeline (asan+ubsan)" $?
     unset ASAN_OPTIONS UBSAN_OPTIONS
 
     step "fuzzing (libFuzzer + ASan + UBSan, ${NM_FUZZ_SECONDS:-60} s per target)"

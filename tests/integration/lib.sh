@@ -98,8 +98,6 @@ stop_daemon() {
             local st=0
             wait "$DAEMON_PID" || st=$?
             DAEMON_PID=""
-# a free port for this run's /metrics endpoint (tests may run side by side)
-HTTP_PORT=${NM_HTTP_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
             return $st
         fi
         sleep 0.1

@@ -3,7 +3,8 @@
 # machine allows, and runs their probes and signals against a real daemon:
 #   1. Dockerfile: stages, build/runtime packages against scripts/install-deps.sh
 #      and the binary's own NEEDED libraries, non-root user, entrypoint, health check;
-#   2. systemd unit: `systemd-analyze verify` and `security --offline` (when
+#   2. systemd units (newsmon.service, the template newsmon@.service):
+#      `systemd-analyze verify` and `security --offline` (when
 #      systemd-analyze exists), the hardening directives, the env file example;
 #   3. compose.yaml: KRaft Kafka, Redis AOF, the topics one-shot, 2 replicas,
 #      health checks, depends_on conditions (`docker compose config` if present);
@@ -22,7 +23,7 @@ note() { printf '[deploy] %s\n' "$*"; }
 
 python3 -c 'import yaml' 2>/dev/null ||
     fail "python3 module yaml is missing: apt-get install python3-yaml (scripts/install-deps.sh)"
-for f in Dockerfile compose.yaml systemd/newsmon.service systemd/newsmon.env k8s/kustomization.yaml \
+for f in Dockerfile compose.yaml systemd/newsmon.service systemd/newsmon@.service systemd/newsmon.env k8s/kustomization.yaml \
     k8s/deployment.yaml k8s/service.yaml k8s/pdb.yaml k8s/secret.example.yaml; do
     [[ -f $D/$f ]] || fail "deploy/$f missing"
 done
@@ -160,6 +161,32 @@ for l in open(sys.argv[2]):
         assert re.match(r"^NEWSMON_[A-Z0-9_]+=", l), f"newsmon.env: {l}"
 print("systemd unit: hardening, signals and restart policy present")
 PY
+# the template unit: newsmon.service per instance, with its own metrics port,
+# static membership id and transactional id taken from the instance name
+python3 - "$UNIT" "$D/systemd/newsmon@.service" <<'PY' || fail "deploy/systemd/newsmon@.service"
+import re, sys
+def parse(path):
+    unit, sec = {}, None
+    for l in open(path):
+        l = l.strip()
+        if not l or l.startswith("#"): continue
+        m = re.match(r"\[(\w+)\]$", l)
+        if m: sec = m.group(1); continue
+        k, _, v = l.partition("=")
+        unit.setdefault((sec, k.strip()), []).append(v.strip())
+    return unit
+one, tpl = parse(sys.argv[1]), parse(sys.argv[2])
+own = {("Unit", "Description"), ("Service", "Environment"), ("Service", "EnvironmentFile")}
+for k in sorted(set(one) | set(tpl), key=str):
+    if k not in own:
+        assert one.get(k) == tpl.get(k), f"newsmon@.service {k}: {tpl.get(k)} != newsmon.service's {one.get(k)}"
+env = dict(e.split("=", 1) for e in tpl[("Service", "Environment")])
+assert env.get("NEWSMON_HTTP_LISTEN") == "127.0.0.1:%i", env
+assert "%i" in env.get("NEWSMON_KAFKA_GROUP_INSTANCE_ID", ""), env
+assert "%i" in env.get("NEWSMON_OUTPUT_TRANSACTIONAL_ID", ""), env
+assert tpl[("Service", "EnvironmentFile")] == one[("Service", "EnvironmentFile")] + ["-/etc/newsmon/newsmon@%i.env"]
+print("systemd template unit: newsmon.service plus a port, group.instance.id and transactional id per instance")
+PY
 if command -v systemd-analyze >/dev/null; then
     # verify needs the ExecStart binary to exist: point it at the one under test
     mkdir -p "$WORK/unit"
@@ -171,7 +198,15 @@ if command -v systemd-analyze >/dev/null; then
         cat "$WORK/verify.txt" >&2
         fail "systemd-analyze verify reported problems with newsmon.service"
     fi
-    note "systemd: systemd-analyze verify clean"
+    sed "s|/usr/local/bin/newsmon|$NEWSMON|" "$D/systemd/newsmon@.service" >"$WORK/unit/newsmon@.service"
+    ln -sf "newsmon@.service" "$WORK/unit/newsmon@9465.service"
+    st=0
+    systemd-analyze verify "$WORK/unit/newsmon@9465.service" >"$WORK/verify.txt" 2>&1 || st=$?
+    if [[ $st -ne 0 ]] || grep -q 'newsmon' "$WORK/verify.txt"; then
+        cat "$WORK/verify.txt" >&2
+        fail "systemd-analyze verify reported problems with newsmon@9465.service"
+    fi
+    note "systemd: systemd-analyze verify clean (newsmon.service, newsmon@9465.service)"
     if out=$(systemd-analyze security --offline=yes "$WORK/unit/newsmon.service" 2>/dev/null); then
         score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
         [[ -n $score ]] || fail "no exposure level from systemd-analyze security"
@@ -368,7 +403,14 @@ for p in $(shuf -i 20000-29999 -n 20); do
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { port=$p; break; }
 done
 [[ -n $port ]] || fail "no free port for the HTTP endpoint"
-export NEWSMON_HTTP_LISTEN=127.0.0.1:$port
+# the daemon runs as instance $port of newsmon@.service: with its Environment=
+# lines (%i the port, %H the host name), so its static member id and port too
+while IFS= read -r kv; do
+    kv=${kv//%i/$port}
+    export "${kv//%H/$(hostname)}"
+done < <(sed -n 's/^Environment=//p' "$D/systemd/newsmon@.service")
+[[ ${NEWSMON_HTTP_LISTEN:-} == "127.0.0.1:$port" && ${NEWSMON_KAFKA_GROUP_INSTANCE_ID:-} == *-$port ]] ||
+    fail "newsmon@.service does not set NEWSMON_HTTP_LISTEN and NEWSMON_KAFKA_GROUP_INSTANCE_ID from %i"
 write_config
 start_daemon
 # http_get PATH [status|body]: python3, so the test needs no curl

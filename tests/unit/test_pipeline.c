@@ -592,6 +592,36 @@ static void test_kafka_refusing_gives_up_after_max_stall(void **state) {
     env_free(&E);
 }
 
+/* Bounded retries: the enriched topic has no leader and the producer's
+ * queue holds five messages, so a send waits for room; SIGTERM (the stop
+ * flag) ends the wait and the batch is given up within the 10 s allowed for
+ * deliveries at shutdown, not after max_stall_s (300 s here). */
+static void test_stop_while_queue_full_commits_nothing(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new2(&E, 100, 50, "", 2000, "queue.buffering.max.messages = 5");
+    produce_articles(&E, 0, 20);
+    rd_kafka_mock_topic_set_error(E.mc, "enr", RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    nm_pipeline_t *P = env_pipeline(&E);
+    g_stop = g_reload = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, stop_later, (void *)(intptr_t)8000); /* after the group join */
+    double t0 = now_s();
+    assert_int_equal(nm_pipeline_run(P, &g_stop, &g_reload), -1);
+    double took = now_s() - t0;
+    pthread_join(th, NULL);
+    /* 8 s, then at most 10 s for the deliveries and 5 s to purge them */
+    assert_true(took < 8 + 10 + 5 + 5);
+    nm_pipeline_stats_t st;
+    nm_pipeline_stats(P, &st);
+    assert_true(st.consumed > 0);
+    assert_int_equal(st.batches, 0);
+    rd_kafka_mock_topic_set_error(E.mc, "enr", RD_KAFKA_RESP_ERR_NO_ERROR);
+    nm_pipeline_destroy(P);
+    assert_int_equal(committed_sum(&E), -1);
+    env_free(&E);
+}
+
 /* Counts after delivery: the broker refuses enriched events for good
  * (MSG_SIZE_TOO_LARGE on the first Produce request: one partition's);
  * those articles go to the dead-letter topic and are not counted, the
@@ -626,6 +656,7 @@ int main(void) {
         cmocka_unit_test(test_txn_abort_redoes_batch),
         cmocka_unit_test(test_redis_down_gives_up_after_max_stall),
         cmocka_unit_test(test_kafka_refusing_gives_up_after_max_stall),
+        cmocka_unit_test(test_stop_while_queue_full_commits_nothing),
         cmocka_unit_test(test_refused_event_is_not_counted),
     };
     return cmocka_run_group_tests_name("nm_pipeline", tests, NULL, NULL);
