@@ -8,7 +8,7 @@
 #   --offline-n N       articles for the offline `newsmon tag` run         [20000]
 #   --replay-n N        backlog articles for replay + ceiling               [200000]
 #   --memory-n N        articles for the memory replay (0: use the replay) [1000000]
-#   --rates LIST        latency offered loads, articles/s                   [1000,10000]
+#   --rates LIST        latency offered loads, articles/s                   [1000,5000]
 #   --lat-seconds S     measured seconds per latency load                   [20]
 #   --lat-warmup S      seconds sent before those, not measured             [5]
 #   --profile-n N       articles for the callgrind profile                  [2000]
@@ -26,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${NM_BENCH_BUILD:-$ROOT/build-bench}
 PARTS=offline,replay,latency,memory
-OFFLINE_N=20000 REPLAY_N=200000 MEMORY_N=1000000 RATES=1000,10000 LAT_S=20 LAT_WARM=5 PROFILE_N=2000
+OFFLINE_N=20000 REPLAY_N=200000 MEMORY_N=1000000 RATES=1000,5000 LAT_S=20 LAT_WARM=5 PROFILE_N=2000
 PARTITIONS=3 SEED=1 BOOTSTRAP="" KAFKA_PORT=29092 REDIS_PORT=26379
 SVC_DIR=/tmp/nm-bench-svc KEEP=0 BUILD_IT=1 OUT="" SUMMARY_DIR=""
 while (($#)); do
@@ -320,6 +320,13 @@ if has latency; then
         "$NMB" latency -b "$BOOTSTRAP_USED" -i "$RUN-lat.raw" -o "$RUN-lat.enriched" -r "$r" \
             -d "$((LAT_S + LAT_WARM))" -w "$LAT_WARM" -D 90 -O "$OUT/lat$r.txt" \
             -P "lat$r" -s "$((SEED + r))" >>"$RES" 2>>"$OUT/latency.log"
+        # queue growth: the median latency of the measured window's last
+        # fifth against its first (a growing queue adds its delay to each)
+        awk -v w="$((LAT_WARM * 1000))" '$2 >= w && $3 >= 0 {print $3}' "$OUT/lat$r.txt" >"$OUT/lat$r.measured"
+        nmeas=$(wc -l <"$OUT/lat$r.measured")
+        median() { sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : -1}'; }
+        put "lat${r}_p50_first_ms" "$(head -n "$((nmeas / 5))" "$OUT/lat$r.measured" | median)"
+        put "lat${r}_p50_last_ms" "$(tail -n "$((nmeas / 5))" "$OUT/lat$r.measured" | median)"
         sleep 2
     done
     put lat_newsmon_cpu_s "$(cpu_s "$DAEMON_PID")"
@@ -388,7 +395,7 @@ pass() { awk "BEGIN {exit !($1)}" 2>/dev/null && echo PASS || echo FAIL; }
     fi
     if has replay; then
         printf '%-44s %-22s %-24s\n' "ceiling (zero-work loop) articles/s" "$(v replay_ceilwatch_rate)" ""
-        printf '%-44s %-22s %-24s\n' "replay newsmon articles/s (steady)" "$(v replay_watch_rate)" ""
+        printf '%-44s %-22s %-24s %s\n' "replay newsmon articles/s (steady)" "$(v replay_watch_rate)" ">= 15000" "$(pass "$(v replay_watch_rate) >= 15000")"
         printf '%-44s %-22s %-24s %s\n' "replay / ceiling" "$(v replay_ratio)" ">= 0.6" "$(pass "$(v replay_ratio) >= 0.6")"
         printf '%-44s %-22s %-24s\n' "replay newsmon articles/s (incl. start-up)" "$(v replay_wall_rate)" ""
         printf '%-44s %-22s %-24s\n' "replay newsmon CPU seconds" "$(v replay_newsmon_cpu_s)" ""
@@ -410,6 +417,14 @@ pass() { awk "BEGIN {exit !($1)}" 2>/dev/null && echo PASS || echo FAIL; }
             if [[ $r == 1000 ]]; then tgt="p99 <= 10 ms"; verdict=$(pass "$(v lat${r}_p99_ms) <= 10"); fi
             printf '%-44s %-22s %-24s %s\n' "latency @ $r/s p50/p99/p99.9 ms" "$(v lat${r}_p50_ms)/$(v lat${r}_p99_ms)/$(v lat${r}_p999_ms)" "$tgt" "$verdict"
             printf '%-44s %-22s %-24s\n' "  received/sent, achieved send rate" "$(v lat${r}_received)/$(v lat${r}_sent), $(v lat${r}_send_rate)/s" ""
+            # sustained: everything arrives, at the offered rate, and the
+            # median latency does not grow over the window (first vs last fifth)
+            tgt="" verdict=""
+            if [[ $r == 5000 ]]; then
+                tgt="sustained, no growth"
+                verdict=$(pass "$(v lat${r}_received) == $(v lat${r}_sent) && $(v lat${r}_send_rate) >= 0.95 * $r && $(v lat${r}_p50_last_ms) <= 2 * $(v lat${r}_p50_first_ms) + 5")
+            fi
+            printf '%-44s %-22s %-24s %s\n' "  p50 first/last fifth of the window (ms)" "$(v lat${r}_p50_first_ms)/$(v lat${r}_p50_last_ms)" "$tgt" "$verdict"
             printf '%-44s %-22s %-24s\n' "  zero-work loop p50/p99/p99.9 ms" "$(v floor${r}_p50_ms)/$(v floor${r}_p99_ms)/$(v floor${r}_p999_ms)" ""
         done
     fi

@@ -54,7 +54,7 @@ static int nm_ingest_json(void *ud, const char *buf, size_t len, const char *whe
         key = a.id;
     }
     if (nm_producer_send(I->producer, I->env.cfg->input_topic, key, key ? strlen(key) : 0, buf,
-                         len, NULL, 0, NULL, NULL, e, sizeof e)) {
+                         len, 0, NULL, 0, NULL, NULL, e, sizeof e)) {
         fprintf(stderr, "%s:%ld: %s\n", where, line, e);
         I->failed++;
     } else {

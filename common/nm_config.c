@@ -25,12 +25,13 @@ typedef struct {
 #define C(sec, key, type, field, def, lo, hi) {sec, key, type, offsetof(nm_config_t, field), def, lo, hi}
 static const nm_cdef_t nm_cdefs[] = {
     C("input", "topic", T_STR, input_topic, "news.raw", 0, 0),
-    C("input", "batch_size", T_LONG, batch_size, "500", 1, 100000),
+    C("input", "batch_size", T_LONG, batch_size, "200", 1, 100000),
     C("input", "batch_timeout_ms", T_LONG, batch_timeout_ms, "5", 1, 60000),
     C("input", "max_message_bytes", T_LONG, max_message_bytes, "4194304", 1024, 1L << 30),
     C("input", "max_body_bytes", T_LONG, max_body_bytes, "2097152", 1, 1L << 30),
     C("input", "max_json_depth", T_LONG, max_json_depth, "32", 2, 10000),
     C("input", "max_stall_s", T_LONG, max_stall_s, "300", 0, 86400),
+    C("input", "workers", T_LONG, workers, "1", 1, 64),
     C("input", "published_max_age_s", T_LONG, published_max_age_s, "2592000", 0, 1L << 31),
     C("input", "published_max_ahead_s", T_LONG, published_max_ahead_s, "3600", 0, 1L << 31),
     C("output", "enriched_topic", T_STR, enriched_topic, "news.enriched", 0, 0),

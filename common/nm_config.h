@@ -25,6 +25,7 @@ typedef struct {
     char *input_topic;
     long batch_size, batch_timeout_ms;
     long max_message_bytes, max_body_bytes, max_json_depth, max_stall_s;
+    long workers; /* tagging threads, the batch loop's included */
     long published_max_age_s, published_max_ahead_s; /* bucket time window (nm_surge.h) */
     /* [output] */
     char *enriched_topic, *alert_topic_prefix, *dlq_topic;

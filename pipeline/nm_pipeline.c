@@ -1,4 +1,9 @@
-/* nm_pipeline.c - the daemon's batch loop and its states (nm_pipeline.h). */
+/* nm_pipeline.c - the daemon's batch loop and its states (nm_pipeline.h).
+ *
+ * Two batches live at a time: `fill` takes new articles while `done`, the
+ * previous one, waits for its acks; done's counts and offsets are written
+ * as soon as its last ack arrives, and always before fill's (see the
+ * header comment for the rules). */
 #include "nm_pipeline.h"
 
 #include <stdio.h>
@@ -13,6 +18,7 @@
 #include "nm_event.h"
 #include "nm_kafka.h"
 #include "nm_metrics.h"
+#include "nm_pool.h"
 #include "nm_producer.h"
 #include "nm_surge.h"
 #include "nm_surge_out.h"
@@ -22,7 +28,19 @@
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
 typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ, OUT_SURGE } nm_out_kind_t;
 
+/* With worker threads, up to this many articles per worker are polled
+ * (those already queued) and tagged together: enough to amortise waking
+ * the workers, few enough to keep a live article from waiting. */
+#define NM_CHUNK_PER_WORKER 16
+
+/* Held outputs are released once they reach this size: about one full
+ * produce request (librdkafka's default batch.size). */
+#define NM_HOLD_BYTES (1 << 20)
+
+typedef struct nm_batch_s nm_batch_t;
+
 typedef struct {
+    nm_batch_t *batch; /* whose pending count its delivery report settles */
     char *topic;   /* owned */
     char *payload; /* owned; NULL for a dead letter (its bytes are the input's) */
     size_t len;
@@ -32,30 +50,49 @@ typedef struct {
 
 typedef struct {
     rd_kafka_message_t *msg; /* owned input message */
+    /* set by nm_tag_slot (any thread): */
+    nm_err_t rc;             /* NM_OK, else a dead letter for `reason` */
     char *id;                /* owned article id (NULL for a dead letter) */
     char *alert_rec;         /* owned recent-alerts record (NULL: no alert) */
-    int refused;             /* Kafka refused its enriched event for good: not counted */
+    const char **ids;        /* owned block: entity ids, topic ids (borrowed
+                              * from the rules), then the entities' mentions */
+    int ntopics;
+    unsigned char topic[NM_MAX_TOPICS]; /* its topics (rule indexes): alerts, metrics */
+    char *sum;               /* owned surge summary (nm_event_summary), NULL: none */
+    size_t sum_len;
+    /* stories: its outputs wait for the batch's story step (nm_batch_stories) */
+    nm_story_sig_t sig;
+    char *alert_json;        /* owned Kafka alert, sent once its story is known; NULL: none */
+    size_t alert_len, record_len;
+    nm_counts_item_t count;  /* points into the slot */
     char reason[256];        /* dead-letter reason */
     int nouts;
     nm_out_t outs[NM_MAX_OUTPUTS];
-    nm_counts_item_t count; /* entities/mentions/topics set at completion */
-    size_t first_id;        /* its ids start at P->ids[first_id]: entities, then topics */
-    size_t sum_off, sum_len; /* its surge summary in P->sums (len 0: none) */
-    /* stories: its outputs wait for the batch's story step (nm_batch_stories) */
-    nm_story_sig_t sig;
-    char *alert_json;       /* owned Kafka alert, sent once its story is known; NULL: none */
-    size_t alert_len, record_len;
-    int ntopics;
-    unsigned char topic[NM_MAX_TOPICS]; /* its topics (rule indexes), for its alerts */
+    /* set at completion: */
+    int refused;             /* Kafka refused its enriched event for good: not counted */
     struct timespec consumed_at;
 } nm_slot_t;
+
+/* A batch's slots in consumption order: [0, nsent) have their outputs
+ * sent, [nsent, nproc) are tagged with their outputs held, [nproc, nslots)
+ * are polled but not tagged yet. */
+struct nm_batch_s {
+    nm_slot_t *slots; /* batch_size of them */
+    size_t nslots, nproc, nsent;
+    size_t held_bytes;
+    int storied;      /* stories: its story step ran, its outputs may go */
+    int oom;          /* an article has no output (out of memory): must not commit */
+    long pending;     /* sent outputs (and surge alerts) without a delivery report */
+    double waited_ms; /* time the loop waited for input while the batch was open */
+};
 
 struct nm_pipeline_s {
     const nm_config_t *cfg;
     nm_text_t *text;
     nm_rules_t *rules; /* owned */
     volatile sig_atomic_t *stop;
-    nm_pipeline_proc_t *proc;
+    nm_pipeline_proc_t **procs; /* one per worker ([input] workers) */
+    nm_pool_t *pool;
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
@@ -64,30 +101,22 @@ struct nm_pipeline_s {
     nm_stories_out_t *story_out;
     nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
-    nm_metrics_batch_t mb; /* this batch's increments */
-    nm_slot_t *slots;
-    size_t nslots;
+    nm_metrics_batch_t mb; /* increments since the last completed batch */
+    nm_batch_t batches[2];
+    nm_batch_t *fill;  /* taking articles */
+    nm_batch_t *done;  /* closed, completing (at-least-once only), or NULL */
     nm_counts_item_t *items;
-    /* the batch's entity and topic ids (borrowed from the rules) and
-     * mentions, one growable array for all its articles: no per-article cap */
-    const char **ids;
-    int *mentions;
-    size_t nids, capids;
-    long pending; /* outputs without a delivery report */
-    /* surges: the batch's article summaries, the surge alerts in flight */
-    nm_jbuf_t sums;
+    /* surges: the surge alerts in flight */
     struct { nm_out_t out; char id[20]; } *souts;
     size_t nsouts, capsouts;
     struct timespec last_tick;
-    struct timespec batch_start;
     struct timespec last_commit;
     /* totals, logged at exit */
     nm_pipeline_stats_t st;
     int fatal;
-    int oom; /* a dead letter could not be queued: the batch must not commit */
-    int txn_open; /* exactly-once: a transaction is open for this batch */
-    int redis_ok;
     int assigned; /* partitions last published to the metrics */
+    int txn_open; /* exactly-once: a transaction is open for the fill batch */
+    int redis_ok;
     struct timespec last_ready;
     char txid[512];
 };
@@ -105,16 +134,22 @@ static void nm_on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err) {
     nm_out_t *o = opaque;
     o->state = err ? OUT_FAILED : OUT_OK;
     o->err = err;
-    if (err) P->mb.delivery_failures++;
-    else P->st.produced++;
-    P->pending--;
+    if (err) {
+        P->mb.delivery_failures++;
+    } else {
+        P->st.produced++;
+        /* delivered: librdkafka is done with it, and it is never re-sent */
+        free(o->payload);
+        o->payload = NULL;
+    }
+    o->batch->pending--;
 }
 
-/* Queue one output of a slot; on local failure it is marked failed so the
- * completion step re-sends it (or gives up on a permanent error). Enriched
- * events and alerts are keyed by article id, dead letters by the input's
- * own key. */
-static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
+/* Queue one output of a slot of batch b; on local failure it is marked
+ * failed so the completion step re-sends it (or gives up on a permanent
+ * error). Enriched events and alerts are keyed by article id, dead letters
+ * by the input's own key. */
+static void nm_send_out(nm_pipeline_t *P, nm_batch_t *b, nm_slot_t *s, nm_out_t *o) {
     char e[256], size[32];
     nm_kv_t hdrs[2] = {{"reason", s->reason}, {"truncated_from", size}};
     size_t nh = 0;
@@ -134,13 +169,16 @@ static void nm_send_out(nm_pipeline_t *P, nm_slot_t *s, nm_out_t *o) {
         }
     }
     o->state = OUT_PENDING;
-    if (nm_producer_send(P->producer, o->topic, key, key_len, val, len, nh ? hdrs : NULL, nh, o,
-                         &o->err, e, sizeof e)) {
+    o->batch = b;
+    /* borrowed: the payload (or the input, for a dead letter) lives until
+     * its delivery report (nm_on_delivery, nm_free_batch) */
+    if (nm_producer_send(P->producer, o->topic, key, key_len, val, len, 1, nh ? hdrs : NULL, nh,
+                         o, &o->err, e, sizeof e)) {
         NM_LOG(NM_LOG_WARN, "pipeline", "%s", e);
         o->state = OUT_FAILED;
         return;
     }
-    P->pending++;
+    b->pending++;
 }
 
 static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, size_t len) {
@@ -156,31 +194,15 @@ static int nm_add_out(nm_slot_t *s, int kind, const char *topic, char *payload, 
     return 0;
 }
 
-/* Send the input to the dead-letter topic with s->reason. Without memory
- * for it the article has no output at all: P->oom then keeps the batch from
- * committing (it is redone after the restart). */
-static void nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
+/* Make the input a dead letter for s->reason: its output to the
+ * dead-letter topic is added (the caller sends it). @returns that output,
+ * or NULL when it could not be added (out of memory). */
+static nm_out_t *nm_dead_letter(nm_pipeline_t *P, nm_slot_t *s) {
     NM_LOG(NM_LOG_WARN, "pipeline", "dead letter %s[%d]@%lld: %s", rd_kafka_topic_name(s->msg->rkt),
            (int)s->msg->partition, (long long)s->msg->offset, s->reason);
     P->st.dead++;
     P->mb.dead_lettered++;
-    if (nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) == 0)
-        nm_send_out(P, s, &s->outs[s->nouts - 1]);
-    else
-        P->oom = 1;
-}
-
-/* Forget the outputs prepared (not sent) for a slot. */
-static void nm_drop_outs(nm_slot_t *s) {
-    for (int k = 0; k < s->nouts; k++) {
-        free(s->outs[k].topic);
-        free(s->outs[k].payload);
-    }
-    s->nouts = 0;
-    free(s->id);
-    free(s->alert_rec);
-    free(s->alert_json);
-    s->id = s->alert_rec = s->alert_json = NULL;
+    return nm_add_out(s, OUT_DLQ, P->cfg->dlq_topic, NULL, 0) ? NULL : &s->outs[s->nouts - 1];
 }
 
 static char *nm_copy(const char *s, size_t len) {
@@ -201,112 +223,169 @@ static void nm_hour_of(const nm_config_t *cfg, const rd_kafka_message_t *m,
     nm_surge_hour(nm_surge_bucket_time(published_at, t, &w, &used), out);
 }
 
-static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
-    if (P->nids + more <= P->capids) return 0;
-    size_t cap = P->capids ? P->capids : 1024;
-    while (cap < P->nids + more) cap *= 2;
-    const char **ids = realloc(P->ids, cap * sizeof *ids);
-    if (!ids) return -1;
-    P->ids = ids;
-    int *m = realloc(P->mentions, cap * sizeof *m);
-    if (!m) return -1;
-    P->mentions = m;
-    P->capids = cap;
-    return 0;
-}
-
 /* The alert outputs of an article: one per topic of it in `mask` (bit t:
  * its t-th topic, s->topic[t]) and one to "all"; the payload is copied.
+ * Touches only the slot (worker threads call it); nm_count_alert counts.
  * Returns -1 when one could not be allocated (the caller fails the slot). */
-static int nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
-                         uint32_t mask) {
-    const nm_rules_t *rules = P->rules;
+static int nm_add_alerts(const nm_config_t *cfg, const nm_rules_t *rules, nm_slot_t *s,
+                         const char *json, size_t len, uint32_t mask) {
     char topic[512];
     for (int t = 0; t <= s->ntopics; t++) {
         if (t < s->ntopics && !(mask >> t & 1)) continue;
-        snprintf(topic, sizeof topic, "%s%s", P->cfg->alert_topic_prefix,
+        snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
                  t < s->ntopics ? rules->topics[s->topic[t]].id : "all");
         char *copy = nm_copy(json, len);
         if (!copy || nm_add_out(s, OUT_ALERT, topic, copy, len)) return -1;
     }
+    return 0;
+}
+
+/* Forget the outputs prepared (not sent) for a slot: it has none. */
+static void nm_drop_outs(nm_slot_t *s) {
+    for (int k = 0; k < s->nouts; k++) {
+        free(s->outs[k].topic);
+        free(s->outs[k].payload);
+    }
+    s->nouts = 0;
+    free(s->id);
+    free(s->alert_rec);
+    free(s->alert_json);
+    s->id = s->alert_rec = s->alert_json = NULL;
+}
+
+/* An article alerted on the topics in `mask`: totals and metrics. */
+static void nm_count_alert(nm_pipeline_t *P, const nm_slot_t *s, uint32_t mask) {
     P->st.alerts++;
     P->mb.alerts_all++;
     for (int t = 0; t < s->ntopics; t++)
         if (mask >> t & 1) P->mb.alerts[s->topic[t]]++;
-    return 0;
 }
 
-/* Process one article and produce its outputs (with stories: once the
- * batch's story step has run); the slot keeps what completion needs. */
-static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
-    const nm_config_t *cfg = P->cfg;
-    const nm_rules_t *rules = P->rules;
-    P->st.consumed++;
-    P->mb.consumed++;
-    const nm_pipeline_out_t *o = nm_pipeline_article(P->proc, rules, s->msg->payload, s->msg->len,
+/* Tag one article into its slot with `proc`: its outputs built (not sent)
+ * and its counts item set, pointing into the slot. Touches nothing but the
+ * slot and proc (rules and cfg are read only). */
+static void nm_tag_slot(const nm_config_t *cfg, const nm_rules_t *rules, nm_pipeline_proc_t *proc,
+                        nm_slot_t *s) {
+    const nm_pipeline_out_t *o = nm_pipeline_article(proc, rules, s->msg->payload, s->msg->len,
                                                      NULL);
     const nm_tag_result_t *res = o->tags;
-    char *ev = o->err ? NULL : nm_copy(o->event, o->event_len);
-    nm_err_t rc = o->err;
     snprintf(s->reason, sizeof s->reason, "%s", o->reason);
-    if (!rc && (!ev || nm_reserve_ids(P, (size_t)res->nentities + (size_t)res->ntopics) ||
-                !(s->id = strdup(o->article->id)))) {
-        free(ev);
-        rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory");
-    }
-    if (rc) {
-        nm_dead_letter(P, s);
+    if ((s->rc = o->err)) return;
+    size_t nent = (size_t)res->nentities, nid = nent + (size_t)res->ntopics;
+    char *ev = nm_copy(o->event, o->event_len);
+    s->ids = malloc(nid * sizeof *s->ids + nent * sizeof(int) + 1);
+    s->id = strdup(o->article->id);
+    if (!ev || !s->ids || !s->id ||
+        nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len)) {
+        if (!s->ids || !s->id) free(ev); /* else nm_add_out freed it */
+        free(s->id);
+        s->id = NULL;
+        s->rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory");
         return;
     }
-    /* every output is prepared before one is sent: an allocation that fails
-     * makes the article a dead letter, never a part of its outputs */
     s->ntopics = res->ntopics;
     for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
-    int oom = nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len) != 0;
-    if (!oom && o->alert) {
-        oom = !(s->alert_rec = nm_copy(o->record, o->record_len));
+    /* an allocation that fails makes the article a dead letter, never a
+     * part of its outputs */
+    if (o->alert) {
+        int oom = !(s->alert_rec = nm_copy(o->record, o->record_len));
         s->record_len = o->record_len;
-        if (P->stories) { /* its story decides whether it alerts, and on which topics */
+        if (cfg->stories_enabled) { /* its story decides whether it alerts, and on which topics */
             oom = oom || !(s->alert_json = nm_copy(o->alert_json, o->alert_len));
             s->alert_len = o->alert_len;
         } else {
-            oom = oom || nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
+            oom = oom || nm_add_alerts(cfg, rules, s, o->alert_json, o->alert_len, UINT32_MAX);
+        }
+        if (oom) {
+            nm_drop_outs(s);
+            s->rc = nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM,
+                              "out of memory preparing the outputs");
+            return;
         }
     }
-    if (oom) {
-        nm_drop_outs(s);
-        nm_seterr(s->reason, sizeof s->reason, NM_ERR_NOMEM, "out of memory preparing the outputs");
-        nm_dead_letter(P, s);
-        return;
+    if (cfg->stories_enabled) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(proc));
+    nm_jbuf_t sum;
+    nm_jbuf_init(&sum);
+    if (!nm_event_summary(&sum, o->article) && sum.len) {
+        s->sum = sum.s;
+        s->sum_len = sum.len;
+    } else {
+        nm_jbuf_free(&sum);
     }
-    P->mb.enriched++;
-    if (res->relevant) {
-        P->st.relevant++;
-        P->mb.relevant_all++;
-        for (int t = 0; t < res->ntopics; t++)
-            P->mb.relevant[res->topics[t].topic]++;
-    }
-    if (P->stories) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(P->proc));
-    else
-        for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
-
     /* the counts item borrows ids from the rule set, stable for the batch */
     nm_counts_item_t *it = &s->count;
+    int *mentions = (int *)(s->ids + nid);
     it->id = s->id;
     nm_hour_of(cfg, s->msg, o->article->published_at, it->hour);
-    s->sum_off = P->sums.len;
-    s->sum_len = nm_event_summary(&P->sums, o->article) ? 0 : P->sums.len - s->sum_off;
     it->relevant = res->relevant;
     it->nentities = res->nentities;
     it->ntopics = res->ntopics;
     it->alert = s->alert_rec;
     it->alert_len = s->alert_rec ? o->record_len : 0;
-    s->first_id = P->nids;
-    for (int i = 0; i < res->nentities; i++) {
-        P->ids[P->nids] = rules->entities[res->entities[i].entity].id;
-        P->mentions[P->nids++] = res->entities[i].mentions;
+    for (size_t i = 0; i < nent; i++) {
+        s->ids[i] = rules->entities[res->entities[i].entity].id;
+        mentions[i] = res->entities[i].mentions;
     }
-    for (int i = 0; i < res->ntopics; i++) P->ids[P->nids++] = rules->topics[res->topics[i].topic].id;
+    for (int i = 0; i < res->ntopics; i++)
+        s->ids[nent + (size_t)i] = rules->topics[res->topics[i].topic].id;
+    it->entities = s->ids;
+    it->mentions = mentions;
+    it->topics = s->ids + nent;
+}
+
+/* The tagged slot's statistics and metrics, in consumption order (main
+ * thread); a dead letter gets its output here. */
+static void nm_account_slot(nm_pipeline_t *P, nm_batch_t *b, nm_slot_t *s) {
+    P->st.consumed++;
+    P->mb.consumed++;
+    if (s->rc) {
+        /* without memory for its dead letter the article has no output at
+         * all: the batch must not commit (it is redone after the restart) */
+        if (!nm_dead_letter(P, s)) b->oom = 1;
+        return;
+    }
+    const nm_counts_item_t *it = &s->count;
+    P->mb.enriched++;
+    if (it->relevant) {
+        P->st.relevant++;
+        P->mb.relevant_all++;
+        for (int t = 0; t < s->ntopics; t++) P->mb.relevant[s->topic[t]]++;
+    }
+    if (s->alert_rec && !P->stories) nm_count_alert(P, s, UINT32_MAX); /* else: its story's */
+}
+
+/* Send the held outputs of b, in consumption order (with stories, only
+ * once the batch's story step has run). */
+static void nm_release(nm_pipeline_t *P, nm_batch_t *b) {
+    if (P->stories && !b->storied) return;
+    for (; b->nsent < b->nproc; b->nsent++) {
+        nm_slot_t *s = &b->slots[b->nsent];
+        for (int k = 0; k < s->nouts; k++) nm_send_out(P, b, s, &s->outs[k]);
+    }
+    b->held_bytes = 0;
+}
+
+typedef struct {
+    nm_pipeline_t *P;
+    nm_slot_t *slots;
+} nm_tag_job_t;
+
+static void nm_tag_job(void *ud, int worker, size_t i) {
+    nm_tag_job_t *j = ud;
+    nm_tag_slot(j->P->cfg, j->P->rules, j->P->procs[worker], &j->slots[i]);
+}
+
+/* Tag the polled slots [nproc, nslots) of b (on the workers, each with its
+ * own processor), then account for them in consumption order and hold
+ * their outputs. */
+static void nm_tag_polled(nm_pipeline_t *P, nm_batch_t *b) {
+    nm_tag_job_t job = {P, b->slots + b->nproc};
+    nm_pool_run(P->pool, b->nslots - b->nproc, nm_tag_job, &job);
+    for (; b->nproc < b->nslots; b->nproc++) {
+        nm_slot_t *s = &b->slots[b->nproc];
+        nm_account_slot(P, b, s);
+        for (int k = 0; k < s->nouts; k++) b->held_bytes += s->outs[k].len;
+    }
 }
 
 static void nm_sleep_ms(long ms) {
@@ -314,12 +393,12 @@ static void nm_sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
-/* Per partition of the batch: the first offset (first = 1), or the last
+/* Per partition of batch b: the first offset (first = 1), or the last
  * offset + 1 (first = 0). New list; the caller destroys it. */
-static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int first) {
+static rd_kafka_topic_partition_list_t *nm_batch_offsets(const nm_batch_t *b, int first) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < P->nslots; i++) {
-        const rd_kafka_message_t *m = P->slots[i].msg;
+    for (size_t i = 0; i < b->nslots; i++) {
+        const rd_kafka_message_t *m = b->slots[i].msg;
         const char *topic = rd_kafka_topic_name(m->rkt);
         rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(l, topic, m->partition);
         if (!tp) {
@@ -332,28 +411,29 @@ static rd_kafka_topic_partition_list_t *nm_batch_offsets(nm_pipeline_t *P, int f
     return l;
 }
 
-static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on);
+static int nm_stalled(nm_pipeline_t *P, const nm_batch_t *b, const struct timespec *t0,
+                      const char *on);
 
 /* Exactly-once: the transaction did not commit. Its outputs are invisible
  * to read_committed consumers; rewind the input so the batch is redone.
  * Returns 1 (redo) or -1 (fatal). */
-static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
+static int nm_txn_failed(nm_pipeline_t *P, nm_batch_t *b, nm_txn_result_t tr) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     /* an abort purges what was in flight: the reports come at once, unless
      * the producer is broken (then give up after max_stall_s) */
-    while (P->pending > 0 && tr != NM_TXN_FATAL) {
+    while (b->pending > 0 && tr != NM_TXN_FATAL) {
         nm_producer_poll(P->producer, 100);
-        if (nm_stalled(P, &t0, "an aborted transaction's deliveries")) tr = NM_TXN_FATAL;
+        if (nm_stalled(P, b, &t0, "an aborted transaction's deliveries")) tr = NM_TXN_FATAL;
     }
     if (tr == NM_TXN_FATAL) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "transactional producer failed fatally; exiting");
         P->fatal = 1;
         return -1;
     }
-    rd_kafka_topic_partition_list_t *first = nm_batch_offsets(P, 1);
-    NM_LOG(NM_LOG_WARN, "pipeline", "transaction aborted; redoing %zu article(s)", P->nslots);
-    P->st.redone += (long long)P->nslots;
+    rd_kafka_topic_partition_list_t *first = nm_batch_offsets(b, 1);
+    NM_LOG(NM_LOG_WARN, "pipeline", "transaction aborted; redoing %zu article(s)", b->nslots);
+    P->st.redone += (long long)b->nslots;
     int rc = nm_consumer_seek(P->consumer, first) ? -1 : 1;
     rd_kafka_topic_partition_list_destroy(first);
     P->txn_open = 0;
@@ -363,11 +443,12 @@ static int nm_txn_failed(nm_pipeline_t *P, nm_txn_result_t tr) {
 /* The batch has waited for Redis or Kafka longer than [input] max_stall_s
  * (0: no bound): give it up, offsets not committed (the caller exits 1 and
  * the batch is redone after the restart or by the next owner). */
-static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *on) {
+static int nm_stalled(nm_pipeline_t *P, const nm_batch_t *b, const struct timespec *t0,
+                      const char *on) {
     long max = P->cfg->max_stall_s;
     if (!max || nm_elapsed_ms(t0) < max * 1000.0) return 0;
     NM_LOG(NM_LOG_ERROR, "pipeline", "batch of %zu article(s) stalled on %s for %ld s "
-           "(max_stall_s): giving up, its offsets are not committed", P->nslots, on, max);
+           "(max_stall_s): giving up, its offsets are not committed", b->nslots, on, max);
     return 1;
 }
 
@@ -398,12 +479,13 @@ static void nm_surges_done(nm_pipeline_t *P) {
 
 /* The surges the last counts call handed over: a retry (its daemon died
  * before reporting it) is looked for on the topic first (nm_surge_out.h);
- * the others are produced, keyed by the alert id, and waited for. The
- * delivered ones are reported done: at once, or in exactly-once mode once
- * the batch's transaction commits. One that is not delivered stays pending
- * in Redis and comes back after surge_retry_s: nothing is lost. Returns 0,
- * -1 when stopping or stalled (the caller gives up the batch). */
-static int nm_publish_surges(nm_pipeline_t *P, const struct timespec *t0) {
+ * the others are produced, keyed by the alert id, and waited for (their
+ * reports count in b's pending). The delivered ones are reported done: at
+ * once, or in exactly-once mode once the batch's transaction commits. One
+ * that is not delivered stays pending in Redis and comes back after
+ * surge_retry_s: nothing is lost. Returns 0, -1 when stopping or stalled
+ * (the caller gives up the batch). */
+static int nm_publish_surges(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
     const nm_counts_surge_t *sv;
     size_t n = nm_counts_surges(P->counts, &sv);
     if (!n) return 0;
@@ -437,6 +519,7 @@ static int nm_publish_surges(nm_pipeline_t *P, const struct timespec *t0) {
         snprintf(P->souts[P->nsouts].id, sizeof P->souts[0].id, "%s", sv[i].id);
         o->kind = OUT_SURGE;
         o->len = sv[i].len;
+        o->batch = b;
         o->topic = strdup(P->cfg->surge_topic);
         o->payload = nm_copy(sv[i].json, sv[i].len);
         if (!o->topic || !o->payload) {
@@ -448,19 +531,20 @@ static int nm_publish_surges(nm_pipeline_t *P, const struct timespec *t0) {
         const char *id = P->souts[P->nsouts].id;
         P->nsouts++;
         NM_LOG(NM_LOG_INFO, "surge", "surge %s: %s", id, sv[i].json);
-        if (nm_producer_send(P->producer, o->topic, id, strlen(id), o->payload, o->len, NULL, 0,
-                             o, &o->err, e, sizeof e)) {
+        if (nm_producer_send(P->producer, o->topic, id, strlen(id), o->payload, o->len, 1, NULL,
+                             0, o, &o->err, e, sizeof e)) {
             NM_LOG(NM_LOG_WARN, "surge", "%s", e);
             o->state = OUT_FAILED;
             continue;
         }
-        P->pending++;
+        b->pending++;
     }
     struct timespec since;
     clock_gettime(CLOCK_MONOTONIC, &since);
-    while (P->pending > 0) {
+    while (b->pending > 0) {
         nm_producer_poll(P->producer, 100);
-        if ((*P->stop && nm_elapsed_ms(&since) > 10000) || nm_stalled(P, t0, "surge deliveries"))
+        if ((*P->stop && nm_elapsed_ms(&since) > 10000) ||
+            nm_stalled(P, b, t0, "surge deliveries"))
             return -1;
     }
     if (!P->cfg->exactly_once) nm_surges_done(P);
@@ -483,20 +567,22 @@ static void nm_surge_idle(nm_pipeline_t *P) {
     if (claim) clock_gettime(CLOCK_MONOTONIC, &P->last_tick);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (nm_publish_surges(P, &t0) < 0) nm_free_surges(P);
+    if (nm_publish_surges(P, P->fill, &t0) < 0) nm_free_surges(P); /* fill is empty: idle */
 }
 
 /* With stories: the batch's stories from Redis (one call, retried with
  * back-off while Redis is down), then each article's outputs with its
- * story, its alert only when it adds a topic to its story, and all sent.
- * Returns 0, or -1 when stopping or stalled (nothing of the batch sent). */
-static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
+ * story, its alert only when it adds a topic to its story (the caller then
+ * sends them). It runs after the previous batch's counts, which write the
+ * stories it looks up. Returns 0, or -1 when stopping or stalled (nothing
+ * of the batch sent). */
+static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
     size_t n = 0;
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
-        if (!s->id) continue; /* a dead letter, already sent */
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
+        if (!s->id) continue; /* a dead letter */
         P->story_in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
-                                             P->ids + s->first_id + s->count.nentities};
+                                             s->count.topics};
     }
     char e[512];
     long backoff = 100;
@@ -505,7 +591,7 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis: story lookup: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop || nm_stalled(P, t0, "Redis (stories)")) {
+        if (*P->stop || nm_stalled(P, b, t0, "Redis (stories)")) {
             if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }
@@ -516,13 +602,13 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
                                                                : backoff * 2;
     }
     size_t k = 0;
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
         if (!s->id) continue;
         const nm_stories_out_t *so = &P->story_out[k++];
         s->count.story = &so->counts;
         if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
-        /* an output that cannot carry its story is not sent, and P->oom
+        /* an output that cannot carry its story is not sent, and b->oom
          * keeps the batch from committing: it is redone, never half-told */
         int oom = 0;
         nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
@@ -539,7 +625,8 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         }
         if (!oom && so->alert && s->alert_json) {
             oom = nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
-                  nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert);
+                  nm_add_alerts(P->cfg, P->rules, s, P->with_story.s, P->with_story.len,
+                                so->alert);
             char *c = oom || nm_event_add_story(&P->with_story, s->alert_rec, s->record_len,
                                                 &so->story)
                           ? NULL
@@ -548,6 +635,7 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
                 free(s->alert_rec);
                 s->alert_rec = c;
                 s->record_len = P->with_story.len;
+                nm_count_alert(P, s, so->alert);
             }
             oom = !c;
             s->count.alert = s->alert_rec;
@@ -558,26 +646,36 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         }
         if (oom) {
             NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory adding the story to %s", s->id);
-            P->oom = 1;
-            continue;
+            b->oom = 1;
+            nm_drop_outs(s);
         }
-        for (int o = 0; o < s->nouts; o++) nm_send_out(P, s, &s->outs[o]);
     }
+    b->storied = 1;
     return 0;
 }
 
-/* Finish the batch: deliveries, counts, then offsets. Returns 0 when the
- * batch is complete and its offsets stored; 1 when its transaction was
- * aborted and the input rewound (exactly-once: it will be redone); -1 when
- * stopping or a fatal error left it incomplete (its offsets are not stored:
- * the articles will be redone by the next owner). */
-static int nm_complete_batch(nm_pipeline_t *P) {
-    if (!P->nslots) return 0;
+/* Close batch b: the rest tagged, its story step (with stories), every
+ * held output sent. Returns 0, or -1 when the story step gave up. */
+static int nm_close_batch(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
+    nm_tag_polled(P, b);
+    if (P->stories && !b->storied && nm_batch_stories(P, b, t0)) return -1;
+    nm_release(P, b);
+    return 0;
+}
+
+/* Finish batch b: closed (nm_close_batch), deliveries, counts, then
+ * offsets. Returns 0 when the batch is complete and its offsets stored; 1
+ * when its transaction was aborted and the input rewound (exactly-once: it
+ * will be redone); -1 when stopping or a fatal error left it incomplete
+ * (its offsets are not stored: the articles will be redone by the next
+ * owner). */
+static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
+    if (!b->nslots) return 0;
     char e[512];
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    /* 0. stories: the outputs wait for them */
-    if (P->stories && nm_batch_stories(P, &t0)) return -1;
+    /* 0. closed: with stories, its outputs wait for them */
+    if (nm_close_batch(P, b, &t0)) return -1;
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -585,33 +683,33 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     for (;;) {
         struct timespec since;
         clock_gettime(CLOCK_MONOTONIC, &since);
-        while (P->pending > 0) {
+        while (b->pending > 0) {
             nm_producer_poll(P->producer, 100);
             if (*P->stop && nm_elapsed_ms(&since) > 10000) {
                 NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %ld undelivered output(s); "
-                       "their offsets are not committed", P->pending);
+                       "their offsets are not committed", b->pending);
                 return -1;
             }
-            if (nm_stalled(P, &t0, "Kafka deliveries")) return -1;
+            if (nm_stalled(P, b, &t0, "Kafka deliveries")) return -1;
         }
         int failed = 0;
         if (P->cfg->exactly_once) {
             /* a failed send leaves the transaction unusable: abort, redo */
-            for (size_t i = 0; i < P->nslots; i++)
-                for (int k = 0; k < P->slots[i].nouts; k++)
-                    failed += P->slots[i].outs[k].state == OUT_FAILED;
+            for (size_t i = 0; i < b->nslots; i++)
+                for (int k = 0; k < b->slots[i].nouts; k++)
+                    failed += b->slots[i].outs[k].state == OUT_FAILED;
             if (failed)
-                return nm_txn_failed(P, nm_producer_txn_abort(P->producer, e, sizeof e));
+                return nm_txn_failed(P, b, nm_producer_txn_abort(P->producer, e, sizeof e));
             break;
         }
-        for (size_t i = 0; i < P->nslots; i++) {
-            nm_slot_t *s = &P->slots[i];
+        for (size_t i = 0; i < b->nslots; i++) {
+            nm_slot_t *s = &b->slots[i];
             for (int k = 0; k < s->nouts; k++) {
                 nm_out_t *o = &s->outs[k];
                 if (o->state != OUT_FAILED) continue;
                 failed++;
                 if (!nm_kafka_err_permanent(o->err)) {
-                    nm_send_out(P, s, o);
+                    nm_send_out(P, b, s, o);
                     continue;
                 }
                 o->state = OUT_GAVE_UP;
@@ -622,19 +720,20 @@ static int nm_complete_batch(nm_pipeline_t *P) {
                     s->refused = 1;
                     snprintf(s->reason, sizeof s->reason, "Kafka refused the enriched event: %s",
                              rd_kafka_err2str(o->err));
-                    nm_dead_letter(P, s);
+                    nm_out_t *dlq = nm_dead_letter(P, s);
+                    if (dlq) nm_send_out(P, b, s, dlq);
+                    else b->oom = 1;
                 }
             }
         }
-        if (!failed) break;
-        if (P->oom) break;
+        if (!failed || b->oom) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
-        if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
+        if ((*P->stop && b->pending == 0) || nm_stalled(P, b, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
-    if (P->oom) {
+    if (b->oom) {
         NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
-               "the batch of %zu article(s) is not committed", P->nslots);
+               "the batch of %zu article(s) is not committed", b->nslots);
         if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
         return -1;
     }
@@ -642,15 +741,12 @@ static int nm_complete_batch(nm_pipeline_t *P) {
      * whole batch, retried with back-off; an article whose enriched event
      * Kafka refused for good is a dead letter and is not counted */
     size_t nitems = 0;
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
         if (!s->id || s->refused) continue; /* a dead letter */
         nm_counts_item_t *it = &P->items[nitems++];
         *it = s->count;
-        it->entities = P->ids + s->first_id;
-        it->mentions = P->mentions + s->first_id;
-        it->topics = P->ids + s->first_id + it->nentities;
-        it->summary = s->sum_len ? P->sums.s + s->sum_off : NULL;
+        it->summary = s->sum_len ? s->sum : NULL;
         it->summary_len = s->sum_len;
     }
     long backoff = 100;
@@ -658,11 +754,11 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop || nm_stalled(P, &t0, "Redis")) {
+        if (*P->stop || nm_stalled(P, b, &t0, "Redis")) {
             /* still down at shutdown: give up this batch, commit nothing */
             if (*P->stop)
                 NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
-                       "their offsets are not committed", P->nslots);
+                       "their offsets are not committed", b->nslots);
             if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }
@@ -672,18 +768,19 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
-    if (nm_publish_surges(P, &t0) < 0) {
+    if (nm_publish_surges(P, b, &t0) < 0) {
         if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
         return -1;
     }
-    /* 3. offsets: the batch is complete, so each partition's highest offset
-     * + 1 is safe to commit (messages of a partition arrive in order) */
-    rd_kafka_topic_partition_list_t *next = nm_batch_offsets(P, 0);
+    /* 3. offsets: the batch is complete, and any earlier batch too (they
+     * complete in order), so each partition's highest offset + 1 is safe
+     * to commit (messages of a partition arrive in order) */
+    rd_kafka_topic_partition_list_t *next = nm_batch_offsets(b, 0);
     if (P->cfg->exactly_once) {
         nm_txn_result_t tr = nm_producer_txn_commit(P->producer, nm_consumer_handle(P->consumer),
                                                     next, e, sizeof e);
         rd_kafka_topic_partition_list_destroy(next);
-        if (tr != NM_TXN_OK) return nm_txn_failed(P, tr);
+        if (tr != NM_TXN_OK) return nm_txn_failed(P, b, tr);
         nm_surges_done(P); /* visible to read_committed consumers only now */
     } else {
         for (int i = 0; i < next->cnt; i++)
@@ -698,11 +795,11 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         }
     }
     P->st.batches++;
-    P->txn_open = 0;
+    if (P->cfg->exactly_once) P->txn_open = 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    for (size_t i = 0; i < P->nslots && P->mb.nlatency < 4096; i++) {
-        const struct timespec *c = &P->slots[i].consumed_at;
+    for (size_t i = 0; i < b->nslots && P->mb.nlatency < 4096; i++) {
+        const struct timespec *c = &b->slots[i].consumed_at;
         P->mb.latency_s[P->mb.nlatency++] =
             (double)(now.tv_sec - c->tv_sec) + (now.tv_nsec - c->tv_nsec) / 1e9;
     }
@@ -711,16 +808,16 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     return 0;
 }
 
-static void nm_free_batch(nm_pipeline_t *P) {
+static void nm_free_batch(nm_pipeline_t *P, nm_batch_t *b) {
     /* librdkafka holds pointers to the outputs until their delivery
      * reports: get every report (purging what cannot be sent) first */
-    if (P->pending > 0 && nm_producer_flush(P->producer, 5000) > 0) {
+    if (b->pending > 0 && nm_producer_flush(P->producer, 5000) > 0) {
         rd_kafka_purge(nm_producer_handle(P->producer),
                        RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        while (P->pending > 0) nm_producer_poll(P->producer, 100);
+        while (b->pending > 0) nm_producer_poll(P->producer, 100);
     }
-    for (size_t i = 0; i < P->nslots; i++) {
-        nm_slot_t *s = &P->slots[i];
+    for (size_t i = 0; i < b->nslots; i++) {
+        nm_slot_t *s = &b->slots[i];
         for (int k = 0; k < s->nouts; k++) {
             free(s->outs[k].topic);
             free(s->outs[k].payload);
@@ -728,27 +825,40 @@ static void nm_free_batch(nm_pipeline_t *P) {
         free(s->id);
         free(s->alert_rec);
         free(s->alert_json);
+        free(s->sum);
+        free(s->ids);
         rd_kafka_message_destroy(s->msg);
     }
-    P->nslots = 0;
-    P->nids = 0;
-    P->sums.len = 0;
-    P->sums.oom = 0;
+    b->nslots = b->nproc = b->nsent = b->held_bytes = 0;
+    b->storied = b->oom = 0;
+    b->waited_ms = 0;
     nm_free_surges(P);
-    P->oom = 0;
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
     nm_metrics_kafka_stats(((nm_pipeline_t *)ud)->metrics, json, len);
 }
 
-nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P) {
-    int rc = nm_complete_batch(P);
-    if (rc < 0) P->fatal = 1;
-    nm_free_batch(P);
-    return rc < 0 ? NM_BATCH_INCOMPLETE : rc ? NM_BATCH_REDO : NM_BATCH_COMPLETE;
+/* Complete the closed batch `done`. When it cannot complete, the fill
+ * batch is given up with it: its offsets would commit past done's. */
+static int nm_finish_done(nm_pipeline_t *P) {
+    int rc = nm_complete_batch(P, P->done);
+    nm_free_batch(P, P->done);
+    P->done = NULL;
+    if (rc < 0) {
+        P->fatal = 1;
+        nm_free_batch(P, P->fill);
+    }
+    return rc;
 }
 
+nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P) {
+    if (P->done && nm_finish_done(P) < 0) return NM_BATCH_INCOMPLETE;
+    int rc = nm_complete_batch(P, P->fill);
+    if (rc < 0) P->fatal = 1;
+    nm_free_batch(P, P->fill);
+    return rc < 0 ? NM_BATCH_INCOMPLETE : rc ? NM_BATCH_REDO : NM_BATCH_COMPLETE;
+}
 /* Called before a rebalance takes partitions away. */
 static void nm_on_revoke(void *ud) { nm_pipeline_drain(ud); }
 
@@ -828,9 +938,15 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     P->text = text;
     P->rules = rules;
     P->stop = &nm_never;
-    P->slots = calloc((size_t)cfg->batch_size, sizeof *P->slots);
+    for (int i = 0; i < 2; i++)
+        P->batches[i].slots = calloc((size_t)cfg->batch_size, sizeof *P->batches[i].slots);
+    P->fill = &P->batches[0];
     P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
-    P->proc = nm_pipeline_proc_new(cfg);
+    P->procs = calloc((size_t)cfg->workers, sizeof *P->procs);
+    int procs_ok = P->procs != NULL;
+    for (long w = 0; procs_ok && w < cfg->workers; w++)
+        procs_ok = (P->procs[w] = nm_pipeline_proc_new(cfg)) != NULL;
+    P->pool = nm_pool_new((int)cfg->workers);
     P->counts = nm_counts_new(cfg);
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
     nm_jbuf_init(&P->with_story);
@@ -839,14 +955,14 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
         P->story_in = calloc((size_t)cfg->batch_size, sizeof *P->story_in);
         P->story_out = calloc((size_t)cfg->batch_size, sizeof *P->story_out);
     }
-    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics ||
+    if (!P->batches[0].slots || !P->batches[1].slots || !P->items || !procs_ok || !P->pool ||
+        !P->counts || !P->metrics ||
         (cfg->stories_enabled && (!P->stories || !P->story_in || !P->story_out))) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
     nm_publish_rules(P, 0);
     nm_counts_set_rules(P->counts, rules);
-    nm_jbuf_init(&P->sums);
     nm_check_surge_retry(cfg);
     if (nm_metrics_listen(P->metrics, cfg->http_listen, errstr, errstr_size)) goto fail;
     nm_kvlist_t pextra = {0}, cextra = {0};
@@ -876,37 +992,66 @@ fail:
     return NULL;
 }
 
+/* Add a polled message to the fill batch (a new batch opens its
+ * transaction in exactly-once mode). Returns -1 on a fatal error. */
+static int nm_add_polled(nm_pipeline_t *P, rd_kafka_message_t *m) {
+    nm_batch_t *f = P->fill;
+    if (P->cfg->exactly_once && !P->txn_open) {
+        char e[512];
+        if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
+            NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
+            rd_kafka_message_destroy(m);
+            P->fatal = 1;
+            return -1;
+        }
+        P->txn_open = 1;
+    }
+    nm_slot_t *s = &f->slots[f->nslots++];
+    memset(s, 0, sizeof *s);
+    s->msg = m;
+    clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
+    return 0;
+}
+
 int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
     const nm_config_t *cfg = P->cfg;
-    char e[1024];
-    int wait = timeout_ms;
-    if (P->nslots) {
-        double left = cfg->batch_timeout_ms - nm_elapsed_ms(&P->batch_start);
-        wait = left <= 0 ? 0 : left < wait ? (int)left : wait;
+    nm_batch_t *f = P->fill;
+    /* 1. input: under a backlog the next message is already queued and
+     * the outputs stay held, so that a produce request carries many; when
+     * the input runs dry they are sent before waiting (live latency) */
+    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, 0);
+    if (!m) {
+        nm_release(P, f);
+        int wait = timeout_ms;
+        if (f->nslots) {
+            double left = cfg->batch_timeout_ms - f->waited_ms;
+            wait = left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
+        }
+        if (P->done && wait > 1) wait = 1; /* serve done's acks soon */
+        if (wait > 0) {
+            struct timespec t0;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            m = nm_consumer_poll(P->consumer, wait);
+            /* the batch timer counts waiting only, not work (a drain in
+             * the poll, at a rebalance, empties the batch) */
+            if (f->nslots) f->waited_ms += nm_elapsed_ms(&t0);
+        }
     }
-    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, wait);
     /* a rebalance runs inside the poll: publish its outcome at once */
     if (nm_consumer_assigned(P->consumer) != P->assigned) {
         P->assigned = nm_consumer_assigned(P->consumer);
         nm_metrics_set_assigned(P->metrics, P->assigned);
     }
+    if (m && nm_add_polled(P, m)) return -1;
     if (m) {
-        if (!P->nslots) clock_gettime(CLOCK_MONOTONIC, &P->batch_start);
-        if (cfg->exactly_once && !P->txn_open) {
-            if (nm_producer_txn_begin(P->producer, e, sizeof e)) {
-                NM_LOG(NM_LOG_ERROR, "pipeline", "%s", e);
-                rd_kafka_message_destroy(m);
-                P->fatal = 1;
-                return -1;
-            }
-            P->txn_open = 1;
-        }
-        nm_slot_t *s = &P->slots[P->nslots++];
-        memset(s, 0, sizeof *s);
-        s->msg = m;
-        clock_gettime(CLOCK_MONOTONIC, &s->consumed_at);
-        nm_process(P, s);
-    } else if (!P->nslots && nm_elapsed_ms(&P->last_ready) >= 1000) {
+        /* with workers, the articles already queued are tagged together */
+        size_t chunk = (size_t)cfg->workers * NM_CHUNK_PER_WORKER;
+        while (cfg->workers > 1 && (long)f->nslots < cfg->batch_size &&
+               f->nslots - f->nproc < chunk && (m = nm_consumer_poll(P->consumer, 0)))
+            if (nm_add_polled(P, m)) return -1;
+        nm_tag_polled(P, f);
+        if (f->held_bytes >= NM_HOLD_BYTES) nm_release(P, f);
+    } else if (!f->nslots && !P->done && nm_elapsed_ms(&P->last_ready) >= 1000) {
         /* idle: keep readiness current (Redis back, a rebalance), once
          * a second since a connect attempt may block */
         clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
@@ -914,13 +1059,32 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
         if (P->redis_ok) nm_surge_idle(P);
     }
+    /* 2. the previous batch completes once its last ack is in */
     nm_producer_poll(P->producer, 0);
-    if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
-                      nm_elapsed_ms(&P->batch_start) >= cfg->batch_timeout_ms))
-        nm_pipeline_drain(P);
+    if (P->done && P->done->pending == 0 && nm_finish_done(P) < 0) return -1;
+    /* 3. the fill batch closes when full or when it has waited long enough;
+     * it completes behind the next one (exactly-once: at once, see the
+     * header) */
+    if (f->nslots && ((long)f->nslots >= cfg->batch_size || f->waited_ms >= cfg->batch_timeout_ms)) {
+        if (cfg->exactly_once) {
+            nm_pipeline_drain(P);
+        } else {
+            /* the previous batch first: its counts write the stories the
+             * story step of this one looks up */
+            if (P->done && nm_finish_done(P) < 0) return -1;
+            struct timespec t0;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            if (nm_close_batch(P, f, &t0)) {
+                P->fatal = 1;
+                nm_free_batch(P, f);
+                return -1;
+            }
+            P->done = f;
+            P->fill = f == &P->batches[0] ? &P->batches[1] : &P->batches[0];
+        }
+    }
     return P->fatal ? -1 : 0;
 }
-
 int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
                     volatile sig_atomic_t *reload) {
     P->stop = stop;
@@ -966,14 +1130,14 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     free(P->story_out);
     nm_jbuf_free(&P->with_story);
     nm_metrics_destroy(P->metrics);
-    nm_pipeline_proc_destroy(P->proc);
+    nm_pool_destroy(P->pool);
+    for (long w = 0; P->procs && w < P->cfg->workers; w++) nm_pipeline_proc_destroy(P->procs[w]);
+    free(P->procs);
     nm_rules_destroy(P->rules);
-    free(P->slots);
+    free(P->batches[0].slots);
+    free(P->batches[1].slots);
     free(P->items);
-    free(P->ids);
-    free(P->mentions);
     nm_free_surges(P);
     free(P->souts);
-    nm_jbuf_free(&P->sums);
     free(P);
 }

@@ -7,21 +7,26 @@
  * recent-alerts record for Redis). So `newsmon tag` prints exactly the
  * events `newsmon run` produces.
  *
- * The daemon is a single-threaded batch loop (librdkafka does the network
+ * The daemon is a batch loop on one thread (librdkafka does the network
  * I/O on its own threads). A batch goes through these states:
- *   FILLING    each polled article is processed at once and its outputs
- *              (enriched event, alerts, or dead letter) are produced, so
- *              Kafka delivery overlaps with filling the batch; with
- *              [stories] enabled, only dead letters are: the others wait
- *              for
- *   STORIES    one Redis lookup for the whole batch (nm_stories.h), then
- *              every output with its story, alerts only for topics new to
- *              their story, produced (retried with back-off while Redis is
- *              down, like COUNTING);
- *   DELIVERING when full or old enough: every output acknowledged; failed
- *              ones re-sent, permanent refusals given up (an enriched
- *              event then becomes a dead letter, and is not counted) so
- *              the stream never stalls;
+ *   FILLING    each polled article is tagged at once; its outputs
+ *              (enriched event, alerts, or dead letter) are HELD while
+ *              the next message is already queued (a backlog: produce
+ *              requests then carry up to NM_HOLD_BYTES, about 1 MB, not
+ *              the few records one linger.ms gathers) and sent as soon as
+ *              the input runs dry (live: no added latency); with
+ *              [stories] enabled they are held until
+ *   STORIES    (when the batch closes) one Redis lookup for the whole
+ *              batch (nm_stories.h), then every output with its story,
+ *              alerts only for topics new to their story, produced
+ *              (retried with back-off while Redis is down, like COUNTING).
+ *              The batch closes when full (batch_size) or when the loop
+ *              has WAITED batch_timeout_ms for input since it opened: the
+ *              timer counts waiting, not work, so a backlog fills whole
+ *              batches;
+ *   DELIVERING every output acknowledged; failed ones re-sent, permanent
+ *              refusals given up (an enriched event then becomes a dead
+ *              letter, and is not counted) so the stream never stalls;
  *   COUNTING   one Redis script call counts the batch's articles
  *              (idempotent per article id), retried with back-off while
  *              Redis is down;
@@ -32,10 +37,25 @@
  *   STORING    each partition's next offset stored and committed (async),
  *              or, exactly-once, the offsets sent in the batch's
  *              transaction and the transaction committed.
+ * Pipelining (at-least-once): two batches live at a time. A closed batch
+ * waits for its acks while the next one fills; each step serves delivery
+ * reports and, once the closed batch has its last ack, counts it (one
+ * Redis round trip, on this thread) and stores its offsets. When the next
+ * batch closes before that, the loop first completes the older one, so
+ * batches complete, count and store offsets strictly in consumption
+ * order, and at most two are in flight. A batch's story step runs after
+ * the previous batch is counted (the counts script writes the stories the
+ * lookup reads). If the older batch cannot complete
+ * (stopping, stalled), the newer one is given up with it: its offsets
+ * would commit past the older one's.
+ * Exactly-once: one transaction per batch, and librdkafka allows one open
+ * transaction per producer, so a batch's outputs cannot be produced before
+ * the previous transaction commits: the loop stays sequential there (a
+ * closed batch completes at once), only the holding of outputs applies.
  * An offset is committed only after the article's outputs and counts are
  * durable: at-least-once, and duplicates never reach the counts. A
  * rebalance that revokes partitions, a rules reload and shutdown first
- * complete the batch in flight.
+ * complete the batches in flight (older first).
  */
 #ifndef NM_PIPELINE_H
 #define NM_PIPELINE_H
@@ -98,9 +118,11 @@ typedef struct nm_pipeline_s nm_pipeline_t;
 nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules_t *rules,
                                char *errstr, size_t errstr_size);
 
-/** @brief Poll once for up to the batch's remaining time (at most
- *  timeout_ms), process what came, and complete the batch when it is full
- *  or old enough. @returns 0, or -1 after a fatal error (exit). */
+/** @brief Poll once for up to the batch's remaining wait (at most
+ *  timeout_ms; 1 ms while a closed batch waits for acks), tag what came,
+ *  complete the closed batch once acknowledged, and close the filling one
+ *  when it is full or has waited long enough. @returns 0, or -1 after a
+ *  fatal error (exit). */
 int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms);
 
 typedef enum {
@@ -110,8 +132,9 @@ typedef enum {
                               * articles are redone by the next owner */
 } nm_batch_result_t;
 
-/** @brief Complete the batch in flight now (COUNTING, DELIVERING, STORING)
- *  and free it. Rebalances and shutdown call it too. */
+/** @brief Complete the batches in flight now, older first (DELIVERING,
+ *  COUNTING, STORING), and free them. Rebalances and shutdown call it too.
+ *  @returns the result of the last one (INCOMPLETE if any was). */
 nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P);
 
 /** @brief Reload the rule files named by cfg: the new set is built aside;

@@ -400,12 +400,94 @@ static nm_err_t nm_text_put_cp(const nm_text_t *t, nm_textbuf_t *b, int32_t cp,
     return NM_OK;
 }
 
+/* The fast path: from pos, a run of word characters of the BMP (ASCII,
+ * Latin, Cyrillic, Arabic, CJK...) folds by table lookup, each emitted
+ * straight into the buffer, without a call per character. It stops at the
+ * first character that needs more (a separator, markup, a code point
+ * beyond the BMP, invalid UTF-8), which the general path then takes.
+ * Returns the position it stopped at; *nomem on allocation failure. */
+static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t *b,
+                          const unsigned char *in, size_t len, size_t pos, int *nomem) {
+    /* locals, because a char store may alias anything the compiler would
+     * otherwise reload for every character */
+    size_t k = b->len, start = pos, cap = b->cap;
+    char *s = b->s;
+    uint32_t *src = b->src;
+    const char *blob = t->blob;
+    unsigned words = 0;
+    while (pos < len) {
+        unsigned c = in[pos];
+        const nm_fold_t *f;
+        size_t used;
+        if (c < 0x80) {
+            f = &t->fold[c];
+            used = 1;
+        } else if (c >= 0xC2 && c <= 0xDF && pos + 1 < len && (in[pos + 1] & 0xC0) == 0x80) {
+            f = &tab[((c & 0x1Fu) << 6) | (in[pos + 1] & 0x3Fu)];
+            used = 2;
+        } else if (c >= 0xE0 && c <= 0xEF && pos + 2 < len && (in[pos + 1] & 0xC0) == 0x80 &&
+                   (in[pos + 2] & 0xC0) == 0x80) {
+            unsigned cp = ((c & 0x0Fu) << 12) | ((in[pos + 1] & 0x3Fu) << 6) | (in[pos + 2] & 0x3Fu);
+            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) break; /* invalid: general path */
+            f = &tab[cp];
+            used = 3;
+        } else {
+            break;
+        }
+        if (f->cls != CLS_WORD) break;
+        size_t n = f->len;
+        /* room for a pending separator, the folded bytes and the final NUL */
+        if (k + n + 2 > cap) {
+            b->len = k;
+            if (nm_textbuf_reserve(b, n + 1)) {
+                *nomem = 1;
+                b->word_cps += words;
+                return pos;
+            }
+            s = b->s;
+            src = b->src;
+            cap = b->cap;
+        }
+        if (pos == start && b->pending_sep) { /* as nm_emit: the separator goes first */
+            if (k) {
+                s[k] = b->pending_sep;
+                src[k++] = b->pending_src;
+            }
+            b->pending_sep = 0;
+        }
+        const char *w = blob + f->off;
+        if (n == 1) {
+            s[k] = w[0];
+            src[k++] = (uint32_t)pos;
+        } else {
+            for (size_t i = 0; i < n; i++, k++) {
+                s[k] = w[i];
+                src[k] = (uint32_t)pos;
+            }
+        }
+        b->script_count[f->script]++;
+        words++;
+        pos += used;
+    }
+    b->len = k;
+    b->word_cps += words;
+    return pos;
+}
+
 nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
                         size_t len, unsigned flags) {
     size_t pos = 0;
+    const nm_fold_t *tab = (flags & NM_TEXT_KEEP_MARKS) ? t->fold_marks : t->fold;
     /* reserve for the common case once: folding rarely grows text by 3x */
     if (nm_textbuf_reserve(b, len + 16)) return NM_ERR_NOMEM;
     while (pos < len) {
+        int nomem = 0;
+        size_t end = nm_word_run(t, tab, b, (const unsigned char *)in, len, pos, &nomem);
+        if (nomem) return NM_ERR_NOMEM;
+        if (end != pos) {
+            pos = end;
+            continue;
+        }
         unsigned char c = (unsigned char)in[pos];
         size_t used = 1;
         int32_t cp;
@@ -427,30 +509,9 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
                     pos += tl;
                     continue;
                 }
-            }
-            /* ASCII fast path: a whole run of letters and digits folds
-             * byte by byte (each to one byte), with no decoding */
-            const nm_fold_t *f = &t->fold[c];
-            if (f->cls == CLS_WORD) {
-                size_t end = pos;
-                while (end < len && (unsigned char)in[end] < 0x80 &&
-                       t->fold[(unsigned char)in[end]].cls == CLS_WORD)
-                    end++;
-                /* room for a pending separator, the run and the final NUL */
-                if (b->len + (end - pos) + 2 > b->cap && nm_textbuf_reserve(b, end - pos + 1))
-                    return NM_ERR_NOMEM;
-                nm_emit(b, t->blob + f->off, 1, (uint32_t)pos); /* flushes the separator */
-                b->script_count[f->script]++;
-                size_t k = b->len;
-                for (size_t i = pos + 1; i < end; i++, k++) {
-                    const nm_fold_t *fi = &t->fold[(unsigned char)in[i]];
-                    b->s[k] = t->blob[fi->off];
-                    b->src[k] = (uint32_t)i;
-                    b->script_count[fi->script]++;
-                }
-                b->word_cps += (unsigned)(end - pos - 1);
-                b->len = k;
-                pos = end;
+            } else if (tab[c].cls == CLS_SPACE) {
+                nm_sep(b, ' ', (uint32_t)pos); /* as nm_text_put_cp, without the call */
+                pos++;
                 continue;
             }
             cp = c;

@@ -78,7 +78,7 @@ err:
 }
 
 nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
-                          size_t key_len, const void *value, size_t value_len,
+                          size_t key_len, const void *value, size_t value_len, int borrow,
                           const nm_kv_t *headers, size_t nheaders, void *opaque,
                           rd_kafka_resp_err_t *kerr, char *errstr, size_t errstr_size) {
     struct timespec t0, now;
@@ -89,7 +89,7 @@ nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
         for (size_t i = 0; i < nheaders; i++)
             rd_kafka_header_add(hdrs, headers[i].key, -1, headers[i].value, -1);
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(borrow ? 0 : RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
         if (!err) return NM_OK;

@@ -27,12 +27,16 @@ nm_producer_t *nm_producer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
                                nm_producer_dr_cb cb, void *ud, char *errstr,
                                size_t errstr_size);
 
-/** @brief Queue one message (key, value and headers are copied; headers
- *  may be NULL/0). A full local queue is waited out by serving delivery
- *  reports, for at most [input] max_stall_s (then RD_KAFKA_RESP_ERR__TIMED_OUT). @returns NM_OK, or NM_ERR_KAFKA with errstr and *kerr (if not
- *  NULL) set; then no delivery callback comes. */
+/** @brief Queue one message (key and headers are copied; headers may be
+ *  NULL/0; the value is copied too unless `borrow`: then it stays the
+ *  caller's and must stay valid and unchanged until the message's delivery
+ *  report, which saves a copy of every output). A full local queue is
+ *  waited out by serving delivery reports, for at most [input] max_stall_s
+ *  (then RD_KAFKA_RESP_ERR__TIMED_OUT). @returns NM_OK, or NM_ERR_KAFKA
+ *  with errstr and *kerr (if not NULL) set; then no delivery callback
+ *  comes. */
 nm_err_t nm_producer_send(nm_producer_t *p, const char *topic, const void *key,
-                          size_t key_len, const void *value, size_t value_len,
+                          size_t key_len, const void *value, size_t value_len, int borrow,
                           const nm_kv_t *headers, size_t nheaders, void *opaque,
                           rd_kafka_resp_err_t *kerr, char *errstr, size_t errstr_size);
 

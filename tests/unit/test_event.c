@@ -317,6 +317,67 @@ static void test_event_now_format(void **state) {
     assert_true(strncmp(buf, "2024", 4) >= 0);
 }
 
+/* Scores are written as "%.3f" prints them (without printf in the common
+ * case): halves that are exact in binary round to even, near-halves by the
+ * exact value, and random values, small and large. */
+static void test_score_matches_printf(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    double fixed[] = {0, 1e-9, 0.0005, 0.0015, 0.0625, 0.1875, 2.675, 1.0005, 0.1235,
+                      12.3455, 999.9995, 3.8, 0.9999999, 123456.7895, 1e7, 5e15, -0.0,
+                      -1.5, 0.4995, 7.0625};
+    unsigned seed = 7;
+    nm_jbuf_t b;
+    nm_jbuf_init(&b);
+    for (int i = 0; i < 20000; i++) {
+        double v;
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            v = fixed[i];
+        } else {
+            seed = seed * 1103515245u + 12345u;
+            double u = (seed >> 8) / (double)(1u << 24);
+            v = i % 3 == 0 ? u : i % 3 == 1 ? u * 50 : (seed % 40000) / 8192.0; /* exact halves */
+        }
+        res.score = v;
+        b.len = 0;
+        assert_int_equal(nm_event_enriched(&b, &a, g_rules, &res, NM_BODY_EXCLUDE, "t"), NM_OK);
+        char want[80], *at = strstr(b.s, "\"relevant\":true,\"score\":");
+        assert_non_null(at);
+        at += strlen("\"relevant\":true,\"score\":");
+        int n = snprintf(want, sizeof want, "%.3f", v);
+        if (strncmp(at, want, (size_t)n) || at[n] != ',')
+            fail_msg("score %.17g: wrote %.24s, printf %s", v, at, want);
+    }
+    nm_jbuf_free(&b);
+    nm_article_clear(&a);
+}
+
+/* Every ASCII byte, at every position of an eight-byte block, survives
+ * the escaping: the event parses back to the same title. */
+static void test_escape_every_byte_and_position(void **state) {
+    (void)state;
+    for (int c = 1; c < 0x80; c++)
+        for (int at = 0; at < 17; at++) {
+            char title[32];
+            memset(title, 'a', 24);
+            title[24] = '\0';
+            title[at] = (char)c;
+            json_t *in = json_pack("{s:s, s:s}", "title", title, "body", "Body.");
+            char *text = json_dumps(in, 0);
+            nm_article_t a;
+            nm_tag_result_t res;
+            parse_and_tag(text, &a, &res);
+            json_t *ev = enriched_json(&a, &res, NM_BODY_INCLUDE, "t");
+            assert_string_equal(sget(ev, "title"), a.title);
+            json_decref(ev);
+            nm_article_clear(&a);
+            free(text);
+            json_decref(in);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
@@ -328,6 +389,8 @@ int main(void) {
         cmocka_unit_test(test_snippet_keeps_last_multibyte_char),
         cmocka_unit_test(test_snippet_is_cut_to_valid_utf8),
         cmocka_unit_test(test_event_now_format),
+        cmocka_unit_test(test_score_matches_printf),
+        cmocka_unit_test(test_escape_every_byte_and_position),
     };
     return cmocka_run_group_tests_name("nm_event", tests, nm_fixture_setup, nm_fixture_teardown);
 }

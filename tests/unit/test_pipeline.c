@@ -1,7 +1,8 @@
 /* test_pipeline.c - the daemon's batch states against librdkafka's mock
  * cluster (rd_kafka_mock_cluster_new) and a real local Redis
  * ($NM_REDIS_PORT, default 6379): a batch completes (counted, delivered,
- * offsets committed), Redis retries, stopping while Redis is down commits
+ * offsets committed), the next batch is tagged while one waits for its
+ * acks, Redis retries, stopping while Redis is down commits
  * nothing, a rebalance drains the batch in flight, a reload finishes the
  * batch with the old rules, an aborted transaction is redone, and a batch
  * stalled on Redis or Kafka is given up after max_stall_s. */
@@ -268,6 +269,92 @@ static void test_batches_complete(void **state) {
     assert_int_equal(read_topic(&E, "enr", 0, NULL, NULL), 12);
     assert_int_equal(committed_sum(&E), 12);
     assert_int_equal(counted(&E), 12);
+    env_free(&E);
+}
+
+/* Pipelined: while a batch waits for its acks (every broker answers its
+ * next Produce requests after 1.5 s), the next batch is consumed and
+ * tagged; the batches still complete, are counted and committed in order. */
+static void test_next_batch_while_acks_wait(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 5, 60000, "", 2000);
+    produce_articles(&E, 0, 9);
+    for (int32_t b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_push_request_error_rtts(E.mc, b, 0 /* Produce */, 2,
+                                                     RD_KAFKA_RESP_ERR_NO_ERROR, 1500,
+                                                     RD_KAFKA_RESP_ERR_NO_ERROR, 1500);
+    nm_pipeline_t *P = env_pipeline(&E);
+    step_until_consumed(P, 9);
+    nm_pipeline_stats_t st;
+    nm_pipeline_stats(P, &st);
+    assert_int_equal(st.batches, 0); /* the first batch (5) still waits */
+    assert_int_equal(nm_pipeline_drain(P), NM_BATCH_COMPLETE);
+    nm_pipeline_stats(P, &st);
+    assert_int_equal(st.batches, 2);
+    nm_pipeline_destroy(P);
+    assert_int_equal(read_topic(&E, "enr", 0, NULL, NULL), 9);
+    assert_int_equal(committed_sum(&E), 9);
+    assert_int_equal(counted(&E), 9);
+    env_free(&E);
+}
+
+/* The article numbers ("a<N>" ids) of partition `part` of `topic`, in the
+ * partition's order; returns how many (at most max). */
+static int read_partition_ids(nm_env_t *E, const char *topic, int part, int *ids, int max) {
+    char e[512];
+    rd_kafka_conf_t *conf = client_conf(E);
+    rd_kafka_conf_set(conf, "group.id", "reader", e, sizeof e);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", e, sizeof e);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    assert_non_null(c);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, part)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    assert_int_equal(rd_kafka_assign(c, l), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    int n = 0, eof = 0;
+    double until = now_s() + 10;
+    while (!eof && now_s() < until) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) eof = 1;
+        else if (!m->err && n < max && m->key_len > 1 && m->key_len < 16) {
+            char key[16];
+            memcpy(key, m->key, m->key_len);
+            key[m->key_len] = '\0';
+            ids[n++] = atoi(key + 1);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return n;
+}
+
+/* Two tagging threads: every article is produced, counted and committed
+ * once, and the events of one input partition keep its order. */
+static void test_workers_keep_order(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 7, 50, "", 2000);
+    E.cfg->workers = 2;
+    produce_articles(&E, 0, 60);
+    nm_pipeline_t *P = env_pipeline(&E);
+    step_until_consumed(P, 60);
+    assert_int_equal(nm_pipeline_drain(P), NM_BATCH_COMPLETE);
+    nm_pipeline_destroy(P);
+    int total = 0;
+    for (int part = 0; part < NPART; part++) {
+        int ids[64], n = read_partition_ids(&E, "enr", part, ids, 64), last[NPART] = {-1, -1};
+        for (int i = 0; i < n; i++) { /* input partition of article N: N % NPART */
+            assert_true(ids[i] > last[ids[i] % NPART]);
+            last[ids[i] % NPART] = ids[i];
+        }
+        total += n;
+    }
+    assert_int_equal(total, 60);
+    assert_int_equal(committed_sum(&E), 60);
+    assert_int_equal(counted(&E), 60);
     env_free(&E);
 }
 
@@ -560,6 +647,8 @@ static void test_refused_event_is_not_counted(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_complete),
+        cmocka_unit_test(test_next_batch_while_acks_wait),
+        cmocka_unit_test(test_workers_keep_order),
         cmocka_unit_test(test_redis_retry_counts_once),
         cmocka_unit_test(test_stop_while_redis_down_commits_nothing),
         cmocka_unit_test(test_reload_finishes_batch_with_old_rules),
