@@ -22,7 +22,7 @@ typedef struct {
 
 static void nm_tag_usage(FILE *f) {
     fprintf(f,
-            "Usage: newsmon tag [-c FILE] [--explain | --stories] [PATH...|-]\n"
+            "Usage: newsmon tag [-c FILE] [--explain | --stories | --no-stories] [PATH...|-]\n"
             "\n"
             "Tags articles offline (no Kafka, no Redis) and writes one enriched event per\n"
             "article as JSON Lines, in input order: the events `newsmon run` produces.\n"
@@ -35,11 +35,12 @@ static void nm_tag_usage(FILE *f) {
             "  --explain           instead of events, print for each article every scored\n"
             "                      term with its sentence, context, position and contribution,\n"
             "                      the thresholds, and why each topic did or did not fire\n"
-            "  --stories           add to every event its story: copies (syndicated\n"
+            "  --stories           add to every event its story (the default with [stories]\n"
+            "                      enabled = true, as the daemon does): copies (syndicated\n"
             "                      near-duplicates) of an earlier article of this run share\n"
-            "                      its story id and say \"copy\": true (the daemon does not\n"
-            "                      assign stories yet, so without this flag the events are\n"
-            "                      exactly the daemon's)\n"
+            "                      its story id and say \"copy\": true\n"
+            "  --no-stories        events without a story (the daemon's with [stories]\n"
+            "                      enabled = false)\n"
             "  -h, --help          this help\n");
 }
 
@@ -61,8 +62,9 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
         return 0;
     }
     /* the story, from the signature of the text the pipeline just tagged; ids
-     * are 1 to 256 bytes (nm_article_parse), as the index wants. The daemon
-     * has no story yet, so the pipeline's event has none: it is added here */
+     * are 1 to 256 bytes (nm_article_parse), as the index wants. The index
+     * is this run's input, in order; the daemon's is Redis (nm_stories.h),
+     * decided by the same nm_story_assign */
     nm_story_t story;
     nm_story_sig_t sig = nm_story_sign_article(nm_pipeline_proc_ws(T->proc));
     if (nm_story_assign(T->stories, o->article->id, &sig, &story) ||
@@ -80,23 +82,26 @@ int nm_cmd_tag(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"explain", no_argument, NULL, 'x'},
                                          {"stories", no_argument, NULL, 's'},
+                                         {"no-stories", no_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
     nm_tag_t T;
     memset(&T, 0, sizeof T);
-    int c, stories = 0;
+    int c, stories = -1; /* -1: as [stories] enabled */
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (c == 'c') config = optarg;
         else if (c == 'x') T.explain = 1;
         else if (c == 's') stories = 1;
+        else if (c == 'S') stories = 0;
         else if (c == 'h') { nm_tag_usage(stdout); return NM_EXIT_OK; }
         else { nm_tag_usage(stderr); return NM_EXIT_USAGE; }
     }
     int rc = nm_cli_setup(config, 1, &T.env);
     if (rc) return rc;
     T.proc = nm_pipeline_proc_new(T.env.cfg);
+    if (stories < 0) stories = T.env.cfg->stories_enabled;
     if (stories && !T.explain) T.stories = nm_story_index_new(NM_STORY_WINDOW_DEFAULT);
     nm_jbuf_init(&T.out);
     if (!T.proc || (stories && !T.explain && !T.stories)) {

@@ -12,8 +12,9 @@ static void nm_topics_usage(FILE *f) {
             "Usage: newsmon topics [-c FILE] [-p N] [-r N]\n"
             "\n"
             "Creates, if missing, every topic the configuration names: the input topic,\n"
-            "the enriched topic and the dead-letter topic, and the alert topics\n"
-            "(<prefix><topic id> for each topic in the rules, and <prefix>all), through\n"
+            "the enriched topic and the dead-letter topic, the alert topics\n"
+            "(<prefix><topic id> for each topic in the rules, and <prefix>all) and the\n"
+            "surge topic ([output] surge_topic), through\n"
             "the Kafka Admin API. For clusters that do not auto-create topics.\n"
             "\n"
             "  -c, --config FILE          configuration file\n"
@@ -58,7 +59,7 @@ int nm_cmd_topics(int argc, char **argv) {
         nm_cli_teardown(&env);
         return NM_EXIT_USAGE;
     }
-    size_t n = 3 + env.rules->ntopics + 1;
+    size_t n = 3 + env.rules->ntopics + 2;
     rd_kafka_NewTopic_t **nt = calloc(n, sizeof *nt);
     char name[512];
     for (size_t i = 0; i < n; i++) {
@@ -66,9 +67,10 @@ int nm_cmd_topics(int argc, char **argv) {
         if (i == 0) { snprintf(name, sizeof name, "%s", cfg->input_topic); p = parts; }
         else if (i == 1) { snprintf(name, sizeof name, "%s", cfg->enriched_topic); p = parts; }
         else if (i == 2) snprintf(name, sizeof name, "%s", cfg->dlq_topic);
-        else if (i < n - 1)
+        else if (i < n - 2)
             snprintf(name, sizeof name, "%s%s", cfg->alert_topic_prefix, env.rules->topics[i - 3].id);
-        else snprintf(name, sizeof name, "%sall", cfg->alert_topic_prefix);
+        else if (i == n - 2) snprintf(name, sizeof name, "%sall", cfg->alert_topic_prefix);
+        else snprintf(name, sizeof name, "%s", cfg->surge_topic);
         nt[i] = rd_kafka_NewTopic_new(name, p, repl, e, sizeof e);
     }
     rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);

@@ -25,16 +25,22 @@ typedef struct {
     char *input_topic;
     long batch_size, batch_timeout_ms;
     long max_message_bytes, max_body_bytes, max_json_depth, max_stall_s;
+    long published_max_age_s, published_max_ahead_s; /* bucket time window (nm_surge.h) */
     /* [output] */
     char *enriched_topic, *alert_topic_prefix, *dlq_topic;
     int include_body;
     long max_output_bytes;
     int exactly_once;
     char *transactional_id;
+    char *surge_topic; /* surge alerts (README "Surge alerts") */
+    long surge_retry_s;
     /* [redis] */
     char *redis_host, *redis_user, *redis_password, *redis_prefix;
     long redis_port, redis_timeout_ms, redis_hour_ttl_s, redis_seen_ttl_s;
     long redis_retry_max_ms, redis_recent_alerts, redis_wait_replicas;
+    /* [stories] (the daemon's copy detection, nm_stories.h) */
+    int stories_enabled;
+    long stories_window_s;
     /* [rules] (paths resolved against the config file's folder) */
     char *gazetteer, *rules, *languages, *topic_model;
     /* [log] */

@@ -14,9 +14,13 @@
 #include "nm_kafka.h"
 #include "nm_metrics.h"
 #include "nm_producer.h"
+#include "nm_surge.h"
+#include "nm_surge_out.h"
+#include "nm_stories.h"
+#include "nm_story.h"
 
 typedef enum { OUT_PENDING = 0, OUT_OK, OUT_FAILED, OUT_GAVE_UP } nm_out_state_t;
-typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ } nm_out_kind_t;
+typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ, OUT_SURGE } nm_out_kind_t;
 
 typedef struct {
     char *topic;   /* owned */
@@ -36,6 +40,13 @@ typedef struct {
     nm_out_t outs[NM_MAX_OUTPUTS];
     nm_counts_item_t count; /* entities/mentions/topics set at completion */
     size_t first_id;        /* its ids start at P->ids[first_id]: entities, then topics */
+    size_t sum_off, sum_len; /* its surge summary in P->sums (len 0: none) */
+    /* stories: its outputs wait for the batch's story step (nm_batch_stories) */
+    nm_story_sig_t sig;
+    char *alert_json;       /* owned Kafka alert, sent once its story is known; NULL: none */
+    size_t alert_len, record_len;
+    int ntopics;
+    unsigned char topic[NM_MAX_TOPICS]; /* its topics (rule indexes), for its alerts */
     struct timespec consumed_at;
 } nm_slot_t;
 
@@ -48,6 +59,10 @@ struct nm_pipeline_s {
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
+    nm_stories_t *stories;       /* NULL: [stories] enabled = false */
+    nm_stories_in_t *story_in;   /* per slot (batch_size) */
+    nm_stories_out_t *story_out;
+    nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* this batch's increments */
     nm_slot_t *slots;
@@ -59,6 +74,11 @@ struct nm_pipeline_s {
     int *mentions;
     size_t nids, capids;
     long pending; /* outputs without a delivery report */
+    /* surges: the batch's article summaries, the surge alerts in flight */
+    nm_jbuf_t sums;
+    struct { nm_out_t out; char id[20]; } *souts;
+    size_t nsouts, capsouts;
+    struct timespec last_tick;
     struct timespec batch_start;
     struct timespec last_commit;
     /* totals, logged at exit */
@@ -159,7 +179,8 @@ static void nm_drop_outs(nm_slot_t *s) {
     s->nouts = 0;
     free(s->id);
     free(s->alert_rec);
-    s->id = s->alert_rec = NULL;
+    free(s->alert_json);
+    s->id = s->alert_rec = s->alert_json = NULL;
 }
 
 static char *nm_copy(const char *s, size_t len) {
@@ -168,13 +189,16 @@ static char *nm_copy(const char *s, size_t len) {
     return c;
 }
 
-static void nm_hour_of(const rd_kafka_message_t *m, char out[11]) {
+/* The hour an article counts in: its published_at when plausible, else the
+ * Kafka timestamp (nm_surge_bucket_time), so a replay counts the same hours. */
+static void nm_hour_of(const nm_config_t *cfg, const rd_kafka_message_t *m,
+                       const char *published_at, char out[11]) {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     time_t t = ts > 0 ? (time_t)(ts / 1000) : time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y%m%d%H", &tm);
+    nm_surge_window_t w = {cfg->published_max_age_s, cfg->published_max_ahead_s};
+    int used;
+    nm_surge_hour(nm_surge_bucket_time(published_at, t, &w, &used), out);
 }
 
 static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
@@ -191,8 +215,30 @@ static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
     return 0;
 }
 
-/* Process one article and produce its outputs; the slot keeps what
- * completion needs. */
+/* The alert outputs of an article: one per topic of it in `mask` (bit t:
+ * its t-th topic, s->topic[t]) and one to "all"; the payload is copied.
+ * Returns -1 when out of memory (then some may be added: the caller drops
+ * them all). */
+static int nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
+                         uint32_t mask) {
+    const nm_rules_t *rules = P->rules;
+    char topic[512];
+    for (int t = 0; t <= s->ntopics; t++) {
+        if (t < s->ntopics && !(mask >> t & 1)) continue;
+        snprintf(topic, sizeof topic, "%s%s", P->cfg->alert_topic_prefix,
+                 t < s->ntopics ? rules->topics[s->topic[t]].id : "all");
+        char *copy = nm_copy(json, len);
+        if (!copy || nm_add_out(s, OUT_ALERT, topic, copy, len)) return -1;
+    }
+    P->st.alerts++;
+    P->mb.alerts_all++;
+    for (int t = 0; t < s->ntopics; t++)
+        if (mask >> t & 1) P->mb.alerts[s->topic[t]]++;
+    return 0;
+}
+
+/* Process one article and produce its outputs (with stories: once the
+ * batch's story step has run); the slot keeps what completion needs. */
 static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
     const nm_config_t *cfg = P->cfg;
     const nm_rules_t *rules = P->rules;
@@ -213,18 +259,21 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         nm_dead_letter(P, s);
         return;
     }
+    s->ntopics = res->ntopics;
+    for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
     /* every output is prepared before one is sent: an allocation that fails
      * makes the article a dead letter, never a part of its outputs */
     int oom = nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len) != 0;
-    if (!oom && o->alert) {
-        char topic[512];
-        for (int t = 0; !oom && t <= res->ntopics; t++) {
-            snprintf(topic, sizeof topic, "%s%s", cfg->alert_topic_prefix,
-                     t < res->ntopics ? rules->topics[res->topics[t].topic].id : "all");
-            char *copy = nm_copy(o->alert_json, o->alert_len);
-            oom = !copy || nm_add_out(s, OUT_ALERT, topic, copy, o->alert_len);
-        }
-        oom = oom || !(s->alert_rec = nm_copy(o->record, o->record_len));
+    if (!oom && o->alert && P->stories) {
+        /* its story decides whether it alerts, and on which topics */
+        s->alert_json = nm_copy(o->alert_json, o->alert_len);
+        s->alert_len = o->alert_len;
+        s->alert_rec = nm_copy(o->record, o->record_len);
+        s->record_len = o->record_len;
+        oom = !s->alert_json || !s->alert_rec;
+    } else if (!oom && o->alert) {
+        oom = !(s->alert_rec = nm_copy(o->record, o->record_len)) ||
+              nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
     }
     if (oom) {
         nm_drop_outs(s);
@@ -239,18 +288,16 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         for (int t = 0; t < res->ntopics; t++)
             P->mb.relevant[res->topics[t].topic]++;
     }
-    if (o->alert) {
-        P->st.alerts++;
-        P->mb.alerts_all++;
-        for (int t = 0; t < res->ntopics; t++)
-            P->mb.alerts[res->topics[t].topic]++;
-    }
-    for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
+    if (P->stories) s->sig = nm_story_sign_article(nm_pipeline_proc_ws(P->proc));
+    else
+        for (int i = 0; i < s->nouts; i++) nm_send_out(P, s, &s->outs[i]);
 
     /* the counts item borrows ids from the rule set, stable for the batch */
     nm_counts_item_t *it = &s->count;
     it->id = s->id;
-    nm_hour_of(s->msg, it->hour);
+    nm_hour_of(cfg, s->msg, o->article->published_at, it->hour);
+    s->sum_off = P->sums.len;
+    s->sum_len = nm_event_summary(&P->sums, o->article) ? 0 : P->sums.len - s->sum_off;
     it->relevant = res->relevant;
     it->nentities = res->nentities;
     it->ntopics = res->ntopics;
@@ -326,6 +373,206 @@ static int nm_stalled(nm_pipeline_t *P, const struct timespec *t0, const char *o
     return 1;
 }
 
+static void nm_free_surges(nm_pipeline_t *P) {
+    for (size_t i = 0; i < P->nsouts; i++) {
+        free(P->souts[i].out.topic);
+        free(P->souts[i].out.payload);
+    }
+    P->nsouts = 0;
+}
+
+/* Report the delivered surge alerts done (nm_counts.h) and forget them. */
+static void nm_surges_done(nm_pipeline_t *P) {
+    for (size_t i = 0; i < P->nsouts; i++) {
+        if (P->souts[i].out.state != OUT_OK) {
+            NM_LOG(NM_LOG_WARN, "surge", "surge %s not delivered (%s): it stays pending and is "
+                   "published again after surge_retry_s", P->souts[i].id,
+                   rd_kafka_err2str(P->souts[i].out.err));
+            continue;
+        }
+        P->st.surges++;
+        if (nm_counts_surge_done(P->counts, P->souts[i].id))
+            NM_LOG(NM_LOG_WARN, "surge", "out of memory: surge %s stays pending",
+                   P->souts[i].id);
+    }
+    nm_free_surges(P);
+}
+
+/* The surges the last counts call handed over: a retry (its daemon died
+ * before reporting it) is looked for on the topic first (nm_surge_out.h);
+ * the others are produced, keyed by the alert id, and waited for. The
+ * delivered ones are reported done: at once, or in exactly-once mode once
+ * the batch's transaction commits. One that is not delivered stays pending
+ * in Redis and comes back after surge_retry_s: nothing is lost. Returns 0,
+ * -1 when stopping or stalled (the caller gives up the batch). */
+static int nm_publish_surges(nm_pipeline_t *P, const struct timespec *t0) {
+    const nm_counts_surge_t *sv;
+    size_t n = nm_counts_surges(P->counts, &sv);
+    if (!n) return 0;
+    char e[512];
+    if (P->nsouts + n > P->capsouts) {
+        void *ns = realloc(P->souts, (P->nsouts + n) * sizeof *P->souts);
+        if (!ns) {
+            NM_LOG(NM_LOG_WARN, "surge", "out of memory: %zu surge(s) stay pending", n);
+            return 0;
+        }
+        P->souts = ns;
+        P->capsouts = P->nsouts + n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (sv[i].retry) {
+            int found;
+            if (nm_surge_out_find(P->cfg, P->cfg->surge_topic, sv[i].id, sv[i].detected_ms,
+                                  &found, e, sizeof e)) {
+                NM_LOG(NM_LOG_WARN, "surge", "%s; surge %s stays pending", e, sv[i].id);
+                continue;
+            }
+            NM_LOG(NM_LOG_INFO, "surge", "surge %s was left pending by a daemon that stopped: "
+                   "%s", sv[i].id, found ? "it is on the topic, marked done" : "publishing it");
+            if (found) {
+                nm_counts_surge_done(P->counts, sv[i].id);
+                continue;
+            }
+        }
+        nm_out_t *o = &P->souts[P->nsouts].out;
+        memset(o, 0, sizeof *o);
+        snprintf(P->souts[P->nsouts].id, sizeof P->souts[0].id, "%s", sv[i].id);
+        o->kind = OUT_SURGE;
+        o->len = sv[i].len;
+        o->topic = strdup(P->cfg->surge_topic);
+        o->payload = nm_copy(sv[i].json, sv[i].len);
+        if (!o->topic || !o->payload) {
+            free(o->topic);
+            free(o->payload);
+            NM_LOG(NM_LOG_WARN, "surge", "out of memory: surge %s stays pending", sv[i].id);
+            continue;
+        }
+        const char *id = P->souts[P->nsouts].id;
+        P->nsouts++;
+        NM_LOG(NM_LOG_INFO, "surge", "surge %s: %s", id, sv[i].json);
+        if (nm_producer_send(P->producer, o->topic, id, strlen(id), o->payload, o->len, NULL, 0,
+                             o, &o->err, e, sizeof e)) {
+            NM_LOG(NM_LOG_WARN, "surge", "%s", e);
+            o->state = OUT_FAILED;
+            continue;
+        }
+        P->pending++;
+    }
+    struct timespec since;
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    while (P->pending > 0) {
+        nm_producer_poll(P->producer, 100);
+        if ((*P->stop && nm_elapsed_ms(&since) > 10000) || nm_stalled(P, t0, "surge deliveries"))
+            return -1;
+    }
+    if (!P->cfg->exactly_once) nm_surges_done(P);
+    return 0;
+}
+
+/* Idle (no batch): record the done reports and, every few seconds, claim
+ * the surges whose daemon died (their lease ran out) and publish them.
+ * Exactly-once mode leaves this to the next batch and its transaction. */
+static void nm_surge_idle(nm_pipeline_t *P) {
+    char e[512];
+    if (P->cfg->exactly_once) return;
+    int claim = nm_elapsed_ms(&P->last_tick) >= 5000;
+    nm_err_t rc = claim ? nm_counts_surge_tick(P->counts, e, sizeof e)
+                        : nm_counts_apply(P->counts, NULL, 0, NULL, e, sizeof e);
+    if (rc) {
+        NM_LOG(NM_LOG_WARN, "surge", "Redis: %s", e);
+        return;
+    }
+    if (claim) clock_gettime(CLOCK_MONOTONIC, &P->last_tick);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (nm_publish_surges(P, &t0) < 0) nm_free_surges(P);
+}
+
+/* With stories: the batch's stories from Redis (one call, retried with
+ * back-off while Redis is down), then each article's outputs with its
+ * story, its alert only when it adds a topic to its story, and all sent.
+ * Returns 0, or -1 when stopping or stalled (nothing of the batch sent). */
+static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
+    size_t n = 0;
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        if (!s->id) continue; /* a dead letter, already sent */
+        P->story_in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
+                                             P->ids + s->first_id + s->count.nentities};
+    }
+    char e[512];
+    long backoff = 100;
+    while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
+                             sizeof e)) {
+        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: story lookup: %s; retrying in %ld ms", e, backoff);
+        P->mb.redis_errors++;
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
+        if (*P->stop || nm_stalled(P, t0, "Redis (stories)")) {
+            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+            return -1;
+        }
+        nm_producer_poll(P->producer, (int)backoff);
+        P->mb.redis_retries++;
+        P->st.redis_retries++;
+        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
+                                                               : backoff * 2;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < P->nslots; i++) {
+        nm_slot_t *s = &P->slots[i];
+        if (!s->id) continue;
+        const nm_stories_out_t *so = &P->story_out[k++];
+        s->count.story = &so->counts;
+        if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
+        /* out of memory for a story's output: the batch must not commit
+         * (P->oom), never an output without its story or an alert dropped */
+        nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
+        if (s->nouts && ev->kind == OUT_ENRICHED) {
+            char *c = nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)
+                          ? NULL : nm_copy(P->with_story.s, P->with_story.len);
+            if (c) {
+                free(ev->payload);
+                ev->payload = c;
+                ev->len = P->with_story.len;
+            } else {
+                P->oom = 1;
+            }
+        }
+        if (so->alert && s->alert_json) {
+            if (nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
+                nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert))
+                P->oom = 1;
+            char *c = nm_event_add_story(&P->with_story, s->alert_rec, s->record_len, &so->story)
+                          ? NULL : nm_copy(P->with_story.s, P->with_story.len);
+            if (c) {
+                free(s->alert_rec);
+                s->alert_rec = c;
+                s->record_len = P->with_story.len;
+            } else {
+                P->oom = 1;
+            }
+            s->count.alert = s->alert_rec;
+            s->count.alert_len = s->record_len;
+        } else {
+            s->count.alert = NULL; /* its story has alerted on all its topics */
+            s->count.alert_len = 0;
+        }
+        if (P->oom) break; /* nothing more is sent: the batch is redone */
+        for (int o = 0; o < s->nouts; o++) nm_send_out(P, s, &s->outs[o]);
+    }
+    return 0;
+}
+
+/* An output of the batch could not be allocated (P->oom): nothing of the
+ * batch is committed; the caller exits 1 and the batch is redone. */
+static int nm_batch_oom(nm_pipeline_t *P) {
+    char e[512];
+    NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
+           "the batch of %zu article(s) is not committed", P->nslots);
+    if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+    return -1;
+}
+
 /* Finish the batch: deliveries, counts, then offsets. Returns 0 when the
  * batch is complete and its offsets stored; 1 when its transaction was
  * aborted and the input rewound (exactly-once: it will be redone); -1 when
@@ -336,6 +583,9 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     char e[512];
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* 0. stories: the outputs wait for them */
+    if (P->stories && nm_batch_stories(P, &t0)) return -1;
+    if (P->oom) return nm_batch_oom(P);
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -390,12 +640,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
-    if (P->oom) {
-        NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
-               "the batch of %zu article(s) is not committed", P->nslots);
-        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
-        return -1;
-    }
+    if (P->oom) return nm_batch_oom(P);
     /* 2. counts, once every output is settled: one script call for the
      * whole batch, retried with back-off; an article whose enriched event
      * Kafka refused for good is a dead letter and is not counted */
@@ -408,6 +653,8 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         it->entities = P->ids + s->first_id;
         it->mentions = P->mentions + s->first_id;
         it->topics = P->ids + s->first_id + it->nentities;
+        it->summary = s->sum_len ? P->sums.s + s->sum_off : NULL;
+        it->summary_len = s->sum_len;
     }
     long backoff = 100;
     while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
@@ -428,6 +675,10 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
                                                                : backoff * 2;
     }
+    if (nm_publish_surges(P, &t0) < 0) {
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+        return -1;
+    }
     /* 3. offsets: the batch is complete, so each partition's highest offset
      * + 1 is safe to commit (messages of a partition arrive in order) */
     rd_kafka_topic_partition_list_t *next = nm_batch_offsets(P, 0);
@@ -436,6 +687,7 @@ static int nm_complete_batch(nm_pipeline_t *P) {
                                                     next, e, sizeof e);
         rd_kafka_topic_partition_list_destroy(next);
         if (tr != NM_TXN_OK) return nm_txn_failed(P, tr);
+        nm_surges_done(P); /* visible to read_committed consumers only now */
     } else {
         for (int i = 0; i < next->cnt; i++)
             nm_consumer_store(P->consumer, next->elems[i].topic, next->elems[i].partition,
@@ -478,11 +730,15 @@ static void nm_free_batch(nm_pipeline_t *P) {
         }
         free(s->id);
         free(s->alert_rec);
+        free(s->alert_json);
         rd_kafka_message_destroy(s->msg);
     }
     P->nslots = 0;
     P->nids = 0;
     P->oom = 0;
+    P->sums.len = 0;
+    P->sums.oom = 0;
+    nm_free_surges(P);
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {
@@ -524,6 +780,7 @@ nm_err_t nm_pipeline_reload(nm_pipeline_t *P) {
     nm_pipeline_drain(P);
     nm_rules_destroy(P->rules);
     P->rules = nr;
+    nm_counts_set_rules(P->counts, nr);
     nm_publish_rules(P, 1);
     NM_LOG(NM_LOG_INFO, "pipeline", "rules reloaded: %s", nr->version);
     return NM_OK;
@@ -563,11 +820,20 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     P->proc = nm_pipeline_proc_new(cfg);
     P->counts = nm_counts_new(cfg);
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
-    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics) {
+    nm_jbuf_init(&P->with_story);
+    if (cfg->stories_enabled) {
+        P->stories = nm_stories_new();
+        P->story_in = calloc((size_t)cfg->batch_size, sizeof *P->story_in);
+        P->story_out = calloc((size_t)cfg->batch_size, sizeof *P->story_out);
+    }
+    if (!P->slots || !P->items || !P->proc || !P->counts || !P->metrics ||
+        (cfg->stories_enabled && (!P->stories || !P->story_in || !P->story_out))) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
     nm_publish_rules(P, 0);
+    nm_counts_set_rules(P->counts, rules);
+    nm_jbuf_init(&P->sums);
     if (nm_metrics_listen(P->metrics, cfg->http_listen, errstr, errstr_size)) goto fail;
     nm_kvlist_t pextra = {0}, cextra = {0};
     nm_kv_t pkv[1], ckv[1];
@@ -632,6 +898,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
         P->redis_ok = nm_counts_ready(P->counts);
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
+        if (P->redis_ok) nm_surge_idle(P);
     }
     nm_producer_poll(P->producer, 0);
     if (P->nslots && ((long)P->nslots >= cfg->batch_size ||
@@ -654,9 +921,17 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
         nm_pipeline_step(P, 100);
     }
     nm_pipeline_drain(P);
+    /* the last batch's surges reported done (else they would wait for
+     * their lease and a look on the topic) */
+    char e[512];
+    if (!P->fatal && !P->cfg->exactly_once &&
+        nm_counts_apply(P->counts, NULL, 0, NULL, e, sizeof e))
+        NM_LOG(NM_LOG_WARN, "surge", "Redis: %s", e);
     NM_LOG(NM_LOG_INFO, "pipeline",
-           "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld",
-           P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches);
+           "stopping: consumed=%lld relevant=%lld alerts=%lld dead_letters=%lld batches=%lld "
+           "surges=%lld",
+           P->st.consumed, P->st.relevant, P->st.alerts, P->st.dead, P->st.batches,
+           P->st.surges);
     P->stop = &nm_never;
     nm_producer_set_stop(P->producer, NULL);
     return P->fatal ? -1 : 0;
@@ -672,6 +947,10 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
     nm_counts_destroy(P->counts);
+    nm_stories_destroy(P->stories);
+    free(P->story_in);
+    free(P->story_out);
+    nm_jbuf_free(&P->with_story);
     nm_metrics_destroy(P->metrics);
     nm_pipeline_proc_destroy(P->proc);
     nm_rules_destroy(P->rules);
@@ -679,5 +958,8 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     free(P->items);
     free(P->ids);
     free(P->mentions);
+    nm_free_surges(P);
+    free(P->souts);
+    nm_jbuf_free(&P->sums);
     free(P);
 }

@@ -11,7 +11,13 @@
  * I/O on its own threads). A batch goes through these states:
  *   FILLING    each polled article is processed at once and its outputs
  *              (enriched event, alerts, or dead letter) are produced, so
- *              Kafka delivery overlaps with filling the batch;
+ *              Kafka delivery overlaps with filling the batch; with
+ *              [stories] enabled, only dead letters are: the others wait
+ *              for
+ *   STORIES    one Redis lookup for the whole batch (nm_stories.h), then
+ *              every output with its story, alerts only for topics new to
+ *              their story, produced (retried with back-off while Redis is
+ *              down, like COUNTING);
  *   DELIVERING when full or old enough: every output acknowledged; failed
  *              ones re-sent, permanent refusals given up (an enriched
  *              event then becomes a dead letter, and is not counted) so
@@ -122,6 +128,7 @@ int nm_pipeline_run(nm_pipeline_t *P, volatile sig_atomic_t *stop,
 /** Totals since start (logged at exit; tests read them). */
 typedef struct {
     long long consumed, produced, dead, alerts, relevant, batches, redis_retries, redone;
+    long long surges; /* surge alerts delivered */
 } nm_pipeline_stats_t;
 
 void nm_pipeline_stats(const nm_pipeline_t *P, nm_pipeline_stats_t *out);

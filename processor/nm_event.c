@@ -267,3 +267,15 @@ nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *r
     nm_kstr(b, "rules_version", rules->version);
     return nm_finish(b);
 }
+
+nm_err_t nm_event_summary(nm_jbuf_t *b, const nm_article_t *a) {
+    NM_LIT(b, "{");
+    nm_kstr(b, "id", a->id);
+    nm_kstr(b, "title", a->title);
+    nm_kstr(b, "url", a->url);
+    nm_kstr(b, "source", a->source);
+    nm_kstr(b, "published_at", a->published_at);
+    NM_LIT(b, "}");
+    if (nm_jbuf_room(b, 0)) b->s[b->len] = '\0';
+    return b->oom ? NM_ERR_NOMEM : NM_OK;
+}

@@ -63,6 +63,11 @@ nm_err_t nm_event_alert(nm_jbuf_t *out, const nm_article_t *a, const nm_rules_t 
                         const nm_tag_result_t *res, nm_alert_form_t form,
                         const char *processed_at);
 
+/** @brief APPEND to `out` the article's summary for surge alerts:
+ *  {id, title, url, source, published_at} (absent fields left out), so a
+ *  batch's summaries share one buffer. @returns NM_OK or NM_ERR_NOMEM. */
+nm_err_t nm_event_summary(nm_jbuf_t *out, const nm_article_t *a);
+
 /** @brief ISO-8601 UTC timestamp with milliseconds, into buf[32]. */
 void nm_event_now(char buf[32]);
 

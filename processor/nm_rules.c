@@ -13,7 +13,7 @@
 #include "nm_limits.h"
 
 typedef enum { SEC_NONE, SEC_ENTITY, SEC_SETTINGS, SEC_ACTOR, SEC_TOPIC, SEC_COOP,
-               SEC_NEG, SEC_BOILER, SEC_LANGUAGE, SEC_BACKGROUND } nm_sec_t;
+               SEC_NEG, SEC_BOILER, SEC_LANGUAGE, SEC_BACKGROUND, SEC_SURGE } nm_sec_t;
 
 enum { FILE_GAZETTEER, FILE_RULES, FILE_PACK };
 
@@ -281,6 +281,8 @@ static int nm_open_section(nm_load_t *L, const char *sec, char *errstr, size_t e
         /* actor, cooperation, negative, boilerplate */
     } else if (strcmp(sec, "settings") == 0) {
         L->sec = SEC_SETTINGS;
+    } else if (strcmp(sec, "surge") == 0) {
+        L->sec = SEC_SURGE;
     } else if (strncmp(sec, "topic:", 6) == 0 && sec[6]) {
         if (nm_rules_topic_index(r, sec + 6) >= 0)
             return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "duplicate [%s]", sec);
@@ -314,6 +316,55 @@ static int nm_setting(nm_load_t *L, const char *key, const char *value, char *er
         char *base = (char *)&L->rules->settings + d->off;
         if (d->is_long) *(long *)base = (long)v;
         else *(double *)base = v;
+        return NM_OK;
+    }
+    return nm_unknown_key(key, errstr, errstr_size);
+}
+
+/* [surge]: the thresholds of processor/nm_surge.h, and `pair = <entity id>,
+ * <topic id>` lines naming entity x topic keys (after the topic sections). */
+static int nm_surge_setting(nm_load_t *L, const char *key, const char *value, char *errstr,
+                            size_t errstr_size) {
+    nm_surge_params_t *p = &L->rules->surge;
+    if (!strcmp(key, "pair")) {
+        char ent[256], top[256];
+        const char *comma = strchr(value, ',');
+        size_t el = comma ? (size_t)(comma - value) : 0;
+        while (el && value[el - 1] == ' ') el--;
+        const char *t = comma ? comma + 1 : "";
+        while (*t == ' ') t++;
+        if (!comma || !el || el >= sizeof ent || strlen(t) >= sizeof top || !*t)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "'pair' is '<entity id>, <topic id>', got '%s'", value);
+        memcpy(ent, value, el);
+        ent[el] = '\0';
+        snprintf(top, sizeof top, "%s", t);
+        int e = nm_rules_entity_index(L->rules, ent), tp = nm_rules_topic_index(L->rules, top);
+        if (e < 0 || tp < 0)
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "pair: unknown %s '%s' (pairs come after the topic sections)",
+                             e < 0 ? "entity" : "topic", e < 0 ? ent : top);
+        nm_surge_pair_t *np = realloc(p->pairs, (p->npairs + 1) * sizeof *np);
+        if (!np) return NM_ERR_NOMEM;
+        p->pairs = np;
+        p->pairs[p->npairs++] = (nm_surge_pair_t){e, tp};
+        return NM_OK;
+    }
+    static const struct { const char *name; double min, max; } keys[] = {
+        {"min_count", 1, 1e9},      {"ratio", 1, 1e6},          {"baseline_hours", 1, 8784},
+        {"cooldown_hours", 1, 8784}, {"min_history_hours", 0, 8784}, {"top_articles", 0, 50}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(key, keys[i].name)) continue;
+        double v;
+        if (nm_ini_parse_double(value, &v) || v < keys[i].min || v > keys[i].max ||
+            (i != 1 && v != (double)(long)v))
+            return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
+                             "'%s' must be a%s number from %g to %g, got '%s'", key,
+                             i != 1 ? " whole" : "", keys[i].min, keys[i].max, value);
+        long *dst[] = {&p->min_count, NULL, &p->baseline_hours, &p->cooldown_hours,
+                       &p->min_history_hours, &p->top_articles};
+        if (i == 1) p->ratio = v;
+        else *dst[i] = (long)v;
         return NM_OK;
     }
     return nm_unknown_key(key, errstr, errstr_size);
@@ -353,6 +404,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         break;
     case SEC_SETTINGS:
         return nm_setting(L, key, value, errstr, errstr_size);
+    case SEC_SURGE:
+        return nm_surge_setting(L, key, value, errstr, errstr_size);
     case SEC_ACTOR:
         if (strcmp(key, "entities") == 0)
             return nm_ini_split_list(value, nm_add_actor_entity, L, errstr, errstr_size);
@@ -622,6 +675,7 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
     }
     r->text = text;
     L.rules = r;
+    nm_surge_defaults(&r->surge);
     for (size_t i = 0; i < sizeof nm_setting_defs / sizeof nm_setting_defs[0]; i++) {
         char *base = (char *)&r->settings + nm_setting_defs[i].off;
         if (nm_setting_defs[i].is_long) *(long *)base = (long)nm_setting_defs[i].def;
@@ -683,6 +737,7 @@ void nm_rules_destroy(nm_rules_t *r) {
     free(r->topics);
     free(r->langs);
     free(r->model.bias);
+    free(r->surge.pairs);
     for (size_t i = 0; i < r->npacks; i++) free(r->prefixes[i].s);
     free(r->prefixes);
     free(r);

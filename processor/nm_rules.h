@@ -12,6 +12,7 @@
 
 #include "nm_ac.h"
 #include "nm_err.h"
+#include "nm_surge.h"
 #include "nm_text.h"
 
 typedef enum {
@@ -119,6 +120,7 @@ typedef struct nm_rules_s {
     size_t npacks;
     nm_rule_settings_t settings;
     nm_topic_model_t model;
+    nm_surge_params_t surge; /* [surge] (nm_surge.h) */
     char version[24]; /* "r-" + 16 hex digits of a hash of the loaded content */
     /* private */
     char **strings;

@@ -1,4 +1,4 @@
-/* nm_story.c - SimHash signatures of article bodies and an index of recent ones. */
+/* nm_story.c - MinHash signatures of article bodies and an index of recent ones. */
 #include "nm_story.h"
 
 #include <stdio.h>
@@ -287,6 +287,42 @@ static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, const nm_s
     return best;
 }
 
+/* The entry of an article of story `story` (first article `first`, flen
+ * bytes): room in the slot ring and the id ring, oldest out first. */
+static void nm_index_put(nm_story_index_t *ix, const char *first, size_t flen, uint64_t story,
+                         const nm_story_sig_t *sig) {
+    while (ix->next - ix->oldest >= ix->window || ix->ids_used + flen > ix->ids_cap)
+        nm_evict_oldest(ix);
+    uint32_t slot = (uint32_t)(ix->next % ix->window);
+    nm_story_entry_t *e = &ix->ent[slot];
+    e->sig = *sig;
+    e->seq = ix->next++;
+    e->story = story;
+    e->id_off = (uint32_t)ix->ids_at;
+    e->id_len = (uint16_t)flen;
+    size_t head = ix->ids_cap - ix->ids_at < flen ? ix->ids_cap - ix->ids_at : flen;
+    memcpy(ix->ids + ix->ids_at, first, head);
+    memcpy(ix->ids, first + head, flen - head);
+    ix->ids_at = (ix->ids_at + flen) % ix->ids_cap;
+    ix->ids_used += flen;
+    for (int b = 0; b < NM_STORY_BANDS; b++) {
+        e->next[b] = 0;
+        if (sig->min[b] == NM_STORY_EMPTY) continue;
+        uint32_t *h = nm_bucket(ix, b, sig->min[b]);
+        e->next[b] = *h;
+        *h = slot + 1;
+    }
+}
+
+static uint64_t nm_story_hash(const char *first, size_t flen) {
+    return nm_article_hash(first, flen, 0xcbf29ce484222325ULL);
+}
+
+static void nm_story_fill(nm_story_t *out, uint64_t story, const char *article_id) {
+    out->copy = strcmp(out->first_article, article_id) != 0; /* a redelivery is no copy */
+    snprintf(out->id, sizeof out->id, "s-%016llx", (unsigned long long)story);
+}
+
 nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_story_sig_t *sig,
                          nm_story_t *out) {
     size_t idlen = strlen(article_id);
@@ -299,34 +335,26 @@ nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_
         story = m->story;
     } else {
         memcpy(out->first_article, article_id, idlen + 1);
-        story = nm_article_hash(article_id, idlen, 0xcbf29ce484222325ULL);
+        story = nm_story_hash(article_id, idlen);
     }
-    size_t flen = strlen(out->first_article);
-    out->copy = strcmp(out->first_article, article_id) != 0; /* a redelivery is no copy */
-    snprintf(out->id, sizeof out->id, "s-%016llx", (unsigned long long)story);
-    if (!sig->shingles) return NM_OK;
+    nm_story_fill(out, story, article_id);
+    if (sig->shingles) nm_index_put(ix, out->first_article, strlen(out->first_article), story, sig);
+    return NM_OK;
+}
 
-    /* add it: room in the slot ring and the id ring, oldest out first */
-    while (ix->next - ix->oldest >= ix->window || ix->ids_used + flen > ix->ids_cap)
-        nm_evict_oldest(ix);
-    uint32_t slot = (uint32_t)(ix->next % ix->window);
-    nm_story_entry_t *e = &ix->ent[slot];
-    e->sig = *sig;
-    e->seq = ix->next++;
-    e->story = story;
-    e->id_off = (uint32_t)ix->ids_at;
-    e->id_len = (uint16_t)flen;
-    size_t first = ix->ids_cap - ix->ids_at < flen ? ix->ids_cap - ix->ids_at : flen;
-    memcpy(ix->ids + ix->ids_at, out->first_article, first);
-    memcpy(ix->ids, out->first_article + first, flen - first);
-    ix->ids_at = (ix->ids_at + flen) % ix->ids_cap;
-    ix->ids_used += flen;
-    for (int b = 0; b < NM_STORY_BANDS; b++) {
-        e->next[b] = 0;
-        if (sig->min[b] == NM_STORY_EMPTY) continue;
-        uint32_t *h = nm_bucket(ix, b, sig->min[b]);
-        e->next[b] = *h;
-        *h = slot + 1;
-    }
+nm_err_t nm_story_index_add(nm_story_index_t *ix, const char *first_article,
+                            const nm_story_sig_t *sig) {
+    size_t flen = strlen(first_article);
+    if (flen < 1 || flen > NM_STORY_ARTICLE_ID_MAX) return NM_ERR_INPUT;
+    if (sig->shingles) nm_index_put(ix, first_article, flen, nm_story_hash(first_article, flen), sig);
+    return NM_OK;
+}
+
+nm_err_t nm_story_of(const char *first_article, const char *article_id, nm_story_t *out) {
+    size_t flen = strlen(first_article);
+    if (flen < 1 || flen > NM_STORY_ARTICLE_ID_MAX) return NM_ERR_INPUT;
+    memcpy(out->first_article, first_article, flen + 1);
+    out->containment = 0;
+    nm_story_fill(out, nm_story_hash(first_article, flen), article_id);
     return NM_OK;
 }

@@ -110,4 +110,18 @@ size_t nm_story_index_size(const nm_story_index_t *ix);
 nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_story_sig_t *sig,
                          nm_story_t *out);
 
+/** @brief Add an article already assigned to the story whose first article
+ *  is `first_article` (1 to NM_STORY_ARTICLE_ID_MAX bytes), as the newest
+ *  entry, without matching it: how the daemon puts the signatures it found
+ *  in Redis, and redelivered articles, into the index it decides a batch
+ *  with (nm_stories.h), so the decision is nm_story_assign's. Nothing is
+ *  added for a signature without text. @returns NM_OK, NM_ERR_INPUT. */
+nm_err_t nm_story_index_add(nm_story_index_t *ix, const char *first_article,
+                            const nm_story_sig_t *sig);
+
+/** @brief The story whose first article is `first_article`, into *out (copy
+ *  = whether article_id is another article; containment 0).
+ *  @returns NM_OK, NM_ERR_INPUT (bad id length). */
+nm_err_t nm_story_of(const char *first_article, const char *article_id, nm_story_t *out);
+
 #endif

@@ -8,59 +8,178 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_counts_surge.h"
+#include "nm_surge.h"
+
 /* KEYS: 1 stats, 2 entity:mentions, 3 entity:articles, 4 topic:articles,
- *   5 alerts:recent, then per distinct hour j (0-based) of the batch
- *   6+3j entity:mentions:H, 7+3j entity:articles:H, 8+3j topic:articles:H,
- *   then one seen key per article, in article order.
- * ARGV: seen_ttl, hour_ttl, recent_alerts, n_hours, then per article:
- *   hour index, relevant(0/1), n_entities, n_topics, (entity, mentions)*,
- *   topic*, alert record ('' when none).
- * Returns the number of articles counted for the first time. */
+ *   5 alerts:recent, 6 entity:stories, 7 topic:stories, 8 story:seq, then
+ *   per distinct hour j (0-based) of the batch 9+5j entity:mentions:H,
+ *   entity:articles:H, topic:articles:H, entity:stories:H, topic:stories:H,
+ *   then one seen key per article, in article order, then the story keys
+ *   the articles name by index (members sets, signature hashes, band keys),
+ *   then the surge keys (nm_counts_surge.c).
+ * ARGV: seen_ttl, hour_ttl, recent_alerts, n_hours, story_ttl, band_cap,
+ *   n_indexed, sa (the ARGV index of the surge arguments), then per
+ *   article: hour index, relevant(0/1), n_entities,
+ *   n_topics, (entity, mentions)*, topic*, alert record ('' when none),
+ *   story members key index (0: no story, and nothing more), then: id,
+ *   decision (the seen value), signature hash key index (0: not indexed),
+ *   its first article's hash key index, starts(0/1), alerted topics,
+ *   record (first hour, signature, first article id), first band key
+ *   index, n_bands; then the surge arguments.
+ * Returns {the number of articles counted for the first time, the surges
+ * handed to the caller}. The script is nm_surge_lua, nm_csurge_lua, then
+ * this. */
 static const char nm_counts_lua[] =
     "local seen_ttl, hour_ttl, recent = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-    "local inc = {}\n"
+    "local story_ttl, cap, nidx = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+    "local inc, touched, bands = {}, {}, {}\n"
     "local function add(k, member, by)\n"
     "  local t = inc[k]; if not t then t = {}; inc[k] = t end\n"
     "  t[member] = (t[member] or 0) + by\n"
     "end\n"
-    "local i, seen, new, rel = 5, 5 + 3 * tonumber(ARGV[4]), 0, 0\n"
-    "while i <= #ARGV do\n"
-    "  local h, r = 6 + 3 * tonumber(ARGV[i]), ARGV[i+1]\n"
+    "local function distinct(sk, member, k, id)\n"
+    "  if redis.call('SADD', KEYS[sk], member) == 1 then add(k, id, 1) end\n"
+    "end\n"
+    "local seq = 0\n"
+    "if nidx > 0 then seq = redis.call('INCRBY', KEYS[8], nidx) - nidx end\n"
+    "local function story(s, sk)\n"
+    "  redis.call('EXPIRE', KEYS[sk], story_ttl)\n"
+    "  local bk, fk = tonumber(ARGV[s+2]), tonumber(ARGV[s+3])\n"
+    "  if bk == 0 then return end\n"
+    "  local rec = ARGV[s+6]\n"
+    "  seq = seq + 1\n"
+    "  redis.call('HSET', KEYS[bk], ARGV[s], string.format('%016x', seq) .. rec)\n"
+    "  local ref, dk = string.sub(KEYS[bk], -10) .. ARGV[s], tonumber(ARGV[s+7])\n"
+    "  local nb, t = tonumber(ARGV[s+8]), bands[dk]\n"
+    "  if not t then t = {}; bands[dk] = t end\n"
+    "  local miss = {}\n"
+    "  for b = s + 9, s + 8 + nb do if not t[ARGV[b]] then miss[#miss + 1] = ARGV[b] end end\n"
+    "  if #miss > 0 then\n"
+    "    local old = redis.call('HMGET', KEYS[dk], unpack(miss))\n"
+    "    for j, f in ipairs(miss) do\n"
+    "      local refs = {}\n"
+    "      for r in string.gmatch(old[j] or '', '[^\\n]+') do refs[#refs + 1] = r end\n"
+    "      t[f] = refs\n"
+    "    end\n"
+    "  end\n"
+    "  for b = s + 9, s + 8 + nb do\n"
+    "    local refs = t[ARGV[b]]\n"
+    "    table.insert(refs, 1, ref)\n"
+    "    if #refs > cap then refs[#refs] = nil end\n"
+    "  end\n"
+    "  touched[dk] = true\n"
+    "  local f = '!' .. string.sub(rec, 143)\n"
+    "  if ARGV[s+4] == '1' then redis.call('HSETNX', KEYS[fk], f, ',') end\n"
+    "  local alerted = ARGV[s+5]\n"
+    "  local cur = alerted ~= '' and redis.call('HGET', KEYS[fk], f)\n"
+    "  if cur then\n"
+    "    for t in string.gmatch(alerted, '[^,]+') do\n"
+    "      if not string.find(cur, ',' .. t .. ',', 1, true) then cur = cur .. t .. ',' end\n"
+    "    end\n"
+    "    redis.call('HSET', KEYS[fk], f, cur)\n"
+    "  end\n"
+    "  touched[bk] = true; touched[fk] = true\n"
+    "end\n"
+    "local i, seen, new, rel = 9, 8 + 5 * tonumber(ARGV[4]), 0, 0\n"
+    "local sa, seen0, fresh = tonumber(ARGV[8]), seen, {}\n"
+    "while i < sa do\n"
+    "  local h, r = 9 + 5 * tonumber(ARGV[i]), ARGV[i+1]\n"
     "  local ne, nt = tonumber(ARGV[i+2]), tonumber(ARGV[i+3])\n"
     "  i = i + 4\n"
+    "  local al, sk = ARGV[i+2*ne+nt], tonumber(ARGV[i+2*ne+nt+1])\n"
+    "  local s = i + 2*ne + nt + 2\n"
     "  seen = seen + 1\n"
-    "  if redis.call('SET', KEYS[seen], '1', 'NX', 'EX', seen_ttl) then\n"
+    "  if redis.call('SET', KEYS[seen], sk > 0 and ARGV[s+1] or '1', 'NX', 'EX', seen_ttl) then\n"
     "    new = new + 1\n"
+    "    fresh[seen] = sk -- the members key of its story (0: none)\n"
     "    if r == '1' then rel = rel + 1 end\n"
+    "    local hh = string.sub(KEYS[h], -10)\n"
     "    for k = 0, ne - 1 do\n"
     "      local e, m = ARGV[i+2*k], tonumber(ARGV[i+2*k+1])\n"
     "      add(2, e, m); add(h, e, m); add(3, e, 1); add(h + 1, e, 1)\n"
+    "      if sk > 0 then distinct(sk, 'e' .. e, 6, e); distinct(sk, hh .. 'e' .. e, h + 3, e) end\n"
     "    end\n"
     "    for k = 0, nt - 1 do\n"
     "      local t = ARGV[i+2*ne+k]\n"
     "      add(4, t, 1); add(h + 2, t, 1)\n"
+    "      if sk > 0 then distinct(sk, 't' .. t, 7, t); distinct(sk, hh .. 't' .. t, h + 4, t) end\n"
     "    end\n"
-    "    local al = ARGV[i+2*ne+nt]\n"
     "    if al ~= '' and recent > 0 then\n"
     "      redis.call('XADD', KEYS[5], 'MAXLEN', '~', recent, '*', 'alert', al)\n"
     "    end\n"
+    "    if sk > 0 then story(s, sk) end\n"
     "  end\n"
-    "  i = i + 2*ne + nt + 1\n"
+    "  i = sk > 0 and s + 9 + tonumber(ARGV[s+8]) or s\n"
     "end\n"
     "for k, t in pairs(inc) do\n"
     "  for member, by in pairs(t) do redis.call('ZINCRBY', KEYS[k], by, member) end\n"
-    "  if k > 5 then redis.call('EXPIRE', KEYS[k], hour_ttl) end\n"
+    "  if k > 8 then redis.call('EXPIRE', KEYS[k], hour_ttl) end\n"
     "end\n"
+    "for dk, t in pairs(bands) do\n"
+    "  local set = {}\n"
+    "  for f, refs in pairs(t) do\n"
+    "    set[#set + 1] = f; set[#set + 1] = table.concat(refs, '\\n')\n"
+    "    if #set >= 2000 then redis.call('HSET', KEYS[dk], unpack(set)); set = {} end\n"
+    "  end\n"
+    "  if #set > 0 then redis.call('HSET', KEYS[dk], unpack(set)) end\n"
+    "end\n"
+    "for k in pairs(touched) do redis.call('EXPIRE', KEYS[k], story_ttl) end\n"
     "if new > 0 then redis.call('HINCRBY', KEYS[1], 'articles', new) end\n"
     "if rel > 0 then redis.call('HINCRBY', KEYS[1], 'relevant', rel) end\n"
-    "return new\n";
+    "local surged = surge_eval(fresh, seen0, sa, hour_ttl)\n"
+    "return {new, surged}\n";
+
+/* The story lookup (reads only). KEYS: the signature hashes of the
+ * window's hours, the band hashes of its days, then per article its seen
+ * key. ARGV: n_hours, n_days, batch candidate cap, then per article its
+ * n_bands and its band fields. Returns {decisions, candidates}: per
+ * article its seen value ('' when not seen); then (record, story's alerted
+ * topics) pairs: the distinct articles in a band of an unseen article,
+ * still in the window, of a story still alive (its "!" field in its first
+ * article's hash, in the window). A band field's refs are parsed once per
+ * batch: the batch's copies of one story share most of their fields. */
+static const char nm_story_lookup_lua[] =
+    "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local bucket = {}\n"
+    "for w = 1, nw do bucket[string.sub(KEYS[w], -10)] = KEYS[w] end\n"
+    "local dec, cand, done, parsed, got, a = {}, {}, {}, {}, 0, 4\n"
+    "for k = nw + nd + 1, #KEYS do\n"
+    "  local d, nb = redis.call('GET', KEYS[k]), tonumber(ARGV[a])\n"
+    "  dec[#dec + 1] = d or ''\n"
+    "  for day = nw + 1, (d or nb == 0) and 0 or nw + nd do\n"
+    "    for j, refs in ipairs(redis.call('HMGET', KEYS[day], unpack(ARGV, a + 1, a + nb))) do\n"
+    "      local pk = refs and day .. ARGV[a + j]\n"
+    "      if pk and parsed[pk] then refs = nil elseif pk then parsed[pk] = true end\n"
+    "      for ref in string.gmatch(refs or '', '[^\\n]+') do\n"
+    "        if not done[ref] and got < total then\n"
+    "          done[ref] = true\n"
+    "          local key = bucket[string.sub(ref, 1, 10)]\n"
+    "          local rec = key and redis.call('HGET', key, string.sub(ref, 11))\n"
+    "          local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
+    "          local st = fkey and redis.call('HGET', fkey, '!' .. string.sub(rec, 159))\n"
+    "          if st then got = got + 1; cand[#cand + 1] = rec; cand[#cand + 1] = st end\n"
+    "        end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  a = a + 1 + nb\n"
+    "end\n"
+    "return {dec, cand}\n";
+
+enum { NM_SCRIPT_COUNTS = 1, NM_SCRIPT_LOOKUP = 2 }; /* nm_counts_call's `evalsha` */
+#define NM_SIG_BYTES (4 * (1 + NM_STORY_BINS)) /* shingles, then the bins, u32 LE */
 
 /* The fixed keys, in KEYS order. */
-enum { K_STATS, K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES, K_ALERTS, K_FIXED };
-static const char *const nm_fixed_names[K_FIXED] = {"stats", "entity:mentions", "entity:articles",
-                                                    "topic:articles", "alerts:recent"};
+enum { K_STATS, K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES, K_ALERTS, K_ENT_STORIES,
+       K_TOPIC_STORIES, K_STORY_SEQ, K_FIXED };
+static const char *const nm_fixed_names[K_FIXED] = {
+    "stats", "entity:mentions", "entity:articles", "topic:articles", "alerts:recent",
+    "entity:stories", "topic:stories", "story:seq"};
 /* per hour, in KEYS order (the names of the all-time zsets) */
-static const int nm_hour_keys[3] = {K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES};
+#define NM_HOUR_KEYS 5
+static const int nm_hour_keys[NM_HOUR_KEYS] = {K_ENT_MENTIONS, K_ENT_ARTICLES, K_TOPIC_ARTICLES,
+                                               K_ENT_STORIES, K_TOPIC_STORIES};
 
 #define NM_REDIRECTS 5 /* MOVED/ASK hops per call before giving up */
 
@@ -71,8 +190,8 @@ typedef struct {
 
 struct nm_counts_s {
     redisContext *rc;
-    int loaded;   /* the script is loaded on rc's server */
-    char sha[41]; /* the script's SHA-1, the same on every server */
+    int loaded;      /* the scripts are loaded on rc's server */
+    char sha[2][41]; /* the scripts' SHA-1 (counts, lookup), the same on every server */
     nm_node_t seed;   /* the configured address */
     nm_node_t target; /* the server believed to own the slot */
     nm_node_t *nodes; /* cluster nodes learned with CLUSTER NODES */
@@ -80,7 +199,8 @@ struct nm_counts_s {
     char *user, *password, *configured, *prefix;
     char *fixed[K_FIXED];
     int legacy_checked;
-    long timeout_ms, seen_ttl, hour_ttl, recent_alerts, wait_replicas;
+    long timeout_ms, seen_ttl, hour_ttl, recent_alerts, wait_replicas, story_window;
+    int stories; /* [stories] enabled (what the surge rule and the movers count) */
     /* reusable per-batch arrays */
     const char **argv;
     size_t *argvlen;
@@ -89,6 +209,8 @@ struct nm_counts_s {
     size_t capbuf;
     int *hour_of; /* per item: index of its hour; then per hour: its first item */
     size_t caphour;
+    char *script; /* nm_surge_lua + nm_csurge_lua + nm_counts_lua */
+    nm_csurge_t *surge;
 };
 
 /* "nm:" -> "{nm}:", "a{b}c" stays (it holds a hash tag), "" -> "{nm}". */
@@ -129,9 +251,15 @@ nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
     c->hour_ttl = cfg->redis_hour_ttl_s;
     c->recent_alerts = cfg->redis_recent_alerts;
     c->wait_replicas = cfg->redis_wait_replicas;
+    c->story_window = cfg->stories_window_s;
+    c->stories = cfg->stories_enabled;
     int ok = c->seed.host && c->target.host && c->user && c->password && c->configured &&
              c->prefix;
     for (int k = 0; ok && k < K_FIXED; k++) ok = (c->fixed[k] = nm_cat(c->prefix, nm_fixed_names[k])) != NULL;
+    char *lua = ok ? nm_cat(nm_surge_lua, nm_csurge_lua) : NULL;
+    ok = ok && lua && (c->script = nm_cat(lua, nm_counts_lua)) != NULL &&
+         (c->surge = nm_csurge_new(cfg, c->prefix)) != NULL;
+    free(lua);
     if (!ok) {
         nm_counts_destroy(c);
         return NULL;
@@ -261,19 +389,22 @@ static void nm_counts_check_legacy(nm_counts_t *c) {
 
 static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
                                       size_t errstr_size) {
-    redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", nm_counts_lua);
-    if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
-        if (rc != c->rc) {
-            nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "SCRIPT LOAD: %s",
-                      r && r->str ? r->str : rc->errstr);
-            if (r) freeReplyObject(r);
-            return NM_ERR_REDIS;
+    const char *const lua[2] = {c->script, nm_story_lookup_lua};
+    for (int k = 0; k < 2; k++) {
+        redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", lua[k]);
+        if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
+            if (rc != c->rc) {
+                nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "SCRIPT LOAD: %s",
+                          r && r->str ? r->str : rc->errstr);
+                if (r) freeReplyObject(r);
+                return NM_ERR_REDIS;
+            }
+            return nm_counts_fail(c, r, "SCRIPT LOAD", errstr, errstr_size);
         }
-        return nm_counts_fail(c, r, "SCRIPT LOAD", errstr, errstr_size);
+        memcpy(c->sha[k], r->str, 40);
+        c->sha[k][40] = '\0';
+        freeReplyObject(r);
     }
-    memcpy(c->sha, r->str, 40);
-    c->sha[40] = '\0';
-    freeReplyObject(r);
     if (rc == c->rc) c->loaded = 1;
     return NM_OK;
 }
@@ -355,8 +486,8 @@ static redisReply *nm_counts_ask(nm_counts_t *c, const nm_node_t *to, int argc,
 
 /* Send one command to the owner of the slot: follows MOVED (the slot has
  * a new owner: reconnect there) and ASK (it is migrating: ASKING, then the
- * command, on the other node once), and reloads the script after NOSCRIPT.
- * argv[1] is replaced by the script's SHA when `evalsha`. Returns the
+ * command, on the other node once), and reloads the scripts after NOSCRIPT.
+ * argv[1] is replaced by a script's SHA when `evalsha` (NM_SCRIPT_*). Returns the
  * reply (caller frees; never an error reply), or NULL with errstr set. */
 static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
                                   const size_t *argvlen, int evalsha, char *errstr,
@@ -364,7 +495,7 @@ static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
     int noscript = 0;
     for (int hop = 0; hop <= NM_REDIRECTS; hop++) {
         if (nm_counts_connect(c, errstr, errstr_size)) return NULL;
-        if (evalsha) argv[1] = c->sha;
+        if (evalsha) argv[1] = c->sha[evalsha - 1];
         redisReply *r = redisCommandArgv(c->rc, argc, argv, argvlen);
         if (!r) {
             nm_counts_fail(c, NULL, argv[0], errstr, errstr_size);
@@ -484,22 +615,89 @@ static nm_err_t nm_counts_wait(nm_counts_t *c, char *errstr, size_t errstr_size)
                      "WAIT: %lld of %lld connected replica(s) have the batch", acked, connected);
 }
 
+void nm_counts_set_rules(nm_counts_t *c, const nm_rules_t *rules) {
+    nm_csurge_set_rules(c->surge, rules);
+}
+
+size_t nm_counts_surges(const nm_counts_t *c, const nm_counts_surge_t **out) {
+    return nm_csurge_claimed(c->surge, out);
+}
+
+nm_err_t nm_counts_surge_done(nm_counts_t *c, const char *id) {
+    return nm_csurge_done(c->surge, id) ? NM_ERR_NOMEM : NM_OK;
+}
+
+static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
+                              long long *newly, char *errstr, size_t errstr_size);
+
+nm_err_t nm_counts_surge_tick(nm_counts_t *c, char *errstr, size_t errstr_size) {
+    return nm_counts_run(c, NULL, 0, NULL, errstr, errstr_size);
+}
+
+/* The bins an article's band keys are for: the first NM_STORY_BANDS that
+ * are not empty. Returns how many, their numbers in bins[]. */
+static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
+    int nb = 0;
+    for (int b = 0; b < NM_STORY_BANDS && sig->shingles; b++)
+        if (sig->min[b] != NM_STORY_EMPTY) bins[nb++] = b;
+    return nb;
+}
+
+/* The field of bin b's value in a band hash: the bin (hex digit), the value. */
+static void nm_band_field(nm_args_t *a, const nm_story_sig_t *sig, int b) {
+    nm_argf(a, 16, "%x%08x", (unsigned)b, (unsigned)sig->min[b]);
+}
+
+/* shingles, then the bins, u32 little-endian: the same bytes on any host */
+static void nm_sig_pack(const nm_story_sig_t *sig, unsigned char out[NM_SIG_BYTES]) {
+    for (int k = 0; k <= NM_STORY_BINS; k++) {
+        uint32_t v = k ? sig->min[k - 1] : sig->shingles;
+        for (int j = 0; j < 4; j++) out[4 * k + j] = (unsigned char)(v >> (8 * j));
+    }
+}
+
+static void nm_sig_unpack(const unsigned char *in, nm_story_sig_t *sig) {
+    for (int k = 0; k <= NM_STORY_BINS; k++) {
+        uint32_t v = 0;
+        for (int j = 0; j < 4; j++) v |= (uint32_t)in[4 * k + j] << (8 * j);
+        if (k) sig->min[k - 1] = v;
+        else sig->shingles = v;
+    }
+}
+
 nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
                          long long *newly, char *errstr, size_t errstr_size) {
     if (newly) *newly = 0;
-    if (n == 0) return NM_OK;
-    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 4, nbytes = 5 * 24;
-    for (size_t i = 0; i < n; i++) {
-        nargs += 3 /* hour keys, at most */ + 1 /* seen */ + 5 + 2 * (size_t)items[i].nentities +
-                 (size_t)items[i].ntopics;
-        nbytes += 3 * (plen + 32) + plen + 6 + strlen(items[i].id) +
-                  (3 + (size_t)items[i].nentities) * 24;
+    /* without articles, only surge reports to record */
+    if (n == 0 && !nm_csurge_ndone(c->surge)) {
+        nm_csurge_forget(c->surge);
+        return NM_OK;
     }
-    if (nm_counts_reserve(c, nargs, nbytes, n))
+    return nm_counts_run(c, items, n, newly, errstr, errstr_size);
+}
+
+static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, size_t n,
+                              long long *newly, char *errstr, size_t errstr_size) {
+    if (newly) *newly = 0;
+    nm_csurge_forget(c->surge); /* what the last call handed over is the caller's now */
+    size_t plen = strlen(c->prefix), nargs = 3 + K_FIXED + 8, nbytes = 9 * 24;
+    for (size_t i = 0; i < n; i++) {
+        const nm_counts_story_t *st = items[i].story;
+        nargs += NM_HOUR_KEYS /* hour keys, at most */ + 1 /* seen */ + 6 +
+                 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics;
+        nbytes += NM_HOUR_KEYS * (plen + 32) + plen + 6 + strlen(items[i].id) +
+                  (3 + (size_t)items[i].nentities) * 24;
+        if (st) {
+            nargs += 4 + 9 + NM_STORY_BANDS;
+            nbytes += 4 * (plen + 40) + NM_STORY_BANDS * 16 + 8 * 24 + NM_SIG_BYTES + 12 +
+                      strlen(st->first_article);
+        }
+    }
+    if (nm_counts_reserve(c, nargs, nbytes, n + 1))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
 
     /* the batch's distinct hours (usually one or two) */
-    size_t nh = 0;
+    size_t nh = 0, nidx = 0, nkeys = 0;
     int *first = c->hour_of + n;
     for (size_t i = 0; i < n; i++) {
         size_t h = 0;
@@ -507,21 +705,66 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         if (h == nh) first[nh++] = (int)i;
         c->hour_of[i] = (int)h;
     }
+    /* story keys per article (repeating a key is harmless): members set,
+     * then, when indexed, its hash, its first article's hash, its day's
+     * band hash */
+    for (size_t i = 0; i < n; i++) {
+        const nm_counts_story_t *st = items[i].story;
+        if (!st) continue;
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(st->sig, bins);
+        nkeys += nb ? 4 : 1;
+        nidx += nb > 0;
+    }
+    /* the surge part's keys and arguments go after the counts' own */
+    const char *hours[nh + 1];
+    for (size_t h = 0; h < nh; h++) hours[h] = items[first[h]].hour;
+    size_t sa = 9; /* ARGV index of the surge arguments */
+    for (size_t i = 0; i < n; i++)
+        sa += 6 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics +
+              (items[i].story ? 9 : 0);
+    const char *const *skeys, *const *sargs;
+    const size_t *skeylen, *sarglen;
+    if (nm_csurge_plan(c->surge, items, n, c->hour_of, hours, nh,
+                       K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + 1))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    size_t nsk = nm_csurge_keys(c->surge, &skeys, &skeylen);
+    size_t nsa = nm_csurge_args(c->surge, &sargs, &sarglen);
+    if (nm_counts_reserve(c, nargs + nsk + nsa, nbytes, n + 1))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "EVALSHA", 7);
-    nm_arg(&a, c->sha, 40);
-    nm_argf(&a, 24, "%zu", K_FIXED + 3 * nh + n);
+    nm_arg(&a, c->sha[0], 40); /* the SHA: nm_counts_call sets the script's */
+    nm_argf(&a, 24, "%zu", K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk);
     for (int k = 0; k < K_FIXED; k++) nm_arg(&a, c->fixed[k], strlen(c->fixed[k]));
     for (size_t h = 0; h < nh; h++)
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < NM_HOUR_KEYS; k++)
             nm_argf(&a, plen + 32, "%s%s:%s", c->prefix, nm_fixed_names[nm_hour_keys[k]],
                     items[first[h]].hour);
     for (size_t i = 0; i < n; i++)
         nm_argf(&a, plen + 6 + strlen(items[i].id), "%sseen:%s", c->prefix, items[i].id);
+    size_t key1 = K_FIXED + NM_HOUR_KEYS * nh + n + 1; /* the first story key (1-based) */
+    for (size_t i = 0; i < n; i++) {
+        const nm_counts_story_t *st = items[i].story;
+        if (!st) continue;
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(st->sig, bins);
+        nm_argf(&a, plen + 32, "%sstory:%s", c->prefix, st->story_id);
+        if (!nb) continue;
+        nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->index_hour);
+        nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->first_hour);
+        nm_argf(&a, plen + 40, "%sstory:band:%.8s", c->prefix, st->index_hour);
+    }
+    for (size_t k = 0; k < nsk; k++) nm_arg(&a, skeys[k], skeylen[k]);
     nm_argf(&a, 24, "%ld", c->seen_ttl);
     nm_argf(&a, 24, "%ld", c->hour_ttl);
     nm_argf(&a, 24, "%ld", c->recent_alerts);
     nm_argf(&a, 24, "%zu", nh);
+    nm_argf(&a, 24, "%ld", c->story_window + 3600);
+    nm_argf(&a, 24, "%d", NM_COUNTS_BAND_CAP);
+    nm_argf(&a, 24, "%zu", nidx);
+    nm_argf(&a, 24, "%zu", sa);
+    size_t key = key1;
     for (size_t i = 0; i < n; i++) {
         const nm_counts_item_t *it = &items[i];
         nm_argf(&a, 24, "%d", c->hour_of[i]);
@@ -534,14 +777,150 @@ nm_err_t nm_counts_apply(nm_counts_t *c, const nm_counts_item_t *items, size_t n
         }
         for (int t = 0; t < it->ntopics; t++) nm_arg(&a, it->topics[t], strlen(it->topics[t]));
         nm_arg(&a, it->alert ? it->alert : "", it->alert ? it->alert_len : 0);
+        const nm_counts_story_t *st = it->story;
+        if (!st) {
+            nm_arg(&a, "0", 1);
+            continue;
+        }
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(st->sig, bins);
+        nm_argf(&a, 24, "%zu", key);
+        nm_arg(&a, it->id, strlen(it->id));
+        nm_arg(&a, st->decision, strlen(st->decision));
+        nm_argf(&a, 24, "%zu", nb ? key + 1 : 0);
+        nm_argf(&a, 24, "%zu", nb ? key + 2 : 0);
+        nm_arg(&a, st->starts ? "1" : "0", 1);
+        nm_arg(&a, st->alerted, strlen(st->alerted));
+        /* the record: first hour, signature, first article id */
+        size_t flen = strlen(st->first_article);
+        char *rec = a.buf;
+        memcpy(rec, st->first_hour, 10);
+        nm_sig_pack(st->sig, (unsigned char *)rec + 10);
+        memcpy(rec + 10 + NM_SIG_BYTES, st->first_article, flen);
+        nm_arg(&a, rec, 10 + NM_SIG_BYTES + flen);
+        a.buf += 10 + NM_SIG_BYTES + flen;
+        nm_argf(&a, 24, "%zu", nb ? key + 3 : 0);
+        nm_argf(&a, 24, "%d", nb);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
+        key += nb ? 4 : 1;
     }
-    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, 1, errstr, errstr_size);
+    for (size_t k = 0; k < nsa; k++) nm_arg(&a, sargs[k], sarglen[k]);
+    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_COUNTS, errstr,
+                                   errstr_size);
     if (!r) return NM_ERR_REDIS;
-    if (r->type != REDIS_REPLY_INTEGER) return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
-    long long n_new = r->integer;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
+        return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
+    long long n_new = r->element[0]->integer;
+    int bad = nm_csurge_take(c->surge, r->element[1]);
     freeReplyObject(r);
+    if (bad)
+        return nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "EVALSHA: bad surge reply (or out of memory)");
     if (c->wait_replicas > 0 && nm_counts_wait(c, errstr, errstr_size)) return NM_ERR_REDIS;
     if (newly) *newly = n_new;
+    return NM_OK;
+}
+
+void nm_counts_found_free(nm_counts_found_t *f) {
+    if (!f) return;
+    for (size_t i = 0; f->decision && i < f->n; i++) free(f->decision[i]);
+    for (size_t i = 0; i < f->ncand; i++) free(f->cand[i].alerted);
+    free(f->decision);
+    free(f->cand);
+    memset(f, 0, sizeof *f);
+}
+
+/* A candidate from its record (seq, first hour, signature, first article
+ * id) and its story's alerted topics; -1 when malformed. */
+static int nm_candidate(const redisReply *rec, const redisReply *st, nm_counts_candidate_t *o) {
+    size_t head = 16 + 10 + NM_SIG_BYTES;
+    if (rec->type != REDIS_REPLY_STRING || st->type != REDIS_REPLY_STRING || rec->len <= head ||
+        rec->len - head > NM_STORY_ARTICLE_ID_MAX || !(o->alerted = strndup(st->str, st->len)))
+        return -1;
+    char seq[17];
+    memcpy(seq, rec->str, 16);
+    seq[16] = '\0';
+    o->seq = strtoull(seq, NULL, 16);
+    memcpy(o->first_hour, rec->str + 16, 10);
+    o->first_hour[10] = '\0';
+    nm_sig_unpack((const unsigned char *)rec->str + 26, &o->sig);
+    memcpy(o->first_article, rec->str + head, rec->len - head);
+    o->first_article[rec->len - head] = '\0';
+    return 0;
+}
+
+nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
+                                const nm_story_sig_t *sigs, size_t n, time_t now,
+                                nm_counts_found_t *out, char *errstr, size_t errstr_size) {
+    memset(out, 0, sizeof *out);
+    if (n == 0) return NM_OK;
+    size_t plen = strlen(c->prefix), nw = (size_t)(c->story_window / 3600) + 1;
+    size_t nd_max = nw / 24 + 2; /* the days the window's hours fall in */
+    size_t nargs = 6 + nw + nd_max + n * (2 + NM_STORY_BANDS);
+    size_t nbytes = (nw + nd_max) * (plen + 32) + 3 * 24 + 11 * nw;
+    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * 16 + 24;
+    if (nm_counts_reserve(c, nargs, nbytes, n))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    nm_args_t a = {c, 0, c->buf};
+    nm_arg(&a, "EVALSHA", 7);
+    nm_arg(&a, c->sha[1], 40);
+    size_t nkeys_at = a.k;
+    nm_arg(&a, "", 0); /* the number of keys, once known */
+    char *hours = a.buf; /* the window's hours, newest first, for their days */
+    a.buf += 11 * nw;
+    for (size_t w = 0; w < nw; w++) {
+        time_t at = now - (time_t)w * 3600;
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        strftime(hours + 11 * w, 11, "%Y%m%d%H", &tm);
+        nm_argf(&a, plen + 32, "%sstory:sig:%s", c->prefix, hours + 11 * w);
+    }
+    size_t nd = 0;
+    for (size_t w = 0; w < nw; w++)
+        if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
+            nm_argf(&a, plen + 32, "%sstory:band:%.8s", c->prefix, hours + 11 * w);
+            nd++;
+        }
+    for (size_t i = 0; i < n; i++)
+        nm_argf(&a, plen + 6 + strlen(ids[i]), "%sseen:%s", c->prefix, ids[i]);
+    nm_argf(&a, 24, "%zu", nw + nd + n);
+    c->argv[nkeys_at] = c->argv[a.k - 1];
+    c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
+    a.k--;
+    nm_argf(&a, 24, "%zu", nw);
+    nm_argf(&a, 24, "%zu", nd);
+    nm_argf(&a, 24, "%d", NM_COUNTS_BATCH_CANDIDATES);
+    for (size_t i = 0; i < n; i++) {
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(&sigs[i], bins);
+        nm_argf(&a, 24, "%d", nb);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
+    }
+    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_LOOKUP, errstr,
+                                   errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != n ||
+        r->element[1]->type != REDIS_REPLY_ARRAY)
+        return nm_counts_fail(c, r, "story lookup", errstr, errstr_size);
+    const redisReply *dec = r->element[0], *cand = r->element[1];
+    out->decision = calloc(n, sizeof *out->decision);
+    out->cand = calloc(cand->elements / 2 + 1, sizeof *out->cand);
+    int oom = !out->decision || !out->cand;
+    out->n = oom ? 0 : n;
+    for (size_t i = 0; !oom && i < n; i++) {
+        const redisReply *d = dec->element[i];
+        if (d->type == REDIS_REPLY_STRING && d->len && !(out->decision[i] = strndup(d->str, d->len)))
+            oom = 1;
+    }
+    for (size_t k = 0; !oom && k + 1 < cand->elements; k += 2)
+        if (!nm_candidate(cand->element[k], cand->element[k + 1], &out->cand[out->ncand]))
+            out->ncand++;
+    freeReplyObject(r);
+    if (oom) {
+        nm_counts_found_free(out);
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    }
     return NM_OK;
 }
 
@@ -600,9 +979,10 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
                        nm_counts_row_t **rows, size_t *nrows, char *errstr, size_t errstr_size) {
     *rows = NULL;
     *nrows = 0;
+    static const int keys[] = {K_ENT_ARTICLES, K_TOPIC_ARTICLES, K_ENT_STORIES, K_TOPIC_STORIES};
     int ents = kind == NM_COUNTS_ENTITIES;
-    redisReply *art = nm_counts_union(c, nm_fixed_names[ents ? K_ENT_ARTICLES : K_TOPIC_ARTICLES],
-                                      hours, now, errstr, errstr_size);
+    redisReply *art = nm_counts_union(c, nm_fixed_names[keys[kind]], hours, now, errstr,
+                                      errstr_size);
     if (!art) return NM_ERR_REDIS;
     redisReply *men = ents ? nm_counts_union(c, nm_fixed_names[K_ENT_MENTIONS], hours, now,
                                              errstr, errstr_size)
@@ -643,18 +1023,99 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
     return NM_OK;
 }
 
+void nm_counts_movers_free(nm_counts_mover_t *rows, size_t nrows) {
+    for (size_t i = 0; rows && i < nrows; i++) free(rows[i].id);
+    free(rows);
+}
+
+static int nm_mover_cmp(const void *x, const void *y) {
+    const nm_counts_mover_t *a = x, *b = y;
+    if (a->ratio != b->ratio) return a->ratio < b->ratio ? 1 : -1;
+    if (a->current != b->current) return a->current < b->current ? 1 : -1;
+    if (a->kind != b->kind) return a->kind - b->kind;
+    return strcmp(a->id, b->id);
+}
+
+/* score of `member` in a flat ZUNION ... WITHSCORES reply, 0 if absent */
+static double nm_union_score(const redisReply *r, const char *member) {
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (!strcmp(r->element[i]->str, member)) return strtod(r->element[i + 1]->str, NULL);
+    return 0;
+}
+
+nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_t now, size_t n,
+                          nm_counts_mover_t **rows, size_t *nrows, char *errstr,
+                          size_t errstr_size) {
+    *rows = NULL;
+    *nrows = 0;
+    nm_counts_mover_t *t = NULL;
+    size_t m = 0, cap = 0;
+    nm_err_t rc = NM_ERR_REDIS;
+    for (int k = 0; k < NM_SURGE_KINDS; k++) {
+        const char *base = nm_surge_count_base((nm_surge_kind_t)k, c->stories);
+        redisReply *cur = nm_counts_union(c, base, hours, now, errstr, errstr_size);
+        if (!cur) goto fail;
+        redisReply *before = nm_counts_union(c, base, baseline_hours, now - hours * 3600,
+                                             errstr, errstr_size);
+        if (!before) {
+            freeReplyObject(cur);
+            goto fail;
+        }
+        size_t more = cur->elements / 2;
+        if (m + more > cap) {
+            cap = m + more;
+            nm_counts_mover_t *nt = realloc(t, (cap ? cap : 1) * sizeof *t);
+            if (!nt) {
+                freeReplyObject(cur);
+                freeReplyObject(before);
+                rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            t = nt;
+        }
+        /* the baseline rows are few (the keys of one kind): a linear look-up */
+        for (size_t i = 0; i + 1 < cur->elements; i += 2) {
+            nm_counts_mover_t *row = &t[m];
+            row->kind = k;
+            row->current = strtod(cur->element[i + 1]->str, NULL);
+            row->baseline = nm_union_score(before, cur->element[i]->str) * (double)hours /
+                            (double)baseline_hours;
+            row->ratio = (row->current + 1) / (row->baseline + 1);
+            if (!(row->id = strdup(cur->element[i]->str))) {
+                freeReplyObject(cur);
+                freeReplyObject(before);
+                rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            m++;
+        }
+        freeReplyObject(cur);
+        freeReplyObject(before);
+    }
+    if (m) qsort(t, m, sizeof *t, nm_mover_cmp);
+    for (size_t i = n; i < m; i++) free(t[i].id);
+    *rows = t;
+    *nrows = m < n ? m : n;
+    return NM_OK;
+fail:
+    nm_counts_movers_free(t, m);
+    return rc;
+}
+
 void nm_counts_alerts_free(nm_counts_alert_t *alerts, size_t n) {
     for (size_t i = 0; alerts && i < n; i++) free(alerts[i].json);
     free(alerts);
 }
 
-nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
-                                 size_t *nout, char *errstr, size_t errstr_size) {
+/* The `n` newest entries of the capped stream `key`, field `field`. */
+static nm_err_t nm_counts_recent(nm_counts_t *c, const char *key, const char *field, size_t n,
+                                 nm_counts_alert_t **out, size_t *nout, char *errstr,
+                                 size_t errstr_size) {
     *out = NULL;
     *nout = 0;
     char count[24];
     snprintf(count, sizeof count, "%zu", n);
-    const char *argv[] = {"XREVRANGE", c->fixed[K_ALERTS], "+", "-", "COUNT", count};
+    const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", count};
     size_t argvlen[6];
     for (int i = 0; i < 6; i++) argvlen[i] = strlen(argv[i]);
     redisReply *r = nm_counts_call(c, 6, argv, argvlen, 0, errstr, errstr_size);
@@ -668,7 +1129,7 @@ nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **o
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;
         const redisReply *f = e->element[1];
         for (size_t j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2) {
-            if (strcmp(f->element[j]->str, "alert")) continue;
+            if (strcmp(f->element[j]->str, field)) continue;
             const redisReply *v = f->element[j + 1];
             if (!(al[k].json = malloc(v->len + 1))) {
                 oom = 1;
@@ -689,6 +1150,18 @@ nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **o
     *out = al;
     *nout = k;
     return NM_OK;
+}
+
+nm_err_t nm_counts_recent_alerts(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    return nm_counts_recent(c, c->fixed[K_ALERTS], "alert", n, out, nout, errstr, errstr_size);
+}
+
+nm_err_t nm_counts_recent_surges(nm_counts_t *c, size_t n, nm_counts_alert_t **out,
+                                 size_t *nout, char *errstr, size_t errstr_size) {
+    char key[256];
+    snprintf(key, sizeof key, "%ssurges:recent", c->prefix);
+    return nm_counts_recent(c, key, "surge", n, out, nout, errstr, errstr_size);
 }
 
 nm_err_t nm_counts_stats(nm_counts_t *c, long long *articles, long long *relevant,
@@ -723,5 +1196,7 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->argvlen);
     free(c->buf);
     free(c->hour_of);
+    free(c->script);
+    nm_csurge_destroy(c->surge);
     free(c);
 }

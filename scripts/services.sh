@@ -70,7 +70,7 @@ CDIR=$SVC/redis-cluster
 
 # name:partitions. alerts.<topic> per watched topic (see config/).
 ALERT_TOPICS="arms_transfer troop_deployment defense_treaty leader_diplomacy technology_transfer sanctions_un"
-TOPICS="news.raw:$PARTITIONS news.enriched:3 news.dlq:1 alerts.all:1"
+TOPICS="news.raw:$PARTITIONS news.enriched:3 news.dlq:1 alerts.all:1 alerts.surge:1"
 for t in $ALERT_TOPICS; do TOPICS="$TOPICS alerts.$t:1"; done
 
 # redis-cli reads the password from REDISCLI_AUTH (no "-a" warning, not in ps).

@@ -315,7 +315,7 @@ static enum MHD_Result nm_web_api_status(nm_web_t *w, struct MHD_Connection *c, 
     json_object_set_new(o, "now", json_integer((json_int_t)now));
     json_object_set_new(o, "refresh_s", json_integer(w->cfg->web_refresh_s));
     json_object_set_new(o, "time_zone", json_string("UTC"));
-    json_object_set_new(o, "hour_of", json_string("Kafka message timestamp"));
+    json_object_set_new(o, "hour_of", json_string("published_at when plausible, else the Kafka message timestamp"));
     return nm_web_json(c, MHD_HTTP_OK, o);
 }
 

@@ -3,9 +3,9 @@
  *
  * Hourly series are one merged read per hour bucket (nm_counts_top over one
  * hour): 168 small round trips for a week, a few ms on a local Redis.
- * Stories (issue 14) and surges (issue 15) have no reader in nm_counts yet:
- * they are reported absent, and the page says so; when those issues add
- * their reads, nm_web_data_window/series/surges call them here.
+ * Stories (issue 14) have no reader in nm_counts yet: they are reported
+ * absent, and the page says so; surges are the capped record of the surge
+ * alerts as they fired (nm_counts_recent_surges).
  */
 #include "nm_web_data.h"
 
@@ -139,19 +139,22 @@ json_t *nm_web_data_status(nm_web_data_t *d, time_t now, long hours, char *errst
     size_t nal;
     if (nm_counts_recent_alerts(d->counts, 1, &al, &nal, errstr, errstr_size)) return NULL;
     nm_counts_alerts_free(al, nal);
+    nm_counts_alert_t *sg;
+    size_t nsg;
+    if (nm_counts_recent_surges(d->counts, 1, &sg, &nsg, errstr, errstr_size)) return NULL;
+    nm_counts_alerts_free(sg, nsg);
     json_t *o = json_pack("{s:I,s:I,s:o,s:b,s:b,s:b}", "articles", (json_int_t)articles,
                           "relevant", (json_int_t)relevant, "newest_hour",
                           newest < 0 ? json_null()
                                      : json_integer((json_int_t)((now / 3600 - newest) * 3600)),
-                          "stories", 0, "alerts", nal > 0, "surges", 0);
+                          "stories", 0, "alerts", nal > 0, "surges", nsg > 0);
     if (!o) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     return o;
 }
 
-json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size) {
-    nm_counts_alert_t *al;
-    size_t nal;
-    if (nm_counts_recent_alerts(d->counts, n, &al, &nal, errstr, errstr_size)) return NULL;
+/* The records of a capped stream as JSON objects with recorded_at (ms). */
+static json_t *nm_wd_records(nm_counts_alert_t *al, size_t nal, char *errstr,
+                             size_t errstr_size) {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < nal; i++) {
         json_t *obj = json_loadb(al[i].json, al[i].len, 0, NULL);
@@ -169,10 +172,16 @@ json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errs
     return arr;
 }
 
+json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size) {
+    nm_counts_alert_t *al;
+    size_t nal;
+    if (nm_counts_recent_alerts(d->counts, n, &al, &nal, errstr, errstr_size)) return NULL;
+    return nm_wd_records(al, nal, errstr, errstr_size);
+}
+
 json_t *nm_web_data_surges(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size) {
-    (void)d;
-    (void)n;
-    json_t *arr = json_array(); /* nothing records surges yet (issue 15) */
-    if (!arr) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    return arr;
+    nm_counts_alert_t *al;
+    size_t nal;
+    if (nm_counts_recent_surges(d->counts, n, &al, &nal, errstr, errstr_size)) return NULL;
+    return nm_wd_records(al, nal, errstr, errstr_size);
 }

@@ -3,11 +3,12 @@
  * the key schema (hash-tagged prefix, hourly buckets): web/ builds no key
  * name.
  *
- * Read only: nothing here writes. Counts are per UTC hour of the Kafka
- * message timestamp (README, "Redis keys"). Story counts (issue 14) and
- * surges (issue 15) have no reader in nm_counts yet: they are reported
- * absent (stories -1, an empty surge list, false in the status) so the page
- * says so instead of drawing zeros; those issues add their reads here.
+ * Read only: nothing here writes. Counts are per UTC hour of the article
+ * (published_at when plausible, else the Kafka message timestamp; README,
+ * "Redis keys"). Story counts (issue 14) have no reader in nm_counts yet:
+ * they are reported absent (stories -1, false in the status) so the page
+ * says so instead of drawing zeros; that issue adds its reads here. Surges
+ * are the capped record of the surge alerts as they fired.
  *
  * One reader per thread: the client is not thread-safe (`newsmon web`
  * serves requests on one thread). nm_counts reconnects after an error, so a
@@ -75,8 +76,8 @@ json_t *nm_web_data_status(nm_web_data_t *d, time_t now, long hours, char *errst
  *  @returns a new reference, NULL with errstr set. */
 json_t *nm_web_data_alerts(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size);
 
-/** @brief Likewise for recorded surges (issue 15); an empty array while
- *  newsmon records none. */
+/** @brief Likewise for the recorded surges (K surges:recent), newest first:
+ *  the surge alert records, with recorded_at. */
 json_t *nm_web_data_surges(nm_web_data_t *d, size_t n, char *errstr, size_t errstr_size);
 
 #endif

@@ -161,6 +161,57 @@ check_enriched() {
     DUPLICATES=$((EVENTS - $(wc -l <"$WORK/keys.txt")))
 }
 
+# check_story_counts TOPIC: sets STORY_DRIFT, the entity:stories and
+# topic:stories values that differ from the distinct stories of the
+# decisions Redis stored with the articles' dedupe keys (seen:<id> =
+# "S...\n<first article>", empty for the article itself), with each article's entities and topics from its
+# enriched events; and STORY_CHANGED, the ids whose events do not all carry
+# that stored story (a batch redone after a crash may decide again).
+# Single Redis only (a SCAN in a script).
+check_story_counts() {
+    rcli --raw eval "local out, cur = {}, '0'
+repeat
+  local r = redis.call('SCAN', cur, 'MATCH', ARGV[1] .. 'seen:*', 'COUNT', 1000)
+  cur = r[1]
+  for _, k in ipairs(r[2]) do
+    local v = redis.call('GET', k) or ''
+    local nl = string.find(v, '\n', 1, true)
+    out[#out + 1] = string.sub(k, #ARGV[1] + 6) .. '\t' .. (nl and string.sub(v, nl + 1) or '')
+  end
+until cur == '0'
+return out" 0 "$KP" >"$WORK/decisions.tsv"
+    kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null >"$WORK/events.jsonl" || true
+    for k in entity:stories topic:stories; do
+        rcli zrange "$KP$k" 0 -1 withscores | paste - - | awk -v k="$k" '{print k, $1, int($2)}'
+    done | sort >"$WORK/story_actual.txt"
+    read -r STORY_DRIFT STORY_CHANGED < <($PY - "$WORK" <<'PY'
+import collections, json, sys
+w = sys.argv[1]
+first = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{w}/decisions.tsv", encoding="utf-8") if "\t" in l)
+first = {i: f or i for i, f in first.items()}  # empty: the article is its story's first
+ents, tops, stories = {}, {}, collections.defaultdict(set)
+for l in open(f"{w}/events.jsonl", encoding="utf-8"):
+    e = json.loads(l)
+    ents[e["id"]] = [x["id"] for x in e["entities"]]
+    tops[e["id"]] = [t["id"] for t in e["topics"]]
+    stories[e["id"]].add(e["story"]["first_article"])
+es, ts = collections.defaultdict(set), collections.defaultdict(set)
+for i, f in first.items():
+    for x in ents.get(i, []):
+        es[x].add(f)
+    for t in tops.get(i, []):
+        ts[t].add(f)
+want = sorted(f"{k} {m} {len(v)}" for k, c in (("entity:stories", es), ("topic:stories", ts)) for m, v in c.items())
+got = [l.rstrip("\n") for l in open(f"{w}/story_actual.txt")]
+drift = len(set(want) ^ set(got))
+changed = sum(1 for i, f in first.items() if stories.get(i, {f}) != {f})
+if drift:
+    print("\n".join(sorted(set(want) ^ set(got))[:20]), file=sys.stderr)
+print(drift, changed)
+PY
+)
+}
+
 # ids_of FILE > sorted ids
 ids_of() { python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in open(sys.argv[1]) if l.strip()]' "$1" | sort; }
 

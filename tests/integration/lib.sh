@@ -60,6 +60,7 @@ write_config() {
         -e "s|^enriched_topic = .*|enriched_topic = $NM_RUN.enriched|" \
         -e "s|^alert_topic_prefix = .*|alert_topic_prefix = $NM_RUN.alerts.|" \
         -e "s|^dlq_topic = .*|dlq_topic = $NM_RUN.dlq|" \
+        -e "s|^surge_topic = .*|surge_topic = $NM_RUN.alerts.surge|" \
         -e "s|^prefix = nm:|prefix = $NM_RUN:|" \
         -e "s|^port = 6379|port = $REDIS_PORT|" \
         -e "s|^bootstrap.servers = .*|bootstrap.servers = $BOOTSTRAP|" \

@@ -104,7 +104,8 @@ grep -q '^== a1  lang en  relevant yes' "$WORK/out" && grep -Eq 'topic:defense_t
     { echo "FAIL: tag --explain: $(head -c 600 "$WORK/out")"; fails=$((fails + 1)); }
 
 # tag --stories: a syndicated copy (new id and headline, a "Read more" line)
-# shares the story of the first; without the flag the events have no story
+# shares the story of the first; with --no-stories the events have no story,
+# with neither flag they have one ([stories] enabled = true by default)
 python3 - "$ROOT/samples/articles.jsonl" >"$WORK/copies.jsonl" <<'PY'
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][:2]
@@ -121,7 +122,9 @@ s = [e["story"] for e in ev]
 assert s[0]["copy"] is False and s[1]["copy"] is False and s[0]["id"] != s[1]["id"], s
 assert s[2] == {"id": s[0]["id"], "first_article": ev[0]["id"], "copy": True}, s
 ' "$WORK/out" || { echo "FAIL: tag --stories"; fails=$((fails + 1)); }
-check "tag without --stories" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" "$WORK/copies.jsonl"
-! grep -q '"story"' "$WORK/out" || { echo "FAIL: tag without --stories wrote stories"; fails=$((fails + 1)); }
+check "tag --no-stories" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" --no-stories "$WORK/copies.jsonl"
+! grep -q '"story"' "$WORK/out" || { echo "FAIL: tag --no-stories wrote stories"; fails=$((fails + 1)); }
+check "tag (stories by default)" 0 "$NEWSMON" tag -c "$WORK/newsmon.conf" "$WORK/copies.jsonl"
+[[ $(grep -c '"story"' "$WORK/out") -eq 3 ]] || { echo "FAIL: tag without a flag wrote no stories"; fails=$((fails + 1)); }
 
 if [[ $fails -eq 0 ]]; then echo "PASS test_cli"; else echo "test_cli: $fails failure(s)"; exit 1; fi

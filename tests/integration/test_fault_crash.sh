@@ -3,8 +3,10 @@
 # articles stream in, restart it each time, then let it finish.
 # Checks: every input id is on the enriched topic (lost = 0); the Redis
 # totals equal one clean pass over the same input, computed offline with
-# `newsmon tag` (drift = 0); reports the duplicate enriched events (allowed:
-# at-least-once).
+# `newsmon tag` (drift = 0); entity:stories and topic:stories equal the
+# distinct stories of the decisions stored with the articles (story drift
+# = 0); reports the duplicate enriched events (allowed: at-least-once) and
+# the articles whose redone events carry another story than the stored one.
 #   NM_FAULT_ARTICLES [20000]  NM_FAULT_KILLS [10]  NM_FAULT_SEED [1]
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fault_lib.sh"
@@ -45,7 +47,9 @@ done
 log "$kills kills done; letting the last daemon finish the stream"
 
 finish_run 300
-echo "crash: articles=$N kills=$kills lost=$LOST drift=$DRIFT duplicates=$DUPLICATES events=$EVENTS elapsed=$(elapsed)s"
+check_story_counts "$NM_RUN.enriched"
+echo "crash: articles=$N kills=$kills lost=$LOST drift=$DRIFT story_drift=$STORY_DRIFT story_changed=$STORY_CHANGED duplicates=$DUPLICATES events=$EVENTS elapsed=$(elapsed)s"
 [[ $LOST -eq 0 ]] || fail "$LOST articles lost"
 [[ $DRIFT -eq 0 ]] || fail "Redis counts drift from the clean pass ($DRIFT values differ)"
+[[ $STORY_DRIFT -eq 0 ]] || fail "story counts drift from the stored story decisions ($STORY_DRIFT values differ)"
 echo "PASS test_fault_crash"

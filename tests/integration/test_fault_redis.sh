@@ -68,9 +68,11 @@ loads=$(( $(script_loads) - loads0 ))
 daemon_alive || fail "newsmon run died after SCRIPT FLUSH"
 
 finish_run 180
+check_story_counts "$NM_RUN.enriched"
 retries=$(grep -c 'Redis: .*retrying' "$WORK/daemon.log" || true)
-echo "redis: articles=$N outage=${outage}s redis_retries=$retries script_flushes=$flushes script_loads=$loads lost=$LOST drift=$DRIFT duplicates=$DUPLICATES elapsed=$(elapsed)s"
+echo "redis: articles=$N outage=${outage}s redis_retries=$retries script_flushes=$flushes script_loads=$loads lost=$LOST drift=$DRIFT story_drift=$STORY_DRIFT duplicates=$DUPLICATES elapsed=$(elapsed)s"
 [[ $retries -gt 0 ]] || fail "newsmon never noticed the Redis outage (no retry logged)"
 [[ $LOST -eq 0 ]] || fail "$LOST articles lost"
 [[ $DRIFT -eq 0 ]] || fail "Redis counts drift from the clean pass ($DRIFT values differ)"
+[[ $STORY_DRIFT -eq 0 ]] || fail "story counts drift from the stored story decisions ($STORY_DRIFT values differ)"
 echo "PASS test_fault_redis"

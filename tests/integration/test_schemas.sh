@@ -80,7 +80,7 @@ python3 - "$SCHEMAS" "$RULES_DIR" <<'PY' || fail "schemas invalid or out of step
 import json, re, sys
 from jsonschema import Draft202012Validator as V
 sd, rd = sys.argv[1], sys.argv[2]
-s = {n: json.load(open(f"{sd}/{n}.schema.json", encoding="utf-8")) for n in ("article", "enriched", "alert")}
+s = {n: json.load(open(f"{sd}/{n}.schema.json", encoding="utf-8")) for n in ("article", "enriched", "alert", "surge")}
 for n, x in s.items():
     assert x.get("$schema") == "https://json-schema.org/draft/2020-12/schema", f"{n}: not draft 2020-12"
     V.check_schema(x)
@@ -93,12 +93,19 @@ assert sorted(alr) == sorted(topics), f"alert topic enum {alr} != rules.conf {to
 pat = re.compile(s["enriched"]["$defs"]["entity_id"]["pattern"])
 apat = s["alert"]["properties"]["entities"]["items"]["pattern"]
 assert apat == pat.pattern, "entity id patterns of enriched and alert differ"
+# surge keys: entity ids, topic ids, and the [surge] pairs of rules.conf
+skey = re.compile(s["surge"]["properties"]["key"]["pattern"])
+pairs = re.findall(r"^pair\s*=\s*([^,\s]+)\s*,\s*(\S+)", open(f"{rd}/rules.conf", encoding="utf-8").read(), re.M)
+for k in topics + [f"{e}|{t}" for e, t in pairs]:
+    assert skey.match(k), f"surge key {k} does not match {skey.pattern}"
+for e, t in pairs:
+    assert t in topics, f"[surge] pair {e}, {t}: unknown topic"
 types = set(s["enriched"]["$defs"]["entity"]["properties"]["type"]["enum"])
 gaz = re.findall(r"^\[([^\]]+)\]", open(f"{rd}/gazetteer.conf", encoding="utf-8").read(), re.M)
 for sec in gaz:
     assert pat.match(sec), f"gazetteer.conf entity [{sec}] does not match {pat.pattern}"
     assert sec.split(":")[0] in types, f"gazetteer.conf entity type of [{sec}] not in {sorted(types)}"
-print(f"schemas: 3 valid draft 2020-12 schemas; {len(topics)} topic ids and {len(gaz)} gazetteer ids agree")
+print(f"schemas: 4 valid draft 2020-12 schemas; {len(topics)} topic ids and {len(gaz)} gazetteer ids agree")
 PY
 
 # ------------------------------------------------------------ 2. input
@@ -191,6 +198,7 @@ for aid, a in alerts.items():
     assert ev["relevant"] and ev["score"] >= threshold, f"alert {aid}: relevant={ev['relevant']} score={ev['score']}"
     assert a["topics"] == [t["id"] for t in ev["topics"]], f"alert {aid}: topics {a['topics']} != enriched"
     assert a["entities"] == [e["id"] for e in ev["entities"]][:10], f"alert {aid}: entities differ from enriched"
+    assert "story" in a and a.get("story") == ev.get("story"), f"alert {aid}: story {a.get('story')} != enriched {ev.get('story')}"
     for k in ("title", "lang", "score", "rules_version", "url", "source", "published_at"):
         assert a.get(k) == ev.get(k), f"alert {aid}: {k} {a.get(k)!r} != enriched {ev.get(k)!r}"
 want = {i for i, ev in enr.items() if ev["relevant"] and ev["score"] >= threshold and ev["topics"]}

@@ -9,6 +9,9 @@
 
 #include "nm_config.h"
 #include "nm_counts.h"
+#include "nm_rules.h"
+#include "nm_surge.h"
+#include "nm_stories.h"
 
 static nm_config_t *g_cfg;
 static char g_prefix[64];
@@ -192,7 +195,247 @@ static void test_recent_alerts_newest_first_once(void **state) {
     g_cfg->redis_recent_alerts = 1000;
 }
 
+/* A batch of `n` articles "<tag>-<k>" at hour `h`, each naming `ent` (and
+ * topic arms_transfer when `topic`), applied; returns the surges handed over. */
+static size_t surge_batch(nm_counts_t *c, const char *tag, int n, const char *h, const char *ent,
+                          int topic, const nm_counts_surge_t **out) {
+    static char ids[64][32], sums[64][96];
+    static const char *ents[64][1];
+    static const int ment[1] = {1};
+    static const char *tops[1] = {"arms_transfer"};
+    nm_counts_item_t b[64];
+    assert_true(n <= 64);
+    for (int k = 0; k < n; k++) {
+        snprintf(ids[k], sizeof ids[k], "%s-%d", tag, k);
+        snprintf(sums[k], sizeof sums[k], "{\"id\":\"%s\",\"title\":\"T %d\",\"url\":null}", ids[k], k);
+        ents[k][0] = ent;
+        b[k] = item(ids[k], h, 1, ents[k], ment, topic ? 1 : 0, topic ? tops : NULL, NULL);
+        b[k].summary = sums[k];
+        b[k].summary_len = strlen(sums[k]);
+    }
+    assert_int_equal(nm_counts_apply(c, b, (size_t)n, NULL, g_e, sizeof g_e), NM_OK);
+    return nm_counts_surges(c, out);
+}
+
+static long long zcard(const char *key) {
+    redisContext *rc = raw();
+    redisReply *r = redisCommand(rc, "ZCARD %s", key);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r) freeReplyObject(r);
+    redisFree(rc);
+    return v;
+}
+
+/* The Lua copy of the rule decides as nm_surge_decide does, inside the
+ * batch script: first hours, threshold, cool-down, late data, redelivery,
+ * pairs; then the pending record, its lease and the done reports. */
+static void test_surges_in_the_batch_script(void **state) {
+    (void)state;
+    long retry = g_cfg->surge_retry_s;
+    int stories = g_cfg->stories_enabled;
+    g_cfg->surge_retry_s = 1;
+    g_cfg->stories_enabled = 0; /* the rule counts articles (test_surge.sh: stories) */
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    g_cfg->surge_retry_s = retry;
+    g_cfg->stories_enabled = stories;
+    nm_entity_t ents[2] = {{.id = "weapon:x"}, {.id = "weapon:y"}};
+    nm_topic_t tops[1] = {{.id = "arms_transfer"}};
+    nm_surge_pair_t pairs[1] = {{0, 0}};
+    nm_rules_t r = {.entities = ents, .nentities = 2, .topics = tops, .ntopics = 1};
+    nm_surge_defaults(&r.surge);
+    r.surge.min_count = 3;
+    r.surge.ratio = 3;
+    r.surge.baseline_hours = 4;
+    r.surge.cooldown_hours = 2;
+    r.surge.min_history_hours = 2;
+    r.surge.top_articles = 2;
+    r.surge.pairs = pairs;
+    r.surge.npairs = 1;
+    snprintf(r.version, sizeof r.version, "r-test");
+    nm_counts_set_rules(c, &r);
+    time_t base = (time(NULL) / 3600 - 100) * 3600;
+    char H[6][11];
+    for (int k = 0; k < 6; k++) hour_of(base + k * 3600, H[k]);
+    const nm_counts_surge_t *s;
+    /* the first hour and one after it: too few, then too little history */
+    assert_int_equal(surge_batch(c, "a", 1, H[0], "weapon:x", 0, &s), 0);
+    assert_int_equal(surge_batch(c, "y0", 1, H[0], "weapon:y", 0, &s), 0);
+    assert_int_equal(surge_batch(c, "b", 3, H[1], "weapon:x", 0, &s), 0);
+    nm_surge_input_t in = {3, 1, 1, -1};
+    assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_NO_HISTORY);
+    /* H3: 4 against a baseline sum 4 (mean 1): below the ratio; but the
+     * topic and the pair, new keys with an empty baseline, fire */
+    assert_int_equal(surge_batch(c, "c", 4, H[3], "weapon:x", 1, &s), 2);
+    assert_non_null(strstr(s[0].json, "\"kind\":\"topic\",\"key\":\"arms_transfer\""));
+    assert_non_null(strstr(s[1].json, "\"kind\":\"pair\",\"key\":\"weapon:x|arms_transfer\""));
+    assert_non_null(strstr(s[1].json, "\"count\":4,\"baseline\":0.0000,\"ratio\":5.0000"));
+    in = (nm_surge_input_t){4, 0, 3, -1};
+    assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_FIRES);
+    in = (nm_surge_input_t){4, 4, 3, -1};
+    assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_BELOW_RATIO);
+    /* one more article in H3 (5: (5+1)/(1+1) = 3): it fires, once */
+    assert_int_equal(surge_batch(c, "d", 1, H[3], "weapon:x", 1, &s), 1);
+    in = (nm_surge_input_t){5, 4, 3, -1};
+    assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_FIRES);
+    char id[20];
+    nm_surge_alert_id(NM_SURGE_ENTITY, "weapon:x", H[3], "r-test", id);
+    assert_string_equal(s[0].id, id);
+    assert_int_equal(s[0].retry, 0);
+    assert_true(s[0].detected_ms > 0);
+    assert_non_null(strstr(s[0].json, "\"kind\":\"entity\",\"key\":\"weapon:x\""));
+    assert_non_null(strstr(s[0].json, "\"count\":5,\"baseline\":1.0000,\"ratio\":3.0000"));
+    assert_non_null(strstr(s[0].json, "\"rules_version\":\"r-test\""));
+    /* top_articles = 2: the first two articles of the hour */
+    assert_non_null(strstr(s[0].json, "\"articles\":[{\"id\":\"c-0\",\"title\":\"T 0\",\"url\":null},{\"id\":\"c-1\""));
+    assert_null(strstr(s[0].json, "c-2"));
+    /* redelivered: seen, nothing new; H4 right after: cooling */
+    assert_int_equal(surge_batch(c, "d", 1, H[3], "weapon:x", 1, &s), 0);
+    assert_int_equal(surge_batch(c, "e", 8, H[4], "weapon:x", 0, &s), 0);
+    in = (nm_surge_input_t){8, 8, 4, 1};
+    assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_COOLING);
+    /* late data for H2 (after H3 and H4 were counted): 2, then 1 more -> fires */
+    assert_int_equal(surge_batch(c, "f", 2, H[2], "weapon:y", 0, &s), 0);
+    assert_int_equal(surge_batch(c, "g", 1, H[2], "weapon:y", 0, &s), 1);
+    in = (nm_surge_input_t){3, 1, 2, -1};
+    assert_int_equal(nm_surge_decide(&r.surge, &in), NM_SURGE_FIRES);
+    assert_non_null(strstr(s[0].json, "\"key\":\"weapon:y\""));
+    /* a call with nothing to send hands over nothing (not the last call's surges again) */
+    assert_int_equal(nm_counts_apply(c, NULL, 0, NULL, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_surges(c, &s), 0);
+    /* the pair weapon:x|arms_transfer: 5 in H3, counted in its own key */
+    redisContext *rc = raw();
+    redisReply *rep = redisCommand(rc, "ZSCORE %spair:articles:%s weapon:x|arms_transfer",
+                                   nm_counts_prefix(c), H[3]);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_STRING);
+    assert_string_equal(rep->str, "5");
+    freeReplyObject(rep);
+    redisFree(rc);
+    /* the dashboard's record: the four surges as they fired, newest first */
+    nm_counts_alert_t *rec;
+    size_t nrec;
+    assert_int_equal(nm_counts_recent_surges(c, 10, &rec, &nrec, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nrec, 4);
+    assert_non_null(strstr(rec[0].json, "\"key\":\"weapon:y\""));
+    assert_non_null(strstr(rec[3].json, "\"kind\":\"topic\""));
+    nm_counts_alerts_free(rec, nrec);
+    /* four pending surges; their leases run 1 s */
+    char pend[128];
+    snprintf(pend, sizeof pend, "%ssurge:pending", nm_counts_prefix(c));
+    assert_int_equal(zcard(pend), 4);
+    assert_int_equal(nm_counts_surge_tick(c, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_surges(c, &s), 0);
+    usleep(1100 * 1000);
+    assert_int_equal(nm_counts_surge_tick(c, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_surges(c, &s), 4); /* claimed again: nobody said done */
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(s[k].retry, 1);
+        assert_int_equal(nm_counts_surge_done(c, s[k].id), NM_OK);
+    }
+    assert_int_equal(nm_counts_surge_tick(c, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(zcard(pend), 0);
+    usleep(1100 * 1000);
+    assert_int_equal(nm_counts_surge_tick(c, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_surges(c, &s), 0);
+    drop_keys(nm_counts_prefix(c));
+    nm_counts_destroy(c);
+}
+
 /* No server: every call fails with a message, nothing crashes. */
+/* A synthetic signature: bins base*1000 + bin (same base: the same text). */
+static nm_story_sig_t sig_of(uint32_t base) {
+    nm_story_sig_t s = {.shingles = 100};
+    for (int b = 0; b < NM_STORY_BINS; b++) s.min[b] = base * 1000u + (uint32_t)b;
+    return s;
+}
+
+static double zscore(const char *prefix, const char *key, const char *member) {
+    redisContext *rc = raw();
+    redisReply *r = redisCommand(rc, "ZSCORE %s%s %s", prefix, key, member);
+    double v = r->type == REDIS_REPLY_STRING ? atof(r->str) : -1;
+    freeReplyObject(r);
+    redisFree(rc);
+    return v;
+}
+
+/* Stories through Redis: the lookup finds what the counts script wrote (a
+ * copy in a later batch joins the story, a redelivery gets its stored
+ * decision), story counts are distinct stories, a story whose first
+ * article left the window is no candidate. */
+static void test_stories_round_trip(void **state) {
+    (void)state;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    nm_stories_t *S = nm_stories_new();
+    assert_non_null(c);
+    assert_non_null(S);
+    time_t now = time(NULL);
+    char h0[11];
+    hour_of(now, h0);
+    nm_story_sig_t a = sig_of(1), b = sig_of(2);
+    const char *ent[] = {"country:russia"};
+    const int men[] = {1};
+    const char *top[] = {"arms_transfer"};
+    nm_stories_out_t out[2];
+    nm_stories_in_t in1[] = {{"a1", &a, 1, top}, {"b1", &b, 0, NULL}};
+    assert_int_equal(nm_stories_assign(S, c, in1, 2, now, out, g_e, sizeof g_e), NM_OK);
+    assert_false(out[0].story.copy);
+    assert_int_equal(out[0].alert, 1);
+    nm_counts_item_t b1[] = {item("a1", h0, 1, ent, men, 1, top, NULL),
+                             item("b1", h0, 1, ent, men, 0, NULL, NULL)};
+    b1[0].story = &out[0].counts;
+    b1[1].story = &out[1].counts;
+    long long newly;
+    assert_int_equal(nm_counts_apply(c, b1, 2, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, 2);
+
+    /* the next batch: a copy of a1 under a new id, and a1 redelivered */
+    nm_stories_in_t in2[] = {{"a2", &a, 1, top}, {"a1", &a, 1, top}};
+    assert_int_equal(nm_stories_assign(S, c, in2, 2, now, out, g_e, sizeof g_e), NM_OK);
+    nm_story_t want;
+    assert_int_equal(nm_story_of("a1", "a2", &want), NM_OK);
+    assert_string_equal(out[0].story.id, want.id);
+    assert_true(out[0].story.copy);
+    assert_int_equal(out[0].alert, 0); /* its story alerted on arms_transfer already */
+    assert_true(out[1].redelivered);
+    assert_false(out[1].story.copy);
+    assert_int_equal(out[1].alert, 1); /* its stored alert */
+    nm_counts_item_t b2[] = {item("a2", h0, 1, ent, men, 1, top, NULL),
+                             item("a1", h0, 1, ent, men, 1, top, NULL)};
+    b2[0].story = &out[0].counts;
+    b2[1].story = &out[1].counts;
+    assert_int_equal(nm_counts_apply(c, b2, 2, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, 1);
+    const char *p = nm_counts_prefix(c);
+    assert_double_eq(zscore(p, "entity:articles", "country:russia"), 3);
+    assert_double_eq(zscore(p, "entity:stories", "country:russia"), 2);
+    assert_double_eq(zscore(p, "topic:articles", "arms_transfer"), 2);
+    assert_double_eq(zscore(p, "topic:stories", "arms_transfer"), 1);
+    char hk[32];
+    snprintf(hk, sizeof hk, "entity:stories:%s", h0);
+    assert_double_eq(zscore(p, hk, "country:russia"), 2);
+    expect_top(c, NM_COUNTS_ENTITY_STORIES, 0, now, 10, 1, "country:russia", 2, 0);
+    expect_top(c, NM_COUNTS_TOPIC_STORIES, 24, now, 10, 1, "arms_transfer", 1, 0);
+
+    /* a1's story over (its "!" field gone): a new copy starts a story */
+    redisContext *rc = raw();
+    freeReplyObject(redisCommand(rc, "HDEL %sstory:sig:%s !a1", p, h0));
+    redisFree(rc);
+    nm_stories_in_t in3[] = {{"a3", &a, 0, NULL}};
+    assert_int_equal(nm_stories_assign(S, c, in3, 1, now, out, g_e, sizeof g_e), NM_OK);
+    assert_string_equal(out[0].story.first_article, "a3");
+    /* one hour past the window, nothing is found */
+    nm_stories_in_t in4[] = {{"b2", &b, 0, NULL}};
+    assert_int_equal(nm_stories_assign(S, c, in4, 1, now, out, g_e, sizeof g_e), NM_OK);
+    assert_string_equal(out[0].story.first_article, "b1");
+    assert_int_equal(nm_stories_assign(S, c, in4, 1, now + g_cfg->stories_window_s + 3600, out,
+                                       g_e, sizeof g_e),
+                     NM_OK);
+    assert_string_equal(out[0].story.first_article, "b2");
+    drop_keys(p);
+    nm_stories_destroy(S);
+    nm_counts_destroy(c);
+}
+
 static void test_unreachable_redis_is_an_error(void **state) {
     (void)state;
     long port = g_cfg->redis_port;
@@ -216,6 +459,8 @@ int main(void) {
         cmocka_unit_test(test_prefix_is_one_hash_tag),
         cmocka_unit_test(test_batches_count_once_and_merge_hours),
         cmocka_unit_test(test_recent_alerts_newest_first_once),
+        cmocka_unit_test(test_surges_in_the_batch_script),
+        cmocka_unit_test(test_stories_round_trip),
         cmocka_unit_test(test_unreachable_redis_is_an_error),
     };
     return cmocka_run_group_tests_name("nm_counts", tests, setup, teardown);

@@ -280,6 +280,57 @@ static void test_minimal_set_loads(void **state) {
     free_set(&f);
 }
 
+/* [surge]: thresholds, pairs resolved to indexes, defaults, bad values */
+static void test_surge_section(void **state) {
+    (void)state;
+    const char *base = "[actor:ru]\nentities = country:russia\n[topic:t]\nname = T\nterms = shells\n";
+    char rules[512];
+    snprintf(rules, sizeof rules, "%s[surge]\nmin_count = 7\nratio = 2.5\nbaseline_hours = 24\n"
+             "cooldown_hours = 3\nmin_history_hours = 0\ntop_articles = 2\n"
+             "pair = country:north_korea, t\n", base);
+    files_t f = write_set(NULL, rules, NULL);
+    char err[512] = "";
+    nm_rules_t *r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, NULL, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(r->surge.min_count, 7);
+    assert_double_eq(r->surge.ratio, 2.5);
+    assert_int_equal(r->surge.baseline_hours, 24);
+    assert_int_equal(r->surge.cooldown_hours, 3);
+    assert_int_equal(r->surge.min_history_hours, 0);
+    assert_int_equal(r->surge.top_articles, 2);
+    assert_int_equal(r->surge.npairs, 1);
+    assert_int_equal(r->surge.pairs[0].entity, nm_rules_entity_index(r, "country:north_korea"));
+    assert_int_equal(r->surge.pairs[0].topic, 0);
+    char version[24];
+    snprintf(version, sizeof version, "%s", r->version);
+    nm_rules_destroy(r);
+    free_set(&f);
+    /* without the section: the defaults; and another rules version */
+    f = write_set(NULL, base, NULL);
+    r = nm_rules_load(g_text, &(nm_rule_paths_t){f.gaz, f.rules, NULL, NULL}, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    assert_int_equal(r->surge.min_count, 5);
+    assert_double_eq(r->surge.ratio, 5.0);
+    assert_int_equal(r->surge.baseline_hours, 72);
+    assert_int_equal(r->surge.npairs, 0);
+    assert_string_not_equal(r->version, version);
+    nm_rules_destroy(r);
+    free_set(&f);
+    snprintf(rules, sizeof rules, "%s[surge]\npair = country:north_korea, nope\n", base);
+    expect_load_error(NULL, rules, NULL, 1,
+                      ":7: pair: unknown topic 'nope' (pairs come after the topic sections)");
+    snprintf(rules, sizeof rules, "%s[surge]\npair = country:north_korea\n", base);
+    expect_load_error(NULL, rules, NULL, 1,
+                      ":7: 'pair' is '<entity id>, <topic id>', got 'country:north_korea'");
+    snprintf(rules, sizeof rules, "%s[surge]\nmin_count = 2.5\n", base);
+    expect_load_error(NULL, rules, NULL, 1,
+                      ":7: 'min_count' must be a whole number from 1 to 1e+09, got '2.5'");
+    snprintf(rules, sizeof rules, "%s[surge]\nratio = 0.5\n", base);
+    expect_load_error(NULL, rules, NULL, 1, ":7: 'ratio' must be a number from 1 to 1e+06, got '0.5'");
+    snprintf(rules, sizeof rules, "%s[surge]\nwindow = 3\n", base);
+    expect_load_error(NULL, rules, NULL, 1, ":7: unknown key 'window' here");
+}
+
 static void test_pack_adds_terms_and_a_name(void **state) {
     (void)state;
     files_t f = write_set(NULL, NULL, "[language]\nname = Xish\n[country:north_korea]\nterms = xdprk\n");
@@ -536,6 +587,7 @@ int main(void) {
         cmocka_unit_test(test_longer_entity_match_wins),
         cmocka_unit_test(test_german_compound_topic_term),
         cmocka_unit_test(test_minimal_set_loads),
+        cmocka_unit_test(test_surge_section),
         cmocka_unit_test(test_pack_adds_terms_and_a_name),
         cmocka_unit_test(test_pack_marks_keep),
         cmocka_unit_test(test_thai_terms_need_no_boundary),

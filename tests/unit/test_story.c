@@ -211,6 +211,29 @@ static void test_index_assigns_stories_deterministically(void **state) {
     }
 }
 
+/* An entry added with its story (as the daemon adds what it found in Redis)
+ * gives that story to a copy, as nm_story_assign would have. */
+static void test_index_add_gives_the_stored_story(void **state) {
+    (void)state;
+    nm_story_sig_t full = sig_of_story(0, 8), cut = sig_of_story(1, 7), none = {.shingles = 0};
+    nm_story_index_t *ix = nm_story_index_new(8);
+    assert_non_null(ix);
+    assert_int_equal(nm_story_index_add(ix, "", &full), NM_ERR_INPUT);
+    assert_int_equal(nm_story_index_add(ix, "wire-1", &none), NM_OK);
+    assert_int_equal(nm_story_index_size(ix), 0); /* no text: not added */
+    assert_int_equal(nm_story_index_add(ix, "wire-1", &full), NM_OK); /* a copy of wire-1 */
+    nm_story_t s, want;
+    assert_int_equal(nm_story_assign(ix, "site-c", &cut, &s), NM_OK);
+    assert_int_equal(nm_story_of("wire-1", "site-c", &want), NM_OK);
+    assert_string_equal(s.id, want.id);
+    assert_string_equal(s.first_article, "wire-1");
+    assert_true(s.copy && want.copy);
+    assert_int_equal(nm_story_of("wire-1", "wire-1", &want), NM_OK);
+    assert_false(want.copy);
+    assert_int_equal(nm_story_of("", "x", &want), NM_ERR_INPUT);
+    nm_story_index_destroy(ix);
+}
+
 static void test_index_is_bounded(void **state) {
     (void)state;
     assert_null(nm_story_index_new(0));
@@ -287,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_unspaced_scripts_have_a_word_per_character),
         cmocka_unit_test(test_word_hash_does_not_depend_on_position),
         cmocka_unit_test(test_index_assigns_stories_deterministically),
+        cmocka_unit_test(test_index_add_gives_the_stored_story),
         cmocka_unit_test(test_index_is_bounded),
         cmocka_unit_test(test_long_ids_wrap_the_id_ring),
     };

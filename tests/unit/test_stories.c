@@ -1,0 +1,118 @@
+/* test_stories.c - nm_stories_decide, the daemon's story decision, from
+ * what a lookup found (no Redis): copies in the batch and in the window,
+ * the alert once per story, redeliveries, ties by order of indexing. */
+#include "nm_test_util.h"
+
+#include "nm_stories.h"
+
+/* A signature of `shingles` shingles whose bins hold base + bin (two
+ * signatures of one base are the same text; another base shares no bin). */
+static nm_story_sig_t sig(uint32_t base) {
+    nm_story_sig_t s = {.shingles = 100};
+    for (int b = 0; b < NM_STORY_BINS; b++) s.min[b] = base * 1000u + (uint32_t)b;
+    return s;
+}
+
+static const char *const T1[] = {"arms_transfer"};
+static const char *const T12[] = {"arms_transfer", "sanctions_un"};
+
+static char g_e[256];
+
+static void test_copies_in_the_batch_alert_once(void **state) {
+    (void)state;
+    nm_story_sig_t a = sig(1), b = sig(2);
+    nm_stories_in_t in[] = {{"a1", &a, 1, T1}, {"a2", &a, 1, T1}, {"b1", &b, 0, NULL},
+                            {"a3", &a, 2, T12}};
+    char *dec[4] = {0};
+    nm_counts_found_t f = {.decision = dec, .n = 4};
+    nm_stories_out_t out[4];
+    nm_stories_t *S = nm_stories_new();
+    assert_non_null(S);
+    assert_int_equal(nm_stories_decide(S, in, 4, &f, "2026120100", out, g_e, sizeof g_e), NM_OK);
+    nm_story_t want;
+    assert_int_equal(nm_story_of("a1", "a1", &want), NM_OK);
+    assert_string_equal(out[0].story.id, want.id);
+    assert_false(out[0].story.copy);
+    assert_true(out[0].counts.starts);
+    assert_int_equal(out[0].alert, 1);
+    assert_string_equal(out[0].counts.alerted, ",arms_transfer,");
+    assert_string_equal(out[0].counts.decision, "S20261201000,arms_transfer,\n"); /* itself */
+    /* the copy later in the batch: same story, no alert (no topic added) */
+    assert_string_equal(out[1].story.id, want.id);
+    assert_true(out[1].story.copy);
+    assert_false(out[1].counts.starts);
+    assert_int_equal(out[1].alert, 0);
+    assert_string_equal(out[1].counts.alerted, "");
+    assert_string_equal(out[1].counts.decision, "S20261201001,\na1");
+    assert_string_equal(out[1].counts.first_hour, "2026120100");
+    /* another text: its own story; it would not alert */
+    assert_string_equal(out[2].story.first_article, "b1");
+    assert_false(out[2].story.copy);
+    assert_int_equal(out[2].alert, 0);
+    /* a copy adding a topic alerts on that topic only */
+    assert_string_equal(out[3].story.first_article, "a1");
+    assert_int_equal(out[3].alert, 2);
+    assert_string_equal(out[3].counts.alerted, ",sanctions_un,");
+    assert_ptr_equal(out[3].counts.sig, &a);
+    nm_stories_destroy(S);
+}
+
+static void test_window_candidates_redeliveries_and_ties(void **state) {
+    (void)state;
+    nm_story_sig_t a = sig(1), b = sig(2), none = {.shingles = 0};
+    /* the window: x1 (seq 9) and y1 (seq 3) have the same text, so a copy
+     * ties between them: the one indexed first (y1) wins, whatever the
+     * order found; y1's story alerted on arms_transfer already */
+    nm_counts_candidate_t cand[] = {
+        {.seq = 9, .first_hour = "2026113023", .sig = a, .first_article = "x1", .alerted = ","},
+        {.seq = 3, .first_hour = "2026113022", .sig = a, .first_article = "y1",
+         .alerted = ",arms_transfer,"},
+        {.seq = 5, .first_hour = "2026113021", .sig = b, .first_article = "w1", .alerted = ","}};
+    char d_re[] = "S20261130221,sanctions_un,\ny1", d_old[] = "1", d_self[] = "S20261130210,\n";
+    char *dec[] = {NULL, d_re, d_old, NULL, NULL, d_self};
+    nm_counts_found_t f = {.decision = dec, .n = 6, .cand = cand, .ncand = 3};
+    nm_stories_in_t in[] = {{"c1", &a, 2, T12}, {"c0", &a, 2, T12}, {"old", &b, 1, T1},
+                            {"c2", &b, 0, NULL}, {"e1", &none, 1, T1}, {"w9", &b, 1, T1}};
+    nm_stories_out_t out[6];
+    nm_stories_t *S = nm_stories_new();
+    assert_non_null(S);
+    for (int run = 0; run < 2; run++) { /* the same again: deterministic, reusable */
+        assert_int_equal(nm_stories_decide(S, in, 6, &f, "2026120100", out, g_e, sizeof g_e),
+                         NM_OK);
+        assert_string_equal(out[0].story.first_article, "y1");
+        assert_true(out[0].story.copy);
+        assert_string_equal(out[0].counts.first_hour, "2026113022");
+        assert_int_equal(out[0].alert, 2); /* sanctions_un only: arms_transfer alerted */
+        /* a redelivery: its stored story and alert, whatever the window says */
+        assert_true(out[1].redelivered);
+        assert_string_equal(out[1].story.first_article, "y1");
+        assert_int_equal(out[1].alert, 2);
+        /* counted before stories ("1"): its own story, its alert as then */
+        assert_true(out[2].redelivered);
+        assert_string_equal(out[2].story.first_article, "old");
+        assert_int_equal(out[2].alert, 1);
+        /* a copy of w1's text */
+        assert_string_equal(out[3].story.first_article, "w1");
+        /* no text: a story of its own, and it alerts */
+        assert_string_equal(out[4].story.first_article, "e1");
+        assert_true(out[4].counts.starts);
+        assert_int_equal(out[4].alert, 1);
+        /* a redelivered first article: its decision names no first article */
+        assert_true(out[5].redelivered);
+        assert_string_equal(out[5].story.first_article, "w9");
+        assert_false(out[5].story.copy);
+        assert_int_equal(out[5].alert, 0);
+    }
+    f.n = 4; /* found for another batch: refused */
+    assert_int_not_equal(nm_stories_decide(S, in, 6, &f, "2026120100", out, g_e, sizeof g_e),
+                         NM_OK);
+    nm_stories_destroy(S);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_copies_in_the_batch_alert_once),
+        cmocka_unit_test(test_window_candidates_redeliveries_and_ties),
+    };
+    return cmocka_run_group_tests_name("nm_stories", tests, NULL, NULL);
+}
