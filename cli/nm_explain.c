@@ -90,6 +90,10 @@ const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
                     nm_ctx_name(h->context), h->position,
                     h->term->kind == NM_TERM_NEG ? -set->negative_weight * h->contribution
                                                  : h->contribution);
+        if (h->claim > 0)
+            fprintf(f, "          + claim %.2f (claim_weight x position: an object and a movement "
+                       "of the topic in one sentence naming both sides)\n",
+                    h->claim);
         nm_print_sentence(f, text, tlen, h->start);
     }
     fprintf(f, "   cooperation %+.2f, negative %+.2f (x negative_weight %.2f)\n", res->coop,
@@ -102,7 +106,11 @@ const nm_pipeline_out_t *nm_explain_article(FILE *f, const nm_rules_t *r,
         for (int j = 0; j < res->ntopics; j++) fired |= res->topics[j].topic == c->topic;
         const char *why;
         if (!res->relevant) why = "not fired: the article is not relevant";
-        else if (fired) why = k == 0 ? "FIRED (the best topic of a relevant article)" : "FIRED";
+        else if (fired)
+            why = k == 0            ? "FIRED (the best topic of a relevant article)"
+                  : c->ndecisive && c->score < tp->threshold
+                      ? "FIRED (a decisive term stated as news)"
+                      : "FIRED";
         else if (c->score < tp->threshold) why = "not fired: below its threshold";
         else why = "not fired: evidence in too few sentences (secondary topic)";
         fprintf(f, "     %-22s score %6.2f  threshold %5.2f  sentences %d  title/strong %s  %s\n",

@@ -217,8 +217,7 @@ static int nm_reserve_ids(nm_pipeline_t *P, size_t more) {
 
 /* The alert outputs of an article: one per topic of it in `mask` (bit t:
  * its t-th topic, s->topic[t]) and one to "all"; the payload is copied.
- * Returns -1 when out of memory (then some may be added: the caller drops
- * them all). */
+ * Returns -1 when one could not be allocated (the caller fails the slot). */
 static int nm_add_alerts(nm_pipeline_t *P, nm_slot_t *s, const char *json, size_t len,
                          uint32_t mask) {
     const nm_rules_t *rules = P->rules;
@@ -259,21 +258,20 @@ static void nm_process(nm_pipeline_t *P, nm_slot_t *s) {
         nm_dead_letter(P, s);
         return;
     }
-    s->ntopics = res->ntopics;
-    for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
     /* every output is prepared before one is sent: an allocation that fails
      * makes the article a dead letter, never a part of its outputs */
+    s->ntopics = res->ntopics;
+    for (int t = 0; t < res->ntopics; t++) s->topic[t] = (unsigned char)res->topics[t].topic;
     int oom = nm_add_out(s, OUT_ENRICHED, cfg->enriched_topic, ev, o->event_len) != 0;
-    if (!oom && o->alert && P->stories) {
-        /* its story decides whether it alerts, and on which topics */
-        s->alert_json = nm_copy(o->alert_json, o->alert_len);
-        s->alert_len = o->alert_len;
-        s->alert_rec = nm_copy(o->record, o->record_len);
+    if (!oom && o->alert) {
+        oom = !(s->alert_rec = nm_copy(o->record, o->record_len));
         s->record_len = o->record_len;
-        oom = !s->alert_json || !s->alert_rec;
-    } else if (!oom && o->alert) {
-        oom = !(s->alert_rec = nm_copy(o->record, o->record_len)) ||
-              nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
+        if (P->stories) { /* its story decides whether it alerts, and on which topics */
+            oom = oom || !(s->alert_json = nm_copy(o->alert_json, o->alert_len));
+            s->alert_len = o->alert_len;
+        } else {
+            oom = oom || nm_add_alerts(P, s, o->alert_json, o->alert_len, UINT32_MAX);
+        }
     }
     if (oom) {
         nm_drop_outs(s);
@@ -524,53 +522,48 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         const nm_stories_out_t *so = &P->story_out[k++];
         s->count.story = &so->counts;
         if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
-        /* out of memory for a story's output: the batch must not commit
-         * (P->oom), never an output without its story or an alert dropped */
+        /* an output that cannot carry its story is not sent, and P->oom
+         * keeps the batch from committing: it is redone, never half-told */
+        int oom = 0;
         nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
         if (s->nouts && ev->kind == OUT_ENRICHED) {
             char *c = nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)
-                          ? NULL : nm_copy(P->with_story.s, P->with_story.len);
+                          ? NULL
+                          : nm_copy(P->with_story.s, P->with_story.len);
             if (c) {
                 free(ev->payload);
                 ev->payload = c;
                 ev->len = P->with_story.len;
-            } else {
-                P->oom = 1;
             }
+            oom = !c;
         }
-        if (so->alert && s->alert_json) {
-            if (nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
-                nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert))
-                P->oom = 1;
-            char *c = nm_event_add_story(&P->with_story, s->alert_rec, s->record_len, &so->story)
-                          ? NULL : nm_copy(P->with_story.s, P->with_story.len);
+        if (!oom && so->alert && s->alert_json) {
+            oom = nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
+                  nm_add_alerts(P, s, P->with_story.s, P->with_story.len, so->alert);
+            char *c = oom || nm_event_add_story(&P->with_story, s->alert_rec, s->record_len,
+                                                &so->story)
+                          ? NULL
+                          : nm_copy(P->with_story.s, P->with_story.len);
             if (c) {
                 free(s->alert_rec);
                 s->alert_rec = c;
                 s->record_len = P->with_story.len;
-            } else {
-                P->oom = 1;
             }
+            oom = !c;
             s->count.alert = s->alert_rec;
             s->count.alert_len = s->record_len;
         } else {
             s->count.alert = NULL; /* its story has alerted on all its topics */
             s->count.alert_len = 0;
         }
-        if (P->oom) break; /* nothing more is sent: the batch is redone */
+        if (oom) {
+            NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory adding the story to %s", s->id);
+            P->oom = 1;
+            continue;
+        }
         for (int o = 0; o < s->nouts; o++) nm_send_out(P, s, &s->outs[o]);
     }
     return 0;
-}
-
-/* An output of the batch could not be allocated (P->oom): nothing of the
- * batch is committed; the caller exits 1 and the batch is redone. */
-static int nm_batch_oom(nm_pipeline_t *P) {
-    char e[512];
-    NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
-           "the batch of %zu article(s) is not committed", P->nslots);
-    if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
-    return -1;
 }
 
 /* Finish the batch: deliveries, counts, then offsets. Returns 0 when the
@@ -585,7 +578,6 @@ static int nm_complete_batch(nm_pipeline_t *P) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     /* 0. stories: the outputs wait for them */
     if (P->stories && nm_batch_stories(P, &t0)) return -1;
-    if (P->oom) return nm_batch_oom(P);
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -640,7 +632,12 @@ static int nm_complete_batch(nm_pipeline_t *P) {
         if ((*P->stop && P->pending == 0) || nm_stalled(P, &t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
-    if (P->oom) return nm_batch_oom(P);
+    if (P->oom) {
+        NM_LOG(NM_LOG_ERROR, "pipeline", "out of memory: an article of the batch has no output; "
+               "the batch of %zu article(s) is not committed", P->nslots);
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+        return -1;
+    }
     /* 2. counts, once every output is settled: one script call for the
      * whole batch, retried with back-off; an article whose enriched event
      * Kafka refused for good is a dead letter and is not counted */
@@ -735,10 +732,10 @@ static void nm_free_batch(nm_pipeline_t *P) {
     }
     P->nslots = 0;
     P->nids = 0;
-    P->oom = 0;
     P->sums.len = 0;
     P->sums.oom = 0;
     nm_free_surges(P);
+    P->oom = 0;
 }
 
 static void nm_on_stats(void *ud, const char *json, size_t len) {

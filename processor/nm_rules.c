@@ -58,6 +58,7 @@ static const nm_setting_def_t nm_setting_defs[] = {
     S_D(background_factor, 1.0, 0, 10),
     S_L(max_term_hits, 3, 1, 1000),        S_L(boilerplate_max_line, 0, 0, 1e9),
     S_L(list_gap, 0, 0, 1000),        S_L(secondary_min_sentences, 1, 0, 100),
+    S_D(claim_weight, 0, 0, 100),
 };
 #undef S_D
 #undef S_L
@@ -117,6 +118,7 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     /* scripts written without spaces have no word boundaries to check */
     t->open_left = star_left || nm_script_unspaced(first);
     t->open_right = star_right || nm_script_unspaced(last) || last == NM_SCRIPT_HANGUL;
+    t->stem = star_right && !nm_script_unspaced(last);
     t->target = (uint16_t)L->index;
     t->strong = (uint8_t)L->strong;
     t->object = (uint8_t)L->object;
@@ -386,8 +388,10 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
     int is_name = strcmp(key, "name") == 0;
     int is_terms = strcmp(key, "terms") == 0;
     int is_strong = strcmp(key, "strong") == 0;
+    int is_decisive = strcmp(key, "decisive") == 0;
     int is_not = strcmp(key, "not") == 0;
     if (L->which == FILE_PACK && L->sec != SEC_LANGUAGE && !is_terms && !is_strong && !is_not &&
+        !(is_decisive && L->sec == SEC_TOPIC) &&
         strcmp(key, "objects") != 0 && strcmp(key, "moves") != 0)
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "a language pack holds only terms, strong and not here, got '%s'", key);
@@ -418,6 +422,8 @@ static int nm_load_cb(void *ud, const char *section, const char *key, const char
         }
         if (is_terms) return nm_terms(L, NM_TERM_TOPIC, 0, value, errstr, errstr_size);
         if (is_strong) return nm_terms(L, NM_TERM_TOPIC, 1, value, errstr, errstr_size);
+        if (is_decisive)
+            return nm_terms(L, NM_TERM_TOPIC, NM_DECISIVE, value, errstr, errstr_size);
         if (is_not) return nm_terms(L, NM_TERM_NOT_TOPIC, 0, value, errstr, errstr_size);
         if (!strcmp(key, "objects") || !strcmp(key, "moves")) {
             /* what moves (shells, missiles) and the movement (supplied,

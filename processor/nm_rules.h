@@ -35,12 +35,20 @@ enum { NM_OBJECT = 1, NM_MOVE = 2 };
 
 enum { NM_SIDE_RU = 1, NM_SIDE_KP = 2, NM_SIDE_THIRD = 4 };
 
+/* nm_term_t.strong of a `decisive` term: the phrase that names its topic
+ * ("military-technical cooperation") fires the topic of a relevant article
+ * when a sentence or paragraph naming both sides states it as news */
+enum { NM_DECISIVE = 2 };
+
 typedef struct {
     uint8_t kind;       /* nm_term_kind_t */
     uint8_t open_left;  /* 1: no word boundary needed before the term */
     uint8_t open_right; /* 1: none needed after it */
-    uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1 */
+    uint8_t strong;     /* 1: weighs settings.strong_weight instead of 1; 2: also
+                           decisive (NM_DECISIVE, `decisive` in docs/RULES.md) */
     uint8_t object;     /* NM_OBJECT, NM_MOVE or 0: see `objects` in docs/RULES.md */
+    uint8_t stem;       /* 1: a '*' after a letter of a spaced script ("transfer*"): for
+                           overlaps its hit spans the rest of its word ("transfers") */
     uint16_t target;
     uint16_t pack;      /* 1 + index of the language pack that defined it; 0: core files */
     const char *text;   /* the term as written in the file */
@@ -89,6 +97,11 @@ typedef struct {
     /* a topic other than the best one needs evidence in this many sentences
      * (or in the title, or a strong term): one background clause is not news */
     long secondary_min_sentences;
+    /* an object and a movement of one topic in one sentence that names both
+     * sides and recalls no background ("Pyongyang supplied shells to
+     * Moscow") state a claim: it adds claim_weight (x position), once per
+     * sentence and topic */
+    double claim_weight;
 } nm_rule_settings_t;
 
 /* The learned layer over the rule evidence (docs/RULES.md, "Topic model"):

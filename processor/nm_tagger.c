@@ -16,8 +16,12 @@
 
 typedef struct {
     uint32_t term, start, end;
+    uint32_t wend;   /* end of the word for a stem term ("transfer*"), else end */
     uint32_t voided; /* set by nm_filter_hits */
 } nm_hit_t;
+
+/* how far a stem hit's word may run past the stem, for overlaps */
+enum { NM_STEM_TAIL = 64 };
 
 enum { PARA_BOILER = 0x80, SENT_BACKGROUND = 0x40, SENT_BOILER = 0x20, SENT_LIST = 0x10 };
 
@@ -62,10 +66,11 @@ nm_tagger_para_t nm_tagger_paragraph(const nm_tagger_ws_t *ws, size_t i) {
 }
 
 static void nm_trace(const nm_tagger_ws_t *ws, const nm_hit_t *h, size_t sent, size_t para,
-                     double ctx, double pos, double contribution, const char *skipped) {
+                     double ctx, double pos, double contribution, double claim,
+                     const char *skipped) {
     if (!ws->trace) return;
     nm_trace_hit_t th = {&ws->rules->terms[h->term], h->start, h->end, (uint32_t)sent,
-                         (uint32_t)para, ctx, pos, contribution, skipped};
+                         (uint32_t)para, ctx, pos, contribution, claim, skipped};
     ws->trace(ws->trace_ud, &th);
 }
 
@@ -109,7 +114,10 @@ static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
         ws->hits = nh;
         ws->caphits = nc;
     }
-    ws->hits[ws->nhits++] = (nm_hit_t){id, (uint32_t)start, (uint32_t)end, 0};
+    size_t wend = end;
+    if (t->stem) /* "arms transfer*" covers all of "arms transfers" */
+        while (wend < ws->tb.len && wend - end < NM_STEM_TAIL && !nm_text_is_sep(s[wend])) wend++;
+    ws->hits[ws->nhits++] = (nm_hit_t){id, (uint32_t)start, (uint32_t)end, (uint32_t)wend, 0};
 }
 
 /* Sizes every per-article array for this text and rule set. */
@@ -183,7 +191,7 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
  * longer hit of the same topic or cue, and the same words listed twice. */
 static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
     const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
-    if (o->start > h->start || o->end < h->end) return 0;
+    if (o->start > h->start || o->wend < h->wend) return 0;
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
     /* an organisation's `not` phrases name other bodies ("national security
@@ -192,7 +200,7 @@ static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *
         r->entities[ot->target].is_org)
         return 1;
     if (t->kind != ot->kind) return 0;
-    size_t len = h->end - h->start, olen = o->end - o->start;
+    size_t len = h->wend - h->start, olen = o->wend - o->start;
     /* the same words listed twice (in two files, or as "veto" and "veto*")
      * are one mention: the first term listed counts */
     int same = olen == len && o->term < h->term && ot->target == t->target;
@@ -206,7 +214,8 @@ static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *
 }
 
 /* Hits come sorted by end and a term is under 512 bytes, so a covering hit
- * lies among the neighbours whose end is within 512 bytes. */
+ * lies among the neighbours whose end is within 512 bytes after, or within
+ * the tail of a stem's word before ("arms transfer*" ends before "transfers"). */
 static void nm_filter_hits(nm_tagger_ws_t *ws) {
     const nm_term_t *terms = ws->rules->terms;
     size_t n = ws->nhits, k = 0;
@@ -216,7 +225,7 @@ static void nm_filter_hits(nm_tagger_ws_t *ws) {
         int voided = 0;
         if (kind == NM_TERM_ENTITY || kind == NM_TERM_TOPIC || kind == NM_TERM_COOP ||
             kind == NM_TERM_NEG) {
-            for (size_t j = i; j-- > 0 && ws->hits[j].end == h->end && !voided;)
+            for (size_t j = i; j-- > 0 && ws->hits[j].end + NM_STEM_TAIL >= h->end && !voided;)
                 voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
             for (size_t j = i + 1; j < n && ws->hits[j].end < h->end + 512 && !voided; j++)
                 voided = nm_hit_voids(ws->rules, h, &ws->hits[j]);
@@ -486,6 +495,8 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     memset(all, 0, sizeof all);
     double coop = 0, neg = 0;
     uint32_t last_sent[NM_MAX_TOPICS];
+    size_t claim_sent = SIZE_MAX; /* the sentence the claim masks below are for */
+    uint32_t claim_obj = 0, claim_move = 0, claim_done = 0;
     double sent_sum[NM_MAX_TOPICS];
     int joint = 0;
     for (size_t p = 0; p < ws->npara; p++)
@@ -498,19 +509,19 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         size_t p = nm_segment_of(ws->para, ws->npara, h->start);
         size_t sent = nm_segment_of(ws->sent, ws->nsent, h->start);
         if ((ws->para_flags[p] & PARA_BOILER) || (ws->sent_mask[sent] & SENT_BOILER)) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "boilerplate line");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "boilerplate line");
             continue;
         }
         if (t->object == NM_OBJECT && !(ws->para_topics[p] & (1ull << t->target))) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "an object with no movement in its paragraph");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "an object with no movement in its paragraph");
             continue;
         }
         if (t->object == NM_MOVE && !(ws->para_topics[p] & (1ull << (32 + t->target)))) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "a movement with no object in its paragraph");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "a movement with no object in its paragraph");
             continue;
         }
         if (ws->term_count[h->term] >= set->max_term_hits) {
-            nm_trace(ws, h, sent, p, 0, 0, 0, "max_term_hits reached");
+            nm_trace(ws, h, sent, p, 0, 0, 0, 0, "max_term_hits reached");
             continue;
         }
         ws->term_count[h->term]++;
@@ -527,7 +538,23 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         if (h->start < title_nlen) pos = set->title_factor;
         else if (ws->tb.src[h->start] < (uint32_t)set->lead_chars) pos = set->lead_factor;
         double w = (t->strong ? set->strong_weight : 1.0) * ctx * pos;
-        nm_trace(ws, h, sent, p, ctx, pos, w, ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
+        /* a claim: an object and a movement of this topic meet in a sentence
+         * naming both sides that recalls no background */
+        double claim = 0;
+        if (tp && t->object && t->target < 32 && ctx == 1 &&
+            !(ws->sent_mask[sent] & SENT_BACKGROUND)) {
+            if (claim_sent != sent) claim_sent = sent, claim_obj = claim_move = claim_done = 0;
+            uint32_t bit = 1u << t->target;
+            if (t->object == NM_OBJECT) claim_obj |= bit;
+            else claim_move |= bit;
+            if ((claim_obj & claim_move & bit) && !(claim_done & bit)) {
+                claim_done |= bit;
+                claim = set->claim_weight * pos;
+            }
+        }
+        nm_trace(ws, h, sent, p, ctx, pos, w, claim,
+                 ctx > 0 ? NULL : "no sentence, paragraph or article names both sides");
+        w += claim;
         if (t->kind == NM_TERM_COOP) { coop += w; continue; }
         if (t->kind == NM_TERM_NEG) { neg += w; continue; }
         if (t->target >= NM_MAX_TOPICS || w <= 0) continue;
@@ -540,7 +567,11 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
         sent_sum[t->target] += w;
         if (sent_sum[t->target] > tt->max_sentence) tt->max_sentence = sent_sum[t->target];
         tt->title += h->start < title_nlen;
-        tt->nstrong += t->strong;
+        tt->nstrong += t->strong != 0;
+        /* a decisive phrase stated as news: in a sentence or paragraph
+         * naming both sides, not recalled as background */
+        tt->ndecisive += t->strong == NM_DECISIVE && (ws->para_flags[p] & 3) == 3 &&
+                         !(ws->sent_mask[sent] & SENT_BACKGROUND);
         if (pos > 1) tt->lead_score += w;
         if (ctx == 1) tt->joint_score += w;
         tt->score += w;
@@ -585,9 +616,10 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
             int fires;
             if (k == 0) fires = 1;
             else if (r->model.loaded) fires = tt->prob >= r->model.threshold;
-            else fires = tt->score >= r->topics[tt->topic].threshold &&
-                         (tt->title || tt->nstrong ||
-                          tt->sentences >= set->secondary_min_sentences);
+            else fires = tt->ndecisive ||
+                         (tt->score >= r->topics[tt->topic].threshold &&
+                          (tt->title || tt->nstrong ||
+                           tt->sentences >= set->secondary_min_sentences));
             if (fires) out->topics[out->ntopics++] = *tt;
         }
     }

@@ -33,6 +33,7 @@ typedef struct {
     int sentences;        /* distinct sentences with evidence */
     /* how the evidence is spread, the inputs of the topic model */
     int title, nstrong;   /* hits in the title; strong-term hits */
+    int ndecisive;        /* decisive-term hits stated as news (NM_DECISIVE) */
     double lead_score;    /* score from the title and the lead */
     double joint_score;   /* score from sentences naming both sides */
     double max_sentence;  /* the largest score of one sentence */
@@ -77,6 +78,8 @@ typedef struct {
     uint32_t start, end;     /* in the normalised text (title, '\n', body) */
     uint32_t sentence, paragraph;
     double context, position, contribution; /* contribution = weight x both */
+    double claim;            /* claim_weight x position added with this hit (it
+                                completed an object + movement claim), else 0 */
     const char *skipped;     /* NULL when counted, else why not */
 } nm_trace_hit_t;
 

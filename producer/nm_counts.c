@@ -720,9 +720,13 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
     const char *hours[nh + 1];
     for (size_t h = 0; h < nh; h++) hours[h] = items[first[h]].hour;
     size_t sa = 9; /* ARGV index of the surge arguments */
-    for (size_t i = 0; i < n; i++)
-        sa += 6 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics +
-              (items[i].story ? 9 : 0);
+    for (size_t i = 0; i < n; i++) {
+        sa += 6 + 2 * (size_t)items[i].nentities + (size_t)items[i].ntopics;
+        if (items[i].story) { /* the story's 10 arguments and its band fields, not the "0" */
+            int bins[NM_STORY_BANDS];
+            sa += 9 + (size_t)nm_bands(items[i].story->sig, bins);
+        }
+    }
     const char *const *skeys, *const *sargs;
     const size_t *skeylen, *sarglen;
     if (nm_csurge_plan(c->surge, items, n, c->hour_of, hours, nh,
@@ -804,6 +808,12 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
         key += nb ? 4 : 1;
     }
+    /* sa was counted before the arguments were written: a layout change that
+     * misses one side must fail here, not hand the script wrong indices */
+    if (a.k - 3 - (K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk) + 1 != sa)
+        return nm_seterr(errstr, errstr_size, NM_ERR_REDIS,
+                         "EVALSHA: surge arguments at ARGV %zu, announced at %zu (a bug)",
+                         a.k - 2 - (K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk), sa);
     for (size_t k = 0; k < nsa; k++) nm_arg(&a, sargs[k], sarglen[k]);
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_COUNTS, errstr,
                                    errstr_size);

@@ -761,6 +761,105 @@ static void test_overlapping_terms_of_a_topic_count_once(void **state) {
 }
 
 
+/* A stem term ("technology transfer*") covers the rest of its word, so
+ * "transfers" inside "technology transfers" is not a second mention. */
+static void test_stem_term_covers_its_whole_word(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[topic:technology_transfer]\nname = Tech\n"
+                                              "terms = technology transfer*, transfers\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    nm_tag_result_t t = tag_with(r, "", "Russia and North Korea discuss technology transfers.", "en");
+    assert_double_eq(t.score, 1.5);
+    assert_int_equal(topic_r(r, &t, "technology_transfer")->nev, 1);
+    assert_string_equal(topic_r(r, &t, "technology_transfer")->ev[0].term, "technology transfer*");
+    /* the word ends at the space: "transfers" in the next word still counts */
+    t = tag_with(r, "", "Russia and North Korea discuss technology transfer transfers.", "en");
+    assert_double_eq(t.score, 2 * 1.5);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* A decisive phrase stated as news fires its topic below the threshold;
+ * recalled as background, or with both sides only in the article, it is an
+ * ordinary strong term. */
+static void test_decisive_term_fires_its_topic(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nbackground_factor = 0.5\n"
+                                              "[background]\nterms = last year\n"
+                                              "[topic:technology_transfer]\nname = Tech\nthreshold = 50\n"
+                                              "decisive = military technical cooperation\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    int tech = nm_rules_topic_index(r, "technology_transfer");
+    const char *body = "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                       "North Korea. Russia does not rule out military technical cooperation "
+                       "with North Korea, the president said.";
+    nm_tag_result_t t = tag_with(r, "", body, "en");
+    assert_true(t.relevant);
+    const nm_topic_tag_t *tt = topic_r(r, &t, "technology_transfer");
+    assert_non_null(tt);
+    assert_int_equal(tt->ndecisive, 1);
+    assert_true(tt->score < 50);
+    /* the same phrase recalled as background does not decide */
+    t = tag_with(r, "", "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                        "North Korea. Last year Russia offered military technical cooperation "
+                        "to North Korea.",
+                 "en");
+    assert_true(t.relevant);
+    assert_null(topic_r(r, &t, "technology_transfer"));
+    for (int k = 0; k < t.ncandidates; k++)
+        if (t.candidates[k].topic == tech) assert_int_equal(t.candidates[k].ndecisive, 0);
+    /* nor does it when only the article as a whole names both sides */
+    t = tag_with(r, "", "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                        "North Korea.\nThe minister praised military technical cooperation.",
+                 "en");
+    assert_true(t.relevant);
+    assert_null(topic_r(r, &t, "technology_transfer"));
+    nm_rules_destroy(r);
+    /* a language pack may list its language's decisive phrases */
+    char packs[4200];
+    snprintf(packs, sizeof packs, "%s/lang", dir);
+    assert_int_equal(mkdir(packs, 0700), 0);
+    free(nm_write_file(packs, "xx.conf", "[topic:technology_transfer]\ndecisive = tekno kerja\n"));
+    r = load_mech(dir, MECH_RULES "[topic:technology_transfer]\nname = Tech\nthreshold = 50\n",
+                  packs, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    t = tag_with(r, "", "Russia and North Korea signed a treaty. A treaty it is, Russia said of "
+                        "North Korea. Russia offers tekno kerja to North Korea.",
+                 "en");
+    assert_non_null(topic_r(r, &t, "technology_transfer"));
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
+/* An object and a movement of a topic in one sentence naming both sides
+ * state a claim ("North Korea supplied missiles to Russia"): claim_weight
+ * (x position) once; not in a background sentence, nor split over sentences. */
+static void test_claim_in_one_sentence(void **state) {
+    (void)state;
+    char *dir = nm_tmpdir_new(), err[512] = "";
+    nm_rules_t *r = load_mech(dir, MECH_RULES "[settings]\nclaim_weight = 2\nbackground_factor = 0.5\n"
+                                              "[background]\nterms = last year\n"
+                                              "[topic:sanctions_un]\nname = UN\n"
+                                              "objects = missiles\nmoves = supplied\n",
+                              NULL, NULL, err, sizeof err);
+    if (!r) fail_msg("%s", err);
+    /* lead x1.5: (1 + 1) x 1.5 for the hits, 2 x 1.5 for the claim */
+    nm_tag_result_t t =
+        tag_with(r, "", "North Korea supplied missiles and more missiles to Russia.", "en");
+    assert_double_eq(t.score, 2 * 1.5 + 1.5 + 2 * 1.5);
+    t = tag_with(r, "", "Last year North Korea supplied missiles to Russia.", "en");
+    assert_double_eq(t.score, 2 * 1.5 * 0.5);
+    /* both kinds in the paragraph, but no sentence with both and both sides */
+    t = tag_with(r, "", "North Korea supplied them. Russia got missiles.", "en");
+    assert_double_eq(t.score, 2 * 1.5 * 0.6);
+    nm_rules_destroy(r);
+    nm_tmpdir_rm(dir);
+}
+
 /* An organisation's `not` phrases name other bodies: a topic term inside
  * one ("national security council") is no evidence. */
 static void test_no_topic_evidence_inside_an_organisations_not_phrase(void **state) {
@@ -836,6 +935,9 @@ int main(void) {
         cmocka_unit_test(test_short_list_with_a_third_state_is_no_pair),
         cmocka_unit_test(test_objects_and_moves_need_each_other),
         cmocka_unit_test(test_overlapping_terms_of_a_topic_count_once),
+        cmocka_unit_test(test_stem_term_covers_its_whole_word),
+        cmocka_unit_test(test_decisive_term_fires_its_topic),
+        cmocka_unit_test(test_claim_in_one_sentence),
         cmocka_unit_test(test_no_topic_evidence_inside_an_organisations_not_phrase),
         cmocka_unit_test(test_duplicate_terms_are_one_mention),
     };
