@@ -93,7 +93,7 @@ def strip(ev):
     return ev
 ref = {}
 for l in open(f"{work}/ref.jsonl", encoding="utf-8"):
-    ev = json.loads(l); ev.pop("processed_at", None); ref[ev["id"]] = ev
+    ev = json.loads(l); ev.pop("processed_at", None); ev.pop("story", None); ref[ev["id"]] = ev
 enriched = {}
 for l in open(f"{work}/enriched.tsv", encoding="utf-8"):
     k, v = l.rstrip("\n").split("\t", 1)
