@@ -21,8 +21,8 @@ record() { # name status
 step "packages"
 bash scripts/install-deps.sh || { echo "package installation failed"; exit 1; }
 
-step "build (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNM_BUILD_TESTS=ON >/dev/null &&
+step "build (RelWithDebInfo, warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNM_BUILD_TESTS=ON -DNM_WERROR=ON >/dev/null &&
     cmake --build build -j"$JOBS" 2>&1 | grep -E 'warning|error' ; build_rc=${PIPESTATUS[0]}
 [[ -x build/newsmon ]] || { echo "build failed"; exit 1; }
 record "build" "$build_rc"
@@ -44,7 +44,7 @@ done
 
 if [[ -z ${NM_TEST_QUICK:-} ]]; then
     step "ASan + UBSan build (with the allocation-failure hook): unit tests and the pipeline test"
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNM_SANITIZE=ON -DNM_FAILALLOC=ON -DNM_BUILD_TESTS=ON >/dev/null &&
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNM_SANITIZE=ON -DNM_FAILALLOC=ON -DNM_WERROR=ON -DNM_BUILD_TESTS=ON >/dev/null &&
         cmake --build build-asan -j"$JOBS" 2>&1 | grep -E 'warning|error'
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     (cd build-asan && ctest --output-on-failure -j"$JOBS")
