@@ -8,7 +8,7 @@
 #   NM_TEST_QUICK=1 scripts/test.sh   skip the sanitizer build and the long fault tests
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 JOBS=${NM_JOBS:-2}
 
 step() { printf '\n=== %s ===\n' "$*"; }
@@ -26,6 +26,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNM_BUILD_TESTS=ON -DNM_W
     cmake --build build -j"$JOBS" 2>&1 | grep -E 'warning|error' ; build_rc=${PIPESTATUS[0]}
 [[ -x build/newsmon ]] || { echo "build failed"; exit 1; }
 record "build" "$build_rc"
+
+step "shellcheck (warnings and errors)"
+shellcheck -S warning scripts/*.sh tests/integration/*.sh tests/failalloc/*.sh tests/fuzz/*.sh bench/*.sh
+record "shellcheck" $?
 
 step "services"
 bash scripts/services.sh start || { echo "services failed to start"; exit 1; }

@@ -22,6 +22,8 @@ mkdir -p "$OUT"
 SRCS="$ROOT/processor/nm_text.c $ROOT/processor/nm_ac.c $ROOT/processor/nm_rules.c
       $ROOT/processor/nm_tagger.c $ROOT/processor/nm_article.c $ROOT/processor/nm_event.c
       $ROOT/common/nm_err.c $ROOT/common/nm_ini.c"
+# the quotes in -DNEWSMON_VERSION are meant for the compiler (a string literal)
+# shellcheck disable=SC2089
 CFLAGS="-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=undefined -I$ROOT/common -I$ROOT/processor -I/usr/include/libxml2
         -DNEWSMON_VERSION=\"fuzz\""
@@ -39,7 +41,7 @@ $CXX -g -O1 -std=c++17 -fno-exceptions -fno-omit-frame-pointer -fsanitize=fuzzer
 
 for t in $TARGETS; do
     echo "=== build fuzz_$t ($CC)"
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2090
     $CC $CFLAGS -DNM_FUZZ_RULES_DIR="\"$ROOT/config\"" -o "$OUT/fuzz_$t" \
         "$ROOT/tests/fuzz/fuzz_$t.c" $SRCS "$OUT/nm_langid.o" "$OUT/nm_fastjson.o" $LIBS
 done

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # LOST, DUPLICATES, STORY_*: set for the sourcing test
 # fault_lib.sh - helpers shared by the fault tests (sourced after lib.sh).
 #
 # Provides: a deterministic article generator, background chunked ingest,
@@ -226,6 +228,7 @@ check_daemon_logs() {
 }
 
 # lib.sh's cleanup stays the last step; ours first restarts what we stopped.
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc_=$?; fault_cleanup; (exit $rc_); cleanup' EXIT
 
 # finish_run TIMEOUT: once the stream is in, wait until every id is enriched

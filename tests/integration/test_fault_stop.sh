@@ -31,18 +31,19 @@ expected_counts "$WORK/articles.jsonl" "$WORK/expected.txt"
 split -n l/4 -d --additional-suffix=.jsonl "$WORK/articles.jsonl" "$WORK/part"
 BROKER_PID=$(tr -dc 0-9 <"${NM_SERVICES_DIR:-$ROOT/.services}/kafka/broker.pid")
 kill -0 "$BROKER_PID" || fail "no broker pid"
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc_=$?; kill -CONT "$BROKER_PID" 2>/dev/null; fault_cleanup; (exit $rc_); cleanup' EXIT
 
 metric() { curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 # scenario NAME PART FAULT(broker|redis) SIGNAL(TERM|none) BOUND_S
 scenario() {
-    local name=$1 part=$2 fault=$3 sig=$4 bound=$5 st=0 t0 ms i
+    local name=$1 part=$2 fault=$3 sig=$4 bound=$5 st=0 t0 ms
     "$NEWSMON" ingest -c "$CONF" "$part" >>"$WORK/ingest.log" 2>&1 || fail "$name: ingest failed"
     if [[ $sig == TERM ]]; then CONF=$WORK/term.conf; else CONF=$WORK/stall.conf; fi
     start_daemon "daemon-$name"
     # the backlog is being worked on: batches in flight
-    for i in $(seq 1 200); do
+    for _ in $(seq 1 200); do
         [[ $(metric newsmon_articles_consumed_total) -gt 0 ]] 2>/dev/null && break
         sleep 0.05
     done
