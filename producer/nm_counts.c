@@ -25,8 +25,8 @@
  *   story members key index (0: no story, and nothing more), then: id,
  *   decision (the seen value), signature hash key index (0: not indexed),
  *   its first article's hash key index, starts(0/1), alerted topics,
- *   record (first hour, signature, first article id), first band key
- *   index, n_bands; then the surge arguments.
+ *   record (first hour, signature, first article id), its day's band
+ *   hash key index, n_bands, its band fields; then the surge arguments.
  * Returns {the number of articles counted for the first time, the surges
  * handed to the caller}. The script is nm_surge_lua, nm_csurge_lua, then
  * this. */

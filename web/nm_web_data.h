@@ -5,10 +5,10 @@
  *
  * Read only: nothing here writes. Counts are per UTC hour of the article
  * (published_at when plausible, else the Kafka message timestamp; README,
- * "Redis keys"). Story counts (issue 14) have no reader in nm_counts yet:
- * they are reported absent (stories -1, false in the status) so the page
- * says so instead of drawing zeros; that issue adds its reads here. Surges
- * are the capped record of the surge alerts as they fired.
+ * "Redis keys"). Story counts (issue 14: distinct stories, copies counted
+ * once) are read next to the articles when any exist, else reported absent
+ * (stories -1, false in the status) so the page says so instead of drawing
+ * zeros. Surges are the capped record of the surge alerts as they fired.
  *
  * One reader per thread: the client is not thread-safe (`newsmon web`
  * serves requests on one thread). nm_counts reconnects after an error, so a

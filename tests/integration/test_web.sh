@@ -122,10 +122,15 @@ browse() { # URL SHOT [ACTION] -> JSON on stdout
         log "Chromium closed under load: one more run"
     done
 }
-# hourly counts straight from Redis: "<kind> <hour> <id> <articles>"
+# hourly counts straight from Redis: "<kind> <hour> <id> <articles>", and
+# "<kind>-stories <hour> <id> <distinct stories>" (the daemon counts stories)
 for kind in entity topic; do
-    for k in $(rcli --scan --pattern "${KP}$kind:articles:*"); do
-        rcli zrange "$k" 0 -1 withscores | paste - - | awk -v k="$kind" -v h="${k##*:}" '{print k, h, $1, $2}'
+    for unit in articles stories; do
+        for k in $(rcli --scan --pattern "${KP}$kind:$unit:*"); do
+            label=$kind
+            [[ $unit == stories ]] && label=$kind-stories
+            rcli zrange "$k" 0 -1 withscores | paste - - | awk -v k="$label" -v h="${k##*:}" '{print k, h, $1, $2}'
+        done
     done
 done >"$WORK/hourly.txt"
 rcli --raw xrevrange "${KP}alerts:recent" + - | grep '^{' >"$WORK/recent.jsonl" || true
@@ -158,11 +163,15 @@ for name, kind in (("topics", "topic"), ("entities", "entity")):
     t = ch["data"][0]
     assert len(t) == 168 and t[-1] == s["now"] // 3600 * 3600, "x axis is not the last 168 UTC hours"
     assert all(b - a == 3600 for a, b in zip(t, t[1:])), "x axis is not hourly"
-    assert len(ch["data"]) == len(ids) + 1, "one plotted series per id (no stories/surges yet)"
+    # per id its articles, then (dashed) its distinct stories: no surges here
+    assert len(ch["data"]) == 2 * len(ids) + 1, "articles and stories plotted per id"
     for i, ident in enumerate(ids):
         want = [hourly.get((kind, hour_of(ts), ident), 0.0) for ts in t]
-        assert ch["data"][i + 1] == want, f"{name} {ident}: plotted {ch['data'][i+1][-3:]} != Redis {want[-3:]}"
-        last24 = sum(ch["data"][i + 1][-24:])
+        assert ch["data"][2 * i + 1] == want, f"{name} {ident}: plotted {ch['data'][2*i+1][-3:]} != Redis {want[-3:]}"
+        sto = [hourly.get((kind + "-stories", hour_of(ts), ident), 0.0) for ts in t]
+        assert ch["data"][2 * i + 2] == sto, f"{name} {ident}: stories {ch['data'][2*i+2][-3:]} != Redis {sto[-3:]}"
+        assert all(x <= y for x, y in zip(sto, want)), f"{ident}: more stories than articles"
+        last24 = sum(ch["data"][2 * i + 1][-24:])
         top = {r[1]: float(r[2]) for r in cli_top(kind)}
         assert last24 == top[ident], f"{ident}: 24 h of plotted points {last24} != newsmon top {top[ident]}"
     print(f"page: {name} chart, {len(ids)} series x 168 hours = Redis; last 24 h = newsmon top")

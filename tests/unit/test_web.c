@@ -2,8 +2,8 @@
  * Redis (port $NM_REDIS_PORT, default 6379; scripts/test.sh starts it): the
  * embedded assets and their headers, every /api/ endpoint on counts written
  * through nm_counts (two hour buckets, so the hour alignment of the series
- * and the movers' windows are checked), filters, bad parameters, and a
- * server whose Redis is down. Each run uses its own key prefix. */
+ * and the movers' windows are checked), filters, bad parameters, a
+ * server whose Redis is down, and the story counts once they exist. Each run uses its own key prefix. */
 #include "nm_test_util.h"
 
 #include <arpa/inet.h>
@@ -338,12 +338,48 @@ static void test_redis_down_is_503(void **state) {
     nm_web_stop(w);
 }
 
+/* Once the daemon counts stories (last: the other cases see none): two
+ * copies of one story count two articles and one story, next to the
+ * articles in /api/top and /api/series, and the status says so. */
+static void test_stories_when_counted(void **state) {
+    (void)state;
+    char h0[11];
+    hour_of(g_now, h0);
+    static const char *const ru[] = {"country:russia"};
+    static const int m1[] = {1};
+    nm_story_sig_t none = {.shingles = 0}; /* not indexed: only the story's counts */
+    nm_counts_story_t st = {.story_id = "s-00000000000000aa", .first_article = "c1",
+                            .first_hour = h0, .index_hour = h0, .starts = 1, .alerted = "",
+                            .decision = "S00000000000,\n", .sig = &none};
+    nm_counts_item_t b[] = {item("c1", h0, 1, ru, m1, 0, NULL, NULL),
+                            item("c2", h0, 1, ru, m1, 0, NULL, NULL)};
+    b[0].story = b[1].story = &st;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    assert_int_equal(nm_counts_apply(c, b, 2, NULL, g_e, sizeof g_e), NM_OK);
+    nm_counts_destroy(c);
+    json_t *o = get_json(g_port, "/api/status", 200);
+    assert_true(json_is_true(json_object_get(o, "stories")));
+    json_decref(o);
+    o = get_json(g_port, "/api/top?kind=entity&hours=1", 200);
+    json_t *rows = json_object_get(o, "rows");
+    assert_double_eq(row_val(rows, "country:russia", "articles"), 5);
+    assert_double_eq(row_val(rows, "country:russia", "stories"), 1);
+    assert_double_eq(row_val(rows, "country:north_korea", "stories"), 0);
+    json_decref(o);
+    o = get_json(g_port, "/api/series?kind=entity&hours=2&ids=country:russia", 200);
+    json_t *sto = json_object_get(json_array_get(json_object_get(o, "series"), 0), "stories");
+    assert_int_equal(json_array_size(sto), 2);
+    assert_double_eq(json_number_value(json_array_get(sto, 0)), 0);
+    assert_double_eq(json_number_value(json_array_get(sto, 1)), 1);
+    json_decref(o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_assets_and_headers), cmocka_unit_test(test_top_windows),
         cmocka_unit_test(test_series_hour_alignment), cmocka_unit_test(test_movers),
         cmocka_unit_test(test_alerts_and_filters), cmocka_unit_test(test_status_and_names),
-        cmocka_unit_test(test_redis_down_is_503),
+        cmocka_unit_test(test_redis_down_is_503), cmocka_unit_test(test_stories_when_counted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
