@@ -506,6 +506,9 @@ static int nm_batch_stories(nm_pipeline_t *P, const struct timespec *t0) {
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
         if (*P->stop || nm_stalled(P, t0, "Redis (stories)")) {
+            if (*P->stop)
+                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu articles without their "
+                       "stories; their offsets are not committed", P->nslots);
             if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }

@@ -7,7 +7,8 @@
 #                   exit 1 without committing the batch;
 #   broker_stall    no signal: after [input] max_stall_s the batch is given
 #                   up, exit 1, nothing committed;
-#   redis_sigterm   SIGTERM while the counts are retried: exit 1 at once
+#   redis_sigterm   SIGTERM while Redis is retried (the story lookup, or the
+#                   counts with [stories] off): exit 1 at once
 #                   without committing;
 #   redis_stall     no signal: exit 1 after max_stall_s.
 # Each exit must come within its bound (the 10 s or max_stall_s, plus the
