@@ -70,10 +70,12 @@ T = {
         "Steady rain is expected on Saturday and Sunday, forecasters said.",
         "Forecasters said the weekend would bring steady rain."]),
 }
-# neutral sentences of random everyday words: no two articles share a 4-word run
+# neutral sentences of random everyday words, none of them a rule term
+# ("festival" and "bridge" are negative evidence and would sink a story of
+# one key sentence); no two articles share a 4-word run
 WORDS = ("apple bakery garden yellow window bicycle river market autumn violin teacher lemon "
-         "harbour carpet pencil summer orange museum blanket village meadow candle bridge "
-         "library coffee island ribbon festival tulip kitchen saddle lantern forest parade "
+         "harbour carpet pencil summer orange museum blanket village meadow candle teacup "
+         "library coffee island ribbon pumpkin tulip kitchen saddle lantern forest teapot "
          "cherry theatre basket mountain puzzle umbrella cottage painter ladder orchard "
          "sunrise chimney pebble tractor notebook velvet harvest postcard cinnamon balcony").split()
 
