@@ -161,7 +161,7 @@ int main(int argc, char **argv) {
     nm_story_sig_t *sigs = calloc((size_t)n + (size_t)batch, sizeof *sigs);
     if (!ids || !sigs) return 1;
     for (long i = 0; i < n; i++) {
-        snprintf(ids[i], sizeof ids[i], "bench-%08ld-outlet.example", i);
+        snprintf(ids[i], sizeof ids[i], "bench-%08ld-outlet.example", i % 100000000); /* fits */
         sigs[i].shingles = 300;
         for (int b = 0; b < NM_STORY_BINS; b++) sigs[i].min[b] = rnd();
     }

@@ -592,6 +592,9 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
         P->mb.redis_errors++;
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
         if (*P->stop || nm_stalled(P, b, t0, "Redis (stories)")) {
+            if (*P->stop)
+                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu articles without their "
+                       "stories; their offsets are not committed", b->nslots);
             if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
             return -1;
         }

@@ -57,7 +57,7 @@ echo
 ./build/newsmon top -c config/newsmon.conf --topics
 echo
 echo "raw: redis-cli ZREVRANGE {nm}:entity:articles 0 9 WITHSCORES"
-redis-cli ZREVRANGE {nm}:entity:articles 0 4 WITHSCORES | paste - - | sed 's/^/  /'
+redis-cli ZREVRANGE "{nm}:entity:articles" 0 4 WITHSCORES | paste - - | sed 's/^/  /'
 
 kill -TERM $PID; wait $PID || true
 trap - EXIT

@@ -6,11 +6,12 @@ PKGS=(build-essential cmake pkg-config git python3
       librdkafka-dev libjansson-dev libhiredis-dev libcmocka-dev libutf8proc-dev libxml2-dev libcld2-dev
       libmicrohttpd-dev libsimdjson-dev redis-server redis-tools kcat openjdk-17-jre-headless maven
       valgrind clang libclang-rt-14-dev python3-prometheus-client python3-jsonschema python3-yaml
-      chromium fonts-wqy-zenhei prometheus curl)
+      chromium fonts-wqy-zenhei prometheus curl shellcheck)
 # chromium: the dashboard's browser test (tests/integration/test_web.sh, driven by
 # playwright-core from npm, pinned in tests/integration/web/package-lock.json);
 # fonts-wqy-zenhei: CJK and Hangul glyphs for its screenshots; prometheus: promtool
-# checks deploy/prometheus/. Node.js and npm: Debian's, unless a node is there already.
+# checks deploy/prometheus/; shellcheck: scripts/test.sh lints the shell scripts.
+# Node.js and npm: Debian's, unless a node is there already.
 command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -8,7 +8,7 @@
 #   NM_TEST_QUICK=1 scripts/test.sh   skip the sanitizer build and the long fault tests
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 JOBS=${NM_JOBS:-2}
 
 step() { printf '\n=== %s ===\n' "$*"; }
@@ -21,11 +21,15 @@ record() { # name status
 step "packages"
 bash scripts/install-deps.sh || { echo "package installation failed"; exit 1; }
 
-step "build (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNM_BUILD_TESTS=ON >/dev/null &&
+step "build (RelWithDebInfo, warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNM_BUILD_TESTS=ON -DNM_WERROR=ON >/dev/null &&
     cmake --build build -j"$JOBS" 2>&1 | grep -E 'warning|error' ; build_rc=${PIPESTATUS[0]}
 [[ -x build/newsmon ]] || { echo "build failed"; exit 1; }
 record "build" "$build_rc"
+
+step "shellcheck (warnings and errors)"
+shellcheck -S warning scripts/*.sh tests/integration/*.sh tests/failalloc/*.sh tests/fuzz/*.sh bench/*.sh
+record "shellcheck" $?
 
 step "services"
 bash scripts/services.sh start || { echo "services failed to start"; exit 1; }
@@ -44,7 +48,7 @@ done
 
 if [[ -z ${NM_TEST_QUICK:-} ]]; then
     step "ASan + UBSan build (with the allocation-failure hook): unit tests and the pipeline test"
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNM_SANITIZE=ON -DNM_FAILALLOC=ON -DNM_BUILD_TESTS=ON >/dev/null &&
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNM_SANITIZE=ON -DNM_FAILALLOC=ON -DNM_WERROR=ON -DNM_BUILD_TESTS=ON >/dev/null &&
         cmake --build build-asan -j"$JOBS" 2>&1 | grep -E 'warning|error'
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     (cd build-asan && ctest --output-on-failure -j"$JOBS")

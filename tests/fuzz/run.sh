@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh [SECONDS] - build the libFuzzer targets with clang
-# (ASan + UBSan) and run each for SECONDS (default 60), starting from the
+# (CMake -DNM_FUZZ=ON, ASan + UBSan) and run each for SECONDS (default 60), starting from the
 # seed corpus tests/fuzz/corpus/<target>/ and the saved crashers
 # tests/fuzz/regressions/<target>/ (which are first replayed one by one).
 # Fails on any crash, leak, sanitizer report or failed check.
@@ -19,30 +19,15 @@ fi
 CXX=${NM_FUZZ_CXX:-${CC/clang/clang++}}
 mkdir -p "$OUT"
 
-SRCS="$ROOT/processor/nm_text.c $ROOT/processor/nm_ac.c $ROOT/processor/nm_rules.c
-      $ROOT/processor/nm_tagger.c $ROOT/processor/nm_article.c $ROOT/processor/nm_event.c
-      $ROOT/common/nm_err.c $ROOT/common/nm_ini.c"
-CFLAGS="-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-        -fno-sanitize-recover=undefined -I$ROOT/common -I$ROOT/processor -I/usr/include/libxml2
-        -DNEWSMON_VERSION=\"fuzz\""
-LIBS="-ljansson -lutf8proc -lxml2 -lcld2 -lsimdjson -lstdc++ -lm"
-# the C++ files (the CLD2 shim, the simdjson wrapper), compiled by the matching
-# clang++; no vptr checks in the wrapper: their runtime needs a C++ link, and
-# the classes are those of an uninstrumented library
-echo "=== build nm_langid.o, nm_fastjson.o ($CXX)"
-$CXX -g -O1 -std=c++11 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
-    -fno-sanitize-recover=undefined -I"$ROOT/processor" -c "$ROOT/processor/nm_langid.cc" \
-    -o "$OUT/nm_langid.o"
-$CXX -g -O1 -std=c++17 -fno-exceptions -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
-    -fno-sanitize=vptr -fno-sanitize-recover=undefined -I"$ROOT/processor" -c "$ROOT/processor/nm_fastjson.cpp" \
-    -o "$OUT/nm_fastjson.o"
-
-for t in $TARGETS; do
-    echo "=== build fuzz_$t ($CC)"
-    # shellcheck disable=SC2086
-    $CC $CFLAGS -DNM_FUZZ_RULES_DIR="\"$ROOT/config\"" -o "$OUT/fuzz_$t" \
-        "$ROOT/tests/fuzz/fuzz_$t.c" $SRCS "$OUT/nm_langid.o" "$OUT/nm_fastjson.o" $LIBS
-done
+# the targets are CMake's (-DNM_FUZZ=ON: libFuzzer, coverage in every library
+# they link) with ASan + UBSan
+echo "=== build fuzz_* with $CC (cmake -DNM_FUZZ=ON -DNM_SANITIZE=ON in $OUT)"
+CC=$CC CXX=$CXX cmake -S "$ROOT" -B "$OUT" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNM_FUZZ=ON -DNM_SANITIZE=ON \
+    -DNM_BUILD_TESTS=OFF >"$OUT/cmake.log" 2>&1 || { tail -n 20 "$OUT/cmake.log"; echo "FAIL: cmake"; exit 1; }
+targets=()
+for t in $TARGETS; do targets+=("fuzz_$t"); done
+cmake --build "$OUT" -j"${NM_JOBS:-2}" --target "${targets[@]}" >"$OUT/build.log" 2>&1 ||
+    { grep -E 'error' "$OUT/build.log" | head -n 20; echo "FAIL: build"; exit 1; }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

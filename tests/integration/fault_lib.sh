@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # LOST, DUPLICATES, STORY_*: set for the sourcing test
 # fault_lib.sh - helpers shared by the fault tests (sourced after lib.sh).
 #
 # Provides: a deterministic article generator, background chunked ingest,
@@ -48,41 +50,10 @@ write_fault_config() {
         sed -i 's|^auto.offset.reset = earliest|&\nsession.timeout.ms = 6000\nheartbeat.interval.ms = 1000|' "$CONF"
 }
 
-# gen_articles N FILE [SEED]: N distinct JSON Lines articles, deterministic.
-# Templated from samples/articles.jsonl: unique ids, the sample's language,
-# title and body, extra paragraphs from other samples of mixed relevance and
-# filler up to a 1-4 KB body.
+# gen_articles N FILE [SEED]: N distinct JSON Lines articles of 1-4 KB,
+# deterministic (gen_articles.py --long, the tests' one generator).
 gen_articles() {
-    python3 - "$1" "$2" "${3:-42}" "$ROOT/samples/articles.jsonl" <<'PY'
-import json, random, sys
-n, out, seed, src = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
-rnd = random.Random(seed)
-samples = [json.loads(l) for l in open(src, encoding="utf-8") if l.strip()]
-filler = ["Markets were calm on {d}.", "The weather service issued no warnings for day {d}.",
-          "Officials declined to comment further, report {d} said.",
-          "Analysts expect more details in the coming weeks ({d})."]
-with open(out, "w", encoding="utf-8") as f:
-    for i in range(n):
-        s = samples[i % len(samples)]
-        o = samples[rnd.randrange(len(samples))]
-        paras = [s["body"]]
-        if rnd.random() < 0.5:
-            paras.append(o["body"])
-        target = rnd.randint(1024, 4000)
-        while len("\n".join(paras).encode()) < target:
-            paras.append(rnd.choice(filler).format(d=rnd.randint(1, 10**6)))
-        body = "\n".join(paras)
-        while len(body.encode()) > 4096:
-            body = body[:-50]
-        a = {"id": f"fault-{seed}-{i:06d}", "source": "newsmon-fault",
-             "url": f"https://fault.newsmon.example/{seed}/{i}",
-             "title": s["title"] if i % 3 else f"{s['title']} ({i})", "body": body}
-        if "lang" in s and i % 4:
-            a["lang"] = s["lang"]
-        if "published_at" in s:
-            a["published_at"] = s["published_at"]
-        f.write(json.dumps(a, ensure_ascii=False) + "\n")
-PY
+    $PY "$ROOT/tests/integration/gen_articles.py" --long "$ROOT/samples/articles.jsonl" "$1" "$2" "${3:-42}"
 }
 
 # ingest_chunks FILE CHUNK PAUSE [LOG]: publish FILE in chunks of CHUNK lines,
@@ -226,6 +197,7 @@ check_daemon_logs() {
 }
 
 # lib.sh's cleanup stays the last step; ours first restarts what we stopped.
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc_=$?; fault_cleanup; (exit $rc_); cleanup' EXIT
 
 # finish_run TIMEOUT: once the stream is in, wait until every id is enriched

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - helpers shared by the integration and fault tests (sourced).
 #
 # Every test run gets its own topics, consumer group and Redis key prefix
@@ -80,8 +81,7 @@ start_daemon() {
     local name=${1:-daemon}
     "$NEWSMON" run -c "$CONF" >>"$WORK/$name.log" 2>&1 &
     DAEMON_PID=$!
-    local i
-    for i in $(seq 1 300); do
+    for _ in $(seq 1 300); do
         grep -q 'assigned [1-9]' "$WORK/$name.log" 2>/dev/null && return 0
         kill -0 "$DAEMON_PID" 2>/dev/null || fail "newsmon run exited early: $(tail -n 5 "$WORK/$name.log")"
         sleep 0.1
@@ -91,9 +91,9 @@ start_daemon() {
 
 # stop_daemon SIGNAL: returns the exit status; fails after 30 s
 stop_daemon() {
-    local sig=${1:-TERM} i
+    local sig=${1:-TERM}
     kill "-$sig" "$DAEMON_PID"
-    for i in $(seq 1 300); do
+    for _ in $(seq 1 300); do
         if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
             local st=0
             wait "$DAEMON_PID" || st=$?
@@ -113,8 +113,8 @@ consume() {
 
 # wait_count TOPIC N [TIMEOUT]: until the topic holds at least N messages
 wait_count() {
-    local topic=$1 want=$2 timeout=${3:-60} i n=0
-    for i in $(seq 1 "$timeout"); do
+    local topic=$1 want=$2 timeout=${3:-60} n=0
+    for _ in $(seq 1 "$timeout"); do
         n=$(consume "$topic" | wc -l)
         [[ $n -ge $want ]] && return 0
         sleep 1

@@ -63,12 +63,15 @@ echo "exactly-once crash: articles=$N kills=$kills lost=$lost duplicates=$dups d
 # throughput cost: the same backlog, processed once per mode from a fresh group
 rate() { # mode -> articles/s
     local mode=$1
+    # (the prefix assignments are seen by the functions; the arguments name the run themselves)
+    # shellcheck disable=SC2097,SC2098
     NM_RUN=${NM_RUN}c$mode write_config -e "s|^exactly_once = false|exactly_once = $([[ $mode == eos ]] && echo true || echo false)|" \
         -e "s|^transactional_id =.*|transactional_id = $NM_RUN-$mode|"
     "$NEWSMON" ingest -c "$CONF" "$WORK/in.jsonl" 2>/dev/null
     local s e
     s=$(date +%s.%N)
     NM_RUN=${NM_RUN}c$mode start_daemon "rate-$mode"
+    # shellcheck disable=SC2097,SC2098
     NM_RUN=${NM_RUN}c$mode wait_count "${NM_RUN}c$mode.enriched" "$N" 300
     e=$(date +%s.%N)
     stop_daemon TERM >/dev/null || true

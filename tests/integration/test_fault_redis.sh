@@ -39,7 +39,7 @@ svc_start redis
 outage=$(($(date +%s) - t0))
 log "Redis back after ${outage}s (enriched during the outage: $((during - before)))"
 # newsmon resumes: counts move again within 30 s
-for i in $(seq 1 30); do
+for _ in $(seq 1 30); do
     [[ -n $(rcli hget "${KP}stats" articles) ]] && [[ $(rcli hget "${KP}stats" articles) -gt 0 ]] && break
     sleep 1
 done
@@ -54,7 +54,7 @@ for k in 1 2; do
     rcli script flush >/dev/null
     flushes=$((flushes + 1))
     # the next batch gets NOSCRIPT and must reload: counts move again
-    for i in $(seq 1 30); do
+    for _ in $(seq 1 30); do
         c1=$(rcli hget "${KP}stats" articles)
         [[ $c1 -gt $c0 ]] && break
         sleep 1

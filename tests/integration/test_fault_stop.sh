@@ -7,7 +7,8 @@
 #                   exit 1 without committing the batch;
 #   broker_stall    no signal: after [input] max_stall_s the batch is given
 #                   up, exit 1, nothing committed;
-#   redis_sigterm   SIGTERM while the counts are retried: exit 1 at once
+#   redis_sigterm   SIGTERM while Redis is retried (the story lookup, or the
+#                   counts with [stories] off): exit 1 at once
 #                   without committing;
 #   redis_stall     no signal: exit 1 after max_stall_s.
 # Each exit must come within its bound (the 10 s or max_stall_s, plus the
@@ -31,18 +32,19 @@ expected_counts "$WORK/articles.jsonl" "$WORK/expected.txt"
 split -n l/4 -d --additional-suffix=.jsonl "$WORK/articles.jsonl" "$WORK/part"
 BROKER_PID=$(tr -dc 0-9 <"${NM_SERVICES_DIR:-$ROOT/.services}/kafka/broker.pid")
 kill -0 "$BROKER_PID" || fail "no broker pid"
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc_=$?; kill -CONT "$BROKER_PID" 2>/dev/null; fault_cleanup; (exit $rc_); cleanup' EXIT
 
 metric() { curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 # scenario NAME PART FAULT(broker|redis) SIGNAL(TERM|none) BOUND_S
 scenario() {
-    local name=$1 part=$2 fault=$3 sig=$4 bound=$5 st=0 t0 ms i
+    local name=$1 part=$2 fault=$3 sig=$4 bound=$5 st=0 t0 ms
     "$NEWSMON" ingest -c "$CONF" "$part" >>"$WORK/ingest.log" 2>&1 || fail "$name: ingest failed"
     if [[ $sig == TERM ]]; then CONF=$WORK/term.conf; else CONF=$WORK/stall.conf; fi
     start_daemon "daemon-$name"
     # the backlog is being worked on: batches in flight
-    for i in $(seq 1 200); do
+    for _ in $(seq 1 200); do
         [[ $(metric newsmon_articles_consumed_total) -gt 0 ]] 2>/dev/null && break
         sleep 0.05
     done

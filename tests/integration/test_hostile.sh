@@ -107,7 +107,7 @@ n_good=$((3 * $(grep -c . "$ROOT/samples/articles.jsonl") + 4))
 log "published $n_bad hostile and $n_good good messages"
 
 # wait for the outputs (the DLQ may need its 10 MB record)
-for i in $(seq 1 90); do
+for _ in $(seq 1 90); do
     d=$(kcat -b "$BOOTSTRAP" -C -t "$NM_RUN.dlq" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
     g=$(enriched_keys "$NM_RUN.enriched" | sort -u | wc -l)
     [[ $d -ge $n_bad && $g -ge $n_good ]] && break
@@ -209,7 +209,7 @@ python3 -c 'import json, random, string; r = random.Random(5); body = "Russia an
 kput hg-big-event "$WORK/bigevent.json"
 good_batch 4
 stalled=1
-for i in $(seq 1 60); do
+for _ in $(seq 1 60); do
     if [[ $(enriched_keys "$NM_RUN.enriched" | grep -c '^hg-4-') -ge $(grep -c . "$ROOT/samples/articles.jsonl") ]]; then
         stalled=0
         break

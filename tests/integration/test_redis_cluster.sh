@@ -34,6 +34,7 @@ csvc() { bash "$ROOT/scripts/services.sh" "$@" >>"$WORK/cluster.log" 2>&1 || fai
 csvc stop-redis-cluster
 csvc start-redis-cluster
 source "$(dirname "$0")/fault_lib.sh"
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc_=$?; fault_cleanup; bash "$ROOT/scripts/services.sh" stop-redis-cluster >/dev/null 2>&1; (exit $rc_); cleanup' EXIT
 
 # the master serving the slot, and its replica
@@ -59,7 +60,7 @@ expected_counts "$WORK/articles.jsonl" "$WORK/expected.txt"
 start_daemon
 # 10 chunks of 200, ~0.5 s apart
 start_ingest "$WORK/articles.jsonl" 200 0.4
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
     c0=$(rcli hget "{$NM_RUN}:stats" articles | tr -d '\r')
     [[ -n $c0 && $c0 -gt 400 ]] && break
     sleep 0.1
@@ -73,7 +74,7 @@ t0=$(date +%s%3N)
 kill -KILL "$mpid"
 log "killed the master (pid $mpid) with $c0 articles counted"
 promoted=""
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
     if redis-cli -p "$REPLICA_PORT" role 2>/dev/null | head -n1 | grep -q '^master'; then
         promoted=$(($(date +%s%3N) - t0))
         break
@@ -84,7 +85,7 @@ done
 REDIS_PORT=$REPLICA_PORT
 log "replica on $REPLICA_PORT is master after ${promoted} ms"
 resumed=""
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
     c1=$(redis-cli -p "$REPLICA_PORT" hget "{$NM_RUN}:stats" articles 2>/dev/null | tr -d '\r')
     if [[ -n $c1 && $c1 -gt $c0 ]]; then resumed=$(($(date +%s%3N) - t0)); break; fi
     sleep 0.1

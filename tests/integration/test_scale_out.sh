@@ -46,6 +46,7 @@ member_start() { "$NEWSMON" run -c "$WORK/$1.conf" >>"$WORK/daemon-$1.log" 2>&1 
 member_alive() { [[ -n ${PID[$1]:-} ]] && kill -0 "${PID[$1]}" 2>/dev/null; }
 LIVE=()
 kill_members() { local m; for m in "${!PID[@]}"; do member_alive "$m" && kill -KILL "${PID[$m]}" 2>/dev/null; done; true; }
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc_=$?; kill_members; fault_cleanup; (exit $rc_); cleanup' EXIT
 
 # settle T0 NAME WHAT: wait until every member of LIVE answers /metrics ready,

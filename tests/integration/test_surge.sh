@@ -80,8 +80,7 @@ done
 # settled: every article counted, nothing pending (a dead daemon's surges
 # come back after the 3 s lease and the next idle tick, <= 5 s later)
 settle() {
-    local i
-    for i in $(seq 1 90); do
+    for _ in $(seq 1 90); do
         if [[ $(rcli hget "${KP}stats" articles) == "$N" && $(rcli zcard "${KP}surge:pending") == 0 ]]; then
             sleep 6 # one more lease and tick: nothing may come back
             [[ $(rcli zcard "${KP}surge:pending") == 0 ]] && return 0
@@ -156,7 +155,7 @@ stop_daemon TERM || fail "newsmon run did not exit 0 on SIGTERM"
 sed -i "s|^group.id = .*|group.id = $NM_RUN-replay|; s|^group.instance.id = .*|group.instance.id = $NM_RUN-replay-member|" "$CONF"
 before=$(consume "$NM_RUN.enriched" | wc -l)
 start_daemon replay
-for i in $(seq 1 90); do
+for _ in $(seq 1 90); do
     [[ $(consume "$NM_RUN.enriched" | wc -l) -ge $((before + N)) ]] && break
     sleep 1
 done

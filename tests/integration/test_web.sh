@@ -68,6 +68,7 @@ stop_webs() { # never fails: lib.sh's cleanup must run after it
     [[ -z $SKP ]] || rcli --scan --pattern "$SKP*" | xargs -r redis-cli -p "$REDIS_PORT" del >/dev/null
     return 0
 }
+# shellcheck disable=SC2154 # rc is assigned inside the trap string
 trap 'rc=$?; set +e; stop_webs; (exit $rc); cleanup' EXIT
 for _ in $(seq 1 50); do curl -sf "$BASE/api/status" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/api/status" >"$WORK/status.json" || fail "newsmon web does not answer: $(cat "$WORK/web.log")"
