@@ -25,7 +25,7 @@ typedef struct {
 #define C(sec, key, type, field, def, lo, hi) {sec, key, type, offsetof(nm_config_t, field), def, lo, hi}
 static const nm_cdef_t nm_cdefs[] = {
     C("input", "topic", T_STR, input_topic, "news.raw", 0, 0),
-    C("input", "batch_size", T_LONG, batch_size, "200", 1, 100000),
+    C("input", "batch_size", T_LONG, batch_size, "100", 1, 100000),
     C("input", "batch_timeout_ms", T_LONG, batch_timeout_ms, "5", 1, 60000),
     C("input", "max_message_bytes", T_LONG, max_message_bytes, "4194304", 1024, 1L << 30),
     C("input", "max_body_bytes", T_LONG, max_body_bytes, "2097152", 1, 1L << 30),

@@ -196,7 +196,7 @@ static void test_config_defaults(void **state) {
     nm_config_t *c = nm_config_load(NULL, err, sizeof err);
     assert_non_null(c);
     assert_string_equal(c->input_topic, "news.raw");
-    assert_int_equal(c->batch_size, 200);
+    assert_int_equal(c->batch_size, 100);
     assert_int_equal(c->workers, 1);
     assert_int_equal(c->batch_timeout_ms, 5);
     assert_int_equal(c->max_message_bytes, 4194304);
