@@ -179,7 +179,7 @@ sed -e "s|^prefix = .*|prefix = $NM_RUN-fresh:|" -e "s|^surge_topic = .*|surge_t
 CONF_MAIN=$CONF
 CONF=$WORK/fresh.conf
 start_daemon fresh
-for i in $(seq 1 90); do
+for _ in $(seq 1 90); do
     [[ $(rcli hget "${FRESH}stats" articles) == "$N" && $(rcli zcard "${FRESH}surge:pending") == 0 ]] && break
     sleep 1
 done
