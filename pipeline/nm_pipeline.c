@@ -452,6 +452,31 @@ static int nm_stalled(nm_pipeline_t *P, const nm_batch_t *b, const struct timesp
     return 1;
 }
 
+/* A batch's Redis call failed with e (`what`: what it was, for the log):
+ * wait the back-off, serving delivery reports, and double it up to
+ * redis_retry_max_ms. Returns 0 to retry, -1 when the batch is given up
+ * (stopping, or stalled for max_stall_s): nothing of it is committed, the
+ * next owner redoes it (`unfinished` names its articles in the log). */
+static int nm_redis_retry(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0,
+                          const char *what, const char *unfinished, char *e, size_t esize,
+                          long *backoff) {
+    NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s%s; retrying in %ld ms", what, e, *backoff);
+    P->mb.redis_errors++;
+    nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
+    if (*P->stop || nm_stalled(P, b, t0, *what ? "Redis (stories)" : "Redis")) {
+        if (*P->stop)
+            NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu %s; their offsets are not committed",
+                   b->nslots, unfinished);
+        if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, esize);
+        return -1;
+    }
+    nm_producer_poll(P->producer, (int)*backoff);
+    P->mb.redis_retries++;
+    P->st.redis_retries++;
+    *backoff = *backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms : *backoff * 2;
+    return 0;
+}
+
 static void nm_free_surges(nm_pipeline_t *P) {
     for (size_t i = 0; i < P->nsouts; i++) {
         free(P->souts[i].out.topic);
@@ -587,23 +612,10 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
     char e[512];
     long backoff = 100;
     while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
-                             sizeof e)) {
-        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: story lookup: %s; retrying in %ld ms", e, backoff);
-        P->mb.redis_errors++;
-        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop || nm_stalled(P, b, t0, "Redis (stories)")) {
-            if (*P->stop)
-                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu articles without their "
-                       "stories; their offsets are not committed", b->nslots);
-            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+                             sizeof e))
+        if (nm_redis_retry(P, b, t0, "story lookup: ", "articles without their stories", e,
+                           sizeof e, &backoff))
             return -1;
-        }
-        nm_producer_poll(P->producer, (int)backoff);
-        P->mb.redis_retries++;
-        P->st.redis_retries++;
-        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
-                                                               : backoff * 2;
-    }
     size_t k = 0;
     for (size_t i = 0; i < b->nslots; i++) {
         nm_slot_t *s = &b->slots[i];
@@ -753,24 +765,9 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
         it->summary_len = s->sum_len;
     }
     long backoff = 100;
-    while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e)) {
-        NM_LOG(NM_LOG_WARN, "pipeline", "Redis: %s; retrying in %ld ms", e, backoff);
-        P->mb.redis_errors++;
-        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 0);
-        if (*P->stop || nm_stalled(P, b, &t0, "Redis")) {
-            /* still down at shutdown: give up this batch, commit nothing */
-            if (*P->stop)
-                NM_LOG(NM_LOG_ERROR, "pipeline", "stopping with %zu uncounted articles; "
-                       "their offsets are not committed", b->nslots);
-            if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
+    while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e))
+        if (nm_redis_retry(P, b, &t0, "", "uncounted articles", e, sizeof e, &backoff))
             return -1;
-        }
-        nm_producer_poll(P->producer, (int)backoff);
-        P->mb.redis_retries++;
-        P->st.redis_retries++;
-        backoff = backoff * 2 > P->cfg->redis_retry_max_ms ? P->cfg->redis_retry_max_ms
-                                                               : backoff * 2;
-    }
     if (nm_publish_surges(P, b, &t0) < 0) {
         if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
         return -1;
