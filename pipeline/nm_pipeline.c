@@ -595,6 +595,20 @@ static void nm_surge_idle(nm_pipeline_t *P) {
     if (nm_publish_surges(P, P->fill, &t0) < 0) nm_free_surges(P); /* fill is empty: idle */
 }
 
+/* Replace *payload (an owned JSON object of *len bytes) with itself plus
+ * the story member. Returns -1 when that cannot be allocated (the payload
+ * is left as it was). */
+static int nm_with_story(nm_pipeline_t *P, char **payload, size_t *len, const nm_story_t *st) {
+    char *c = nm_event_add_story(&P->with_story, *payload, *len, st)
+                  ? NULL
+                  : nm_copy(P->with_story.s, P->with_story.len);
+    if (!c) return -1;
+    free(*payload);
+    *payload = c;
+    *len = P->with_story.len;
+    return 0;
+}
+
 /* With stories: the batch's stories from Redis (one call, retried with
  * back-off while Redis is down), then each article's outputs with its
  * story, its alert only when it adds a topic to its story (the caller then
@@ -627,32 +641,14 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
          * keeps the batch from committing: it is redone, never half-told */
         int oom = 0;
         nm_out_t *ev = &s->outs[0]; /* the enriched event, added first */
-        if (s->nouts && ev->kind == OUT_ENRICHED) {
-            char *c = nm_event_add_story(&P->with_story, ev->payload, ev->len, &so->story)
-                          ? NULL
-                          : nm_copy(P->with_story.s, P->with_story.len);
-            if (c) {
-                free(ev->payload);
-                ev->payload = c;
-                ev->len = P->with_story.len;
-            }
-            oom = !c;
-        }
+        if (s->nouts && ev->kind == OUT_ENRICHED)
+            oom = nm_with_story(P, &ev->payload, &ev->len, &so->story);
         if (!oom && so->alert && s->alert_json) {
             oom = nm_event_add_story(&P->with_story, s->alert_json, s->alert_len, &so->story) ||
                   nm_add_alerts(P->cfg, P->rules, s, P->with_story.s, P->with_story.len,
                                 so->alert);
-            char *c = oom || nm_event_add_story(&P->with_story, s->alert_rec, s->record_len,
-                                                &so->story)
-                          ? NULL
-                          : nm_copy(P->with_story.s, P->with_story.len);
-            if (c) {
-                free(s->alert_rec);
-                s->alert_rec = c;
-                s->record_len = P->with_story.len;
-                nm_count_alert(P, s, so->alert);
-            }
-            oom = !c;
+            oom = oom || nm_with_story(P, &s->alert_rec, &s->record_len, &so->story);
+            if (!oom) nm_count_alert(P, s, so->alert);
             s->count.alert = s->alert_rec;
             s->count.alert_len = s->record_len;
         } else {
