@@ -36,15 +36,15 @@ static size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
     return unspaced ? 3 : 0;
 }
 
-/* The shingle of the last min(nwords, NM_STORY_SHINGLE) words goes to its
- * bin; word[0] is the newest word, and rotations keep the order in the hash. */
-static void nm_shingle(nm_story_signer_t *sg) {
+/* The shingle of words w3 w2 w1 w0 (w0 the newest; rotations keep their
+ * order in the hash) into its bin of min. The words are passed by value:
+ * kept in registers across a text, not shifted through the signer in memory
+ * (that store-to-load chain was half the cost of signing). */
+static inline void nm_shingle(uint32_t *min, uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0) {
     _Static_assert(NM_STORY_SHINGLE == 4, "nm_shingle combines four words");
-    uint64_t x = nm_mix(sg->word[3] ^ nm_rotl(sg->word[2], 16) ^ nm_rotl(sg->word[1], 32) ^
-                        nm_rotl(sg->word[0], 48));
-    uint32_t *m = &sg->sig.min[x >> 59]; /* top 5 bits: the bin of 32 */
+    uint64_t x = nm_mix(w3 ^ nm_rotl(w2, 16) ^ nm_rotl(w1, 32) ^ nm_rotl(w0, 48));
+    uint32_t *m = &min[x >> 59]; /* top 5 bits: the bin of 32 */
     if ((uint32_t)x < *m) *m = (uint32_t)x;
-    sg->sig.shingles++;
 }
 
 _Static_assert(NM_STORY_BINS == 32, "nm_shingle takes the bin from the top 5 bits");
@@ -104,6 +104,8 @@ static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *ha
 
 void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
+    uint64_t w0 = sg->word[0], w1 = sg->word[1], w2 = sg->word[2], w3 = sg->word[3];
+    uint32_t nwords = sg->nwords, shingles = sg->sig.shingles;
     size_t i = 0;
     while (i < len) {
         if (u[i] < '0') {
@@ -120,16 +122,28 @@ void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
         } else {
             i = nm_word(u, i, len, &w);
         }
-        sg->word[3] = sg->word[2];
-        sg->word[2] = sg->word[1];
-        sg->word[1] = sg->word[0];
-        sg->word[0] = w;
-        if (++sg->nwords >= NM_STORY_SHINGLE) nm_shingle(sg);
+        w3 = w2;
+        w2 = w1;
+        w1 = w0;
+        w0 = w;
+        if (++nwords >= NM_STORY_SHINGLE) {
+            nm_shingle(sg->sig.min, w3, w2, w1, w0);
+            shingles++;
+        }
     }
+    sg->word[0] = w0;
+    sg->word[1] = w1;
+    sg->word[2] = w2;
+    sg->word[3] = w3;
+    sg->nwords = nwords;
+    sg->sig.shingles = shingles;
 }
 
 nm_story_sig_t nm_story_sign_end(nm_story_signer_t *sg) {
-    if (!sg->sig.shingles && sg->nwords) nm_shingle(sg); /* fewer words than a shingle: one */
+    if (!sg->sig.shingles && sg->nwords) { /* fewer words than a shingle: one */
+        nm_shingle(sg->sig.min, sg->word[3], sg->word[2], sg->word[1], sg->word[0]);
+        sg->sig.shingles = 1;
+    }
     return sg->sig;
 }
 
