@@ -43,8 +43,8 @@ static size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
 static inline void nm_shingle(uint32_t *min, uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0) {
     _Static_assert(NM_STORY_SHINGLE == 4, "nm_shingle combines four words");
     uint64_t x = nm_mix(w3 ^ nm_rotl(w2, 16) ^ nm_rotl(w1, 32) ^ nm_rotl(w0, 48));
-    uint32_t *m = &min[x >> 59]; /* top 5 bits: the bin of 32 */
-    if ((uint32_t)x < *m) *m = (uint32_t)x;
+    uint32_t *m = &min[x >> 59], v = (uint32_t)x; /* top 5 bits: the bin of 32 */
+    *m = v < *m ? v : *m; /* a store every time, no branch: whether it is smaller is a coin toss early on */
 }
 
 _Static_assert(NM_STORY_BINS == 32, "nm_shingle takes the bin from the top 5 bits");
