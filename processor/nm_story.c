@@ -24,7 +24,7 @@ static inline uint64_t nm_mix(uint64_t h) {
 
 /* Length of the code point at p when it belongs to a script written without
  * spaces (then it is a word of its own), else 0. */
-static size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
+static inline size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
     if (p[0] >= 0xF0) return n >= 4 && p[0] == 0xF0 && (p[1] & 0x30) == 0x20 ? 4 : 0; /* U+20000-2FFFF: Han */
     if (p[0] < 0xE0 || n < 3) return 0;
     uint32_t cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
@@ -65,9 +65,9 @@ static inline uint64_t nm_block(uint64_t h, uint64_t x) {
  * its end. In normalised text every byte below '0' is a separator (' ', '.',
  * '\n'), and a byte from 0xE0 up may start an unspaced code point, which
  * ends the word. Words are mostly shorter than 8 bytes: one load finds the
- * separator after them (SWAR: a byte below 0x30, or one from 0xE0), so the
- * byte loop only runs near the end of the text and before a 3-byte
- * character. Both paths give the same hash (little-endian chunks). */
+ * separator after them (SWAR: a byte below 0x30, or one from 0xE0 that
+ * starts an unspaced code point), so the byte loop only runs near the end
+ * of the text. Both paths give the same hash (little-endian chunks). */
 static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *hash) {
     size_t start = i;
     uint64_t h = 0x9e3779b97f4a7c15ULL, chunk = 0;
@@ -81,8 +81,21 @@ static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *ha
             i += 8;
             continue;
         }
-        unsigned k = (unsigned)__builtin_ctzll(sep | lead) / 8; /* the lowest flag is exact */
-        if (!(sep >> (8 * k) & 0x80)) break; /* a lead byte: the byte loop decides */
+        /* the lowest flag is exact, and so is the next one after a lead
+         * byte (only a separator borrows into the byte above it) */
+        uint64_t flags = sep | lead;
+        unsigned k;
+        for (;;) {
+            k = (unsigned)__builtin_ctzll(flags) / 8;
+            if (sep >> (8 * k) & 0x80 || nm_unspaced_cp(u + i + k, len - i - k)) break;
+            flags &= flags - 1; /* a spaced script's 3-byte character (Hangul): the word goes on */
+            if (!flags) break;
+        }
+        if (!flags) {
+            h = nm_block(h, x);
+            i += 8;
+            continue;
+        }
         chunk = k ? x & (~0ULL >> (64 - 8 * k)) : 0;
         *hash = (h ^ chunk ^ (uint64_t)(i + k - start) << 56) * 0x9e3779b97f4a7c15ULL;
         return i + k;
