@@ -209,6 +209,7 @@ double nm_story_containment(const nm_story_sig_t *a, const nm_story_sig_t *b) {
 typedef struct {
     nm_story_sig_t sig;
     uint64_t seq, story; /* story: FNV-1a of the story's first article id */
+    uint64_t weighed;    /* the query (ix->next then) that last weighed it, + 1 */
     uint32_t next[NM_STORY_BANDS]; /* slot + 1 of the previous entry in the bucket; 0 none */
     uint32_t id_off;              /* first article id in the id ring */
     uint16_t id_len;
@@ -272,12 +273,14 @@ static void nm_entry_id(const nm_story_index_t *ix, const nm_story_entry_t *e, c
     out[e->id_len] = '\0';
 }
 
-/* A candidate shares bins with the article, often many: each is weighed
- * once (the first NM_STORY_MAX_CHAIN of them remembered). */
-static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, const nm_story_sig_t *sig,
+/* A candidate shares bins with the article, often many (copies of a story
+ * share most): each is weighed once per query, marked with the query's
+ * number (ix->next: every query is followed by a put, so it is unique);
+ * weighing one twice would not change the answer, only the cost. */
+static const nm_story_entry_t *nm_closest(nm_story_index_t *ix, const nm_story_sig_t *sig,
                                           double *containment) {
-    const nm_story_entry_t *best = NULL, *seen[NM_STORY_MAX_CHAIN];
-    int nseen = 0;
+    const nm_story_entry_t *best = NULL;
+    const uint64_t query = ix->next + 1;
     double bestc = 0;
     /* the bucket heads and their first entries are cache misses: issue them
      * all before walking any chain, so that they overlap */
@@ -285,22 +288,19 @@ static const nm_story_entry_t *nm_closest(const nm_story_index_t *ix, const nm_s
     for (int b = 0; b < NM_STORY_BANDS; b++)
         first[b] = sig->min[b] == NM_STORY_EMPTY ? 0 : *nm_bucket(ix, b, sig->min[b]);
     for (int b = 0; b < NM_STORY_BANDS; b++)
-        if (first[b]) __builtin_prefetch(&ix->ent[first[b] - 1]);
+        if (first[b]) __builtin_prefetch(&ix->ent[first[b] - 1].seq);
     for (int b = 0; b < NM_STORY_BANDS; b++) {
         uint32_t v = sig->min[b], link = first[b];
         uint64_t newer = ix->next;
         for (int n = 0; link && n < NM_STORY_MAX_CHAIN; n++) {
-            const nm_story_entry_t *e = &ix->ent[link - 1];
+            nm_story_entry_t *e = &ix->ent[link - 1];
             /* an evicted entry, or a slot reused by a newer one (of another
              * bucket, or later in this one): the chain ended there */
             if (e->seq < ix->oldest || e->seq >= newer || ((e->sig.min[b] ^ v) & ix->mask)) break;
             newer = e->seq;
             link = e->next[b];
-            if (e->sig.min[b] != v) continue; /* another value, same bucket */
-            int k = 0;
-            while (k < nseen && seen[k] != e) k++;
-            if (k < nseen) continue;
-            if (nseen < NM_STORY_MAX_CHAIN) seen[nseen++] = e;
+            if (e->sig.min[b] != v || e->weighed == query) continue; /* another value, same bucket */
+            e->weighed = query;
             int agree;
             double c = nm_containment(sig, &e->sig, &agree);
             if (agree < NM_STORY_MIN_BINS || c < NM_STORY_MIN_CONTAINMENT) continue;
@@ -325,6 +325,7 @@ static void nm_index_put(nm_story_index_t *ix, const char *first, size_t flen, u
     e->sig = *sig;
     e->seq = ix->next++;
     e->story = story;
+    e->weighed = 0;
     e->id_off = (uint32_t)ix->ids_at;
     e->id_len = (uint16_t)flen;
     size_t head = ix->ids_cap - ix->ids_at < flen ? ix->ids_cap - ix->ids_at : flen;
