@@ -1,9 +1,9 @@
 /* nm_pipeline.c - the daemon's batch loop and its states (nm_pipeline.h).
  *
- * Two batches live at a time: `fill` takes new articles while `done`, the
- * previous one, waits for its acks; done's counts and offsets are written
- * as soon as its last ack arrives, and always before fill's (see the
- * header comment for the rules). */
+ * A ring of batches: `fill` takes new articles while the closed ones,
+ * oldest first, wait for their acks; the oldest's Redis calls run on the
+ * async thread, and its counts and offsets are written before any newer
+ * one's (see the header comment for the rules). */
 #include "nm_pipeline.h"
 
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <limits.h>
 
+#include "nm_async.h"
 #include "nm_consumer.h"
 #include "nm_counts.h"
 #include "nm_event.h"
@@ -37,7 +38,16 @@ typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ, OUT_SURGE } nm_out_kind_t;
  * produce request (librdkafka's default batch.size). */
 #define NM_HOLD_BYTES (1 << 20)
 
+/* Batches in the ring: live, small batches close every few ms while each
+ * waits tens of ms for its acks, so several are in flight; their articles
+ * together stay within one batch_size (a backlog's full batches: one
+ * closed, one filling, as many articles as two batches ever held). */
+#define NM_BATCHES 16
+
 typedef struct nm_batch_s nm_batch_t;
+
+/* The Redis call of a closed batch that runs on the async thread. */
+enum { JOB_NONE = 0, JOB_STORIES, JOB_COUNTS };
 
 typedef struct {
     nm_batch_t *batch; /* whose pending count its delivery report settles */
@@ -81,6 +91,7 @@ struct nm_batch_s {
     size_t nslots, nproc, nsent;
     size_t held_bytes;
     int storied;      /* stories: its story step ran, its outputs may go */
+    int job;          /* its call running on the async thread (JOB_*) */
     int oom;          /* an article has no output (out of memory): must not commit */
     long pending;     /* sent outputs (and surge alerts) without a delivery report */
     double waited_ms; /* time the loop waited for input while the batch was open */
@@ -102,10 +113,14 @@ struct nm_pipeline_s {
     nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* increments since the last completed batch */
-    nm_batch_t batches[2];
+    nm_batch_t batches[NM_BATCHES]; /* a ring: the closed ones, oldest first, then fill */
     nm_batch_t *fill;  /* taking articles */
-    nm_batch_t *done;  /* closed, completing (at-least-once only), or NULL */
+    size_t first;      /* batches[first] is the oldest closed one (at-least-once only) */
+    size_t nclosed;    /* closed batches, completing in order */
+    size_t closed_articles; /* their articles */
     nm_counts_item_t *items;
+    nm_async_t *async; /* runs the oldest closed batch's counts call (at-least-once) */
+    struct { size_t n; nm_err_t rc; char e[512]; } job; /* its call: items, result */
     /* surges: the surge alerts in flight */
     struct { nm_out_t out; char id[20]; } *souts;
     size_t nsouts, capsouts;
@@ -609,27 +624,65 @@ static int nm_with_story(nm_pipeline_t *P, char **payload, size_t *len, const nm
     return 0;
 }
 
-/* With stories: the batch's stories from Redis (one call, retried with
- * back-off while Redis is down), then each article's outputs with its
- * story, its alert only when it adds a topic to its story (the caller then
- * sends them). It runs after the previous batch's counts, which write the
- * stories it looks up. Returns 0, or -1 when stopping or stalled (nothing
- * of the batch sent). */
-static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
+/* The story lookup's input for batch b, into P->story_in. Returns its
+ * number of articles. */
+static size_t nm_story_items(nm_pipeline_t *P, const nm_batch_t *b) {
     size_t n = 0;
     for (size_t i = 0; i < b->nslots; i++) {
-        nm_slot_t *s = &b->slots[i];
+        const nm_slot_t *s = &b->slots[i];
         if (!s->id) continue; /* a dead letter */
         P->story_in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
                                              s->count.topics};
     }
+    return n;
+}
+
+/* The story lookup of the oldest closed batch, on the async thread
+ * (nm_start_stories): meanwhile the loop does not touch P->counts,
+ * P->stories or their P->story_in / P->story_out. */
+static void nm_story_job(void *ud) {
+    nm_pipeline_t *P = ud;
+    P->job.rc = nm_stories_assign(P->stories, P->counts, P->story_in, P->job.n, time(NULL),
+                                  P->story_out, P->job.e, sizeof P->job.e);
+}
+
+/* Start b's story step on the thread; b is the oldest closed batch, so
+ * every earlier batch is counted (their story writes are in). */
+static void nm_start_stories(nm_pipeline_t *P, nm_batch_t *b) {
+    P->job.n = nm_story_items(P, b);
+    b->job = JOB_STORIES;
+    nm_async_start(P->async, nm_story_job, P);
+}
+
+/* With stories: the batch's stories from Redis (one call, on the thread
+ * when nm_start_stories started it, retried here with back-off while Redis
+ * is down), then each article's outputs with its story, its alert only
+ * when it adds a topic to its story (the caller then sends them). It runs
+ * after the previous batch's counts, which write the stories it looks up.
+ * Returns 0, or -1 when stopping or stalled (nothing of the batch sent). */
+static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
     char e[512];
+    nm_err_t rc;
+    size_t n;
+    if (b->job == JOB_STORIES) { /* started on the thread: its answer */
+        nm_async_wait(P->async);
+        b->job = JOB_NONE;
+        n = P->job.n;
+        rc = P->job.rc;
+        snprintf(e, sizeof e, "%s", P->job.e);
+    } else {
+        n = nm_story_items(P, b);
+        rc = nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out,
+                               e, sizeof e);
+    }
     long backoff = 100;
-    while (nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out, e,
-                             sizeof e))
+    while (rc) {
         if (nm_redis_retry(P, b, t0, "story lookup: ", "articles without their stories", e,
                            sizeof e, &backoff))
             return -1;
+        rc = nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out,
+                               e, sizeof e);
+    }
     size_t k = 0;
     for (size_t i = 0; i < b->nslots; i++) {
         nm_slot_t *s = &b->slots[i];
@@ -674,19 +727,12 @@ static int nm_close_batch(nm_pipeline_t *P, nm_batch_t *b, const struct timespec
     return 0;
 }
 
-/* Finish batch b: closed (nm_close_batch), deliveries, counts, then
- * offsets. Returns 0 when the batch is complete and its offsets stored; 1
- * when its transaction was aborted and the input rewound (exactly-once: it
- * will be redone); -1 when stopping or a fatal error left it incomplete
- * (its offsets are not stored: the articles will be redone by the next
- * owner). */
-static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
-    if (!b->nslots) return 0;
+/* Batch b closed (nm_close_batch) and every output settled: delivered,
+ * re-sent, or given up. Returns 0, else what nm_complete_batch returns. */
+static int nm_settle(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
     char e[512];
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* 0. closed: with stories, its outputs wait for them */
-    if (nm_close_batch(P, b, &t0)) return -1;
+    if (nm_close_batch(P, b, t0)) return -1;
     /* 1. every output acknowledged; failed ones are sent again, except on
      * permanent errors (too large, not authorised), which would stall the
      * stream forever: an enriched event that Kafka refuses becomes a dead
@@ -701,7 +747,7 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
                        "their offsets are not committed", b->pending);
                 return -1;
             }
-            if (nm_stalled(P, b, &t0, "Kafka deliveries")) return -1;
+            if (nm_stalled(P, b, t0, "Kafka deliveries")) return -1;
         }
         int failed = 0;
         if (P->cfg->exactly_once) {
@@ -739,7 +785,7 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
         }
         if (!failed || b->oom) break;
         NM_LOG(NM_LOG_WARN, "pipeline", "re-sending %d undelivered output(s)", failed);
-        if ((*P->stop && b->pending == 0) || nm_stalled(P, b, &t0, "Kafka re-sends")) return -1;
+        if ((*P->stop && b->pending == 0) || nm_stalled(P, b, t0, "Kafka re-sends")) return -1;
         nm_sleep_ms(500);
     }
     if (b->oom) {
@@ -748,22 +794,84 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
         if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
         return -1;
     }
-    /* 2. counts, once every output is settled: one script call for the
-     * whole batch, retried with back-off; an article whose enriched event
-     * Kafka refused for good is a dead letter and is not counted */
+    return 0;
+}
+
+/* Batch b's counts items into P->items, once every output is settled: an
+ * article whose enriched event Kafka refused for good is a dead letter and
+ * is not counted. Returns their number. */
+static size_t nm_count_items(nm_pipeline_t *P, const nm_batch_t *b) {
     size_t nitems = 0;
     for (size_t i = 0; i < b->nslots; i++) {
-        nm_slot_t *s = &b->slots[i];
+        const nm_slot_t *s = &b->slots[i];
         if (!s->id || s->refused) continue; /* a dead letter */
         nm_counts_item_t *it = &P->items[nitems++];
         *it = s->count;
         it->summary = s->sum_len ? s->sum : NULL;
         it->summary_len = s->sum_len;
     }
+    return nitems;
+}
+
+/* The counts call of the oldest closed batch, on the async thread
+ * (nm_start_counting): meanwhile the loop does not touch P->counts or
+ * P->items. */
+static void nm_count_job(void *ud) {
+    nm_pipeline_t *P = ud;
+    P->job.rc = nm_counts_apply(P->counts, P->items, P->job.n, NULL, P->job.e,
+                                 sizeof P->job.e);
+}
+
+/* Every output of b acknowledged, none to re-send, nothing missing: its
+ * counts call can start on the thread. */
+static int nm_settled(const nm_batch_t *b) {
+    if (b->pending || b->oom) return 0;
+    for (size_t i = 0; i < b->nslots; i++)
+        for (int k = 0; k < b->slots[i].nouts; k++)
+            if (b->slots[i].outs[k].state == OUT_FAILED) return 0;
+    return 1;
+}
+
+static void nm_start_counting(nm_pipeline_t *P, nm_batch_t *b) {
+    P->job.n = nm_count_items(P, b);
+    b->job = JOB_COUNTS;
+    nm_async_start(P->async, nm_count_job, P);
+}
+
+/* Finish batch b: closed (nm_close_batch), deliveries, counts, then
+ * offsets. Returns 0 when the batch is complete and its offsets stored; 1
+ * when its transaction was aborted and the input rewound (exactly-once: it
+ * will be redone); -1 when stopping or a fatal error left it incomplete
+ * (its offsets are not stored: the articles will be redone by the next
+ * owner). */
+static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
+    if (!b->nslots) return 0;
+    char e[512];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t nitems;
+    nm_err_t crc;
+    if (b->job == JOB_COUNTS) {
+        /* settled, its counts call started on the thread: its result */
+        nm_async_wait(P->async);
+        b->job = JOB_NONE;
+        nitems = P->job.n;
+        crc = P->job.rc;
+        snprintf(e, sizeof e, "%s", P->job.e);
+    } else {
+        int rc = nm_settle(P, b, &t0);
+        if (rc) return rc;
+        /* 2. counts: one script call for the whole batch, retried with
+         * back-off */
+        nitems = nm_count_items(P, b);
+        crc = nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e);
+    }
     long backoff = 100;
-    while (nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e))
+    while (crc) {
         if (nm_redis_retry(P, b, &t0, "", "uncounted articles", e, sizeof e, &backoff))
             return -1;
+        crc = nm_counts_apply(P->counts, P->items, nitems, NULL, e, sizeof e);
+    }
     if (nm_publish_surges(P, b, &t0) < 0) {
         if (P->cfg->exactly_once) nm_producer_txn_abort(P->producer, e, sizeof e);
         return -1;
@@ -805,6 +913,8 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
 }
 
 static void nm_free_batch(nm_pipeline_t *P, nm_batch_t *b) {
+    if (b->job) nm_async_wait(P->async); /* its call borrows the batch's articles */
+    b->job = JOB_NONE;
     /* librdkafka holds pointers to the outputs until their delivery
      * reports: get every report (purging what cannot be sent) first */
     if (b->pending > 0 && nm_producer_flush(P->producer, 5000) > 0) {
@@ -835,21 +945,44 @@ static void nm_on_stats(void *ud, const char *json, size_t len) {
     nm_metrics_kafka_stats(((nm_pipeline_t *)ud)->metrics, json, len);
 }
 
-/* Complete the closed batch `done`. When it cannot complete, the fill
- * batch is given up with it: its offsets would commit past done's. */
-static int nm_finish_done(nm_pipeline_t *P) {
-    int rc = nm_complete_batch(P, P->done);
-    nm_free_batch(P, P->done);
-    P->done = NULL;
-    if (rc < 0) {
-        P->fatal = 1;
-        nm_free_batch(P, P->fill);
-    }
+static nm_batch_t *nm_closed(nm_pipeline_t *P, size_t i) {
+    return &P->batches[(P->first + i) % NM_BATCHES];
+}
+
+/* The oldest closed batch cannot complete: the newer ones and the fill
+ * batch are given up with it (nothing of them committed; the daemon
+ * exits). */
+static void nm_give_up(nm_pipeline_t *P) {
+    P->fatal = 1;
+    for (; P->nclosed; P->nclosed--, P->first = (P->first + 1) % NM_BATCHES)
+        nm_free_batch(P, nm_closed(P, 0));
+    P->closed_articles = 0;
+    nm_free_batch(P, P->fill);
+}
+
+/* Complete the oldest closed batch. When it cannot complete, the newer
+ * ones and the fill batch are given up with it: their offsets would commit
+ * past its. */
+static int nm_finish_oldest(nm_pipeline_t *P) {
+    nm_batch_t *b = nm_closed(P, 0);
+    int rc = nm_complete_batch(P, b);
+    P->closed_articles -= b->nslots;
+    nm_free_batch(P, b);
+    P->first = (P->first + 1) % NM_BATCHES;
+    P->nclosed--;
+    if (rc < 0) nm_give_up(P);
     return rc;
 }
 
+/* Complete every closed batch, oldest first. */
+static int nm_finish_closed(nm_pipeline_t *P) {
+    while (P->nclosed)
+        if (nm_finish_oldest(P) < 0) return -1;
+    return 0;
+}
+
 nm_batch_result_t nm_pipeline_drain(nm_pipeline_t *P) {
-    if (P->done && nm_finish_done(P) < 0) return NM_BATCH_INCOMPLETE;
+    if (nm_finish_closed(P) < 0) return NM_BATCH_INCOMPLETE;
     int rc = nm_complete_batch(P, P->fill);
     if (rc < 0) P->fatal = 1;
     nm_free_batch(P, P->fill);
@@ -934,8 +1067,10 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     P->text = text;
     P->rules = rules;
     P->stop = &nm_never;
-    for (int i = 0; i < 2; i++)
-        P->batches[i].slots = calloc((size_t)cfg->batch_size, sizeof *P->batches[i].slots);
+    int slots_ok = 1;
+    for (int i = 0; i < NM_BATCHES; i++)
+        slots_ok &= (P->batches[i].slots =
+                         calloc((size_t)cfg->batch_size, sizeof *P->batches[i].slots)) != NULL;
     P->fill = &P->batches[0];
     P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
     P->procs = calloc((size_t)cfg->workers, sizeof *P->procs);
@@ -944,6 +1079,7 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
         procs_ok = (P->procs[w] = nm_pipeline_proc_new(cfg)) != NULL;
     P->pool = nm_pool_new((int)cfg->workers);
     P->counts = nm_counts_new(cfg);
+    if (!cfg->exactly_once) P->async = nm_async_new();
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
     nm_jbuf_init(&P->with_story);
     if (cfg->stories_enabled) {
@@ -951,7 +1087,7 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
         P->story_in = calloc((size_t)cfg->batch_size, sizeof *P->story_in);
         P->story_out = calloc((size_t)cfg->batch_size, sizeof *P->story_out);
     }
-    if (!P->batches[0].slots || !P->batches[1].slots || !P->items || !procs_ok || !P->pool ||
+    if (!slots_ok || (!cfg->exactly_once && !P->async) || !P->items || !procs_ok || !P->pool ||
         !P->counts || !P->metrics ||
         (cfg->stories_enabled && (!P->stories || !P->story_in || !P->story_out))) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
@@ -1009,6 +1145,13 @@ static int nm_add_polled(nm_pipeline_t *P, rd_kafka_message_t *m) {
     return 0;
 }
 
+/* With stories, the fill batch is not closed on time while an older batch
+ * waits for its story step: it takes articles until then, so the batches
+ * grow to what one story lookup at a time can serve. */
+static int nm_story_hold(nm_pipeline_t *P) {
+    return P->stories && P->nclosed && !nm_closed(P, P->nclosed - 1)->storied;
+}
+
 int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
     const nm_config_t *cfg = P->cfg;
     nm_batch_t *f = P->fill;
@@ -1019,11 +1162,11 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
     if (!m) {
         nm_release(P, f);
         int wait = timeout_ms;
-        if (f->nslots) {
+        if (f->nslots && !nm_story_hold(P)) {
             double left = cfg->batch_timeout_ms - f->waited_ms;
             wait = left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
         }
-        if (P->done && wait > 1) wait = 1; /* serve done's acks soon */
+        if (P->nclosed && wait > 1) wait = 1; /* serve the closed batches' acks soon */
         if (wait > 0) {
             struct timespec t0;
             clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1047,7 +1190,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
             if (nm_add_polled(P, m)) return -1;
         nm_tag_polled(P, f);
         if (f->held_bytes >= NM_HOLD_BYTES) nm_release(P, f);
-    } else if (!f->nslots && !P->done && nm_elapsed_ms(&P->last_ready) >= 1000) {
+    } else if (!f->nslots && !P->nclosed && nm_elapsed_ms(&P->last_ready) >= 1000) {
         /* idle: keep readiness current (Redis back, a rebalance), once
          * a second since a connect attempt may block */
         clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
@@ -1055,28 +1198,56 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
         if (P->redis_ok) nm_surge_idle(P);
     }
-    /* 2. the previous batch completes once its last ack is in */
+    /* 2. the closed batches complete, in order: once the oldest has its
+     * last ack its counts call starts on the thread, and once that answers
+     * it is finished here (offsets stored) and the next one's starts */
     nm_producer_poll(P->producer, 0);
-    if (P->done && P->done->pending == 0 && nm_finish_done(P) < 0) return -1;
+    while (P->nclosed) {
+        nm_batch_t *o = nm_closed(P, 0);
+        if (o->job && !nm_async_done(P->async)) break;
+        if (P->stories && !o->storied) {
+            /* with stories, the oldest first looks its stories up (every
+             * earlier batch is counted), then its outputs go */
+            if (!o->job) {
+                nm_start_stories(P, o);
+                break;
+            }
+            struct timespec t0;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            if (nm_close_batch(P, o, &t0)) { /* stopping, or stalled on Redis */
+                nm_give_up(P);
+                return -1;
+            }
+            continue;
+        }
+        if (!o->job && o->pending > 0) break;
+        if (!o->job && nm_settled(o)) {
+            nm_start_counting(P, o);
+            break;
+        }
+        if (nm_finish_oldest(P) < 0) return -1; /* answered, or re-sends to make */
+    }
     /* 3. the fill batch closes when full or when it has waited long enough;
      * it completes behind the next one (exactly-once: at once, see the
      * header) */
-    if (f->nslots && ((long)f->nslots >= cfg->batch_size || f->waited_ms >= cfg->batch_timeout_ms)) {
+    /* (with stories, not on time while nm_story_hold) */
+    if (f->nslots && ((long)f->nslots >= cfg->batch_size ||
+                      (f->waited_ms >= cfg->batch_timeout_ms && !nm_story_hold(P)))) {
         if (cfg->exactly_once) {
             nm_pipeline_drain(P);
         } else {
-            /* the previous batch first: its counts write the stories the
-             * story step of this one looks up */
-            if (P->done && nm_finish_done(P) < 0) return -1;
-            struct timespec t0;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            if (nm_close_batch(P, f, &t0)) {
-                P->fatal = 1;
-                nm_free_batch(P, f);
-                return -1;
-            }
-            P->done = f;
-            P->fill = f == &P->batches[0] ? &P->batches[1] : &P->batches[0];
+            /* the older batches complete first only when the ring is full
+             * or holds a batch's worth of articles */
+            while (P->nclosed && (P->nclosed == NM_BATCHES - 1 ||
+                                  P->closed_articles + f->nslots > (size_t)cfg->batch_size))
+                if (nm_finish_oldest(P) < 0) return -1;
+            /* with stories its outputs wait for its story step, which
+             * waits for the older batches' counts (step 2) */
+            nm_tag_polled(P, f);
+            if (!P->stories) nm_release(P, f);
+            P->nclosed++;
+            P->closed_articles += f->nslots;
+            P->fill = nm_closed(P, P->nclosed);
         }
     }
     return P->fatal ? -1 : 0;
@@ -1120,6 +1291,7 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     if (P->consumer && P->producer) nm_pipeline_drain(P);
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
+    nm_async_destroy(P->async);
     nm_counts_destroy(P->counts);
     nm_stories_destroy(P->stories);
     free(P->story_in);
@@ -1130,8 +1302,7 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     for (long w = 0; P->procs && w < P->cfg->workers; w++) nm_pipeline_proc_destroy(P->procs[w]);
     free(P->procs);
     nm_rules_destroy(P->rules);
-    free(P->batches[0].slots);
-    free(P->batches[1].slots);
+    for (int i = 0; i < NM_BATCHES; i++) free(P->batches[i].slots);
     free(P->items);
     nm_free_surges(P);
     free(P->souts);

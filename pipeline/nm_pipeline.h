@@ -8,7 +8,8 @@
  * events `newsmon run` produces.
  *
  * The daemon is a batch loop on one thread (librdkafka does the network
- * I/O on its own threads). A batch goes through these states:
+ * I/O on its own threads; one helper thread makes the Redis calls of the
+ * closed batches, below). A batch goes through these states:
  *   FILLING    each polled article is tagged at once; its outputs
  *              (enriched event, alerts, or dead letter) are HELD while
  *              the next message is already queued (a backlog: produce
@@ -16,7 +17,7 @@
  *              the few records one linger.ms gathers) and sent as soon as
  *              the input runs dry (live: no added latency); with
  *              [stories] enabled they are held until
- *   STORIES    (when the batch closes) one Redis lookup for the whole
+ *   STORIES    (once the batch is closed and the oldest) one Redis lookup for the whole
  *              batch (nm_stories.h), then every output with its story,
  *              alerts only for topics new to their story, produced
  *              (retried with back-off while Redis is down, like COUNTING).
@@ -37,17 +38,25 @@
  *   STORING    each partition's next offset stored and committed (async),
  *              or, exactly-once, the offsets sent in the batch's
  *              transaction and the transaction committed.
- * Pipelining (at-least-once): two batches live at a time. A closed batch
- * waits for its acks while the next one fills; each step serves delivery
- * reports and, once the closed batch has its last ack, counts it (one
- * Redis round trip, on this thread) and stores its offsets. When the next
- * batch closes before that, the loop first completes the older one, so
- * batches complete, count and store offsets strictly in consumption
- * order, and at most two are in flight. A batch's story step runs after
- * the previous batch is counted (the counts script writes the stories the
- * lookup reads). If the older batch cannot complete
- * (stopping, stalled), the newer one is given up with it: its offsets
- * would commit past the older one's.
+ * Pipelining (at-least-once): a ring of up to 16 batches, the closed ones
+ * (oldest first) then the filling one. A closed batch waits for its acks
+ * while newer ones fill and close, as long as the closed ones hold at
+ * most batch_size articles together (live: many small batches in flight;
+ * a backlog: one full batch closed, one filling, as before). Each step
+ * serves delivery reports and moves the OLDEST closed batch on: once it
+ * has its last ack, its counts call runs on a helper thread (nm_async.h)
+ * while the loop keeps consuming, tagging and sending; when that answers,
+ * its offsets are stored and the next one's call starts. So batches count
+ * and store offsets strictly in consumption order, one Redis call at a
+ * time, and the loop blocks on Redis only when the ring is full (or on the
+ * retries while Redis is down, on the loop's thread as before). With
+ * stories, a closed batch's story step (lookup on the thread, then its
+ * outputs) starts only when it is the oldest, i.e. once every earlier
+ * batch is counted (the counts script writes the stories the lookup
+ * reads); meanwhile the filling batch is not closed on time, so batches
+ * grow to what one lookup at a time can serve. If the oldest batch cannot
+ * complete (stopping, stalled), the newer ones are given up with it: their
+ * offsets would commit past its.
  * Exactly-once: one transaction per batch, and librdkafka allows one open
  * transaction per producer, so a batch's outputs cannot be produced before
  * the previous transaction commits: the loop stays sequential there (a
