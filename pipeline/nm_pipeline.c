@@ -38,10 +38,13 @@ typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ, OUT_SURGE } nm_out_kind_t;
  * produce request (librdkafka's default batch.size). */
 #define NM_HOLD_BYTES (1 << 20)
 
-/* Batches in the ring: live, small batches close every few ms while each
- * waits tens of ms for its acks, so several are in flight; their articles
- * together stay within one batch_size (a backlog's full batches: one
- * closed, one filling, as many articles as two batches ever held). */
+/* Batches in flight at most: live, small batches close every few ms while
+ * each waits tens of ms for its acks, so several are in flight; their
+ * articles together stay within one batch_size (a backlog's full batches:
+ * one closed, one filling, as many articles as two batches ever held). The
+ * fill batch is the free one with the lowest index, so a backlog keeps
+ * using the same two and their slots (2.3 KB each) are the only ones
+ * touched. */
 #define NM_BATCHES 16
 
 typedef struct nm_batch_s nm_batch_t;
@@ -91,6 +94,7 @@ struct nm_batch_s {
     size_t nslots, nproc, nsent;
     size_t held_bytes;
     int storied;      /* stories: its story step ran, its outputs may go */
+    int queued;       /* in P->closed */
     int job;          /* its call running on the async thread (JOB_*) */
     int oom;          /* an article has no output (out of memory): must not commit */
     long pending;     /* sent outputs (and surge alerts) without a delivery report */
@@ -113,10 +117,11 @@ struct nm_pipeline_s {
     nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* increments since the last completed batch */
-    nm_batch_t batches[NM_BATCHES]; /* a ring: the closed ones, oldest first, then fill */
+    nm_batch_t batches[NM_BATCHES];
     nm_batch_t *fill;  /* taking articles */
-    size_t first;      /* batches[first] is the oldest closed one (at-least-once only) */
-    size_t nclosed;    /* closed batches, completing in order */
+    nm_batch_t *closed[NM_BATCHES]; /* closed batches, oldest first, completing in
+                                     * order (at-least-once only) */
+    size_t nclosed;
     size_t closed_articles; /* their articles */
     nm_counts_item_t *items;
     nm_async_t *async; /* runs the oldest closed batch's counts call (at-least-once) */
@@ -946,7 +951,7 @@ static void nm_on_stats(void *ud, const char *json, size_t len) {
 }
 
 static nm_batch_t *nm_closed(nm_pipeline_t *P, size_t i) {
-    return &P->batches[(P->first + i) % NM_BATCHES];
+    return P->closed[i];
 }
 
 /* The oldest closed batch cannot complete: the newer ones and the fill
@@ -954,8 +959,11 @@ static nm_batch_t *nm_closed(nm_pipeline_t *P, size_t i) {
  * exits). */
 static void nm_give_up(nm_pipeline_t *P) {
     P->fatal = 1;
-    for (; P->nclosed; P->nclosed--, P->first = (P->first + 1) % NM_BATCHES)
-        nm_free_batch(P, nm_closed(P, 0));
+    for (size_t i = 0; i < P->nclosed; i++) {
+        nm_free_batch(P, P->closed[i]);
+        P->closed[i]->queued = 0;
+    }
+    P->nclosed = 0;
     P->closed_articles = 0;
     nm_free_batch(P, P->fill);
 }
@@ -968,8 +976,8 @@ static int nm_finish_oldest(nm_pipeline_t *P) {
     int rc = nm_complete_batch(P, b);
     P->closed_articles -= b->nslots;
     nm_free_batch(P, b);
-    P->first = (P->first + 1) % NM_BATCHES;
-    P->nclosed--;
+    b->queued = 0;
+    memmove(P->closed, P->closed + 1, --P->nclosed * sizeof *P->closed);
     if (rc < 0) nm_give_up(P);
     return rc;
 }
@@ -1245,9 +1253,12 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
              * waits for the older batches' counts (step 2) */
             nm_tag_polled(P, f);
             if (!P->stories) nm_release(P, f);
-            P->nclosed++;
+            f->queued = 1;
+            P->closed[P->nclosed++] = f;
             P->closed_articles += f->nslots;
-            P->fill = nm_closed(P, P->nclosed);
+            int i = 0;
+            while (P->batches[i].queued) i++; /* one is free: nclosed < NM_BATCHES */
+            P->fill = &P->batches[i];
         }
     }
     return P->fatal ? -1 : 0;
