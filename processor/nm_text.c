@@ -19,6 +19,10 @@ typedef struct {
 } nm_fold_t;
 
 struct nm_text_s {
+    /* ASCII word characters (letters, digits): folded byte | script << 8,
+     * 0 for the others (the fast path's one lookup per byte, instead of the
+     * entry and then the blob) */
+    uint16_t ascii[128];
     nm_fold_t *fold;       /* NM_TEXT_TABLE entries */
     nm_fold_t *fold_marks; /* the same with NM_TEXT_KEEP_MARKS */
     char *blob;
@@ -192,6 +196,9 @@ nm_text_t *nm_text_new(void) {
     if (!t->fold || !t->fold_marks || !t->blob) goto err;
     for (int32_t cp = 0; cp < NM_TEXT_TABLE; cp++)
         if (nm_fold_entry(t, t->fold, cp, 0)) goto err;
+    for (int c = 0; c < 128; c++)
+        if (t->fold[c].cls == CLS_WORD && t->fold[c].len == 1)
+            t->ascii[c] = (uint16_t)((unsigned char)t->blob[t->fold[c].off] | t->fold[c].script << 8);
     /* the keep-marks table differs for Latin letters and combining marks only */
     memcpy(t->fold_marks, t->fold, NM_TEXT_TABLE * sizeof *t->fold);
     for (int32_t cp = 0x80; cp < NM_TEXT_TABLE; cp++)
@@ -416,33 +423,42 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
     const char *blob = t->blob;
     unsigned words = 0;
     while (pos < len) {
-        unsigned c = in[pos];
-        const nm_fold_t *f;
-        size_t used;
-        if (c < 0x80) {
-            f = &t->fold[c];
-            used = 1;
-        } else if (c >= 0xC2 && c <= 0xDF && pos + 1 < len && (in[pos + 1] & 0xC0) == 0x80) {
-            f = &tab[((c & 0x1Fu) << 6) | (in[pos + 1] & 0x3Fu)];
-            used = 2;
-        } else if (c >= 0xE0 && c <= 0xEF && pos + 2 < len && (in[pos + 1] & 0xC0) == 0x80 &&
-                   (in[pos + 2] & 0xC0) == 0x80) {
-            unsigned cp = ((c & 0x0Fu) << 12) | ((in[pos + 1] & 0x3Fu) << 6) | (in[pos + 2] & 0x3Fu);
-            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) break; /* invalid: general path */
-            f = &tab[cp];
-            used = 3;
+        unsigned c = in[pos], script, one; /* one: the folded byte when n == 1 */
+        const char *w = NULL;
+        size_t used, n;
+        if (c < 0x80) { /* ASCII: one lookup, one byte out */
+            unsigned a = t->ascii[c];
+            if (!a) break;
+            one = a & 0xFFu;
+            n = used = 1;
+            script = a >> 8;
         } else {
-            break;
+            const nm_fold_t *f;
+            if (c >= 0xC2 && c <= 0xDF && pos + 1 < len && (in[pos + 1] & 0xC0) == 0x80) {
+                f = &tab[((c & 0x1Fu) << 6) | (in[pos + 1] & 0x3Fu)];
+                used = 2;
+            } else if (c >= 0xE0 && c <= 0xEF && pos + 2 < len && (in[pos + 1] & 0xC0) == 0x80 &&
+                       (in[pos + 2] & 0xC0) == 0x80) {
+                unsigned cp =
+                    ((c & 0x0Fu) << 12) | ((in[pos + 1] & 0x3Fu) << 6) | (in[pos + 2] & 0x3Fu);
+                if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) break; /* invalid: general path */
+                f = &tab[cp];
+                used = 3;
+            } else {
+                break;
+            }
+            if (f->cls != CLS_WORD) break;
+            w = blob + f->off;
+            one = (unsigned char)w[0];
+            n = f->len;
+            script = f->script;
         }
-        if (f->cls != CLS_WORD) break;
-        size_t n = f->len;
         /* room for a pending separator, the folded bytes and the final NUL */
         if (k + n + 2 > cap) {
             b->len = k;
             if (nm_textbuf_reserve(b, n + 1)) {
                 *nomem = 1;
-                b->word_cps += words;
-                return pos;
+                break;
             }
             s = b->s;
             src = b->src;
@@ -455,9 +471,8 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
             }
             b->pending_sep = 0;
         }
-        const char *w = blob + f->off;
         if (n == 1) {
-            s[k] = w[0];
+            s[k] = (char)one;
             src[k++] = (uint32_t)pos;
         } else {
             for (size_t i = 0; i < n; i++, k++) {
@@ -465,7 +480,7 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
                 src[k] = (uint32_t)pos;
             }
         }
-        b->script_count[f->script]++;
+        b->script_count[script]++;
         words++;
         pos += used;
     }
