@@ -497,7 +497,11 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
         uint8_t byte = (uint8_t)s[i];
         if (any_on) state = nm_ac_step(A, state, A->cls[byte]);
         uint32_t flags = 0;
-        if (nw) {
+        if (nw == 1) { /* the common case: one word being walked */
+            flags = nm_ac_walk(W, w[0].state, W->cls[byte]);
+            w[0].state = flags;
+            if (flags == NM_AC_DEAD) nw = flags = 0;
+        } else if (nw) {
             uint32_t c = W->cls[byte];
             size_t k = 0;
             for (size_t j = 0; j < nw; j++) {
