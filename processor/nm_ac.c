@@ -487,12 +487,26 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
     uint32_t state = 0;
     if (word_on && len) w[nw++] = (nm_ac_walker_t){0, 0, 1};
     for (size_t i = 0; i < len; i++) {
-        /* nothing alive: from the root, a byte that begins no pattern pair
-         * leads back to the root at the next byte; skip to a stop */
-        if (!nw && !state)
+        /* the other automaton at its root: a byte that begins no pattern
+         * pair leads it back to the root at the next byte, so until a stop
+         * only the word being walked, if any, needs a step */
+        if (!state && nw <= 1)
             for (; i + 1 < len; i++) {
                 uint32_t p = (uint32_t)(uint8_t)s[i] << 8 | (uint8_t)s[i + 1];
                 if (ac->stop[p >> 6] >> (p & 63) & 1) break;
+                if (!nw) continue;
+                uint32_t st = nm_ac_walk(W, w[0].state, W->cls[(uint8_t)s[i]]);
+                if (st == NM_AC_DEAD) {
+                    nw = 0;
+                    continue;
+                }
+                w[0].state = st;
+                if (st & NM_AC_OUT) nm_ac_report(ac, 0, w, 1, i + 1, cb, ud);
+                if ((st & NM_AC_SPAWN) && w[0].primary) {
+                    w[nw++] = (nm_ac_walker_t){(uint32_t)i + 1, 0, 0};
+                    i++; /* this byte is done: the general step takes the next */
+                    break;
+                }
             }
         uint8_t byte = (uint8_t)s[i];
         if (any_on) state = nm_ac_step(A, state, A->cls[byte]);
