@@ -139,10 +139,7 @@ static size_t nm_next_mark(const char *s, size_t i, size_t len) {
 
 /* Sizes every per-article array for this text and rule set. */
 static nm_err_t nm_tagger_reserve(nm_tagger_ws_t *ws, const nm_rules_t *r) {
-    size_t marks = 1;
-    for (size_t i = nm_next_mark(ws->tb.s, 0, ws->tb.len); i < ws->tb.len;
-         i = nm_next_mark(ws->tb.s, i + 1, ws->tb.len))
-        marks++;
+    size_t marks = ws->tb.marks + 1;
     if (marks > ws->capmarks) {
         size_t nc = marks * 2;
         uint32_t *p = realloc(ws->para, nc * sizeof *p);

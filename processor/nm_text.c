@@ -223,6 +223,7 @@ void nm_textbuf_init(nm_textbuf_t *b) { memset(b, 0, sizeof *b); }
 
 void nm_textbuf_reset(nm_textbuf_t *b) {
     b->len = 0;
+    b->marks = 0;
     memset(b->script_count, 0, sizeof b->script_count);
     b->pending_sep = 0;
     b->word_cps = 0;
@@ -267,6 +268,7 @@ static void nm_sep(nm_textbuf_t *b, char sep, uint32_t src) {
 static void nm_emit(nm_textbuf_t *b, const char *w, size_t n, uint32_t src) {
     if (b->pending_sep) {
         if (b->len) {
+            b->marks += b->pending_sep != ' ';
             b->s[b->len] = b->pending_sep;
             b->src[b->len++] = b->pending_src;
         }
@@ -466,6 +468,7 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
         }
         if (pos == start && b->pending_sep) { /* as nm_emit: the separator goes first */
             if (k) {
+                b->marks += b->pending_sep != ' ';
                 s[k] = b->pending_sep;
                 src[k++] = b->pending_src;
             }
