@@ -92,7 +92,7 @@ typedef struct {
 struct nm_ac_s {
     nm_ac_dfa_t any, word;
     uint8_t sep[256];
-    /* bit (b0 << 8 | b1): the scan must look at b0 followed by b1 even when
+    /* bit nm_ac_pair(b0, b1): the scan must look at b0 followed by b1 even when
      * no walk is alive and the other automaton is at its root: b0 is a
      * separator (a word starts after it), or b0 b1 begins a pattern
      * matched anywhere (or b0 is one) */
@@ -375,18 +375,31 @@ out:
     return rc;
 }
 
+/* The index of the byte pair b0 b1 in `stop`: the pair as one 16-bit load
+ * from the text reads it (in the machine's byte order). */
+static inline uint32_t nm_ac_pair(const void *p) {
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void nm_ac_stop_pair(nm_ac_t *ac, uint32_t b0, uint32_t b1) {
+    const uint8_t pair[2] = {(uint8_t)b0, (uint8_t)b1};
+    uint32_t p = nm_ac_pair(pair);
+    ac->stop[p >> 6] |= 1ull << (p & 63);
+}
+
 static void nm_ac_stops(nm_ac_t *ac, const nm_ac_trie_t *any) {
     const nm_ac_node_t *root = &any->nodes[0];
-    for (uint32_t b0 = 0; b0 < 256; b0++)
-        if (ac->sep[b0]) memset(ac->stop + b0 * 4, 0xFF, 4 * sizeof *ac->stop);
-    for (uint32_t e = 0; e < root->nedges; e++) {
-        const nm_ac_node_t *n1 = &any->nodes[root->edges[e].child];
-        uint32_t b0 = root->edges[e].byte;
-        if (n1->out != NONE) memset(ac->stop + b0 * 4, 0xFF, 4 * sizeof *ac->stop);
-        for (uint32_t f = 0; f < n1->nedges; f++) {
-            uint32_t p = b0 << 8 | n1->edges[f].byte;
-            ac->stop[p >> 6] |= 1ull << (p & 63);
+    for (uint32_t b0 = 0; b0 < 256; b0++) {
+        int all = ac->sep[b0]; /* b0 followed by anything */
+        for (uint32_t e = 0; e < root->nedges && !all; e++) {
+            const nm_ac_node_t *n1 = &any->nodes[root->edges[e].child];
+            if (root->edges[e].byte != b0) continue;
+            all = n1->out != NONE;
+            for (uint32_t f = 0; f < n1->nedges; f++) nm_ac_stop_pair(ac, b0, n1->edges[f].byte);
         }
+        for (uint32_t b1 = 0; all && b1 < 256; b1++) nm_ac_stop_pair(ac, b0, b1);
     }
 }
 
@@ -492,7 +505,7 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
          * only the word being walked, if any, needs a step */
         if (!state && nw <= 1)
             for (; i + 1 < len; i++) {
-                uint32_t p = (uint32_t)(uint8_t)s[i] << 8 | (uint8_t)s[i + 1];
+                uint32_t p = nm_ac_pair(s + i);
                 if (ac->stop[p >> 6] >> (p & 63) & 1) break;
                 if (!nw) continue;
                 uint32_t st = nm_ac_walk(W, w[0].state, W->cls[(uint8_t)s[i]]);
