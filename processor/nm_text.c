@@ -511,14 +511,16 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
     /* reserve for the common case once: folding rarely grows text by 3x */
     if (nm_textbuf_reserve(b, len + 16)) return NM_ERR_NOMEM;
     while (pos < len) {
-        int nomem = 0;
-        size_t end = nm_word_run(t, tab, b, (const unsigned char *)in, len, pos, &nomem);
-        if (nomem) return NM_ERR_NOMEM;
-        if (end != pos) {
-            pos = end;
-            continue;
-        }
         unsigned char c = (unsigned char)in[pos];
+        if (c >= 0x80 || t->ascii[c]) { /* not an ASCII separator: a word may start */
+            int nomem = 0;
+            size_t end = nm_word_run(t, tab, b, (const unsigned char *)in, len, pos, &nomem);
+            if (nomem) return NM_ERR_NOMEM;
+            if (end != pos) {
+                pos = end;
+                continue;
+            }
+        }
         size_t used = 1;
         int32_t cp;
         if (c < 0x80) {
