@@ -451,6 +451,7 @@ static inline uint32_t nm_ac_walk(const nm_ac_dfa_t *a, uint32_t state, uint32_t
     const uint32_t *r = a->sparse + (state & NM_AC_INDEX);
     const uint8_t *cl = (const uint8_t *)r;
     uint32_t n = cl[0], e = 1;
+    if (n == 1) return cl[1] == c ? r[1] : NM_AC_DEAD; /* most states: a chain */
     while (e <= n && cl[e] != c) e++;
     return e <= n ? r[(n + 4) / 4 + e - 1] : NM_AC_DEAD;
 }
@@ -509,11 +510,12 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
                 if (ac->stop[p >> 6] >> (p & 63) & 1) break;
                 if (!nw) continue;
                 uint32_t st = nm_ac_walk(W, w[0].state, W->cls[(uint8_t)s[i]]);
+                w[0].state = st;
                 if (st == NM_AC_DEAD) {
                     nw = 0;
                     continue;
                 }
-                w[0].state = st;
+                if (!(st & (NM_AC_OUT | NM_AC_SPAWN))) continue;
                 if (st & NM_AC_OUT) nm_ac_report(ac, 0, w, 1, i + 1, cb, ud);
                 if ((st & NM_AC_SPAWN) && w[0].primary) {
                     w[nw++] = (nm_ac_walker_t){(uint32_t)i + 1, 0, 0};
