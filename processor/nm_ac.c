@@ -194,7 +194,8 @@ nm_err_t nm_ac_builder_add(nm_ac_builder_t *b, const char *pat, size_t len, uint
 }
 
 nm_err_t nm_ac_builder_add_word(nm_ac_builder_t *b, const char *pat, size_t len, uint32_t id) {
-    return nm_ac_add(b, len < NM_AC_WALKERS ? &b->word : &b->any, pat, len, id);
+    /* the walks alive at once are bounded by the longest word pattern */
+    return nm_ac_add(b, len < NM_AC_WALKERS - 1 ? &b->word : &b->any, pat, len, id);
 }
 
 nm_err_t nm_ac_builder_add_prefix(nm_ac_builder_t *b, const char *p, size_t len) {

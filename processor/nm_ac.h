@@ -31,7 +31,9 @@ nm_err_t nm_ac_builder_add(nm_ac_builder_t *b, const char *pat, size_t len, uint
 
 /** @brief Add a word pattern: reported only where it starts at the start of
  *  the text, after a separator byte (nm_ac_builder_separators), or right
- *  after a word prefix (nm_ac_builder_add_prefix) that starts there. The
+ *  after a word prefix (nm_ac_builder_add_prefix) that starts there; one of
+ *  255 bytes or more is reported wherever it occurs, as with
+ *  nm_ac_builder_add (the caller's own boundary check must decide). The
  *  same bytes may also be added with nm_ac_builder_add (under other ids).
  *  Matches come in the same order as if all were added with
  *  nm_ac_builder_add. */

@@ -391,6 +391,39 @@ static void test_word_patterns(void **state) {
     nm_ac_destroy(ac);
 }
 
+/* A word pattern too long for the walks is matched anywhere; a long one
+ * that is not keeps ~126 walks alive at once ("a a ... a b" after each of
+ * the one-letter words "a") */
+static void test_word_patterns_long(void **state) {
+    (void)state;
+    char longp[300], text[700];
+    memset(longp, 'x', sizeof longp);
+    for (size_t i = 0; i < 500; i += 2) text[i] = 'a', text[i + 1] = ' ';
+    text[500] = 'b';
+    char many[501];
+    memcpy(many, text, 501);
+    nm_ac_builder_t *b = nm_ac_builder_new();
+    assert_non_null(b);
+    nm_ac_builder_separators(b, " ", 1);
+    assert_int_equal(nm_ac_builder_add_word(b, longp, sizeof longp, 1), NM_OK);
+    assert_int_equal(nm_ac_builder_add_word(b, many + 500 - 252, 253, 2), NM_OK); /* 126 words */
+    char err[128];
+    nm_ac_t *ac = nm_ac_build(b, err, sizeof err);
+    assert_non_null(ac);
+    matches_t got = scan(ac, text, 501);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.m[0].id, 2);
+    assert_int_equal(got.m[0].end, 501);
+    free(got.m);
+    char t2[400];
+    t2[0] = 'y';
+    memset(t2 + 1, 'x', 301); /* two occurrences, neither at a word start */
+    got = scan(ac, t2, 302);
+    assert_int_equal(got.n, 2);
+    free(got.m);
+    nm_ac_destroy(ac);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlapping_patterns),
@@ -405,6 +438,7 @@ int main(void) {
         cmocka_unit_test(test_many_patterns_grow_builder),
         cmocka_unit_test(test_word_patterns),
         cmocka_unit_test(test_word_patterns_random),
+        cmocka_unit_test(test_word_patterns_long),
     };
     return cmocka_run_group_tests_name("nm_ac", tests, NULL, NULL);
 }
