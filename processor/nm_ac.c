@@ -50,9 +50,10 @@ struct nm_ac_builder_s {
  *    until an edge or a dense row gives the DFA's next state.
  * Both give exactly the DFA's state after every byte, so the matches and
  * their order are those of the full DFA. States are numbered breadth-first
- * (the shallow states together at the start of each table).
+ * (the shallow states together at the start of each table), the word
+ * trie's depth first (see nm_ac_compile).
  * The word trie has no fail links: a byte with no edge ends the walk
- * (NM_AC_DEAD, in rows and as the sparse records' fail state).
+ * (NM_AC_DEAD in its rows, and from its records).
  * A state id is tagged: NM_AC_OUT if the state has outputs (a byte without
  * a match then costs no output lookup), NM_AC_SPARSE, NM_AC_SPAWN if a word
  * prefix ends there, and the word offset of its dense row (rows have
@@ -92,10 +93,10 @@ typedef struct {
 struct nm_ac_s {
     nm_ac_dfa_t any, word;
     uint8_t sep[256];
-    /* bit nm_ac_pair(b0, b1): the scan must look at b0 followed by b1 even when
-     * no walk is alive and the other automaton is at its root: b0 is a
-     * separator (a word starts after it), or b0 b1 begins a pattern
-     * matched anywhere (or b0 is one) */
+    /* bit nm_ac_pair(b0, b1): while the automaton of the patterns matched
+     * anywhere is at its root, b0 followed by b1 needs the full step only
+     * if b0 is a separator (a word starts after it) or b0 b1 begins one of
+     * those patterns (or b0 is one); other bytes leave it at the root */
     uint64_t stop[65536 / 64];
 };
 
