@@ -395,7 +395,12 @@ pass() { awk "BEGIN {exit !($1)}" 2>/dev/null && echo PASS || echo FAIL; }
     fi
     if has replay; then
         printf '%-44s %-22s %-24s\n' "ceiling (zero-work loop) articles/s" "$(v replay_ceilwatch_rate)" ""
-        printf '%-44s %-22s %-24s %s\n' "replay newsmon articles/s (steady)" "$(v replay_watch_rate)" ">= 15000" "$(pass "$(v replay_watch_rate) >= 15000")"
+        # a target above what the zero-work loop reaches here is judged by that bound
+        verdict=$(pass "$(v replay_watch_rate) >= 15000")
+        if [[ $verdict == FAIL ]] && awk "BEGIN {exit !($(v replay_ceilwatch_rate) < 15000)}" 2>/dev/null; then
+            verdict="FAIL (bound here: the zero-work loop's $(v replay_ceilwatch_rate)/s)"
+        fi
+        printf '%-44s %-22s %-24s %s\n' "replay newsmon articles/s (steady)" "$(v replay_watch_rate)" ">= 15000" "$verdict"
         printf '%-44s %-22s %-24s %s\n' "replay / ceiling" "$(v replay_ratio)" ">= 0.6" "$(pass "$(v replay_ratio) >= 0.6")"
         printf '%-44s %-22s %-24s\n' "replay newsmon articles/s (incl. start-up)" "$(v replay_wall_rate)" ""
         printf '%-44s %-22s %-24s\n' "replay newsmon CPU seconds" "$(v replay_newsmon_cpu_s)" ""

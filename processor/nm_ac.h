@@ -5,6 +5,9 @@
  * pattern share one class); hot states have full DFA rows, the many others
  * only their own edges and fail links (nm_ac.c), which keeps it a few MB
  * for 100,000+ states.
+ * Patterns that can only match at a word start are added as word patterns:
+ * they are found by walks from each word start instead (no fail links), so
+ * the scan touches little of their trie.
  */
 #ifndef NM_AC_H
 #define NM_AC_H
@@ -25,6 +28,26 @@ void nm_ac_builder_destroy(nm_ac_builder_t *b);
 /** @brief Add a pattern (bytes copied) reported with `id`. The same bytes may
  *  be added under several ids. Empty patterns are rejected (NM_ERR_CONFIG). */
 nm_err_t nm_ac_builder_add(nm_ac_builder_t *b, const char *pat, size_t len, uint32_t id);
+
+/** @brief Add a word pattern: reported only where it starts at the start of
+ *  the text, after a separator byte (nm_ac_builder_separators), or right
+ *  after a word prefix (nm_ac_builder_add_prefix) that starts there; one of
+ *  255 bytes or more is reported wherever it occurs, as with
+ *  nm_ac_builder_add (the caller's own boundary check must decide). The
+ *  same bytes may also be added with nm_ac_builder_add (under other ids).
+ *  Matches come in the same order as if all were added with
+ *  nm_ac_builder_add. */
+nm_err_t nm_ac_builder_add_word(nm_ac_builder_t *b, const char *pat, size_t len, uint32_t id);
+
+/** @brief Declare the separator bytes that start a word after them (call it
+ *  before nm_ac_builder_add_prefix). */
+void nm_ac_builder_separators(nm_ac_builder_t *b, const char *seps, size_t n);
+
+/** @brief A word prefix (a clitic such as Arabic "و"): word patterns are
+ *  also reported right after it when it starts a word. A prefix holding a
+ *  separator is ignored (it can never be a word's first letters). Empty and
+ *  over-long (255+ bytes) prefixes are rejected (NM_ERR_CONFIG). */
+nm_err_t nm_ac_builder_add_prefix(nm_ac_builder_t *b, const char *p, size_t len);
 
 /** @brief Compile. Takes ownership of and frees `b` in all cases.
  *  @returns the new automaton, or NULL with errstr set. */

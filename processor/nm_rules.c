@@ -126,7 +126,10 @@ static int nm_add_term(void *ud, const char *raw, char *errstr, size_t errstr_si
     t->text = nm_rules_strdup(r, raw);
     t->rule = nm_rules_strdup(r, rule);
     if (!t->text || !t->rule) return NM_ERR_NOMEM;
-    nm_err_t rc = nm_ac_builder_add(L->ac, L->tb.s, L->tb.len, (uint32_t)r->nterms);
+    /* a term that needs a left boundary can only match at a word start or
+     * after a clitic prefix: the matcher walks those from word starts */
+    nm_err_t rc = (t->open_left ? nm_ac_builder_add : nm_ac_builder_add_word)(
+        L->ac, L->tb.s, L->tb.len, (uint32_t)r->nterms);
     if (rc) return rc;
     r->nterms++;
     nm_hash(&L->hash, raw);
@@ -144,6 +147,8 @@ static int nm_add_prefix(void *ud, const char *raw, char *errstr, size_t errstr_
         return nm_seterr(errstr, errstr_size, NM_ERR_CONFIG,
                          "prefix '%s' must be one word of at most %d bytes, without '*'", raw,
                          NM_PREFIX_MAX);
+    nm_err_t rc = nm_ac_builder_add_prefix(L->ac, p, n);
+    if (rc) return rc;
     nm_prefixes_t *px = &L->rules->prefixes[L->pack - 1];
     char *ns = realloc(px->s, px->len + n + 1);
     if (!ns) return NM_ERR_NOMEM;
@@ -675,6 +680,7 @@ nm_rules_t *nm_rules_load(const nm_text_t *text, const nm_rule_paths_t *paths,
     nm_textbuf_init(&L.tb);
     L.hash = 14695981039346656037ULL;
     L.ac = nm_ac_builder_new();
+    if (L.ac) nm_ac_builder_separators(L.ac, " .\n", 3); /* nm_text_is_sep */
     if (!r || !L.ac) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory loading rules");
         goto err;

@@ -179,13 +179,17 @@ nm_story_sig_t nm_story_sign_article(const nm_tagger_ws_t *ws) {
 /* One-permutation MinHash: J = agreeing bins / bins not empty in both; then
  * |A n B| = J |A u B| = J (|A| + |B|) / (1 + J), over the shorter text. */
 static double nm_containment(const nm_story_sig_t *a, const nm_story_sig_t *b, int *agree) {
-    int same = 0, used = 0;
+    /* branch-free over unsigned lanes, which the compiler vectorises: both
+     * empty <=> their AND is all ones (the weighing of candidates is most of
+     * the index's cost when copies are many) */
+    uint32_t same = 0, empty = 0;
     for (int i = 0; i < NM_STORY_BINS; i++) {
-        int ea = a->min[i] == NM_STORY_EMPTY, eb = b->min[i] == NM_STORY_EMPTY;
-        used += !(ea && eb);
-        same += !ea && a->min[i] == b->min[i];
+        uint32_t x = a->min[i], y = b->min[i];
+        empty += (x & y) == NM_STORY_EMPTY;
+        same += (x == y) & (x != NM_STORY_EMPTY);
     }
-    *agree = same;
+    int used = NM_STORY_BINS - (int)empty;
+    *agree = (int)same;
     if (!same) return 0;
     double j = (double)same / used, na = a->shingles, nb = b->shingles;
     double c = j * (na + nb) / ((1 + j) * (na < nb ? na : nb));
@@ -276,29 +280,51 @@ static void nm_entry_id(const nm_story_index_t *ix, const nm_story_entry_t *e, c
 /* A candidate shares bins with the article, often many (copies of a story
  * share most): each is weighed once per query, marked with the query's
  * number (ix->next: every query is followed by a put, so it is unique);
- * weighing one twice would not change the answer, only the cost. */
+ * weighing one twice would not change the answer, only the cost.
+ * The bands' chains are walked side by side, a step of each in turn, with
+ * the next entry of each prefetched: the walks are independent pointer
+ * chases whose misses then overlap, where one walk after another waited
+ * for each miss in turn. The answer does not depend on that order: the
+ * largest containment wins, and of equal ones the oldest entry. */
 static const nm_story_entry_t *nm_closest(nm_story_index_t *ix, const nm_story_sig_t *sig,
                                           double *containment) {
     const nm_story_entry_t *best = NULL;
     const uint64_t query = ix->next + 1;
     double bestc = 0;
-    /* the bucket heads and their first entries are cache misses: issue them
-     * all before walking any chain, so that they overlap */
-    uint32_t first[NM_STORY_BANDS];
-    for (int b = 0; b < NM_STORY_BANDS; b++)
-        first[b] = sig->min[b] == NM_STORY_EMPTY ? 0 : *nm_bucket(ix, b, sig->min[b]);
-    for (int b = 0; b < NM_STORY_BANDS; b++)
-        if (first[b]) __builtin_prefetch(&ix->ent[first[b] - 1].seq);
+    uint32_t link[NM_STORY_BANDS];
+    uint64_t newer[NM_STORY_BANDS];
+    int live = 0;
+    /* the bucket heads are cache misses: issue them all before any walk */
     for (int b = 0; b < NM_STORY_BANDS; b++) {
-        uint32_t v = sig->min[b], link = first[b];
-        uint64_t newer = ix->next;
-        for (int n = 0; link && n < NM_STORY_MAX_CHAIN; n++) {
-            nm_story_entry_t *e = &ix->ent[link - 1];
+        link[b] = sig->min[b] == NM_STORY_EMPTY ? 0 : *nm_bucket(ix, b, sig->min[b]);
+        newer[b] = ix->next;
+    }
+    for (int b = 0; b < NM_STORY_BANDS; b++)
+        if (link[b]) {
+            __builtin_prefetch(&ix->ent[link[b] - 1].seq);
+            __builtin_prefetch(&ix->ent[link[b] - 1].sig.min[b]);
+            live++;
+        }
+    for (int n = 0; live && n < NM_STORY_MAX_CHAIN; n++) {
+        for (int b = 0; b < NM_STORY_BANDS; b++) {
+            if (!link[b]) continue;
+            nm_story_entry_t *e = &ix->ent[link[b] - 1];
+            uint32_t v = sig->min[b];
             /* an evicted entry, or a slot reused by a newer one (of another
              * bucket, or later in this one): the chain ended there */
-            if (e->seq < ix->oldest || e->seq >= newer || ((e->sig.min[b] ^ v) & ix->mask)) break;
-            newer = e->seq;
-            link = e->next[b];
+            if (e->seq < ix->oldest || e->seq >= newer[b] || ((e->sig.min[b] ^ v) & ix->mask)) {
+                link[b] = 0;
+                live--;
+                continue;
+            }
+            newer[b] = e->seq;
+            link[b] = e->next[b];
+            if (link[b]) {
+                __builtin_prefetch(&ix->ent[link[b] - 1].seq);
+                __builtin_prefetch(&ix->ent[link[b] - 1].sig.min[b]);
+            } else {
+                live--;
+            }
             if (e->sig.min[b] != v || e->weighed == query) continue; /* another value, same bucket */
             e->weighed = query;
             int agree;

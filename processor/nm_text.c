@@ -19,6 +19,10 @@ typedef struct {
 } nm_fold_t;
 
 struct nm_text_s {
+    /* ASCII word characters (letters, digits): folded byte | script << 8,
+     * 0 for the others (the fast path's one lookup per byte, instead of the
+     * entry and then the blob) */
+    uint16_t ascii[128];
     nm_fold_t *fold;       /* NM_TEXT_TABLE entries */
     nm_fold_t *fold_marks; /* the same with NM_TEXT_KEEP_MARKS */
     char *blob;
@@ -135,6 +139,18 @@ static int nm_fold_cp(int32_t cp, char *out, size_t *outlen, int keep_marks) {
         options = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD;
     else if (latin || sc == NM_SCRIPT_GREEK)
         options |= UTF8PROC_STRIPMARK;
+    /* most code points (CJK, Hangul, letters without case) map to
+     * themselves: no decomposition, no case folding, not a mark (which
+     * STRIPMARK drops). utf8proc_map, a third of start-up, is then not
+     * needed (Hangul syllables decompose and recompose to themselves). */
+    const utf8proc_property_t *pr = utf8proc_get_property(cp);
+    if (pr->decomp_seqindex == UINT16_MAX && pr->casefold_seqindex == UINT16_MAX &&
+        !(cat >= UTF8PROC_CATEGORY_MN && cat <= UTF8PROC_CATEGORY_ME)) {
+        int32_t mc = nm_fold_more(cp);
+        if (mc < 0) return CLS_IGNORE;
+        *outlen = (size_t)utf8proc_encode_char(mc, (utf8proc_uint8_t *)out);
+        return CLS_WORD;
+    }
     if (utf8proc_map(in, inlen, &mapped, options) < 0) return CLS_SPACE;
 
     /* keep only word characters of the mapping (NFKC of a symbol can hold
@@ -192,6 +208,9 @@ nm_text_t *nm_text_new(void) {
     if (!t->fold || !t->fold_marks || !t->blob) goto err;
     for (int32_t cp = 0; cp < NM_TEXT_TABLE; cp++)
         if (nm_fold_entry(t, t->fold, cp, 0)) goto err;
+    for (int c = 0; c < 128; c++)
+        if (t->fold[c].cls == CLS_WORD && t->fold[c].len == 1)
+            t->ascii[c] = (uint16_t)((unsigned char)t->blob[t->fold[c].off] | t->fold[c].script << 8);
     /* the keep-marks table differs for Latin letters and combining marks only */
     memcpy(t->fold_marks, t->fold, NM_TEXT_TABLE * sizeof *t->fold);
     for (int32_t cp = 0x80; cp < NM_TEXT_TABLE; cp++)
@@ -216,6 +235,7 @@ void nm_textbuf_init(nm_textbuf_t *b) { memset(b, 0, sizeof *b); }
 
 void nm_textbuf_reset(nm_textbuf_t *b) {
     b->len = 0;
+    b->marks = 0;
     memset(b->script_count, 0, sizeof b->script_count);
     b->pending_sep = 0;
     b->word_cps = 0;
@@ -260,6 +280,7 @@ static void nm_sep(nm_textbuf_t *b, char sep, uint32_t src) {
 static void nm_emit(nm_textbuf_t *b, const char *w, size_t n, uint32_t src) {
     if (b->pending_sep) {
         if (b->len) {
+            b->marks += b->pending_sep != ' ';
             b->s[b->len] = b->pending_sep;
             b->src[b->len++] = b->pending_src;
         }
@@ -416,33 +437,42 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
     const char *blob = t->blob;
     unsigned words = 0;
     while (pos < len) {
-        unsigned c = in[pos];
-        const nm_fold_t *f;
-        size_t used;
-        if (c < 0x80) {
-            f = &t->fold[c];
-            used = 1;
-        } else if (c >= 0xC2 && c <= 0xDF && pos + 1 < len && (in[pos + 1] & 0xC0) == 0x80) {
-            f = &tab[((c & 0x1Fu) << 6) | (in[pos + 1] & 0x3Fu)];
-            used = 2;
-        } else if (c >= 0xE0 && c <= 0xEF && pos + 2 < len && (in[pos + 1] & 0xC0) == 0x80 &&
-                   (in[pos + 2] & 0xC0) == 0x80) {
-            unsigned cp = ((c & 0x0Fu) << 12) | ((in[pos + 1] & 0x3Fu) << 6) | (in[pos + 2] & 0x3Fu);
-            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) break; /* invalid: general path */
-            f = &tab[cp];
-            used = 3;
+        unsigned c = in[pos], script, one; /* one: the folded byte when n == 1 */
+        const char *w = NULL;
+        size_t used, n;
+        if (c < 0x80) { /* ASCII: one lookup, one byte out */
+            unsigned a = t->ascii[c];
+            if (!a) break;
+            one = a & 0xFFu;
+            n = used = 1;
+            script = a >> 8;
         } else {
-            break;
+            const nm_fold_t *f;
+            if (c >= 0xC2 && c <= 0xDF && pos + 1 < len && (in[pos + 1] & 0xC0) == 0x80) {
+                f = &tab[((c & 0x1Fu) << 6) | (in[pos + 1] & 0x3Fu)];
+                used = 2;
+            } else if (c >= 0xE0 && c <= 0xEF && pos + 2 < len && (in[pos + 1] & 0xC0) == 0x80 &&
+                       (in[pos + 2] & 0xC0) == 0x80) {
+                unsigned cp =
+                    ((c & 0x0Fu) << 12) | ((in[pos + 1] & 0x3Fu) << 6) | (in[pos + 2] & 0x3Fu);
+                if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) break; /* invalid: general path */
+                f = &tab[cp];
+                used = 3;
+            } else {
+                break;
+            }
+            if (f->cls != CLS_WORD) break;
+            w = blob + f->off;
+            one = (unsigned char)w[0];
+            n = f->len;
+            script = f->script;
         }
-        if (f->cls != CLS_WORD) break;
-        size_t n = f->len;
         /* room for a pending separator, the folded bytes and the final NUL */
         if (k + n + 2 > cap) {
             b->len = k;
             if (nm_textbuf_reserve(b, n + 1)) {
                 *nomem = 1;
-                b->word_cps += words;
-                return pos;
+                break;
             }
             s = b->s;
             src = b->src;
@@ -450,14 +480,14 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
         }
         if (pos == start && b->pending_sep) { /* as nm_emit: the separator goes first */
             if (k) {
+                b->marks += b->pending_sep != ' ';
                 s[k] = b->pending_sep;
                 src[k++] = b->pending_src;
             }
             b->pending_sep = 0;
         }
-        const char *w = blob + f->off;
         if (n == 1) {
-            s[k] = w[0];
+            s[k] = (char)one;
             src[k++] = (uint32_t)pos;
         } else {
             for (size_t i = 0; i < n; i++, k++) {
@@ -465,7 +495,7 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
                 src[k] = (uint32_t)pos;
             }
         }
-        b->script_count[f->script]++;
+        b->script_count[script]++;
         words++;
         pos += used;
     }
@@ -481,14 +511,16 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
     /* reserve for the common case once: folding rarely grows text by 3x */
     if (nm_textbuf_reserve(b, len + 16)) return NM_ERR_NOMEM;
     while (pos < len) {
-        int nomem = 0;
-        size_t end = nm_word_run(t, tab, b, (const unsigned char *)in, len, pos, &nomem);
-        if (nomem) return NM_ERR_NOMEM;
-        if (end != pos) {
-            pos = end;
-            continue;
-        }
         unsigned char c = (unsigned char)in[pos];
+        if (c >= 0x80 || t->ascii[c]) { /* not an ASCII separator: a word may start */
+            int nomem = 0;
+            size_t end = nm_word_run(t, tab, b, (const unsigned char *)in, len, pos, &nomem);
+            if (nomem) return NM_ERR_NOMEM;
+            if (end != pos) {
+                pos = end;
+                continue;
+            }
+        }
         size_t used = 1;
         int32_t cp;
         if (c < 0x80) {

@@ -58,6 +58,7 @@ typedef struct {
     char *s;
     uint32_t *src;
     size_t len, cap;
+    size_t marks; /* '.' and '\n' bytes in s: sentence and paragraph ends */
     uint32_t script_count[NM_SCRIPT_COUNT];
     /* private: pending separator state between appends */
     char pending_sep;

@@ -263,6 +263,167 @@ static void test_many_patterns_grow_builder(void **state) {
     nm_ac_destroy(ac);
 }
 
+/* Word patterns: the matches of an automaton where every pattern is added
+ * with nm_ac_builder_add, less the word patterns' that start neither a word
+ * (the text, or after a separator) nor right after a prefix that does, and
+ * in the same order. Patterns, prefixes and texts over "ab", ' ' and '.'. */
+typedef struct {
+    const char *s;
+    const uint8_t *word; /* per id: a word pattern */
+    char (*pre)[4];
+    size_t npre;
+} word_ctx_t;
+
+static int word_start(const char *s, size_t at) { return at == 0 || s[at - 1] == ' ' || s[at - 1] == '.'; }
+
+static int word_ok(const word_ctx_t *c, const match_t *m) {
+    size_t start = m->end - m->len;
+    if (!c->word[m->id] || word_start(c->s, start)) return 1;
+    for (size_t k = 0; k < c->npre; k++) {
+        size_t n = strlen(c->pre[k]);
+        if (n <= start && word_start(c->s, start - n) && memcmp(c->s + start - n, c->pre[k], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_word_patterns_random(void **state) {
+    (void)state;
+    uint64_t seed = 0x5EED0FF1CEULL;
+    const char alpha[] = "abab .";
+    for (int round = 0; round < 200; round++) {
+        size_t np = 1 + nm_rand(&seed) % 30, npre = nm_rand(&seed) % 4;
+        pat_t *pats = calloc(np, sizeof *pats);
+        char (*store)[8] = calloc(np, sizeof *store), pre[4][4] = {{0}};
+        uint8_t word[16] = {0};
+        assert_non_null(pats);
+        assert_non_null(store);
+        for (size_t k = 0; k < np; k++) {
+            size_t len = 1 + nm_rand(&seed) % 6;
+            for (size_t i = 0; i < len; i++) store[k][i] = alpha[nm_rand(&seed) % (sizeof alpha - 1)];
+            if (k && nm_rand(&seed) % 4 == 0) memcpy(store[k], store[k - 1], len = pats[k - 1].len);
+            uint32_t id = (uint32_t)(nm_rand(&seed) % 16);
+            /* an id is one kind; the same bytes may come under both kinds */
+            if (!word[id]) word[id] = (uint8_t)(1 + nm_rand(&seed) % 2);
+            pats[k] = (pat_t){store[k], len, id};
+        }
+        for (int id = 0; id < 16; id++) word[id] = word[id] == 2;
+        for (size_t k = 0; k < npre; k++) {
+            size_t len = 1 + nm_rand(&seed) % 3;
+            for (size_t i = 0; i < len; i++) pre[k][i] = "ab"[nm_rand(&seed) % 2];
+        }
+        nm_ac_builder_t *wb = nm_ac_builder_new(), *ab = nm_ac_builder_new();
+        assert_non_null(wb);
+        assert_non_null(ab);
+        nm_ac_builder_separators(wb, " .", 2);
+        assert_int_equal(nm_ac_builder_add_prefix(wb, "a b", 3), NM_OK); /* ignored: a separator */
+        size_t nuniq = 0; /* distinct prefixes: one may come twice */
+        char uniq[4][4] = {{0}};
+        for (size_t k = 0; k < npre; k++) {
+            assert_int_equal(nm_ac_builder_add_prefix(wb, pre[k], strlen(pre[k])), NM_OK);
+            size_t u = 0;
+            while (u < nuniq && strcmp(uniq[u], pre[k])) u++;
+            if (u == nuniq) memcpy(uniq[nuniq++], pre[k], 4);
+        }
+        for (size_t k = 0; k < np; k++) {
+            const pat_t *p = &pats[k];
+            assert_int_equal((word[p->id] ? nm_ac_builder_add_word : nm_ac_builder_add)(wb, p->p, p->len, p->id), NM_OK);
+            assert_int_equal(nm_ac_builder_add(ab, p->p, p->len, p->id), NM_OK);
+        }
+        char err[128];
+        nm_ac_t *wac = nm_ac_build(wb, err, sizeof err), *aac = nm_ac_build(ab, err, sizeof err);
+        assert_non_null(wac);
+        assert_non_null(aac);
+        for (int t = 0; t < 5; t++) {
+            char s[600];
+            size_t len = nm_rand(&seed) % sizeof s;
+            for (size_t i = 0; i < len; i++) s[i] = alpha[nm_rand(&seed) % (sizeof alpha - 1)];
+            matches_t got = scan(wac, s, len), all = scan(aac, s, len);
+            word_ctx_t c = {s, word, uniq, nuniq};
+            size_t k = 0;
+            for (size_t i = 0; i < all.n; i++)
+                if (word_ok(&c, &all.m[i])) all.m[k++] = all.m[i];
+            assert_int_equal(got.n, k);
+            for (size_t i = 0; i < k; i++) {
+                assert_int_equal(got.m[i].id, all.m[i].id);
+                assert_int_equal(got.m[i].end, all.m[i].end);
+                assert_int_equal(got.m[i].len, all.m[i].len);
+            }
+            free(got.m);
+            free(all.m);
+        }
+        nm_ac_destroy(wac);
+        nm_ac_destroy(aac);
+        free(pats);
+        free(store);
+    }
+}
+
+static void test_word_patterns(void **state) {
+    (void)state;
+    nm_ac_builder_t *b = nm_ac_builder_new();
+    assert_non_null(b);
+    nm_ac_builder_separators(b, " .", 2);
+    assert_int_equal(nm_ac_builder_add_prefix(b, "wa", 2), NM_OK);
+    assert_int_equal(nm_ac_builder_add_prefix(b, "", 0), NM_ERR_CONFIG);
+    assert_int_equal(nm_ac_builder_add_word(b, "korea", 5, 1), NM_OK);
+    assert_int_equal(nm_ac_builder_add_word(b, "north korea", 11, 2), NM_OK);
+    assert_int_equal(nm_ac_builder_add(b, "korea", 5, 3), NM_OK); /* anywhere */
+    assert_int_equal(nm_ac_builder_add_word(b, "korea", 5, 4), NM_OK);
+    assert_int_equal(nm_ac_builder_add_word(b, "", 0, 5), NM_ERR_CONFIG);
+    char err[128];
+    nm_ac_t *ac = nm_ac_build(b, err, sizeof err);
+    assert_non_null(ac);
+    const char *s = "korea xkorea.wakorea north korea";
+    matches_t got = scan(ac, s, strlen(s));
+    /* end 5: 4, 3, 1 (last added first); 12: 3 only; after the prefix
+     * "wa": 4, 3, 1 at 20; 32: "north korea" first, then 4, 3, 1 */
+    const match_t want[] = {{4, 5, 5},   {3, 5, 5},   {1, 5, 5},   {3, 12, 5},  {4, 20, 5},
+                            {3, 20, 5},  {1, 20, 5},  {2, 32, 11}, {4, 32, 5},  {3, 32, 5},
+                            {1, 32, 5}};
+    assert_int_equal(got.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < got.n; i++) {
+        assert_int_equal(got.m[i].id, want[i].id);
+        assert_int_equal(got.m[i].end, want[i].end);
+        assert_int_equal(got.m[i].len, want[i].len);
+    }
+    free(got.m);
+    nm_ac_destroy(ac);
+}
+
+/* A word pattern too long for the walks is matched anywhere; a long one
+ * that is not keeps ~126 walks alive at once ("a a ... a b" after each of
+ * the one-letter words "a") */
+static void test_word_patterns_long(void **state) {
+    (void)state;
+    char longp[300], text[700];
+    memset(longp, 'x', sizeof longp);
+    for (size_t i = 0; i < 500; i += 2) text[i] = 'a', text[i + 1] = ' ';
+    text[500] = 'b';
+    char many[501];
+    memcpy(many, text, 501);
+    nm_ac_builder_t *b = nm_ac_builder_new();
+    assert_non_null(b);
+    nm_ac_builder_separators(b, " ", 1);
+    assert_int_equal(nm_ac_builder_add_word(b, longp, sizeof longp, 1), NM_OK);
+    assert_int_equal(nm_ac_builder_add_word(b, many + 500 - 252, 253, 2), NM_OK); /* 126 words */
+    char err[128];
+    nm_ac_t *ac = nm_ac_build(b, err, sizeof err);
+    assert_non_null(ac);
+    matches_t got = scan(ac, text, 501);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.m[0].id, 2);
+    assert_int_equal(got.m[0].end, 501);
+    free(got.m);
+    char t2[400];
+    t2[0] = 'y';
+    memset(t2 + 1, 'x', 301); /* two occurrences, neither at a word start */
+    got = scan(ac, t2, 302);
+    assert_int_equal(got.n, 2);
+    free(got.m);
+    nm_ac_destroy(ac);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlapping_patterns),
@@ -275,6 +436,9 @@ int main(void) {
         cmocka_unit_test(test_utf8_patterns),
         cmocka_unit_test(test_random_against_naive),
         cmocka_unit_test(test_many_patterns_grow_builder),
+        cmocka_unit_test(test_word_patterns),
+        cmocka_unit_test(test_word_patterns_random),
+        cmocka_unit_test(test_word_patterns_long),
     };
     return cmocka_run_group_tests_name("nm_ac", tests, NULL, NULL);
 }

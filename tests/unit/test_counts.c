@@ -199,7 +199,7 @@ static void test_recent_alerts_newest_first_once(void **state) {
  * topic arms_transfer when `topic`), applied; returns the surges handed over. */
 static size_t surge_batch(nm_counts_t *c, const char *tag, int n, const char *h, const char *ent,
                           int topic, const nm_counts_surge_t **out) {
-    static char ids[64][32], sums[64][96];
+    static char ids[64][32], sums[64][128]; /* room for the longest id the compiler can see */
     static const char *ents[64][1];
     static const int ment[1] = {1};
     static const char *tops[1] = {"arms_transfer"};

@@ -431,6 +431,28 @@ static void test_appends_and_breaks(void **state) {
     nm_textbuf_free(&b);
 }
 
+static void test_marks_counted(void **state) {
+    (void)state;
+    /* `marks` is what the tagger sizes its sentence tables by: it must be
+     * every '.' and '\n' of the text, across appends and breaks */
+    const char *in[] = {"\n\nLead. Second sentence! Third?\n\nU.S. and J. Smith said... yes",
+                        "<p>One</p><p>Two.</p><br>Three&#46; four", "  ", "word",
+                        "Россия. 北朝鮮。ミサイル！ 북한\n\n\nend.", ""};
+    nm_textbuf_t b;
+    nm_textbuf_init(&b);
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        assert_int_equal(nm_text_append(g_text, &b, in[i], strlen(in[i]), NM_TEXT_HTML), NM_OK);
+        nm_textbuf_break(&b, i % 2 ? '\n' : '.');
+        size_t n = 0;
+        for (size_t k = 0; k < b.len; k++) n += b.s[k] == '.' || b.s[k] == '\n';
+        assert_int_equal(b.marks, n);
+    }
+    assert_true(b.marks >= 10);
+    nm_textbuf_reset(&b);
+    assert_int_equal(b.marks, 0);
+    nm_textbuf_free(&b);
+}
+
 static void test_script_counts(void **state) {
     (void)state;
     nm_textbuf_t b;
@@ -509,6 +531,7 @@ int main(void) {
         cmocka_unit_test(test_offsets_map_to_original_bytes),
         cmocka_unit_test(test_appends_and_breaks),
         cmocka_unit_test(test_script_counts),
+        cmocka_unit_test(test_marks_counted),
         cmocka_unit_test(test_term_normalisation_and_edge_scripts),
         cmocka_unit_test(test_astral_code_points),
     };
