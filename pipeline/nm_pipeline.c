@@ -642,6 +642,16 @@ static size_t nm_story_items(nm_pipeline_t *P, const nm_batch_t *b) {
     return n;
 }
 
+/* Wait for b's call on the async thread to end and take its result: the
+ * items it had, its return code and error text (into e). */
+static nm_err_t nm_job_result(nm_pipeline_t *P, nm_batch_t *b, size_t *n, char *e, size_t esize) {
+    nm_async_wait(P->async);
+    b->job = JOB_NONE;
+    *n = P->job.n;
+    snprintf(e, esize, "%s", P->job.e);
+    return P->job.rc;
+}
+
 /* The story lookup of the oldest closed batch, on the async thread
  * (nm_start_stories): meanwhile the loop does not touch P->counts,
  * P->stories or their P->story_in / P->story_out. */
@@ -670,11 +680,7 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
     nm_err_t rc;
     size_t n;
     if (b->job == JOB_STORIES) { /* started on the thread: its answer */
-        nm_async_wait(P->async);
-        b->job = JOB_NONE;
-        n = P->job.n;
-        rc = P->job.rc;
-        snprintf(e, sizeof e, "%s", P->job.e);
+        rc = nm_job_result(P, b, &n, e, sizeof e);
     } else {
         n = nm_story_items(P, b);
         rc = nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out,
@@ -858,11 +864,7 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
     nm_err_t crc;
     if (b->job == JOB_COUNTS) {
         /* settled, its counts call started on the thread: its result */
-        nm_async_wait(P->async);
-        b->job = JOB_NONE;
-        nitems = P->job.n;
-        crc = P->job.rc;
-        snprintf(e, sizeof e, "%s", P->job.e);
+        crc = nm_job_result(P, b, &nitems, e, sizeof e);
     } else {
         int rc = nm_settle(P, b, &t0);
         if (rc) return rc;
