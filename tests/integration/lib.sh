@@ -27,6 +27,21 @@ HTTP_PORT=${NM_HTTP_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("1
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
+# http_get PORT PATH OUT: GET http://127.0.0.1:PORT<PATH> with python3 (the
+# tests need no curl); prints the status (0: no answer), the body goes to OUT
+http_get() {
+    $PY - "http://127.0.0.1:$1$2" "$3" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=3); code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+except OSError:
+    code, body = 0, b""
+open(sys.argv[2], "wb").write(body)
+print(code)
+PY
+}
 rcli() { redis-cli -p "$REDIS_PORT" --no-auth-warning "$@"; }
 # this run's Redis key prefix: the config's prefix "$NM_RUN:" as newsmon
 # braces it into a hash tag (producer/nm_counts.h)

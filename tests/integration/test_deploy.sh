@@ -413,19 +413,8 @@ done < <(sed -n 's/^Environment=//p' "$D/systemd/newsmon@.service")
     fail "newsmon@.service does not set NEWSMON_HTTP_LISTEN and NEWSMON_KAFKA_GROUP_INSTANCE_ID from %i"
 write_config
 start_daemon
-# http_get PATH [status|body]: python3, so the test needs no curl
-http_get() {
-    python3 - "http://127.0.0.1:$port$1" "${2:-status}" <<'PY'
-import sys, urllib.request, urllib.error
-try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=3); code, body = r.status, r.read()
-except urllib.error.HTTPError as e:
-    code, body = e.code, e.read()
-except OSError:
-    code, body = 0, b""
-sys.stdout.write(str(code) if sys.argv[2] == "status" else body.decode("utf-8", "replace"))
-PY
-}
+# the compose daemon's answer to GET PATH: its body (lib.sh's http_get)
+http_body() { http_get "$port" "$1" "$WORK/http_body.txt" >/dev/null; cat "$WORK/http_body.txt"; }
 # the exact health check commands of the Dockerfile and compose.yaml
 hc_docker=$(python3 -c '
 import json, re, sys
@@ -443,14 +432,14 @@ for _ in $(seq 1 60); do
     if bash -c "${hc_compose//9465/$port}"; then ok=1; break; fi
     sleep 0.5
 done
-[[ -n $ok ]] || fail "the compose health check (/readyz) never passed: $(http_get /readyz body)"
+[[ -n $ok ]] || fail "the compose health check (/readyz) never passed: $(http_body /readyz)"
 for path in /healthz /readyz /metrics; do
-    [[ $(http_get "$path") == 200 ]] || fail "GET $path is not 200 (k8s probes, Prometheus)"
+    [[ $(http_get "$port" "$path" /dev/null) == 200 ]] || fail "GET $path is not 200 (k8s probes, Prometheus)"
 done
 # the negative case: the health check must fail on a closed port
 ! bash -c "${hc_docker//9465/1}" 2>/dev/null || fail "the health check passes with nothing listening"
 note "probes: Dockerfile HEALTHCHECK, compose health check, /healthz /readyz /metrics all 200"
-http_get /metrics body >"$WORK/metrics.txt"
+http_body /metrics >"$WORK/metrics.txt"
 missing=()
 for m in $(grep -o 'newsmon_[a-z_]*' "$ROOT/docs/DEPLOY.md" | sort -u); do
     grep -q "^$m\b\|^# TYPE $m " "$WORK/metrics.txt" || missing+=("$m")
@@ -463,7 +452,7 @@ note "daemon RSS after start: $((rss / 1024)) MiB"
 kill -HUP "$DAEMON_PID"
 ok=""
 for _ in $(seq 1 40); do
-    grep -q '^newsmon_rules_reloads_total [1-9]' <(http_get /metrics body) && { ok=1; break; }
+    grep -q '^newsmon_rules_reloads_total [1-9]' <(http_body /metrics) && { ok=1; break; }
     sleep 0.25
 done
 [[ -n $ok ]] || fail "SIGHUP (ExecReload) did not reload the rules"

@@ -11,22 +11,8 @@ export NEWSMON_REDIS_PASSWORD=$SECRET_R NEWSMON_KAFKA_SASL_PASSWORD=$SECRET_K
 # without the password
 "$NEWSMON" run -c "$CONF" >"$WORK/daemon.log" 2>&1 &
 DAEMON_PID=$!
-# http_get PATH OUT: the status code; the body in OUT
-http_get() {
-    $PY - "http://127.0.0.1:$HTTP_PORT$1" "$2" <<'PY'
-import sys, urllib.request, urllib.error
-try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=3); code, body = r.status, r.read()
-except urllib.error.HTTPError as e:
-    code, body = e.code, e.read()
-except OSError:
-    code, body = 0, b""
-open(sys.argv[2], "wb").write(body)
-print(code)
-PY
-}
 for _ in $(seq 1 300); do
-    [[ $(http_get /healthz "$WORK/healthz.txt") == 200 ]] && break
+    [[ $(http_get "$HTTP_PORT" /healthz "$WORK/healthz.txt") == 200 ]] && break
     kill -0 "$DAEMON_PID" 2>/dev/null || fail "newsmon run exited: $(tail -n 5 "$WORK/daemon.log")"
     sleep 0.1
 done
@@ -37,12 +23,12 @@ tr '\0' '\n' <"/proc/$DAEMON_PID/environ" | grep -qx "NEWSMON_REDIS_PASSWORD=$SE
 # says the script is not loaded (AUTH failed)
 ready=""
 for _ in $(seq 1 300); do
-    st=$(http_get /readyz "$WORK/readyz.txt")
+    st=$(http_get "$HTTP_PORT" /readyz "$WORK/readyz.txt")
     [[ $st == 503 ]] && grep -q 'Redis' "$WORK/readyz.txt" && { ready=1; break; }
     sleep 0.1
 done
 [[ -n $ready ]] || fail "/readyz never reported Redis not ready (last: $st $(cat "$WORK/readyz.txt"))"
-[[ $(http_get /metrics "$WORK/metrics.txt") == 200 ]] || fail "GET /metrics failed"
+[[ $(http_get "$HTTP_PORT" /metrics "$WORK/metrics.txt") == 200 ]] || fail "GET /metrics failed"
 grep -q '^newsmon_build_info' "$WORK/metrics.txt" || fail "/metrics has no newsmon_build_info"
 "$NEWSMON" top -c "$CONF" >"$WORK/top.log" 2>&1 || true
 "$NEWSMON" run --help >"$WORK/help.txt" 2>&1
