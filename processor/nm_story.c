@@ -118,7 +118,7 @@ static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *ha
 void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
     uint64_t w0 = sg->word[0], w1 = sg->word[1], w2 = sg->word[2], w3 = sg->word[3];
-    uint32_t nwords = sg->nwords, shingles = sg->sig.shingles;
+    uint32_t nwords = sg->nwords;
     size_t i = 0;
     while (i < len) {
         if (u[i] < '0') {
@@ -139,17 +139,15 @@ void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
         w2 = w1;
         w1 = w0;
         w0 = w;
-        if (++nwords >= NM_STORY_SHINGLE) {
-            nm_shingle(sg->sig.min, w3, w2, w1, w0);
-            shingles++;
-        }
+        if (++nwords >= NM_STORY_SHINGLE) nm_shingle(sg->sig.min, w3, w2, w1, w0);
     }
     sg->word[0] = w0;
     sg->word[1] = w1;
     sg->word[2] = w2;
     sg->word[3] = w3;
     sg->nwords = nwords;
-    sg->sig.shingles = shingles;
+    /* a shingle ends at every word from the fourth on */
+    sg->sig.shingles = nwords >= NM_STORY_SHINGLE ? nwords - (NM_STORY_SHINGLE - 1) : 0;
 }
 
 nm_story_sig_t nm_story_sign_end(nm_story_signer_t *sg) {
@@ -277,6 +275,12 @@ static void nm_entry_id(const nm_story_index_t *ix, const nm_story_entry_t *e, c
     out[e->id_len] = '\0';
 }
 
+/* The lines of entry `link` (slot + 1) a walk of band b reads first. */
+static inline void nm_prefetch_entry(const nm_story_index_t *ix, uint32_t link, int b) {
+    __builtin_prefetch(&ix->ent[link - 1].seq);
+    __builtin_prefetch(&ix->ent[link - 1].sig.min[b]);
+}
+
 /* A candidate shares bins with the article, often many (copies of a story
  * share most): each is weighed once per query, marked with the query's
  * number (ix->next: every query is followed by a put, so it is unique);
@@ -301,8 +305,7 @@ static const nm_story_entry_t *nm_closest(nm_story_index_t *ix, const nm_story_s
     }
     for (int b = 0; b < NM_STORY_BANDS; b++)
         if (link[b]) {
-            __builtin_prefetch(&ix->ent[link[b] - 1].seq);
-            __builtin_prefetch(&ix->ent[link[b] - 1].sig.min[b]);
+            nm_prefetch_entry(ix, link[b], b);
             live++;
         }
     for (int n = 0; live && n < NM_STORY_MAX_CHAIN; n++) {
@@ -319,12 +322,8 @@ static const nm_story_entry_t *nm_closest(nm_story_index_t *ix, const nm_story_s
             }
             newer[b] = e->seq;
             link[b] = e->next[b];
-            if (link[b]) {
-                __builtin_prefetch(&ix->ent[link[b] - 1].seq);
-                __builtin_prefetch(&ix->ent[link[b] - 1].sig.min[b]);
-            } else {
-                live--;
-            }
+            if (link[b]) nm_prefetch_entry(ix, link[b], b);
+            else live--;
             if (e->sig.min[b] != v || e->weighed == query) continue; /* another value, same bucket */
             e->weighed = query;
             int agree;
