@@ -952,10 +952,6 @@ static void nm_on_stats(void *ud, const char *json, size_t len) {
     nm_metrics_kafka_stats(((nm_pipeline_t *)ud)->metrics, json, len);
 }
 
-static nm_batch_t *nm_closed(nm_pipeline_t *P, size_t i) {
-    return P->closed[i];
-}
-
 /* The oldest closed batch cannot complete: the newer ones and the fill
  * batch are given up with it (nothing of them committed; the daemon
  * exits). */
@@ -974,7 +970,7 @@ static void nm_give_up(nm_pipeline_t *P) {
  * ones and the fill batch are given up with it: their offsets would commit
  * past its. */
 static int nm_finish_oldest(nm_pipeline_t *P) {
-    nm_batch_t *b = nm_closed(P, 0);
+    nm_batch_t *b = P->closed[0];
     int rc = nm_complete_batch(P, b);
     P->closed_articles -= b->nslots;
     nm_free_batch(P, b);
@@ -1159,7 +1155,7 @@ static int nm_add_polled(nm_pipeline_t *P, rd_kafka_message_t *m) {
  * waits for its story step: it takes articles until then, so the batches
  * grow to what one story lookup at a time can serve. */
 static int nm_story_hold(nm_pipeline_t *P) {
-    return P->stories && P->nclosed && !nm_closed(P, P->nclosed - 1)->storied;
+    return P->stories && P->nclosed && !P->closed[P->nclosed - 1]->storied;
 }
 
 int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
@@ -1213,7 +1209,7 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
      * it is finished here (offsets stored) and the next one's starts */
     nm_producer_poll(P->producer, 0);
     while (P->nclosed) {
-        nm_batch_t *o = nm_closed(P, 0);
+        nm_batch_t *o = P->closed[0];
         if (o->job && !nm_async_done(P->async)) break;
         if (P->stories && !o->storied) {
             /* with stories, the oldest first looks its stories up (every
