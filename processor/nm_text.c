@@ -7,6 +7,11 @@
 #include <strings.h>
 #include <utf8proc.h>
 
+#ifdef __SSE2__ /* every x86-64 has it: the ASCII fast path's vector step */
+#include <emmintrin.h>
+#define NM_TEXT_SIMD 1
+#endif
+
 enum { CLS_WORD = 0, CLS_SPACE, CLS_NEWLINE, CLS_TERM, CLS_DOT, CLS_IGNORE };
 
 #define NM_TEXT_TABLE 0x10000 /* the BMP: the rest is folded on the fly */
@@ -23,6 +28,13 @@ struct nm_text_s {
      * 0 for the others (the fast path's one lookup per byte, instead of the
      * entry and then the blob) */
     uint16_t ascii[128];
+    /* ASCII separators the word run takes in passing (nm_sep ' '): all but
+     * the sentence marks, the line ends and HTML's '&' and '<' */
+    uint8_t ascii_sep[128];
+    /* ascii_plain: ascii[] folds exactly as the vector step does (letters
+     * to lower case, script Latin; digits as they are, no script);
+     * ascii_simd: the vector step is in use */
+    int ascii_plain, ascii_simd;
     nm_fold_t *fold;       /* NM_TEXT_TABLE entries */
     nm_fold_t *fold_marks; /* the same with NM_TEXT_KEEP_MARKS */
     char *blob;
@@ -185,7 +197,7 @@ static int nm_fold_entry(nm_text_t *t, nm_fold_t *fold, int32_t cp, int keep_mar
     f->off = 0;
     f->len = 0;
     if (cls != CLS_WORD) return 0;
-    if (t->bloblen + n > t->blobcap) {
+    if (t->bloblen + n + 4 > t->blobcap) { /* 4 bytes of slack: nm_word_run copies 4 */
         char *nb = realloc(t->blob, t->blobcap * 2);
         if (!nb) return -1;
         t->blob = nb;
@@ -211,6 +223,16 @@ nm_text_t *nm_text_new(void) {
     for (int c = 0; c < 128; c++)
         if (t->fold[c].cls == CLS_WORD && t->fold[c].len == 1)
             t->ascii[c] = (uint16_t)((unsigned char)t->blob[t->fold[c].off] | t->fold[c].script << 8);
+    t->ascii_plain = 1;
+    for (int c = 0; c < 128; c++) {
+        int letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z', digit = c >= '0' && c <= '9';
+        unsigned want = letter ? (unsigned)(c | 0x20) | NM_SCRIPT_LATIN << 8
+                        : digit ? (unsigned)c | NM_SCRIPT_OTHER << 8
+                                : 0;
+        if (t->ascii[c] != want) t->ascii_plain = 0;
+        t->ascii_sep[c] = t->fold[c].cls == CLS_SPACE && c != '&' && c != '<';
+    }
+    nm_text_set_vector(t, 1);
     /* the keep-marks table differs for Latin letters and combining marks only */
     memcpy(t->fold_marks, t->fold, NM_TEXT_TABLE * sizeof *t->fold);
     for (int32_t cp = 0x80; cp < NM_TEXT_TABLE; cp++)
@@ -221,6 +243,16 @@ nm_text_t *nm_text_new(void) {
 err:
     nm_text_destroy(t);
     return NULL;
+}
+
+int nm_text_set_vector(nm_text_t *t, int on) {
+#ifdef NM_TEXT_SIMD
+    t->ascii_simd = on && t->ascii_plain;
+#else
+    (void)on;
+    t->ascii_simd = 0;
+#endif
+    return t->ascii_simd;
 }
 
 void nm_text_destroy(nm_text_t *t) {
@@ -421,28 +453,90 @@ static nm_err_t nm_text_put_cp(const nm_text_t *t, nm_textbuf_t *b, int32_t cp,
     return NM_OK;
 }
 
+/* The vector step of the ASCII fast path: at pos (16 readable bytes, room
+ * for 16 more in the buffer), the run of ASCII letters and digits that
+ * starts there, lower-cased 16 bytes at a time. The bytes after the run are
+ * written too (cheaper than a masked store) and overwritten by what
+ * follows. Returns the run's length (1..16); counts its scripts. */
+#ifdef NM_TEXT_SIMD
+static size_t nm_ascii_block(const unsigned char *in, size_t pos, char *s, uint32_t *src,
+                             uint32_t *script_count) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(in + pos));
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    /* signed compares: bytes >= 0x80 are negative, so never letters or digits */
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    unsigned am = (unsigned)_mm_movemask_epi8(alpha), dm = (unsigned)_mm_movemask_epi8(digit);
+    unsigned n = (unsigned)__builtin_ctz(~(am | dm)); /* bit 16 is always clear */
+    unsigned keep = (1u << n) - 1;
+    _mm_storeu_si128((__m128i *)s, _mm_or_si128(v, _mm_and_si128(alpha, _mm_set1_epi8(0x20))));
+    __m128i off = _mm_add_epi32(_mm_set1_epi32((int)pos), _mm_setr_epi32(0, 1, 2, 3));
+    for (int q = 0; q < 4; q++, off = _mm_add_epi32(off, _mm_set1_epi32(4)))
+        _mm_storeu_si128((__m128i *)(src + 4 * q), off);
+    /* the run is letters and digits; digits are few (and popcnt is not
+     * in the x86-64 baseline) */
+    unsigned digits = 0;
+    for (unsigned d = dm & keep; d; d &= d - 1) digits++;
+    script_count[NM_SCRIPT_LATIN] += n - digits;
+    script_count[NM_SCRIPT_OTHER] += digits;
+    return n;
+}
+#endif
+
 /* The fast path: from pos, a run of word characters of the BMP (ASCII,
  * Latin, Cyrillic, Arabic, CJK...) folds by table lookup, each emitted
- * straight into the buffer, without a call per character. It stops at the
- * first character that needs more (a separator, markup, a code point
- * beyond the BMP, invalid UTF-8), which the general path then takes.
- * Returns the position it stopped at; *nomem on allocation failure. */
+ * straight into the buffer, without a call per character, and the ASCII
+ * separators between its words (t->ascii_sep) are taken in passing. It
+ * stops at the first character that needs more (a sentence mark, markup, a
+ * code point beyond the BMP, invalid UTF-8), which the general path then
+ * takes. Returns the position it stopped at; *nomem on allocation failure. */
 static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t *b,
                           const unsigned char *in, size_t len, size_t pos, int *nomem) {
     /* locals, because a char store may alias anything the compiler would
      * otherwise reload for every character */
-    size_t k = b->len, start = pos, cap = b->cap;
+    size_t k = b->len, cap = b->cap, marks = b->marks;
     char *s = b->s;
     uint32_t *src = b->src;
     const char *blob = t->blob;
-    unsigned words = 0;
+    char pending = b->pending_sep;
+    uint32_t pending_src = b->pending_src;
+    unsigned wcps = b->word_cps;
     while (pos < len) {
         unsigned c = in[pos], script, one; /* one: the folded byte when n == 1 */
         const char *w = NULL;
         size_t used, n;
         if (c < 0x80) { /* ASCII: one lookup, one byte out */
             unsigned a = t->ascii[c];
-            if (!a) break;
+            if (!a) {
+                if (!t->ascii_sep[c]) break;
+                if (!pending) { /* as nm_sep(b, ' ', pos) */
+                    pending = ' ';
+                    pending_src = (uint32_t)pos;
+                }
+                wcps = 0;
+                pos++;
+                continue;
+            }
+#ifdef NM_TEXT_SIMD
+            /* room for a pending separator, 16 bytes and the final NUL */
+            if (t->ascii_simd && pos + 16 <= len && k + 18 <= cap) {
+                if (pending) {
+                    if (k) {
+                        marks += pending != ' ';
+                        s[k] = pending;
+                        src[k++] = pending_src;
+                    }
+                    pending = 0;
+                }
+                size_t r = nm_ascii_block(in, pos, s + k, src + k, b->script_count);
+                k += r;
+                pos += r;
+                wcps += (unsigned)r;
+                continue;
+            }
+#endif
             one = a & 0xFFu;
             n = used = 1;
             script = a >> 8;
@@ -467,10 +561,11 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
             n = f->len;
             script = f->script;
         }
-        /* room for a pending separator, the folded bytes and the final NUL */
-        if (k + n + 2 > cap) {
+        /* room for a pending separator, the folded bytes (at least 4: see
+         * below) and the final NUL */
+        if (k + n + 5 > cap) {
             b->len = k;
-            if (nm_textbuf_reserve(b, n + 1)) {
+            if (nm_textbuf_reserve(b, n + 4)) {
                 *nomem = 1;
                 break;
             }
@@ -478,17 +573,21 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
             src = b->src;
             cap = b->cap;
         }
-        if (pos == start && b->pending_sep) { /* as nm_emit: the separator goes first */
+        if (pending) { /* as nm_emit: the separator goes first */
             if (k) {
-                b->marks += b->pending_sep != ' ';
-                s[k] = b->pending_sep;
-                src[k++] = b->pending_src;
+                marks += pending != ' ';
+                s[k] = pending;
+                src[k++] = pending_src;
             }
-            b->pending_sep = 0;
+            pending = 0;
         }
         if (n == 1) {
             s[k] = (char)one;
             src[k++] = (uint32_t)pos;
+        } else if (n <= 4) { /* most folds: 4 bytes copied, n kept (the blob has slack) */
+            memcpy(s + k, w, 4);
+            for (int i = 0; i < 4; i++) src[k + i] = (uint32_t)pos;
+            k += n;
         } else {
             for (size_t i = 0; i < n; i++, k++) {
                 s[k] = w[i];
@@ -496,11 +595,14 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
             }
         }
         b->script_count[script]++;
-        words++;
+        wcps++;
         pos += used;
     }
     b->len = k;
-    b->word_cps += words;
+    b->marks = marks;
+    b->pending_sep = pending;
+    b->pending_src = pending_src;
+    b->word_cps = wcps;
     return pos;
 }
 
@@ -512,7 +614,7 @@ nm_err_t nm_text_append(const nm_text_t *t, nm_textbuf_t *b, const char *in,
     if (nm_textbuf_reserve(b, len + 16)) return NM_ERR_NOMEM;
     while (pos < len) {
         unsigned char c = (unsigned char)in[pos];
-        if (c >= 0x80 || t->ascii[c]) { /* not an ASCII separator: a word may start */
+        if (c >= 0x80 || t->ascii[c] || t->ascii_sep[c]) { /* the fast path may take it */
             int nomem = 0;
             size_t end = nm_word_run(t, tab, b, (const unsigned char *)in, len, pos, &nomem);
             if (nomem) return NM_ERR_NOMEM;

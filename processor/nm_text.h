@@ -78,6 +78,11 @@ nm_text_t *nm_text_new(void);
 /** @brief NULL-safe. */
 void nm_text_destroy(nm_text_t *text);
 
+/** @brief Use the ASCII fast path's vector step (on by default where the
+ *  CPU has SSE2) or not. Both give the same text, which the differential
+ *  test and fuzz target check. @returns 1 if the vector step is in use. */
+int nm_text_set_vector(nm_text_t *text, int on);
+
 void nm_textbuf_init(nm_textbuf_t *buf);
 /** @brief Empty the buffer, keep its memory. */
 void nm_textbuf_reset(nm_textbuf_t *buf);

@@ -4,7 +4,8 @@
  * UTF-8; every code point a word character (letter, mark, number) or one of
  * the separators ' ', '.', '\n'; no separator first, last or doubled; no
  * upper-case ASCII; no '.' in TERM mode; each src offset inside the input of
- * its append. */
+ * its append. Differential: the same appends with the ASCII vector step off
+ * give the same buffer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,15 @@
 
 #include "nm_text.h"
 
-static nm_text_t *text;
+static nm_text_t *text, *bytes; /* bytes: the vector step off */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
     text = nm_text_new();
-    if (!text) abort();
+    bytes = nm_text_new();
+    if (!text || !bytes) abort();
+    nm_text_set_vector(bytes, 0);
     return 0;
 }
 
@@ -49,6 +52,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = first_len; i < b.len; i++)
         if (nm_text_is_sep(b.s[i]) ? b.src[i] >= maxlen : b.src[i] >= len - split) abort();
     if (b.len > b.cap) abort();
+    nm_textbuf_t o;
+    nm_textbuf_init(&o);
+    if (nm_text_append(bytes, &o, in, split, flags) ||
+        nm_text_append(bytes, &o, in + split, len - split, flags))
+        abort();
+    if (o.len != b.len || (b.len && (memcmp(o.s, b.s, b.len) ||
+                                     memcmp(o.src, b.src, b.len * sizeof *b.src))) ||
+        o.marks != b.marks || memcmp(o.script_count, b.script_count, sizeof b.script_count) ||
+        o.pending_sep != b.pending_sep || o.word_cps != b.word_cps)
+        abort();
+    nm_textbuf_free(&o);
     /* content */
     if (b.len) {
         if (nm_text_is_sep(b.s[0]) || nm_text_is_sep(b.s[b.len - 1])) abort();

@@ -338,6 +338,61 @@ static void test_random_bytes_never_crash(void **state) {
     nm_textbuf_free(&b);
 }
 
+/* The ASCII fast path's vector step against the byte loop: the same text,
+ * offsets, marks, script counts and pending state, over random token text
+ * (words longer and shorter than a vector, digits, capitals, separators,
+ * sentence marks, markup, other scripts) in one or more appends. */
+static void test_vector_step_equals_byte_loop(void **state) {
+    (void)state;
+    nm_text_t *bytes = nm_text_new();
+    assert_non_null(bytes);
+    nm_text_set_vector(bytes, 0);
+#ifdef __SSE2__
+    assert_true(nm_text_set_vector(g_text, 1)); /* else this test compares nothing */
+#endif
+    static const char *const tok[] = {"Pyongyang", "KIM", "un", "x", "2024", "A1b2C3",
+                                      "Interministerial", "abcdefghijklmnopqrstuvwxyz0123456789",
+                                      " ", "  ", ", ", "-", "\t", "\n", ". ", "U.S.", "!",
+                                      "&amp;", "<p>", "<", "\"", "'", "_", "$",
+                                      "\xC3\xA9t\xC3\xA9", "\xD0\x9A\xD0\x9D\xD0\x94\xD0\xA0",
+                                      "\xEC\xA1\xB0\xEC\x84\xA0", "\xE4\xB8\xAD", "\xEF\xAC\x81",
+                                      "\xF0\x9F\x98\x80", "\xFF", "Stra\xC3\x9F" "e"};
+    uint64_t seed = 0x7e57ab1eULL;
+    nm_textbuf_t a, b;
+    nm_textbuf_init(&a);
+    nm_textbuf_init(&b);
+    for (int iter = 0; iter < 600; iter++) {
+        static const unsigned flag_sets[] = {0, NM_TEXT_HTML, NM_TEXT_TERM, NM_TEXT_KEEP_MARKS};
+        unsigned flags = flag_sets[iter % 4];
+        nm_textbuf_reset(&a);
+        nm_textbuf_reset(&b);
+        for (int part = 0, parts = 1 + (int)(nm_rand(&seed) % 3); part < parts; part++) {
+            char in[1200];
+            size_t n = 0, want = nm_rand(&seed) % 1000;
+            while (n < want) {
+                const char *t = tok[nm_rand(&seed) % (sizeof tok / sizeof tok[0])];
+                size_t tl = strlen(t);
+                if (n + tl > sizeof in) break;
+                memcpy(in + n, t, tl);
+                n += tl;
+            }
+            assert_int_equal(nm_text_append(g_text, &a, in, n, flags), NM_OK);
+            assert_int_equal(nm_text_append(bytes, &b, in, n, flags), NM_OK);
+            assert_int_equal(a.len, b.len);
+            assert_memory_equal(a.s, b.s, a.len);
+            if (a.len) assert_memory_equal(a.src, b.src, a.len * sizeof *a.src);
+            assert_int_equal(a.marks, b.marks);
+            assert_memory_equal(a.script_count, b.script_count, sizeof a.script_count);
+            assert_int_equal(a.pending_sep, b.pending_sep);
+            if (a.pending_sep) assert_int_equal(a.pending_src, b.pending_src);
+            assert_int_equal(a.word_cps, b.word_cps);
+        }
+    }
+    nm_textbuf_free(&a);
+    nm_textbuf_free(&b);
+    nm_text_destroy(bytes);
+}
+
 /* Text that grows a lot under NFKC (U+FDFA is 3 bytes in, 33 out) mixed
  * with ASCII, at every length around the buffer's growth points. */
 static void test_expanding_text_fills_buffer_safely(void **state) {
@@ -527,6 +582,7 @@ int main(void) {
         cmocka_unit_test(test_unspaced_scripts),
         cmocka_unit_test(test_invalid_utf8_and_nul_are_separators),
         cmocka_unit_test(test_random_bytes_never_crash),
+        cmocka_unit_test(test_vector_step_equals_byte_loop),
         cmocka_unit_test(test_expanding_text_fills_buffer_safely),
         cmocka_unit_test(test_offsets_map_to_original_bytes),
         cmocka_unit_test(test_appends_and_breaks),
