@@ -354,15 +354,16 @@ static void test_score_matches_printf(void **state) {
     nm_article_clear(&a);
 }
 
-/* Every ASCII byte, at every position of an eight-byte block, survives
- * the escaping: the event parses back to the same title. */
+/* Every ASCII byte, at every position of two 16-byte blocks and the tail
+ * after them, survives the escaping: the event parses back to the same
+ * title. */
 static void test_escape_every_byte_and_position(void **state) {
     (void)state;
     for (int c = 1; c < 0x80; c++)
-        for (int at = 0; at < 17; at++) {
-            char title[32];
-            memset(title, 'a', 24);
-            title[24] = '\0';
+        for (int at = 0; at < 40; at++) {
+            char title[48];
+            memset(title, 'a', 40);
+            title[40] = '\0';
             title[at] = (char)c;
             json_t *in = json_pack("{s:s, s:s}", "title", title, "body", "Body.");
             char *text = json_dumps(in, 0);
