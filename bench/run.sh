@@ -406,9 +406,20 @@ pass() { awk "BEGIN {exit !($1)}" 2>/dev/null && echo PASS || echo FAIL; }
         printf '%-44s %-22s %-24s\n' "replay newsmon CPU seconds" "$(v replay_newsmon_cpu_s)" ""
         # per article in µs ("-" when not measured, e.g. the broker with --bootstrap)
         us() { local x; x=$(get "$1"); [[ -n $x ]] && calc "$x * 1e6 / $(v replay_load_articles)" || echo -; }
-        cpu_row() { local u; u=$(us "$2"); printf '%-44s %-22s %-24s %s\n' "$1" "$u" "$3" "$([[ -n $3 && $u != - ]] && pass "$u $3")"; }
+        # $4: the figure the zero-work loop gives for the same row, a bound
+        # on this machine when it misses the target too
+        cpu_row() {
+            local u b verdict=""
+            u=$(us "$2")
+            [[ -n $3 && $u != - ]] && verdict=$(pass "$u $3")
+            if [[ $verdict == FAIL && -n ${4:-} ]]; then
+                b=$(us "$4")
+                [[ $b != - ]] && [[ $(pass "$b $3") == FAIL ]] && verdict="FAIL (bound here: the zero-work loop's $b)"
+            fi
+            printf '%-44s %-22s %-24s %s\n' "$1" "$u" "$3" "$verdict"
+        }
         cpu_row "replay newsmon CPU per article (us)" replay_newsmon_cpu_s "<= 40"
-        cpu_row "replay broker CPU per article (us)" replay_broker_cpu_s "<= 30"
+        cpu_row "replay broker CPU per article (us)" replay_broker_cpu_s "<= 30" replay_ceiling_broker_cpu_s
         cpu_row "  zero-work loop: broker CPU per article (us)" replay_ceiling_broker_cpu_s ""
         printf '%-44s %-22s %-24s\n' "Redis EVALSHA calls / newsmon batches" "$(v replay_redis_evalsha) / $(v replay_batches)" "1 per batch"
         printf '%-44s %-22s %-24s\n' "Redis EVALSHA per article" "$(calc "$(v replay_redis_evalsha) / $(v replay_load_articles)")" ""
