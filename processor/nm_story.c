@@ -27,6 +27,10 @@ static inline uint64_t nm_mix(uint64_t h) {
 static inline size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
     if (p[0] >= 0xF0) return n >= 4 && p[0] == 0xF0 && (p[1] & 0x30) == 0x20 ? 4 : 0; /* U+20000-2FFFF: Han */
     if (p[0] < 0xE0 || n < 3) return 0;
+    /* most of CJK and Korean text decides on its lead byte: U+3000-9FFF are
+     * all unspaced (kana, Han), U+A000-EFFF none (Hangul syllables) */
+    if (p[0] >= 0xE3 && p[0] <= 0xE9) return 3;
+    if (p[0] >= 0xEA && p[0] <= 0xEE) return 0;
     uint32_t cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
     int unspaced = (cp >= 0x0E00 && cp <= 0x0EFF) ||  /* Thai, Lao */
                    (cp >= 0x1000 && cp <= 0x109F) ||  /* Myanmar */

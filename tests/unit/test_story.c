@@ -145,6 +145,48 @@ static void test_unspaced_scripts_have_a_word_per_character(void **state) {
     assert_true(nm_story_containment(&a, &b) >= NM_STORY_MIN_CONTAINMENT);
 }
 
+/* Which 3- and 4-byte code points are words of their own, checked for
+ * every one against the documented ranges (Thai, Lao, Myanmar, Khmer, CJK
+ * radicals to Han, CJK compatibility, Han of plane 2): five in a row give two
+ * shingles when each is a word, one when they make one word. Both the
+ * eight-byte and the byte-at-a-time paths are exercised (the text is the
+ * code point five times, then padding in some rounds). */
+static void test_unspaced_code_points_are_exactly_the_documented_ranges(void **state) {
+    (void)state;
+    for (uint32_t cp = 0x800; cp < 0x30000; cp++) {
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x10000 && cp < 0x20000 && cp % 64)) continue;
+        int unspaced = (cp >= 0x0E00 && cp <= 0x0EFF) || (cp >= 0x1000 && cp <= 0x109F) ||
+                       (cp >= 0x1780 && cp <= 0x17FF) || (cp >= 0x2E80 && cp <= 0x9FFF) ||
+                       (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+        unsigned char enc[4];
+        size_t el;
+        if (cp < 0x10000) {
+            enc[0] = (unsigned char)(0xE0 | cp >> 12);
+            enc[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+            enc[2] = (unsigned char)(0x80 | (cp & 0x3F));
+            el = 3;
+        } else {
+            enc[0] = (unsigned char)(0xF0 | cp >> 18);
+            enc[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+            enc[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+            enc[3] = (unsigned char)(0x80 | (cp & 0x3F));
+            el = 4;
+        }
+        char text[40];
+        size_t n = 0;
+        for (int i = 0; i < 5; i++, n += el) memcpy(text + n, enc, el);
+        if (cp & 1) { /* a long last word: the five code points go eight bytes at a time */
+            memcpy(text + n, " abcdefghij", 11);
+            n += 11;
+        }
+        nm_story_signer_t sg;
+        nm_story_sign_begin(&sg);
+        nm_story_sign_text(&sg, text, n);
+        uint32_t got = nm_story_sign_end(&sg).shingles, want = unspaced ? 2 + (cp & 1) : 1;
+        if (got != want) fail_msg("U+%04X: %u shingles, expected %u", cp, got, want);
+    }
+}
+
 /* Words are hashed eight bytes at a time away from the end of the text and
  * byte by byte near it: both must give the same hash, wherever a word is. */
 static void test_word_hash_does_not_depend_on_position(void **state) {
@@ -305,6 +347,7 @@ static void test_long_ids_wrap_the_id_ring(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copies_are_close_different_texts_far),
+        cmocka_unit_test(test_unspaced_code_points_are_exactly_the_documented_ranges),
         cmocka_unit_test(test_title_boilerplate_and_html_do_not_count),
         cmocka_unit_test(test_short_body_is_signed_with_its_title),
         cmocka_unit_test(test_unspaced_scripts_have_a_word_per_character),
