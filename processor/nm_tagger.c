@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "nm_langid.h"
 
 typedef struct {
@@ -121,8 +125,17 @@ static void nm_tagger_on_match(void *ud, uint32_t id, size_t end, size_t len) {
 }
 
 /* The position of the next sentence or paragraph mark ('.', '\n') of
- * s[i..len), or len: eight bytes at a time, as marks are ~1 % of the text. */
+ * s[i..len), or len: 16 bytes at a time where SSE2 is, else eight, as marks
+ * are ~1 % of the text. */
 static size_t nm_next_mark(const char *s, size_t i, size_t len) {
+#ifdef __SSE2__
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+        if (m) return i + (unsigned)__builtin_ctz(m);
+    }
+#endif
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     for (; i + 8 <= len; i += 8) {
         uint64_t x, d, n;
