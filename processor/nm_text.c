@@ -586,7 +586,11 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
             src[k++] = (uint32_t)pos;
         } else if (n <= 4) { /* most folds: 4 bytes copied, n kept (the blob has slack) */
             memcpy(s + k, w, 4);
+#ifdef NM_TEXT_SIMD
+            _mm_storeu_si128((__m128i *)(src + k), _mm_set1_epi32((int)pos));
+#else
             for (int i = 0; i < 4; i++) src[k + i] = (uint32_t)pos;
+#endif
             k += n;
         } else {
             for (size_t i = 0; i < n; i++, k++) {
