@@ -234,24 +234,34 @@ static int cmd_mktopics(int argc, char **argv) {
 
 /* ------------------------------------------------------------ ceiling */
 
-/* The zero-work loop: newsmon's batch loop (cli/nm_pipeline.c) without
- * parsing, tagging or Redis. Same configuration file, so the same consumer
- * group settings (enable.auto.offset.store=false, auto-commit), the same
- * idempotent producer (linger.ms, compression), the same batch size and
- * timeout; each input is copied to OUT as soon as it arrives; at the end of
- * a batch: wait for every delivery (re-sending failures), then store each
- * partition's next offset. */
+/* The zero-work loop: newsmon's batch loop (pipeline/nm_pipeline.c)
+ * without parsing, tagging or Redis. Same configuration file, so the same
+ * consumer group settings (enable.auto.offset.store=false, auto-commit),
+ * the same idempotent producer (linger.ms, compression), the same batch
+ * size and timeout; each input is copied to OUT as soon as it arrives.
+ * Pipelined as newsmon is under a backlog: a closed batch waits for its
+ * deliveries (re-sending failures) while the next one fills; it is
+ * finished (each partition's next offset stored) before the next one
+ * closes, so offsets are stored in consumption order. */
+typedef struct ceil_batch_s ceil_batch_t;
+
 typedef struct {
     rd_kafka_message_t *msg;
+    ceil_batch_t *batch;
     int state; /* 0 pending, 1 ok, 2 failed */
 } ceil_slot_t;
 
-static long g_pending;
+struct ceil_batch_s {
+    ceil_slot_t *slots;
+    size_t ns;
+    long pending; /* sent without a delivery report */
+};
+
 static void ceil_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o) {
     (void)rk; (void)o;
     ceil_slot_t *s = m->_private;
     s->state = m->err ? 2 : 1;
-    g_pending--;
+    s->batch->pending--;
 }
 
 static void ceil_send(rd_kafka_t *p, const char *out, ceil_slot_t *s) {
@@ -261,10 +271,38 @@ static void ceil_send(rd_kafka_t *p, const char *out, ceil_slot_t *s) {
             p, RD_KAFKA_V_TOPIC(out), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(s->msg->key, s->msg->key_len),
             RD_KAFKA_V_VALUE(s->msg->payload, s->msg->len), RD_KAFKA_V_OPAQUE(s), RD_KAFKA_V_END);
-        if (!err) { g_pending++; return; }
+        if (!err) { s->batch->pending++; return; }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) { s->state = 2; return; }
         rd_kafka_poll(p, 100);
     }
+}
+
+/* A closed batch: every delivery acknowledged (failures re-sent), then each
+ * partition's next offset stored and the messages freed. */
+static void ceil_finish(rd_kafka_t *p, rd_kafka_t *k, const char *out, ceil_batch_t *b) {
+    for (;;) {
+        while (b->pending > 0) rd_kafka_poll(p, 100);
+        int failed = 0;
+        for (size_t i = 0; i < b->ns; i++)
+            if (b->slots[i].state == 2) { failed++; ceil_send(p, out, &b->slots[i]); }
+        if (!failed) break;
+    }
+    for (size_t i = 0; i < b->ns; i++) {
+        rd_kafka_message_t *mm = b->slots[i].msg;
+        int last = 1;
+        for (size_t j = i + 1; j < b->ns && last; j++)
+            if (b->slots[j].msg->partition == mm->partition && b->slots[j].msg->rkt == mm->rkt)
+                last = 0;
+        if (last) {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(mm->rkt),
+                                              mm->partition)->offset = mm->offset + 1;
+            rd_kafka_offsets_store(k, l);
+            rd_kafka_topic_partition_list_destroy(l);
+        }
+    }
+    for (size_t i = 0; i < b->ns; i++) rd_kafka_message_destroy(b->slots[i].msg);
+    b->ns = 0;
 }
 
 static int cmd_ceiling(int argc, char **argv) {
@@ -310,13 +348,15 @@ static int cmd_ceiling(int argc, char **argv) {
     rd_kafka_topic_partition_list_destroy(tl);
 
     long bsz = cfg->batch_size;
-    ceil_slot_t *slots = calloc((size_t)bsz, sizeof *slots);
-    size_t ns = 0;
+    ceil_batch_t bt[2] = {{calloc((size_t)bsz, sizeof(ceil_slot_t)), 0, 0},
+                          {calloc((size_t)bsz, sizeof(ceil_slot_t)), 0, 0}};
+    if (!bt[0].slots || !bt[1].slots) die("ceiling: out of memory");
+    ceil_batch_t *fill = &bt[0], *closed = NULL;
     long done = 0, batches = 0;
     double tfirst = 0, tlast = 0, bstart = 0, cpu0 = 0;
     while (!g_stop && (n <= 0 || done < n)) {
         int wait = 100;
-        if (ns) {
+        if (fill->ns) {
             double left = cfg->batch_timeout_ms - (now_s() - bstart) * 1e3;
             wait = left > 0 ? (int)left : 0;
         }
@@ -324,41 +364,30 @@ static int cmd_ceiling(int argc, char **argv) {
         if (m && m->err) { rd_kafka_message_destroy(m); m = NULL; }
         if (m) {
             if (!tfirst) { tfirst = now_s(); cpu0 = cpu_self_s(); }
-            if (!ns) bstart = now_s();
-            slots[ns].msg = m;
-            ceil_send(p, out, &slots[ns]);
-            ns++;
+            if (!fill->ns) bstart = now_s();
+            ceil_slot_t *sl = &fill->slots[fill->ns++];
+            sl->msg = m;
+            sl->batch = fill;
+            ceil_send(p, out, sl);
         }
         rd_kafka_poll(p, 0);
-        if (ns && ((long)ns >= bsz || (now_s() - bstart) * 1e3 >= cfg->batch_timeout_ms)) {
-            for (;;) {
-                while (g_pending > 0) rd_kafka_poll(p, 100);
-                int failed = 0;
-                for (size_t i = 0; i < ns; i++)
-                    if (slots[i].state == 2) { failed++; ceil_send(p, out, &slots[i]); }
-                if (!failed) break;
-            }
-            for (size_t i = 0; i < ns; i++) {
-                rd_kafka_message_t *mm = slots[i].msg;
-                int last = 1;
-                for (size_t j = i + 1; j < ns && last; j++)
-                    if (slots[j].msg->partition == mm->partition && slots[j].msg->rkt == mm->rkt)
-                        last = 0;
-                if (last) {
-                    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-                    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(mm->rkt),
-                                                      mm->partition)->offset = mm->offset + 1;
-                    rd_kafka_offsets_store(k, l);
-                    rd_kafka_topic_partition_list_destroy(l);
-                }
-            }
-            for (size_t i = 0; i < ns; i++) rd_kafka_message_destroy(slots[i].msg);
-            done += (long)ns;
-            ns = 0;
+        if (closed && closed->pending <= 0) { /* acknowledged while the next one filled */
+            ceil_finish(p, k, out, closed);
+            closed = NULL;
+        }
+        if (fill->ns && ((long)fill->ns >= bsz || (now_s() - bstart) * 1e3 >= cfg->batch_timeout_ms)) {
+            if (closed) ceil_finish(p, k, out, closed); /* at most one closed batch in flight */
+            done += (long)fill->ns;
             batches++;
-            tlast = now_s();
+            closed = fill;
+            fill = fill == &bt[0] ? &bt[1] : &bt[0];
         }
     }
+    if (closed) ceil_finish(p, k, out, closed);
+    if (fill->ns) ceil_finish(p, k, out, fill);
+    tlast = now_s();
+    free(bt[0].slots);
+    free(bt[1].slots);
     double cpu = cpu_self_s() - cpu0;
     double dt = tlast - tfirst;
     printf("ceiling_articles=%ld\nceiling_batches=%ld\nceiling_seconds=%.3f\nceiling_rate=%.0f\n"
@@ -370,7 +399,6 @@ static int cmd_ceiling(int argc, char **argv) {
     rd_kafka_destroy(k);
     rd_kafka_flush(p, 10000);
     rd_kafka_destroy(p);
-    free(slots);
     nm_config_destroy(cfg);
     return 0;
 }
