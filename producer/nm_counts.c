@@ -165,12 +165,15 @@ static const char nm_counts_lua[] =
  * still in the window, of a story still alive (its "!" field in its first
  * article's hash, in the window), the first `cap` that resolve in the
  * order the articles, their days and their band fields name them.
- * Each redis.call has a fixed cost in Redis (its arguments and reply
- * converted, its key looked up, its statistics), so the reads are batched: one MGET of the seen keys, one HMGET per day of the
- * batch's distinct band fields, then per round one HMGET per hour of the
- * records and one per hour of their stories' "!" fields. A round reads
- * only as many refs as the cap still allows, so it picks the candidates
- * one read per ref would. The script is nm_many_lua, then this. */
+ * The reads are batched: one MGET of the seen keys, one HMGET per day of
+ * the batch's band fields (a field's refs parsed once per batch: the
+ * batch's copies of one story share most of their fields), then per round
+ * one HMGET per hour of the records and one per hour of their stories' "!"
+ * fields. A round reads only as many refs as the cap still allows, so it
+ * picks the candidates one read per ref would. Fewer redis.calls cost
+ * Redis less only where the Lua around them stays small: a table entry per
+ * field or per ref costs about what a call saved (bench/RESULTS.md). The
+ * script is nm_many_lua, then this. */
 static const char nm_story_lookup_lua[] =
     "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local function group(t, key, item)\n"
