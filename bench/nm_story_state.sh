@@ -23,7 +23,7 @@ import json, sys
 for line in sys.stdin:
     e = json.loads(line)
     print(e["id"], json.dumps(e.get("story"), sort_keys=True), sep="\t")' | sort >"$out/stories.tsv"
-ROOT=$ROOT $PY - "$REDIS_PORT" "$KP" >"$out/redis.txt" <<'PY'
+ROOT=$ROOT PYTHONDONTWRITEBYTECODE=1 $PY - "$REDIS_PORT" "$KP" >"$out/redis.txt" <<'PY'
 import os, re, sys
 sys.path.insert(0, os.path.join(os.environ.get("ROOT", "."), "tests", "integration"))
 from story_lookup_diff import Redis
