@@ -207,6 +207,8 @@ cmdstat() { # NAME: calls of one Redis command (0 if never called)
     rcli info commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\).*/\1/p" | grep . || echo 0
 }
 allcalls() { rcli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'; }
+# Redis's own CPU seconds (user + sys, from INFO cpu: works with --redis-port too)
+redis_cpu_s() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {printf "%.3f", s}'; }
 
 # replay NAME N: backlog of N into fresh topics; ceiling loop, then newsmon
 replay() {
@@ -231,11 +233,12 @@ replay() {
 
     log "$name: newsmon run over the backlog (load $(loadavg))"
     put "${name}_load_newsmon" "\"$(loadavg)\""
-    local ev0 all0 bn0
+    local ev0 all0 bn0 rcpu0
     bn0=$(broker_cpu_s || true)
     rcli info commandstats | tr -d '\r' >"$OUT/$name.redis0"
     ev0=$(cmdstat evalsha)
     all0=$(allcalls)
+    rcpu0=$(redis_cpu_s)
     "$NMB" watch -b "$BOOTSTRAP_USED" -t "$p.enriched" -n "$n" -P "${name}_watch" -I 300 >"$OUT/$name.watch.env" 2>"$OUT/$name.watch.log" &
     local wpid=$!
     start_daemon "$name"
@@ -258,6 +261,7 @@ replay() {
     rcli info commandstats | tr -d '\r' >"$OUT/$name.redis1"
     ev1=$(cmdstat evalsha)
     all1=$(allcalls)
+    put "${name}_redis_cpu_s" "$(calc "$(redis_cpu_s) - $rcpu0")"
     # per command: calls during the replay, per article (commands run by the
     # Lua script are counted too: only EVALSHA/EVAL/SCRIPT are round trips)
     awk -F'[:=,]' -v n="$n" 'NR == FNR && /^cmdstat_/ {c0[$1] = $3; next}
@@ -423,6 +427,7 @@ pass() { awk "BEGIN {exit !($1)}" 2>/dev/null && echo PASS || echo FAIL; }
         cpu_row "  zero-work loop: broker CPU per article (us)" replay_ceiling_broker_cpu_s ""
         printf '%-44s %-22s %-24s\n' "Redis EVALSHA calls / newsmon batches" "$(v replay_redis_evalsha) / $(v replay_batches)" "1 per batch"
         printf '%-44s %-22s %-24s\n' "Redis EVALSHA per article" "$(calc "$(v replay_redis_evalsha) / $(v replay_load_articles)")" ""
+        cpu_row "replay Redis CPU per article (us)" replay_redis_cpu_s ""
         printf '%-44s %-22s %-24s\n' "Redis commands incl. inside Lua, per article" "$(calc "$(v replay_redis_calls) / $(v replay_load_articles)")" ""
         echo "    per command: $(v replay_redis_per_command)"
     fi

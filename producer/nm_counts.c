@@ -11,6 +11,20 @@
 #include "nm_counts_surge.h"
 #include "nm_surge.h"
 
+/* many(cmd, key, args): cmd [key] args..., in calls of at most 2000
+ * arguments (Lua's unpack and redis.call take about 8000), the array
+ * replies joined. Both scripts start with it. */
+static const char nm_many_lua[] =
+    "local function many(cmd, key, args)\n"
+    "  local out = {}\n"
+    "  for i = 1, #args, 2000 do\n"
+    "    local j = math.min(i + 1999, #args)\n"
+    "    local r = key and redis.call(cmd, key, unpack(args, i, j)) or redis.call(cmd, unpack(args, i, j))\n"
+    "    if type(r) == 'table' then for _, v in ipairs(r) do out[#out + 1] = v end end\n"
+    "  end\n"
+    "  return out\n"
+    "end\n";
+
 /* KEYS: 1 stats, 2 entity:mentions, 3 entity:articles, 4 topic:articles,
  *   5 alerts:recent, 6 entity:stories, 7 topic:stories, 8 story:seq, then
  *   per distinct hour j (0-based) of the batch 9+5j entity:mentions:H,
@@ -28,8 +42,11 @@
  *   record (first hour, signature, first article id), its day's band
  *   hash key index, n_bands, its band fields; then the surge arguments.
  * Returns {the number of articles counted for the first time, the surges
- * handed to the caller}. The script is nm_surge_lua, nm_csurge_lua, then
- * this. */
+ * handed to the caller}. The script is nm_surge_lua, nm_csurge_lua,
+ * nm_many_lua, then this. A story's members set is asked once per article
+ * (SMISMEMBER of what the batch has not asked yet; SMISMEMBER and ZUNION
+ * need Redis 6.2) and added to once per batch, before the EXPIREs: not one
+ * SADD per member. */
 static const char nm_counts_lua[] =
     "local seen_ttl, hour_ttl, recent = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local story_ttl, cap, nidx = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
@@ -38,13 +55,20 @@ static const char nm_counts_lua[] =
     "  local t = inc[k]; if not t then t = {}; inc[k] = t end\n"
     "  t[member] = (t[member] or 0) + by\n"
     "end\n"
-    "local function distinct(sk, member, k, id)\n"
-    "  if redis.call('SADD', KEYS[sk], member) == 1 then add(k, id, 1) end\n"
+    "local mem, madd = {}, {}\n"
+    "local function distinct(key, q)\n"
+    "  local m = mem[key]; if not m then m = {}; mem[key] = m; madd[key] = {} end\n"
+    "  local ask = {}\n"
+    "  for _, x in ipairs(q) do if m[x[1]] == nil then m[x[1]] = false; ask[#ask + 1] = x[1] end end\n"
+    "  for j, r in ipairs(many('SMISMEMBER', key, ask)) do m[ask[j]] = r == 1 end\n"
+    "  for _, x in ipairs(q) do\n"
+    "    if not m[x[1]] then m[x[1]] = true; table.insert(madd[key], x[1]); add(x[2], x[3], 1) end\n"
+    "  end\n"
     "end\n"
     "local seq = 0\n"
     "if nidx > 0 then seq = redis.call('INCRBY', KEYS[8], nidx) - nidx end\n"
     "local function story(s, sk)\n"
-    "  redis.call('EXPIRE', KEYS[sk], story_ttl)\n"
+    "  touched[KEYS[sk]] = true\n"
     "  local bk, fk = tonumber(ARGV[s+2]), tonumber(ARGV[s+3])\n"
     "  if bk == 0 then return end\n"
     "  local rec = ARGV[s+6]\n"
@@ -68,7 +92,7 @@ static const char nm_counts_lua[] =
     "    table.insert(refs, 1, ref)\n"
     "    if #refs > cap then refs[#refs] = nil end\n"
     "  end\n"
-    "  touched[dk] = true\n"
+    "  touched[KEYS[dk]] = true\n"
     "  local f = '!' .. string.sub(rec, 143)\n"
     "  if ARGV[s+4] == '1' then redis.call('HSETNX', KEYS[fk], f, ',') end\n"
     "  local alerted = ARGV[s+5]\n"
@@ -79,7 +103,7 @@ static const char nm_counts_lua[] =
     "    end\n"
     "    redis.call('HSET', KEYS[fk], f, cur)\n"
     "  end\n"
-    "  touched[bk] = true; touched[fk] = true\n"
+    "  touched[KEYS[bk]] = true; touched[KEYS[fk]] = true\n"
     "end\n"
     "local i, seen, new, rel = 9, 8 + 5 * tonumber(ARGV[4]), 0, 0\n"
     "local sa, seen0, fresh = tonumber(ARGV[8]), seen, {}\n"
@@ -94,17 +118,18 @@ static const char nm_counts_lua[] =
     "    new = new + 1\n"
     "    fresh[seen] = sk -- the members key of its story (0: none)\n"
     "    if r == '1' then rel = rel + 1 end\n"
-    "    local hh = string.sub(KEYS[h], -10)\n"
+    "    local hh, q = string.sub(KEYS[h], -10), sk > 0 and {}\n"
     "    for k = 0, ne - 1 do\n"
     "      local e, m = ARGV[i+2*k], tonumber(ARGV[i+2*k+1])\n"
     "      add(2, e, m); add(h, e, m); add(3, e, 1); add(h + 1, e, 1)\n"
-    "      if sk > 0 then distinct(sk, 'e' .. e, 6, e); distinct(sk, hh .. 'e' .. e, h + 3, e) end\n"
+    "      if sk > 0 then q[#q + 1] = {'e' .. e, 6, e}; q[#q + 1] = {hh .. 'e' .. e, h + 3, e} end\n"
     "    end\n"
     "    for k = 0, nt - 1 do\n"
     "      local t = ARGV[i+2*ne+k]\n"
     "      add(4, t, 1); add(h + 2, t, 1)\n"
-    "      if sk > 0 then distinct(sk, 't' .. t, 7, t); distinct(sk, hh .. 't' .. t, h + 4, t) end\n"
+    "      if sk > 0 then q[#q + 1] = {'t' .. t, 7, t}; q[#q + 1] = {hh .. 't' .. t, h + 4, t} end\n"
     "    end\n"
+    "    if sk > 0 then distinct(KEYS[sk], q) end\n"
     "    if al ~= '' and recent > 0 then\n"
     "      redis.call('XADD', KEYS[5], 'MAXLEN', '~', recent, '*', 'alert', al)\n"
     "    end\n"
@@ -124,7 +149,8 @@ static const char nm_counts_lua[] =
     "  end\n"
     "  if #set > 0 then redis.call('HSET', KEYS[dk], unpack(set)) end\n"
     "end\n"
-    "for k in pairs(touched) do redis.call('EXPIRE', KEYS[k], story_ttl) end\n"
+    "for key, l in pairs(madd) do many('SADD', key, l) end\n"
+    "for key in pairs(touched) do redis.call('EXPIRE', key, story_ttl) end\n"
     "if new > 0 then redis.call('HINCRBY', KEYS[1], 'articles', new) end\n"
     "if rel > 0 then redis.call('HINCRBY', KEYS[1], 'relevant', rel) end\n"
     "local surged = surge_eval(fresh, seen0, sa, hour_ttl)\n"
@@ -137,33 +163,77 @@ static const char nm_counts_lua[] =
  * article its seen value ('' when not seen); then (record, story's alerted
  * topics) pairs: the distinct articles in a band of an unseen article,
  * still in the window, of a story still alive (its "!" field in its first
- * article's hash, in the window). A band field's refs are parsed once per
- * batch: the batch's copies of one story share most of their fields. */
+ * article's hash, in the window), the first `cap` that resolve in the
+ * order the articles, their days and their band fields name them.
+ * The reads are batched: one MGET of the seen keys, one HMGET per day of
+ * the batch's band fields (a field's refs parsed once per batch: the
+ * batch's copies of one story share most of their fields), then per round
+ * one HMGET per hour of the records and one per hour of their stories' "!"
+ * fields. A round reads only as many refs as the cap still allows, so it
+ * picks the candidates one read per ref would. Fewer redis.calls cost
+ * Redis less only where the Lua around them stays small: a table entry per
+ * field or per ref costs about what a call saved (bench/RESULTS.md). The
+ * script is nm_many_lua, then this. */
 static const char nm_story_lookup_lua[] =
     "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-    "local bucket = {}\n"
+    "local function group(t, key, item)\n"
+    "  local g = t[key]; if not g then g = {list = {}, at = {}}; t[key] = g end\n"
+    "  local at = g.at[item]\n"
+    "  if not at then at = #g.list + 1; g.list[at] = item; g.at[item] = at end\n"
+    "  return at\n"
+    "end\n"
+    "local bucket, seen = {}, {}\n"
     "for w = 1, nw do bucket[string.sub(KEYS[w], -10)] = KEYS[w] end\n"
-    "local dec, cand, done, parsed, got, a = {}, {}, {}, {}, 0, 4\n"
-    "for k = nw + nd + 1, #KEYS do\n"
-    "  local d, nb = redis.call('GET', KEYS[k]), tonumber(ARGV[a])\n"
-    "  dec[#dec + 1] = d or ''\n"
-    "  for day = nw + 1, (d or nb == 0) and 0 or nw + nd do\n"
-    "    for j, refs in ipairs(redis.call('HMGET', KEYS[day], unpack(ARGV, a + 1, a + nb))) do\n"
-    "      local pk = refs and day .. ARGV[a + j]\n"
-    "      if pk and parsed[pk] then refs = nil elseif pk then parsed[pk] = true end\n"
-    "      for ref in string.gmatch(refs or '', '[^\\n]+') do\n"
-    "        if not done[ref] and got < total then\n"
-    "          done[ref] = true\n"
-    "          local key = bucket[string.sub(ref, 1, 10)]\n"
-    "          local rec = key and redis.call('HGET', key, string.sub(ref, 11))\n"
-    "          local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
-    "          local st = fkey and redis.call('HGET', fkey, '!' .. string.sub(rec, 159))\n"
-    "          if st then got = got + 1; cand[#cand + 1] = rec; cand[#cand + 1] = st end\n"
-    "        end\n"
+    "for k = nw + nd + 1, #KEYS do seen[#seen + 1] = KEYS[k] end\n"
+    "local dec = many('MGET', nil, seen)\n"
+    "local flist, off, nbs, a = {}, {}, {}, 4\n"
+    "for i = 1, #seen do\n"
+    "  local nb = tonumber(ARGV[a])\n"
+    "  if not dec[i] and nb > 0 then\n"
+    "    off[i], nbs[i] = #flist, nb\n"
+    "    for b = a + 1, a + nb do flist[#flist + 1] = ARGV[b] end\n"
+    "  end\n"
+    "  dec[i] = dec[i] or ''\n"
+    "  a = a + 1 + nb\n"
+    "end\n"
+    "local bands, refs, done, parsed = {}, {}, {}, {}\n"
+    "for day = nw + 1, #flist > 0 and nw + nd or 0 do bands[day] = many('HMGET', KEYS[day], flist) end\n"
+    "for i = 1, #seen do\n"
+    "  for day = nw + 1, off[i] and nw + nd or 0 do\n"
+    "    for j = off[i] + 1, off[i] + nbs[i] do\n"
+    "      local s, p = bands[day][j], 1\n"
+    "      if s then\n"
+    "        local pk = day .. flist[j]\n"
+    "        if parsed[pk] then s = nil else parsed[pk] = true end\n"
+    "      end\n"
+    "      while s do\n"
+    "        local e = string.find(s, '\\n', p, true)\n"
+    "        local ref = string.sub(s, p, e and e - 1 or -1)\n"
+    "        if ref ~= '' and not done[ref] then done[ref] = true; refs[#refs + 1] = ref end\n"
+    "        s, p = e and s, e and e + 1\n"
     "      end\n"
     "    end\n"
     "  end\n"
-    "  a = a + 1 + nb\n"
+    "end\n"
+    "local cand, got, pos = {}, 0, 1\n"
+    "while got < total and pos <= #refs do\n"
+    "  local ids, tk, ti, tr, tf, tj, recs, stf, sts = {}, {}, {}, {}, {}, {}, {}, {}, {}\n"
+    "  while #tk < total - got and pos <= #refs do\n"
+    "    local key = bucket[string.sub(refs[pos], 1, 10)]\n"
+    "    if key then tk[#tk + 1] = key; ti[#tk] = group(ids, key, string.sub(refs[pos], 11)) end\n"
+    "    pos = pos + 1\n"
+    "  end\n"
+    "  for key, g in pairs(ids) do recs[key] = many('HMGET', key, g.list) end\n"
+    "  for t = 1, #tk do\n"
+    "    local rec = recs[tk[t]][ti[t]]\n"
+    "    local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
+    "    if fkey then tr[t], tf[t], tj[t] = rec, fkey, group(stf, fkey, '!' .. string.sub(rec, 159)) end\n"
+    "  end\n"
+    "  for fkey, g in pairs(stf) do sts[fkey] = many('HMGET', fkey, g.list) end\n"
+    "  for t = 1, #tk do\n"
+    "    local st = tf[t] and sts[tf[t]][tj[t]]\n"
+    "    if st then got = got + 1; cand[#cand + 1] = tr[t]; cand[#cand + 1] = st end\n"
+    "  end\n"
     "end\n"
     "return {dec, cand}\n";
 
@@ -209,7 +279,8 @@ struct nm_counts_s {
     size_t capbuf;
     int *hour_of; /* per item: index of its hour; then per hour: its first item */
     size_t caphour;
-    char *script; /* nm_surge_lua + nm_csurge_lua + nm_counts_lua */
+    char *script; /* nm_surge_lua + nm_csurge_lua + nm_many_lua + nm_counts_lua */
+    char *lookup; /* nm_many_lua + nm_story_lookup_lua */
     nm_csurge_t *surge;
 };
 
@@ -257,9 +328,12 @@ nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
              c->prefix;
     for (int k = 0; ok && k < K_FIXED; k++) ok = (c->fixed[k] = nm_cat(c->prefix, nm_fixed_names[k])) != NULL;
     char *lua = ok ? nm_cat(nm_surge_lua, nm_csurge_lua) : NULL;
-    ok = ok && lua && (c->script = nm_cat(lua, nm_counts_lua)) != NULL &&
+    char *lua2 = lua ? nm_cat(lua, nm_many_lua) : NULL;
+    ok = ok && lua2 && (c->script = nm_cat(lua2, nm_counts_lua)) != NULL &&
+         (c->lookup = nm_cat(nm_many_lua, nm_story_lookup_lua)) != NULL &&
          (c->surge = nm_csurge_new(cfg, c->prefix)) != NULL;
     free(lua);
+    free(lua2);
     if (!ok) {
         nm_counts_destroy(c);
         return NULL;
@@ -389,7 +463,7 @@ static void nm_counts_check_legacy(nm_counts_t *c) {
 
 static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
                                       size_t errstr_size) {
-    const char *const lua[2] = {c->script, nm_story_lookup_lua};
+    const char *const lua[2] = {c->script, c->lookup};
     for (int k = 0; k < 2; k++) {
         redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", lua[k]);
         if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -1200,6 +1274,7 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->buf);
     free(c->hour_of);
     free(c->script);
+    free(c->lookup);
     nm_csurge_destroy(c->surge);
     free(c);
 }
