@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "nm_article.h"
 #include "nm_text.h"
 
@@ -40,13 +44,16 @@ static inline size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
     return unspaced ? 3 : 0;
 }
 
-/* The shingle of words w3 w2 w1 w0 (w0 the newest; rotations keep their
- * order in the hash) into its bin of min. The words are passed by value:
- * kept in registers across a text, not shifted through the signer in memory
- * (that store-to-load chain was half the cost of signing). */
-static inline void nm_shingle(uint32_t *min, uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0) {
-    _Static_assert(NM_STORY_SHINGLE == 4, "nm_shingle combines four words");
-    uint64_t x = nm_mix(w3 ^ nm_rotl(w2, 16) ^ nm_rotl(w1, 32) ^ nm_rotl(w0, 48));
+/* What the shingle of words w3 w2 w1 w0 hashes (w0 the newest; rotations
+ * keep their order in the hash). */
+static inline uint64_t nm_sum(uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0) {
+    _Static_assert(NM_STORY_SHINGLE == 4, "a shingle combines four words");
+    return w3 ^ nm_rotl(w2, 16) ^ nm_rotl(w1, 32) ^ nm_rotl(w0, 48);
+}
+
+/* The shingle whose words sum to `sum` into its bin of min. */
+static inline void nm_shingle(uint32_t *min, uint64_t sum) {
+    uint64_t x = nm_mix(sum);
     uint32_t *m = &min[x >> 59], v = (uint32_t)x; /* top 5 bits: the bin of 32 */
     *m = v < *m ? v : *m; /* a store every time, no branch: whether it is smaller is a coin toss early on */
 }
@@ -58,105 +65,163 @@ void nm_story_sign_begin(nm_story_signer_t *sg) {
     memset(sg->sig.min, 0xFF, sizeof sg->sig.min); /* every bin NM_STORY_EMPTY */
 }
 
-#define NM_ONES 0x0101010101010101ULL
-#define NM_HIGHS 0x8080808080808080ULL
+#define NM_GOLD 0x9e3779b97f4a7c15ULL
 
-static inline uint64_t nm_block(uint64_t h, uint64_t x) {
-    return nm_rotl((h ^ x) * 0x87c37b91114253d5ULL, 31);
+/* Up to eight bytes from u[at] as a little-endian number, zeros past len. */
+static inline uint64_t nm_load(const unsigned char *u, size_t at, size_t len) {
+    uint64_t x = 0;
+    if (at + 8 <= len) {
+        memcpy(&x, u + at, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+        return x;
+    }
+    for (size_t k = at; k < len; k++) x |= (uint64_t)u[k] << (8 * (k - at)); /* the text's end */
+    return x;
 }
 
-/* Hash of the word at u[i] (of a spaced script), eight bytes at a time, and
- * its end. In normalised text every byte below '0' is a separator (' ', '.',
- * '\n'), and a byte from 0xE0 up may start an unspaced code point, which
- * ends the word. Words are mostly shorter than 8 bytes: one load finds the
- * separator after them (SWAR: a byte below 0x30, or one from 0xE0 that
- * starts an unspaced code point), so the byte loop only runs near the end
- * of the text. Both paths give the same hash (little-endian chunks). */
-static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *hash) {
-    size_t start = i;
-    uint64_t h = 0x9e3779b97f4a7c15ULL, chunk = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (i + 8 <= len) {
-        uint64_t x;
-        memcpy(&x, u + i, 8);
-        uint64_t sep = (x - 0x30 * NM_ONES) & ~x & NM_HIGHS, lead = x & x << 1 & x << 2 & NM_HIGHS;
-        if (!(sep | lead)) {
-            h = nm_block(h, x);
-            i += 8;
-            continue;
-        }
-        /* the lowest flag is exact, and so is the next one after a lead
-         * byte (only a separator borrows into the byte above it) */
-        uint64_t flags = sep | lead;
-        unsigned k;
-        for (;;) {
-            k = (unsigned)__builtin_ctzll(flags) / 8;
-            if (sep >> (8 * k) & 0x80 || nm_unspaced_cp(u + i + k, len - i - k)) break;
-            flags &= flags - 1; /* a spaced script's 3-byte character (Hangul): the word goes on */
-            if (!flags) break;
-        }
-        if (!flags) {
-            h = nm_block(h, x);
-            i += 8;
-            continue;
-        }
-        chunk = k ? x & (~0ULL >> (64 - 8 * k)) : 0;
-        *hash = (h ^ chunk ^ (uint64_t)(i + k - start) << 56) * 0x9e3779b97f4a7c15ULL;
-        return i + k;
+/* The hash of the word u[s..e) of a spaced script: its little-endian
+ * blocks of eight bytes, then the rest with the length; one multiply at
+ * the end suffices (the shingle's hash mixes fully). */
+static inline uint64_t nm_word_hash(const unsigned char *u, size_t s, size_t e, size_t len) {
+    static const uint64_t low[8] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFF,
+                                    0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF}; /* the first k bytes */
+    uint64_t h = NM_GOLD;
+    size_t at = s;
+    for (; e - at >= 8; at += 8) h = nm_rotl((h ^ nm_load(u, at, len)) * 0x87c37b91114253d5ULL, 31);
+    uint64_t chunk = e > at ? nm_load(u, at, len) & low[e - at] : 0;
+    return (h ^ chunk ^ (uint64_t)(e - s) << 56) * NM_GOLD;
+}
+
+/* The text is classified 64 bytes at a time into two bit masks, so that
+ * words are found by counting trailing zeros: a byte at a time, the loop's
+ * branches were most of the signer's cost. Bit k stands for byte base + k
+ * (base a multiple of 64); bytes past the text are separators. */
+typedef struct {
+    size_t base;     /* (size_t)0 - 64: none yet */
+    uint64_t letter; /* not a separator: from '0' up (in normalised text every
+                      * byte below is one: ' ', '.', '\n') */
+    uint64_t lead;   /* may start an unspaced code point: from 0xE0 up, but not
+                      * 0xEA-0xEE (U+A000-EFFF, Hangul: spaced); nm_unspaced_cp decides */
+} nm_block_t;
+
+static nm_block_t nm_classify(const unsigned char *u, size_t len, size_t base) {
+    unsigned char pad[64];
+    const unsigned char *p = u + base;
+    if (len - base < 64) {
+        memset(pad, 0, sizeof pad);
+        memcpy(pad, p, len - base);
+        p = pad;
+    }
+    nm_block_t b = {base, 0, 0};
+#ifdef __SSE2__
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i l = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x30)), v);
+        __m128i hi = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xE0)), v);
+        __m128i hangul = _mm_cmpeq_epi8(
+            _mm_min_epu8(_mm_max_epu8(v, _mm_set1_epi8((char)0xEA)), _mm_set1_epi8((char)0xEE)), v);
+        b.letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << (16 * k);
+        b.lead |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_andnot_si128(hangul, hi)) << (16 * k);
+    }
+#else
+    for (int k = 0; k < 64; k++) {
+        b.letter |= (uint64_t)(p[k] >= 0x30) << k;
+        b.lead |= (uint64_t)(p[k] >= 0xE0 && (p[k] < 0xEA || p[k] > 0xEE)) << k;
     }
 #endif
-    unsigned nb = 0;
-    for (; i < len && u[i] >= '0' && !(u[i] >= 0xE0 && nm_unspaced_cp(u + i, len - i)); i++) {
-        chunk |= (uint64_t)u[i] << (8 * nb);
-        if (++nb == 8) {
-            h = nm_block(h, chunk);
-            chunk = 0;
-            nb = 0;
-        }
+    return b;
+}
+
+static inline void nm_block_at(nm_block_t *b, const unsigned char *u, size_t len, size_t i) {
+    if (i - b->base >= 64) *b = nm_classify(u, len, i & ~(size_t)63);
+}
+
+static inline uint64_t nm_from(size_t k) { return ~0ULL << k; } /* bits k.. (k < 64) */
+
+/* The last four words, in a ring (word n - 1 - k at (n - 1 - k) % 4 is
+ * the k-th newest), and the rotated sum of them that their shingle hashes.
+ * Rotations distribute over xor, so a word in is one rotation of the sum,
+ * not three. */
+typedef struct {
+    uint64_t ring[NM_STORY_SHINGLE];
+    uint64_t sum; /* nm_sum of the four */
+    uint32_t n;   /* words so far */
+} nm_words_t;
+
+static inline void nm_push(nm_words_t *ws, uint32_t *min, uint64_t w) {
+    uint64_t *oldest = &ws->ring[ws->n & 3];
+    ws->sum = nm_rotl(ws->sum ^ *oldest ^ w, 48);
+    *oldest = w;
+    if (++ws->n >= NM_STORY_SHINGLE) nm_shingle(min, ws->sum);
+}
+
+/* The word that starts at u[i], one at a time: an unspaced code point, or
+ * a spaced word up to a separator or an unspaced code point, across
+ * blocks. Returns where it ends. */
+static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t len, size_t i,
+                                 nm_words_t *ws, uint32_t *min) {
+    size_t cp = b->lead >> (i - b->base) & 1 ? nm_unspaced_cp(u + i, len - i) : 0;
+    if (cp) { /* a word of its own */
+        nm_push(ws, min, ((nm_load(u, i, len) & (~0ULL >> (64 - 8 * cp))) ^ (uint64_t)cp << 56) * NM_GOLD);
+        return i + cp;
     }
-    /* one multiply suffices here: the shingle's hash mixes fully */
-    *hash = (h ^ chunk ^ (uint64_t)(i - start) << 56) * 0x9e3779b97f4a7c15ULL;
+    size_t start = i++;
+    for (;;) {
+        if (i >= len) break;
+        nm_block_at(b, u, len, i);
+        uint64_t stop = (~b->letter | b->lead) & nm_from(i - b->base);
+        if (!stop) {
+            i = b->base + 64;
+            continue;
+        }
+        i = b->base + (size_t)__builtin_ctzll(stop);
+        if (i >= len || !(b->letter >> (i - b->base) & 1) || nm_unspaced_cp(u + i, len - i)) break;
+        i++; /* a lead byte that starts no unspaced code point: the word goes on */
+    }
+    nm_push(ws, min, nm_word_hash(u, start, i, len));
     return i;
 }
 
+/* Where the rest of a block holds no lead byte (all of most texts), its
+ * words are the runs of letters: the k-th run's start and end are the k-th
+ * bits of two masks. The rest (unspaced code points, and words that run on
+ * into the next block) go one word at a time. */
 void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
-    uint64_t w0 = sg->word[0], w1 = sg->word[1], w2 = sg->word[2], w3 = sg->word[3];
-    uint32_t nwords = sg->nwords;
-    size_t i = 0;
-    while (i < len) {
-        if (u[i] < '0') {
-            i++;
+    uint32_t *min = sg->sig.min;
+    nm_words_t ws;
+    ws.n = sg->nwords;
+    for (uint32_t k = 0; k < NM_STORY_SHINGLE; k++) ws.ring[(ws.n - 1 - k) & 3] = sg->word[k];
+    ws.sum = nm_sum(sg->word[3], sg->word[2], sg->word[1], sg->word[0]);
+    nm_block_t b = {(size_t)0 - 64, 0, 0};
+    for (size_t i = 0; i < len;) { /* i: the next byte that may start a word */
+        nm_block_at(&b, u, len, i);
+        size_t base = b.base;
+        uint64_t letters = b.letter & nm_from(i - base);
+        if (!(b.lead & nm_from(i - base))) {
+            uint64_t starts = letters & ~(letters << 1), ends = ~b.letter & letters << 1;
+            for (; ends; starts &= starts - 1, ends &= ends - 1)
+                nm_push(&ws, min, nm_word_hash(u, base + (size_t)__builtin_ctzll(starts),
+                                               base + (size_t)__builtin_ctzll(ends), len));
+            letters = starts; /* a word that runs on into the next block, if any */
+        }
+        if (!letters) {
+            i = base + 64;
             continue;
         }
-        uint64_t w;
-        size_t cp = u[i] >= 0xE0 ? nm_unspaced_cp(u + i, len - i) : 0;
-        if (cp) { /* a word of its own */
-            uint64_t chunk = 0;
-            for (size_t k = 0; k < cp; k++) chunk |= (uint64_t)u[i + k] << (8 * k);
-            w = (chunk ^ (uint64_t)cp << 56) * 0x9e3779b97f4a7c15ULL;
-            i += cp;
-        } else {
-            i = nm_word(u, i, len, &w);
-        }
-        w3 = w2;
-        w2 = w1;
-        w1 = w0;
-        w0 = w;
-        if (++nwords >= NM_STORY_SHINGLE) nm_shingle(sg->sig.min, w3, w2, w1, w0);
+        i = nm_one_word(&b, u, len, base + (size_t)__builtin_ctzll(letters), &ws, min);
     }
-    sg->word[0] = w0;
-    sg->word[1] = w1;
-    sg->word[2] = w2;
-    sg->word[3] = w3;
-    sg->nwords = nwords;
+    for (uint32_t k = 0; k < NM_STORY_SHINGLE; k++) sg->word[k] = ws.ring[(ws.n - 1 - k) & 3];
+    sg->nwords = ws.n;
     /* a shingle ends at every word from the fourth on */
-    sg->sig.shingles = nwords >= NM_STORY_SHINGLE ? nwords - (NM_STORY_SHINGLE - 1) : 0;
+    sg->sig.shingles = ws.n >= NM_STORY_SHINGLE ? ws.n - (NM_STORY_SHINGLE - 1) : 0;
 }
 
 nm_story_sig_t nm_story_sign_end(nm_story_signer_t *sg) {
     if (!sg->sig.shingles && sg->nwords) { /* fewer words than a shingle: one */
-        nm_shingle(sg->sig.min, sg->word[3], sg->word[2], sg->word[1], sg->word[0]);
+        nm_shingle(sg->sig.min, nm_sum(sg->word[3], sg->word[2], sg->word[1], sg->word[0]));
         sg->sig.shingles = 1;
     }
     return sg->sig;
