@@ -89,9 +89,14 @@ static inline uint64_t nm_word_hash(const unsigned char *u, size_t s, size_t e, 
                                     0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF}; /* the first k bytes */
     uint64_t h = NM_GOLD;
     size_t at = s;
-    for (; e - at >= 8; at += 8) h = nm_rotl((h ^ nm_load(u, at, len)) * 0x87c37b91114253d5ULL, 31);
+    for (; e - at >= 8; at += 8) h = nm_rotl((h ^ nm_load(u, at, e)) * 0x87c37b91114253d5ULL, 31);
     uint64_t chunk = e > at ? nm_load(u, at, len) & low[e - at] : 0;
     return (h ^ chunk ^ (uint64_t)(e - s) << 56) * NM_GOLD;
+}
+
+/* The hash of the unspaced code point of cp bytes at u[i]. */
+static inline uint64_t nm_cp_hash(const unsigned char *u, size_t i, size_t cp, size_t len) {
+    return ((nm_load(u, i, len) & (~0ULL >> (64 - 8 * cp))) ^ (uint64_t)cp << 56) * NM_GOLD;
 }
 
 /* The text is classified 64 bytes at a time into two bit masks, so that
@@ -104,6 +109,8 @@ typedef struct {
                       * byte below is one: ' ', '.', '\n') */
     uint64_t lead;   /* may start an unspaced code point: from 0xE0 up, but not
                       * 0xEA-0xEE (U+A000-EFFF, Hangul: spaced); nm_unspaced_cp decides */
+    uint64_t hard;   /* the leads that are not 0xE3-0xE9 (U+3000-9FFF: kana, Han, all
+                      * unspaced, 3 bytes): only nm_unspaced_cp can tell */
 } nm_block_t;
 
 static nm_block_t nm_classify(const unsigned char *u, size_t len, size_t base) {
@@ -114,23 +121,36 @@ static nm_block_t nm_classify(const unsigned char *u, size_t len, size_t base) {
         memcpy(pad, p, len - base);
         p = pad;
     }
-    nm_block_t b = {base, 0, 0};
+    nm_block_t b = {base, 0, 0, 0};
 #ifdef __SSE2__
+    __m128i v[4];
+    uint64_t hi = 0;
     for (int k = 0; k < 4; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
-        __m128i l = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x30)), v);
-        __m128i hi = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xE0)), v);
-        __m128i hangul = _mm_cmpeq_epi8(
-            _mm_min_epu8(_mm_max_epu8(v, _mm_set1_epi8((char)0xEA)), _mm_set1_epi8((char)0xEE)), v);
+        v[k] = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i l = _mm_cmpeq_epi8(_mm_max_epu8(v[k], _mm_set1_epi8(0x30)), v[k]);
+        __m128i h = _mm_cmpeq_epi8(_mm_max_epu8(v[k], _mm_set1_epi8((char)0xE0)), v[k]);
         b.letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << (16 * k);
-        b.lead |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_andnot_si128(hangul, hi)) << (16 * k);
+        hi |= (uint64_t)(unsigned)_mm_movemask_epi8(h) << (16 * k);
     }
+    if (!hi) return b; /* no byte from 0xE0: most blocks of most scripts */
+    uint64_t mid = 0, cjk = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i e3 = _mm_max_epu8(v[k], _mm_set1_epi8((char)0xE3));
+        __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(e3, _mm_set1_epi8((char)0xEE)), v[k]); /* E3-EE */
+        __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(e3, _mm_set1_epi8((char)0xE9)), v[k]); /* E3-E9 */
+        mid |= (uint64_t)(unsigned)_mm_movemask_epi8(m) << (16 * k);
+        cjk |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << (16 * k);
+    }
+    b.hard = hi & ~mid;
 #else
+    uint64_t cjk = 0;
     for (int k = 0; k < 64; k++) {
         b.letter |= (uint64_t)(p[k] >= 0x30) << k;
-        b.lead |= (uint64_t)(p[k] >= 0xE0 && (p[k] < 0xEA || p[k] > 0xEE)) << k;
+        b.hard |= (uint64_t)(p[k] >= 0xE0 && (p[k] < 0xE3 || p[k] > 0xEE)) << k;
+        cjk |= (uint64_t)(p[k] >= 0xE3 && p[k] <= 0xE9) << k;
     }
 #endif
+    b.lead = cjk | b.hard;
     return b;
 }
 
@@ -164,7 +184,7 @@ static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t l
                                  nm_words_t *ws, uint32_t *min) {
     size_t cp = b->lead >> (i - b->base) & 1 ? nm_unspaced_cp(u + i, len - i) : 0;
     if (cp) { /* a word of its own */
-        nm_push(ws, min, ((nm_load(u, i, len) & (~0ULL >> (64 - 8 * cp))) ^ (uint64_t)cp << 56) * NM_GOLD);
+        nm_push(ws, min, nm_cp_hash(u, i, cp, len));
         return i + cp;
     }
     size_t start = i++;
@@ -184,10 +204,33 @@ static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t l
     return i;
 }
 
-/* Where the rest of a block holds no lead byte (all of most texts), its
- * words are the runs of letters: the k-th run's start and end are the k-th
- * bits of two masks. The rest (unspaced code points, and words that run on
- * into the next block) go one word at a time. */
+/* The words of a block (at base) from the letters `letters` on, where
+ * `lead` (of those) holds only leads of 0xE3-0xE9 that start a code point
+ * of 3 bytes, a word of its own: the other words are the runs of the other
+ * letters, their k-th start and end the k-th bits of two masks. Returns
+ * the letters of a word that runs on into the next block, if any, else 0.
+ * Inlined twice, with no leads (all of most texts) and with some. */
+static inline __attribute__((always_inline)) uint64_t
+nm_runs(nm_words_t *ws, uint32_t *min, const unsigned char *u, size_t len, size_t base,
+        uint64_t letters, uint64_t lead) {
+    uint64_t w = letters & ~(lead | lead << 1 | lead << 2); /* the letters of spaced words */
+    uint64_t words = lead | (w & ~(w << 1)), ends = ~w & w << 1;
+    for (; words; words &= words - 1) {
+        size_t a = (size_t)__builtin_ctzll(words);
+        if (lead >> a & 1) {
+            nm_push(ws, min, nm_cp_hash(u, base + a, 3, len));
+            continue;
+        }
+        if (!ends) break; /* runs on into the next block */
+        nm_push(ws, min, nm_word_hash(u, base + a, base + (size_t)__builtin_ctzll(ends), len));
+        ends &= ends - 1;
+    }
+    return words;
+}
+
+/* Blocks without leads but of 0xE3-0xE9 (all of most texts) go by masks
+ * alone (nm_runs); the rest (other leads, bytes that are no UTF-8, and
+ * words that run on into the next block) one word at a time. */
 void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
     uint32_t *min = sg->sig.min;
@@ -195,17 +238,21 @@ void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
     ws.n = sg->nwords;
     for (uint32_t k = 0; k < NM_STORY_SHINGLE; k++) ws.ring[(ws.n - 1 - k) & 3] = sg->word[k];
     ws.sum = nm_sum(sg->word[3], sg->word[2], sg->word[1], sg->word[0]);
-    nm_block_t b = {(size_t)0 - 64, 0, 0};
+    nm_block_t b = {(size_t)0 - 64, 0, 0, 0};
     for (size_t i = 0; i < len;) { /* i: the next byte that may start a word */
         nm_block_at(&b, u, len, i);
-        size_t base = b.base;
-        uint64_t letters = b.letter & nm_from(i - base);
-        if (!(b.lead & nm_from(i - base))) {
-            uint64_t starts = letters & ~(letters << 1), ends = ~b.letter & letters << 1;
-            for (; ends; starts &= starts - 1, ends &= ends - 1)
-                nm_push(&ws, min, nm_word_hash(u, base + (size_t)__builtin_ctzll(starts),
-                                               base + (size_t)__builtin_ctzll(ends), len));
-            letters = starts; /* a word that runs on into the next block, if any */
+        size_t base = b.base, room = len - base;
+        uint64_t from = nm_from(i - base), letters = b.letter & from, lead = b.lead & from;
+        if (!lead) {
+            letters = nm_runs(&ws, min, u, len, base, letters, 0);
+        } else if (!(b.hard & from) &&
+                   /* no lead where another's bytes are, or closer than 3 bytes to the end */
+                   !(lead & (lead << 1 | lead << 2 | (room >= 66 ? 0 : nm_from(room >= 2 ? room - 2 : 0))))) {
+            letters = nm_runs(&ws, min, u, len, base, letters, lead);
+            if (!letters) { /* past the block and the last code point's bytes in the next */
+                i = base + 64 + (lead >> 62 & 1) + 2 * (lead >> 63);
+                continue;
+            }
         }
         if (!letters) {
             i = base + 64;
