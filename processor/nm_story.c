@@ -1,7 +1,6 @@
 /* nm_story.c - MinHash signatures of article bodies and an index of recent ones. */
 #include "nm_story.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,7 +488,11 @@ static uint64_t nm_story_hash(const char *first, size_t flen) {
 
 static void nm_story_fill(nm_story_t *out, uint64_t story, const char *article_id) {
     out->copy = strcmp(out->first_article, article_id) != 0; /* a redelivery is no copy */
-    snprintf(out->id, sizeof out->id, "s-%016llx", (unsigned long long)story);
+    static const char hex[] = "0123456789abcdef"; /* "s-%016llx", without printf */
+    out->id[0] = 's';
+    out->id[1] = '-';
+    for (int k = 0; k < 16; k++) out->id[2 + k] = hex[story >> (60 - 4 * k) & 15];
+    out->id[18] = '\0';
 }
 
 nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_story_sig_t *sig,

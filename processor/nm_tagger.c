@@ -403,7 +403,10 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
     if ((!valid || ws->always_detect) && !detected)
         nm_lang_by_script(ws->tb.script_count, out->lang_detected);
-    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
+    const char *code = valid ? lang : out->lang_detected; /* as snprintf "%s" would, without printf */
+    size_t n = strnlen(code, sizeof out->lang - 1);
+    memcpy(out->lang, code, n);
+    out->lang[n] = '\0';
 
     ws->rules = r;
     ws->nhits = 0;
