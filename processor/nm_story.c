@@ -66,10 +66,11 @@ void nm_story_sign_begin(nm_story_signer_t *sg) {
 
 #define NM_GOLD 0x9e3779b97f4a7c15ULL
 
-/* Up to eight bytes from u[at] as a little-endian number, zeros past len. */
-static inline uint64_t nm_load(const unsigned char *u, size_t at, size_t len) {
+/* Up to eight bytes from u[at] as a little-endian number, zeros past len;
+ * `inside`: the caller knows u[at + 7] is in the text. */
+static inline uint64_t nm_load(const unsigned char *u, size_t at, size_t len, int inside) {
     uint64_t x = 0;
-    if (at + 8 <= len) {
+    if (inside || at + 8 <= len) {
         memcpy(&x, u + at, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
         x = __builtin_bswap64(x);
@@ -83,19 +84,22 @@ static inline uint64_t nm_load(const unsigned char *u, size_t at, size_t len) {
 /* The hash of the word u[s..e) of a spaced script: its little-endian
  * blocks of eight bytes, then the rest with the length; one multiply at
  * the end suffices (the shingle's hash mixes fully). */
-static inline uint64_t nm_word_hash(const unsigned char *u, size_t s, size_t e, size_t len) {
+static inline uint64_t nm_word_hash(const unsigned char *u, size_t s, size_t e, size_t len,
+                                    int inside) {
     static const uint64_t low[8] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFF,
                                     0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF}; /* the first k bytes */
     uint64_t h = NM_GOLD;
     size_t at = s;
-    for (; e - at >= 8; at += 8) h = nm_rotl((h ^ nm_load(u, at, e)) * 0x87c37b91114253d5ULL, 31);
-    uint64_t chunk = e > at ? nm_load(u, at, len) & low[e - at] : 0;
+    for (; e - at >= 8; at += 8)
+        h = nm_rotl((h ^ nm_load(u, at, e, 1)) * 0x87c37b91114253d5ULL, 31);
+    uint64_t chunk = e > at ? nm_load(u, at, len, inside) & low[e - at] : 0;
     return (h ^ chunk ^ (uint64_t)(e - s) << 56) * NM_GOLD;
 }
 
 /* The hash of the unspaced code point of cp bytes at u[i]. */
-static inline uint64_t nm_cp_hash(const unsigned char *u, size_t i, size_t cp, size_t len) {
-    return ((nm_load(u, i, len) & (~0ULL >> (64 - 8 * cp))) ^ (uint64_t)cp << 56) * NM_GOLD;
+static inline uint64_t nm_cp_hash(const unsigned char *u, size_t i, size_t cp, size_t len,
+                                  int inside) {
+    return ((nm_load(u, i, len, inside) & (~0ULL >> (64 - 8 * cp))) ^ (uint64_t)cp << 56) * NM_GOLD;
 }
 
 /* The text is classified 64 bytes at a time into two bit masks, so that
@@ -183,7 +187,7 @@ static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t l
                                  nm_words_t *ws, uint32_t *min) {
     size_t cp = b->lead >> (i - b->base) & 1 ? nm_unspaced_cp(u + i, len - i) : 0;
     if (cp) { /* a word of its own */
-        nm_push(ws, min, nm_cp_hash(u, i, cp, len));
+        nm_push(ws, min, nm_cp_hash(u, i, cp, len, 0));
         return i + cp;
     }
     size_t start = i++;
@@ -199,7 +203,7 @@ static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t l
         if (i >= len || !(b->letter >> (i - b->base) & 1) || nm_unspaced_cp(u + i, len - i)) break;
         i++; /* a lead byte that starts no unspaced code point: the word goes on */
     }
-    nm_push(ws, min, nm_word_hash(u, start, i, len));
+    nm_push(ws, min, nm_word_hash(u, start, i, len, 0));
     return i;
 }
 
@@ -208,20 +212,23 @@ static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t l
  * of 3 bytes, a word of its own: the other words are the runs of the other
  * letters, their k-th start and end the k-th bits of two masks. Returns
  * the letters of a word that runs on into the next block, if any, else 0.
- * Inlined twice, with no leads (all of most texts) and with some. */
+ * `inside`: the text goes on 8 bytes past the block (no load needs a check).
+ * Inlined three times: with no leads (all of most texts), inside the text
+ * or at its end, and with some leads. */
 static inline __attribute__((always_inline)) uint64_t
 nm_runs(nm_words_t *ws, uint32_t *min, const unsigned char *u, size_t len, size_t base,
-        uint64_t letters, uint64_t lead) {
+        uint64_t letters, uint64_t lead, int inside) {
     uint64_t w = letters & ~(lead | lead << 1 | lead << 2); /* the letters of spaced words */
     uint64_t words = lead | (w & ~(w << 1)), ends = ~w & w << 1;
     for (; words; words &= words - 1) {
         size_t a = (size_t)__builtin_ctzll(words);
         if (lead >> a & 1) {
-            nm_push(ws, min, nm_cp_hash(u, base + a, 3, len));
+            nm_push(ws, min, nm_cp_hash(u, base + a, 3, len, inside));
             continue;
         }
         if (!ends) break; /* runs on into the next block */
-        nm_push(ws, min, nm_word_hash(u, base + a, base + (size_t)__builtin_ctzll(ends), len));
+        nm_push(ws, min,
+                nm_word_hash(u, base + a, base + (size_t)__builtin_ctzll(ends), len, inside));
         ends &= ends - 1;
     }
     return words;
@@ -243,11 +250,13 @@ void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
         size_t base = b.base, room = len - base;
         uint64_t from = nm_from(i - base), letters = b.letter & from, lead = b.lead & from;
         if (!lead) {
-            letters = nm_runs(&ws, min, u, len, base, letters, 0);
-        } else if (!(b.hard & from) &&
-                   /* no lead where another's bytes are, or closer than 3 bytes to the end */
-                   !(lead & (lead << 1 | lead << 2 | (room >= 66 ? 0 : nm_from(room >= 2 ? room - 2 : 0))))) {
-            letters = nm_runs(&ws, min, u, len, base, letters, lead);
+            letters = room >= 72 ? nm_runs(&ws, min, u, len, base, letters, 0, 1)
+                                 : nm_runs(&ws, min, u, len, base, letters, 0, 0);
+        } else if (!(b.hard & from) && !(lead & (lead << 1 | lead << 2)) &&
+                   (room >= 66 || !(lead & nm_from(room >= 2 ? room - 2 : 0)))) {
+            /* no lead where another's bytes are, nor closer than 3 bytes to the end */
+            letters = room >= 72 ? nm_runs(&ws, min, u, len, base, letters, lead, 1)
+                                 : nm_runs(&ws, min, u, len, base, letters, lead, 0);
             if (!letters) { /* past the block and the last code point's bytes in the next */
                 i = base + 64 + (lead >> 62 & 1) + 2 * (lead >> 63);
                 continue;
