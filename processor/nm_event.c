@@ -136,17 +136,15 @@ static size_t nm_plain_copy(char *d, const char *s, size_t n) {
     return run;
 }
 
-/* A JSON string: runs of plain bytes are copied at once. With `oneline`,
- * newlines and tabs become spaces (snippets read on one line). Room is
- * made once per piece of NM_STR_PIECE input bytes, for the worst case
- * (each byte escaped as \u00XX), so the writes need no check of their own
- * and a large body does not make the buffer six times its size. */
+/* The rest of a JSON string, from a byte to escape, and its closing
+ * quote. Room is made once per piece of NM_STR_PIECE input bytes, for the
+ * worst case (each byte escaped as \u00XX), so the writes need no check of
+ * their own and a large body does not make the buffer six times its size. */
 #define NM_STR_PIECE 4096
 
-static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
+static __attribute__((noinline)) void nm_str_rest(nm_jbuf_t *b, const char *s, size_t n,
+                                                  int oneline) {
     static const char hex[] = "0123456789abcdef";
-    if (!nm_jbuf_room(b, 1)) return;
-    b->s[b->len++] = '"';
     for (size_t i = 0; i < n;) {
         size_t end = n - i > NM_STR_PIECE ? i + NM_STR_PIECE : n;
         if (!nm_jbuf_room(b, 6 * (end - i))) return;
@@ -176,6 +174,24 @@ static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
         b->len = (size_t)(d - b->s);
     }
     NM_LIT(b, "\"");
+}
+
+/* A JSON string. Most (ids, names, terms) need no escape: one copy as
+ * they are scanned, into room for them and the quotes; the rest goes on
+ * from the first byte to escape (nm_str_rest). With `oneline`, newlines
+ * and tabs become spaces (snippets read on one line). */
+static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
+    if (!nm_jbuf_room(b, n + 2)) return;
+    char *d = b->s + b->len;
+    *d++ = '"';
+    size_t run = nm_plain_copy(d, s, n);
+    if (run == n) {
+        d[n] = '"';
+        b->len += n + 2;
+        return;
+    }
+    b->len += 1 + run;
+    nm_str_rest(b, s + run, n - run, oneline);
 }
 
 static void nm_str(nm_jbuf_t *b, const char *s) { nm_str_ex(b, s, strlen(s), 0); }
