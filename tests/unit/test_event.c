@@ -444,6 +444,26 @@ static void test_escapes_are_exact(void **state) {
     }
 }
 
+/* Summaries are appended to one buffer, absent fields left out. */
+static void test_summary_appends(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    nm_jbuf_t b;
+    nm_jbuf_init(&b);
+    assert_int_equal(nm_event_summary(&b, &a), NM_OK);
+    assert_int_equal(nm_event_summary(&b, &a), NM_OK);
+    const char *one = "{\"id\":\"art-1\",\"title\":\"North Korea sends artillery shells to Russia\","
+                      "\"url\":\"https://n.example/1\",\"source\":\"Example News\","
+                      "\"published_at\":\"2024-06-19T10:00:00Z\"}";
+    char want[512];
+    snprintf(want, sizeof want, "%s%s", one, one);
+    assert_string_equal(b.s, want);
+    nm_jbuf_free(&b);
+    nm_article_clear(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
@@ -458,6 +478,7 @@ int main(void) {
         cmocka_unit_test(test_score_matches_printf),
         cmocka_unit_test(test_escape_every_byte_and_position),
         cmocka_unit_test(test_escapes_are_exact),
+        cmocka_unit_test(test_summary_appends),
     };
     return cmocka_run_group_tests_name("nm_event", tests, nm_fixture_setup, nm_fixture_teardown);
 }
