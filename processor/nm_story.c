@@ -213,8 +213,8 @@ static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t l
  * letters, their k-th start and end the k-th bits of two masks. Returns
  * the letters of a word that runs on into the next block, if any, else 0.
  * `inside`: the text goes on 8 bytes past the block (no load needs a check).
- * Inlined three times: with no leads (all of most texts), inside the text
- * or at its end, and with some leads. */
+ * Inlined four times: without leads (all of most texts) and with, each
+ * inside the text and at its end. */
 static inline __attribute__((always_inline)) uint64_t
 nm_runs(nm_words_t *ws, uint32_t *min, const unsigned char *u, size_t len, size_t base,
         uint64_t letters, uint64_t lead, int inside) {
