@@ -68,11 +68,13 @@ static int nm_tag_one(void *ud, const char *buf, size_t len, const char *where, 
     nm_story_t story;
     nm_story_sig_t sig = nm_story_sign_article(nm_pipeline_proc_ws(T->proc));
     if (nm_story_assign(T->stories, o->article->id, &sig, &story) ||
-        nm_event_add_story(&T->out, o->event, o->event_len, &story)) {
+        nm_event_story_tail(&T->out, &story)) {
         fprintf(stderr, "%s:%ld: out of memory writing the event\n", where, line);
         T->bad++;
         return 0;
     }
+    /* the event less its '}', then the story and the '}' (no copy of the event) */
+    fwrite(o->event, 1, o->event_len - 1, stdout);
     fwrite(T->out.s, 1, T->out.len, stdout);
     putchar('\n');
     return 0;

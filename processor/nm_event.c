@@ -18,18 +18,42 @@
 #define NEWSMON_VERSION "0.0.0"
 #endif
 
+/* n decimal digits of v at p (zeros in front); returns the end. */
+static char *nm_digits(char *p, unsigned v, int n) {
+    for (int k = n - 1; k >= 0; k--, v /= 10) p[k] = (char)('0' + v % 10);
+    return p + n;
+}
+
 void nm_event_now(char buf[32]) {
-    /* 64 bytes of room silences -Wformat-truncation for impossible years */
-    char tmp[64];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000000L);
-    memcpy(buf, tmp, 31);
-    buf[31] = '\0';
+    int year = tm.tm_year + 1900;
+    if (year < 0 || year > 9999) { /* as printf's %04d writes it (once per article: no printf) */
+        /* 64 bytes of room silences -Wformat-truncation for impossible years */
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", year, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+        memcpy(buf, tmp, 31);
+        buf[31] = '\0';
+        return;
+    }
+    char *p = nm_digits(buf, (unsigned)year, 4);
+    *p++ = '-';
+    p = nm_digits(p, (unsigned)tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = nm_digits(p, (unsigned)tm.tm_mday, 2);
+    *p++ = 'T';
+    p = nm_digits(p, (unsigned)tm.tm_hour, 2);
+    *p++ = ':';
+    p = nm_digits(p, (unsigned)tm.tm_min, 2);
+    *p++ = ':';
+    p = nm_digits(p, (unsigned)tm.tm_sec, 2);
+    *p++ = '.';
+    p = nm_digits(p, (unsigned)(ts.tv_nsec / 1000000L), 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void nm_jbuf_init(nm_jbuf_t *b) { memset(b, 0, sizeof *b); }
@@ -39,8 +63,9 @@ void nm_jbuf_free(nm_jbuf_t *b) {
     nm_jbuf_init(b);
 }
 
-static int nm_jbuf_room(nm_jbuf_t *b, size_t n) {
-    if (b->len + n + 1 <= b->cap) return 1;
+/* Room for n more bytes and a NUL, grown to: out of line, as it is rare
+ * (the buffer is reused across articles). */
+static __attribute__((noinline)) int nm_jbuf_grow(nm_jbuf_t *b, size_t n) {
     if (b->oom) return 0;
     size_t nc = b->cap ? b->cap : 4096;
     while (nc < b->len + n + 1) nc *= 2;
@@ -54,7 +79,13 @@ static int nm_jbuf_room(nm_jbuf_t *b, size_t n) {
     return 1;
 }
 
-static void nm_raw(nm_jbuf_t *b, const char *s, size_t n) {
+static inline int nm_jbuf_room(nm_jbuf_t *b, size_t n) {
+    return b->cap - b->len > n ? 1 : nm_jbuf_grow(b, n); /* len <= cap */
+}
+
+/* Inlined everywhere: most writes are literals, whose copy then is a store
+ * or two (an event has ~500 writes; calls were most of their cost). */
+static inline void nm_raw(nm_jbuf_t *b, const char *s, size_t n) {
     if (!nm_jbuf_room(b, n)) return;
     memcpy(b->s + b->len, s, n);
     b->len += n;
@@ -78,14 +109,17 @@ static int nm_esc8(uint64_t x) {
     return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs ? 1 : 0;
 }
 
-/* The length of the run of bytes from s that JSON need not escape, at
- * most n: 16 bytes a step where SSE2 is (bodies and titles are most of an
- * event's bytes), else eight. */
-static size_t nm_plain_run(const char *s, size_t n) {
+/* Copy to d the run of bytes from s that JSON need not escape, at most n
+ * (d has room for n), and return its length: 16 bytes a step where SSE2
+ * is (bodies and titles are most of an event's bytes), else eight, each
+ * stored as it is checked (the bytes stored past the run are written over
+ * or lie past the end). */
+static size_t nm_plain_copy(char *d, const char *s, size_t n) {
     size_t run = 0;
 #ifdef __SSE2__
     for (; run + 16 <= n; run += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + run));
+        _mm_storeu_si128((__m128i *)(d + run), v);
         __m128i esc = _mm_or_si128(
             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
             _mm_cmpeq_epi8(_mm_subs_epu8(v, _mm_set1_epi8(0x1F)), _mm_setzero_si128())); /* v < 0x20 */
@@ -93,59 +127,99 @@ static size_t nm_plain_run(const char *s, size_t n) {
         if (m) return run + (unsigned)__builtin_ctz(m);
     }
 #endif
-    for (uint64_t x; run + 8 <= n && (memcpy(&x, s + run, 8), !nm_esc8(x));) run += 8;
-    while (run < n && !nm_esc[(unsigned char)s[run]]) run++;
+    for (uint64_t x; run + 8 <= n; run += 8) {
+        memcpy(&x, s + run, 8);
+        memcpy(d + run, &x, 8);
+        if (nm_esc8(x)) break;
+    }
+    for (; run < n && !nm_esc[(unsigned char)s[run]]; run++) d[run] = s[run];
     return run;
 }
 
-/* A JSON string: runs of plain bytes are copied at once. With `oneline`,
- * newlines and tabs become spaces (snippets read on one line). */
+/* The rest of a JSON string, from a byte to escape, and its closing
+ * quote. Room is made once per piece of NM_STR_PIECE input bytes, for the
+ * worst case (each byte escaped as \u00XX), so the writes need no check of
+ * their own and a large body does not make the buffer six times its size. */
+#define NM_STR_PIECE 4096
+
+static __attribute__((noinline)) void nm_str_rest(nm_jbuf_t *b, const char *s, size_t n,
+                                                  int oneline) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n;) {
+        size_t end = n - i > NM_STR_PIECE ? i + NM_STR_PIECE : n;
+        if (!nm_jbuf_room(b, 6 * (end - i))) return;
+        char *d = b->s + b->len;
+        while (i < end) {
+            size_t run = nm_plain_copy(d, s + i, end - i);
+            d += run;
+            i += run;
+            if (i == end) break;
+            unsigned char c = (unsigned char)s[i++];
+            if (oneline && (c == '\n' || c == '\r' || c == '\t')) {
+                *d++ = ' ';
+                continue;
+            }
+            *d++ = '\\';
+            if (c == '"' || c == '\\') *d++ = (char)c;
+            else if (c == '\n') *d++ = 'n';
+            else if (c == '\r') *d++ = 'r';
+            else if (c == '\t') *d++ = 't';
+            else { /* as printf's \u%04x: the other bytes below 0x20 */
+                memcpy(d, "u00", 3);
+                d[3] = hex[c >> 4];
+                d[4] = hex[c & 15];
+                d += 5;
+            }
+        }
+        b->len = (size_t)(d - b->s);
+    }
+    NM_LIT(b, "\"");
+}
+
+/* A JSON string. Most (ids, names, terms) need no escape: one copy as
+ * they are scanned, into room for them and the quotes; the rest goes on
+ * from the first byte to escape (nm_str_rest). With `oneline`, newlines
+ * and tabs become spaces (snippets read on one line). */
 static void nm_str_ex(nm_jbuf_t *b, const char *s, size_t n, int oneline) {
     if (!nm_jbuf_room(b, n + 2)) return;
-    b->s[b->len++] = '"';
-    size_t i = 0;
-    while (i < n) {
-        size_t run = i + nm_plain_run(s + i, n - i);
-        nm_raw(b, s + i, run - i);
-        if (run == n) break;
-        unsigned char c = (unsigned char)s[run];
-        char e[8];
-        if (oneline && (c == '\n' || c == '\r' || c == '\t')) nm_raw(b, " ", 1);
-        else if (c == '"') NM_LIT(b, "\\\"");
-        else if (c == '\\') NM_LIT(b, "\\\\");
-        else if (c == '\n') NM_LIT(b, "\\n");
-        else if (c == '\r') NM_LIT(b, "\\r");
-        else if (c == '\t') NM_LIT(b, "\\t");
-        else {
-            snprintf(e, sizeof e, "\\u%04x", c);
-            nm_raw(b, e, 6);
-        }
-        i = run + 1;
+    char *d = b->s + b->len;
+    *d++ = '"';
+    size_t run = nm_plain_copy(d, s, n);
+    if (run == n) {
+        d[n] = '"';
+        b->len += n + 2;
+        return;
     }
-    nm_raw(b, "\"", 1);
+    b->len += 1 + run;
+    nm_str_rest(b, s + run, n - run, oneline);
 }
 
 static void nm_str(nm_jbuf_t *b, const char *s) { nm_str_ex(b, s, strlen(s), 0); }
 
 /* ,"key": (the leading comma unless this is the object's first member).
- * Keys are this file's identifiers, with nothing to escape: copied as they
- * are (an event has ~100 of them; the escape scan was most of their cost). */
-static void nm_key(nm_jbuf_t *b, const char *key) {
-    size_t n = strlen(key);
+ * Keys are this file's literals, with nothing to escape: copied as they
+ * are, their length known (NM_KEY; an event has ~100 of them). */
+static inline void nm_key(nm_jbuf_t *b, const char *key, size_t n) {
     if (!nm_jbuf_room(b, n + 4)) return;
-    if (b->len && b->s[b->len - 1] != '{' && b->s[b->len - 1] != '[') b->s[b->len++] = ',';
-    b->s[b->len++] = '"';
-    memcpy(b->s + b->len, key, n);
-    b->len += n;
-    b->s[b->len++] = '"';
-    b->s[b->len++] = ':';
+    char *d = b->s + b->len;
+    if (b->len && d[-1] != '{' && d[-1] != '[') *d++ = ',';
+    *d++ = '"';
+    memcpy(d, key, n);
+    d += n;
+    *d++ = '"';
+    *d++ = ':';
+    b->len = (size_t)(d - b->s);
 }
 
-static void nm_kstr(nm_jbuf_t *b, const char *key, const char *v) {
+#define NM_KEY(b, lit) nm_key(b, lit, sizeof lit - 1)
+
+static void nm_kstr(nm_jbuf_t *b, const char *key, size_t keylen, const char *v) {
     if (!v) return; /* absent input fields stay absent */
-    nm_key(b, key);
+    nm_key(b, key, keylen);
     nm_str(b, v);
 }
+
+#define NM_KSTR(b, lit, v) nm_kstr(b, lit, sizeof lit - 1, v)
 
 /* Decimal digits of v into the end of buf; returns where they start. */
 static char *nm_utoa_end(char *end, unsigned long long v) {
@@ -154,12 +228,12 @@ static char *nm_utoa_end(char *end, unsigned long long v) {
 }
 
 /* An integer member: what "%.0f" gives for it, without printf. */
-static void nm_kint(nm_jbuf_t *b, const char *key, long long v) {
+static void nm_kint(nm_jbuf_t *b, const char *key, size_t keylen, long long v) {
     char num[24], *end = num + sizeof num;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     char *p = nm_utoa_end(end, u);
     if (v < 0) *--p = '-';
-    nm_key(b, key);
+    nm_key(b, key, keylen);
     nm_raw(b, p, (size_t)(end - p));
 }
 
@@ -167,7 +241,7 @@ static void nm_kint(nm_jbuf_t *b, const char *key, long long v) {
  * to even; v * 1000 is exact enough to decide unless it lies within 1e-6 of
  * a half, so those (and negative, huge or non-finite values) still go to
  * snprintf: the output is the same, the common case has no printf. */
-static void nm_kscore(nm_jbuf_t *b, const char *key, double v) {
+static void nm_kscore(nm_jbuf_t *b, const char *key, size_t keylen, double v) {
     char num[64];
     size_t n;
     double r = v * 1000.0, fl = floor(r), frac = r - fl;
@@ -182,12 +256,15 @@ static void nm_kscore(nm_jbuf_t *b, const char *key, double v) {
     } else {
         n = (size_t)snprintf(num, sizeof num, "%.3f", v);
     }
-    nm_key(b, key);
+    nm_key(b, key, keylen);
     nm_raw(b, num, n);
 }
 
 /* Snippets hold at most 255 bytes; drop a last UTF-8 sequence that the
  * limit cut short. */
+#define NM_KINT(b, lit, v) nm_kint(b, lit, sizeof lit - 1, v)
+#define NM_KSCORE(b, lit, v) nm_kscore(b, lit, sizeof lit - 1, v)
+
 static void nm_snippet(nm_jbuf_t *b, const char *s, size_t len) {
     size_t n = len < 255 ? len : 255;
     size_t lead = n;
@@ -202,11 +279,13 @@ static void nm_snippet(nm_jbuf_t *b, const char *s, size_t len) {
 
 static void nm_evidence(nm_jbuf_t *b, const nm_evidence_t *ev) {
     NM_LIT(b, "{");
-    nm_kstr(b, "term", ev->term);
-    nm_kstr(b, "rule", ev->rule);
-    nm_kstr(b, "field", ev->field ? "body" : "title");
-    nm_kint(b, "offset", (long long)ev->offset);
-    nm_key(b, "snippet");
+    NM_KSTR(b, "term", ev->term);
+    NM_KSTR(b, "rule", ev->rule);
+    NM_KEY(b, "field");
+    if (ev->field) NM_LIT(b, "\"body\"");
+    else NM_LIT(b, "\"title\"");
+    NM_KINT(b, "offset", (long long)ev->offset);
+    NM_KEY(b, "snippet");
     nm_snippet(b, ev->snippet, ev->snippet_len);
     NM_LIT(b, "}");
 }
@@ -216,17 +295,17 @@ static void nm_input_fields(nm_jbuf_t *b, const nm_article_t *a, nm_body_mode_t 
     b->len = 0;
     b->oom = 0;
     NM_LIT(b, "{");
-    nm_kstr(b, "id", a->id);
-    nm_kstr(b, "url", a->url);
-    nm_kstr(b, "source", a->source);
-    nm_kstr(b, "published_at", a->published_at);
-    nm_key(b, "title");
+    NM_KSTR(b, "id", a->id);
+    NM_KSTR(b, "url", a->url);
+    NM_KSTR(b, "source", a->source);
+    NM_KSTR(b, "published_at", a->published_at);
+    NM_KEY(b, "title");
     nm_str_ex(b, a->title, a->title_len, 0);
     if (body == NM_BODY_INCLUDE) {
-        nm_key(b, "body");
+        NM_KEY(b, "body");
         nm_str_ex(b, a->body, a->body_len, 0);
     } else if (body == NM_BODY_OMITTED) {
-        nm_key(b, "body_omitted");
+        NM_KEY(b, "body_omitted");
         NM_LIT(b, "true");
     }
 }
@@ -240,15 +319,15 @@ static nm_err_t nm_finish(nm_jbuf_t *b) {
 
 /* "topics": [{id, score, evidence: [...]}] */
 static void nm_topic_objects(nm_jbuf_t *b, const nm_rules_t *rules, const nm_tag_result_t *res) {
-    nm_key(b, "topics");
+    NM_KEY(b, "topics");
     NM_LIT(b, "[");
     for (int i = 0; i < res->ntopics; i++) {
         const nm_topic_tag_t *t = &res->topics[i];
         if (i) NM_LIT(b, ",");
         NM_LIT(b, "{");
-        nm_kstr(b, "id", rules->topics[t->topic].id);
-        nm_kscore(b, "score", t->score);
-        nm_key(b, "evidence");
+        NM_KSTR(b, "id", rules->topics[t->topic].id);
+        NM_KSCORE(b, "score", t->score);
+        NM_KEY(b, "evidence");
         NM_LIT(b, "[");
         for (int k = 0; k < t->nev; k++) {
             if (k) NM_LIT(b, ",");
@@ -263,37 +342,47 @@ nm_err_t nm_event_enriched(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t
                            const nm_tag_result_t *res, nm_body_mode_t body,
                            const char *processed_at) {
     nm_input_fields(b, a, body);
-    nm_key(b, "relevant");
+    NM_KEY(b, "relevant");
     if (res->relevant) NM_LIT(b, "true");
     else NM_LIT(b, "false");
-    nm_kscore(b, "score", res->score);
+    NM_KSCORE(b, "score", res->score);
     nm_topic_objects(b, rules, res);
-    nm_key(b, "entities");
+    NM_KEY(b, "entities");
     NM_LIT(b, "[");
     for (int i = 0; i < res->nentities; i++) {
         const nm_entity_tag_t *e = &res->entities[i];
         const nm_entity_t *ent = &rules->entities[e->entity];
         if (i) NM_LIT(b, ",");
         NM_LIT(b, "{");
-        nm_kstr(b, "id", ent->id);
-        nm_kstr(b, "name", ent->name);
-        nm_kstr(b, "type", ent->type);
-        nm_kint(b, "mentions", e->mentions);
-        nm_key(b, "evidence");
+        NM_KSTR(b, "id", ent->id);
+        NM_KSTR(b, "name", ent->name);
+        NM_KSTR(b, "type", ent->type);
+        NM_KINT(b, "mentions", e->mentions);
+        NM_KEY(b, "evidence");
         NM_LIT(b, "[");
         nm_evidence(b, &e->ev);
         NM_LIT(b, "]}");
     }
     NM_LIT(b, "]");
-    nm_kstr(b, "lang", res->lang);
+    NM_KSTR(b, "lang", res->lang);
     if (a->utf8_repaired) {
-        nm_key(b, "utf8_repaired");
+        NM_KEY(b, "utf8_repaired");
         NM_LIT(b, "true");
     }
-    nm_kstr(b, "processed_at", processed_at);
-    nm_kstr(b, "newsmon_version", NEWSMON_VERSION);
-    nm_kstr(b, "rules_version", rules->version);
+    NM_KSTR(b, "processed_at", processed_at);
+    NM_KSTR(b, "newsmon_version", NEWSMON_VERSION);
+    NM_KSTR(b, "rules_version", rules->version);
     return nm_finish(b);
+}
+
+/* {id, first_article, copy} */
+static void nm_story_object(nm_jbuf_t *b, const nm_story_t *story) {
+    NM_LIT(b, "{");
+    NM_KSTR(b, "id", story->id);
+    NM_KSTR(b, "first_article", story->first_article);
+    NM_KEY(b, "copy");
+    if (story->copy) NM_LIT(b, "true}");
+    else NM_LIT(b, "false}");
 }
 
 nm_err_t nm_event_add_story(nm_jbuf_t *b, const char *event, size_t len,
@@ -302,13 +391,16 @@ nm_err_t nm_event_add_story(nm_jbuf_t *b, const char *event, size_t len,
     b->len = 0;
     b->oom = 0;
     nm_raw(b, event, len - 1); /* the event's members, then the story, then '}' */
-    nm_key(b, "story");
-    NM_LIT(b, "{");
-    nm_kstr(b, "id", story->id);
-    nm_kstr(b, "first_article", story->first_article);
-    nm_key(b, "copy");
-    if (story->copy) NM_LIT(b, "true}");
-    else NM_LIT(b, "false}");
+    NM_KEY(b, "story");
+    nm_story_object(b, story);
+    return nm_finish(b);
+}
+
+nm_err_t nm_event_story_tail(nm_jbuf_t *b, const nm_story_t *story) {
+    b->len = 0;
+    b->oom = 0;
+    NM_LIT(b, ",\"story\":"); /* an enriched event has members: the comma */
+    nm_story_object(b, story);
     return nm_finish(b);
 }
 
@@ -316,12 +408,12 @@ nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *r
                         const nm_tag_result_t *res, nm_alert_form_t form,
                         const char *processed_at) {
     nm_input_fields(b, a, NM_BODY_EXCLUDE);
-    nm_kstr(b, "lang", res->lang);
-    nm_kscore(b, "score", res->score);
+    NM_KSTR(b, "lang", res->lang);
+    NM_KSCORE(b, "score", res->score);
     if (form == NM_ALERT_TOPIC_EVIDENCE) {
         nm_topic_objects(b, rules, res);
     } else {
-        nm_key(b, "topics");
+        NM_KEY(b, "topics");
         NM_LIT(b, "[");
         for (int i = 0; i < res->ntopics; i++) {
             if (i) NM_LIT(b, ",");
@@ -329,25 +421,25 @@ nm_err_t nm_event_alert(nm_jbuf_t *b, const nm_article_t *a, const nm_rules_t *r
         }
         NM_LIT(b, "]");
     }
-    nm_key(b, "entities");
+    NM_KEY(b, "entities");
     NM_LIT(b, "[");
     for (int i = 0; i < res->nentities && i < NM_ALERT_MAX_ENTITIES; i++) {
         if (i) NM_LIT(b, ",");
         nm_str(b, rules->entities[res->entities[i].entity].id);
     }
     NM_LIT(b, "]");
-    nm_kstr(b, "processed_at", processed_at);
-    nm_kstr(b, "rules_version", rules->version);
+    NM_KSTR(b, "processed_at", processed_at);
+    NM_KSTR(b, "rules_version", rules->version);
     return nm_finish(b);
 }
 
 nm_err_t nm_event_summary(nm_jbuf_t *b, const nm_article_t *a) {
     NM_LIT(b, "{");
-    nm_kstr(b, "id", a->id);
-    nm_kstr(b, "title", a->title);
-    nm_kstr(b, "url", a->url);
-    nm_kstr(b, "source", a->source);
-    nm_kstr(b, "published_at", a->published_at);
+    NM_KSTR(b, "id", a->id);
+    NM_KSTR(b, "title", a->title);
+    NM_KSTR(b, "url", a->url);
+    NM_KSTR(b, "source", a->source);
+    NM_KSTR(b, "published_at", a->published_at);
     NM_LIT(b, "}");
     if (nm_jbuf_room(b, 0)) b->s[b->len] = '\0';
     return b->oom ? NM_ERR_NOMEM : NM_OK;

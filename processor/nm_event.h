@@ -50,6 +50,13 @@ struct nm_story_s; /* nm_story.h */
 nm_err_t nm_event_add_story(nm_jbuf_t *out, const char *event, size_t len,
                             const struct nm_story_s *story);
 
+/** @brief Write into `out` (emptied first; NUL-terminated) the end of an
+ *  enriched event with its story: `,"story":{id, first_article, copy}}`.
+ *  The event's text less its closing '}', then this, is what
+ *  nm_event_add_story writes, without a copy of the event (`newsmon tag`
+ *  writes the two in turn). @returns NM_OK or NM_ERR_NOMEM. */
+nm_err_t nm_event_story_tail(nm_jbuf_t *out, const struct nm_story_s *story);
+
 typedef enum {
     NM_ALERT_TOPIC_IDS = 0,    /* "topics": ["arms_transfer", ...] (the Kafka alert) */
     NM_ALERT_TOPIC_EVIDENCE = 1 /* "topics": [{id, score, evidence}] (the recent-alerts

@@ -1,9 +1,12 @@
 /* nm_story.c - MinHash signatures of article bodies and an index of recent ones. */
 #include "nm_story.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "nm_article.h"
 #include "nm_text.h"
@@ -40,13 +43,16 @@ static inline size_t nm_unspaced_cp(const unsigned char *p, size_t n) {
     return unspaced ? 3 : 0;
 }
 
-/* The shingle of words w3 w2 w1 w0 (w0 the newest; rotations keep their
- * order in the hash) into its bin of min. The words are passed by value:
- * kept in registers across a text, not shifted through the signer in memory
- * (that store-to-load chain was half the cost of signing). */
-static inline void nm_shingle(uint32_t *min, uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0) {
-    _Static_assert(NM_STORY_SHINGLE == 4, "nm_shingle combines four words");
-    uint64_t x = nm_mix(w3 ^ nm_rotl(w2, 16) ^ nm_rotl(w1, 32) ^ nm_rotl(w0, 48));
+/* What the shingle of words w3 w2 w1 w0 hashes (w0 the newest; rotations
+ * keep their order in the hash). */
+static inline uint64_t nm_sum(uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0) {
+    _Static_assert(NM_STORY_SHINGLE == 4, "a shingle combines four words");
+    return w3 ^ nm_rotl(w2, 16) ^ nm_rotl(w1, 32) ^ nm_rotl(w0, 48);
+}
+
+/* The shingle whose words sum to `sum` into its bin of min. */
+static inline void nm_shingle(uint32_t *min, uint64_t sum) {
+    uint64_t x = nm_mix(sum);
     uint32_t *m = &min[x >> 59], v = (uint32_t)x; /* top 5 bits: the bin of 32 */
     *m = v < *m ? v : *m; /* a store every time, no branch: whether it is smaller is a coin toss early on */
 }
@@ -58,105 +64,219 @@ void nm_story_sign_begin(nm_story_signer_t *sg) {
     memset(sg->sig.min, 0xFF, sizeof sg->sig.min); /* every bin NM_STORY_EMPTY */
 }
 
-#define NM_ONES 0x0101010101010101ULL
-#define NM_HIGHS 0x8080808080808080ULL
+#define NM_GOLD 0x9e3779b97f4a7c15ULL
 
-static inline uint64_t nm_block(uint64_t h, uint64_t x) {
-    return nm_rotl((h ^ x) * 0x87c37b91114253d5ULL, 31);
+/* Up to eight bytes from u[at] as a little-endian number, zeros past len;
+ * `inside`: the caller knows u[at + 7] is in the text. */
+static inline uint64_t nm_load(const unsigned char *u, size_t at, size_t len, int inside) {
+    uint64_t x = 0;
+    if (inside || at + 8 <= len) {
+        memcpy(&x, u + at, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+        return x;
+    }
+    for (size_t k = at; k < len; k++) x |= (uint64_t)u[k] << (8 * (k - at)); /* the text's end */
+    return x;
 }
 
-/* Hash of the word at u[i] (of a spaced script), eight bytes at a time, and
- * its end. In normalised text every byte below '0' is a separator (' ', '.',
- * '\n'), and a byte from 0xE0 up may start an unspaced code point, which
- * ends the word. Words are mostly shorter than 8 bytes: one load finds the
- * separator after them (SWAR: a byte below 0x30, or one from 0xE0 that
- * starts an unspaced code point), so the byte loop only runs near the end
- * of the text. Both paths give the same hash (little-endian chunks). */
-static size_t nm_word(const unsigned char *u, size_t i, size_t len, uint64_t *hash) {
-    size_t start = i;
-    uint64_t h = 0x9e3779b97f4a7c15ULL, chunk = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (i + 8 <= len) {
-        uint64_t x;
-        memcpy(&x, u + i, 8);
-        uint64_t sep = (x - 0x30 * NM_ONES) & ~x & NM_HIGHS, lead = x & x << 1 & x << 2 & NM_HIGHS;
-        if (!(sep | lead)) {
-            h = nm_block(h, x);
-            i += 8;
-            continue;
-        }
-        /* the lowest flag is exact, and so is the next one after a lead
-         * byte (only a separator borrows into the byte above it) */
-        uint64_t flags = sep | lead;
-        unsigned k;
-        for (;;) {
-            k = (unsigned)__builtin_ctzll(flags) / 8;
-            if (sep >> (8 * k) & 0x80 || nm_unspaced_cp(u + i + k, len - i - k)) break;
-            flags &= flags - 1; /* a spaced script's 3-byte character (Hangul): the word goes on */
-            if (!flags) break;
-        }
-        if (!flags) {
-            h = nm_block(h, x);
-            i += 8;
-            continue;
-        }
-        chunk = k ? x & (~0ULL >> (64 - 8 * k)) : 0;
-        *hash = (h ^ chunk ^ (uint64_t)(i + k - start) << 56) * 0x9e3779b97f4a7c15ULL;
-        return i + k;
+/* The hash of the word u[s..e) of a spaced script: its little-endian
+ * blocks of eight bytes, then the rest with the length; one multiply at
+ * the end suffices (the shingle's hash mixes fully). */
+static inline uint64_t nm_word_hash(const unsigned char *u, size_t s, size_t e, size_t len,
+                                    int inside) {
+    static const uint64_t low[8] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFF,
+                                    0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF}; /* the first k bytes */
+    uint64_t h = NM_GOLD;
+    size_t at = s;
+    for (; e - at >= 8; at += 8)
+        h = nm_rotl((h ^ nm_load(u, at, e, 1)) * 0x87c37b91114253d5ULL, 31);
+    uint64_t chunk = e > at ? nm_load(u, at, len, inside) & low[e - at] : 0;
+    return (h ^ chunk ^ (uint64_t)(e - s) << 56) * NM_GOLD;
+}
+
+/* The hash of the unspaced code point of cp bytes at u[i]. */
+static inline uint64_t nm_cp_hash(const unsigned char *u, size_t i, size_t cp, size_t len,
+                                  int inside) {
+    return ((nm_load(u, i, len, inside) & (~0ULL >> (64 - 8 * cp))) ^ (uint64_t)cp << 56) * NM_GOLD;
+}
+
+/* The text is classified 64 bytes at a time into two bit masks, so that
+ * words are found by counting trailing zeros: a byte at a time, the loop's
+ * branches were most of the signer's cost. Bit k stands for byte base + k
+ * (base a multiple of 64); bytes past the text are separators. */
+typedef struct {
+    size_t base;     /* (size_t)0 - 64: none yet */
+    uint64_t letter; /* not a separator: from '0' up (in normalised text every
+                      * byte below is one: ' ', '.', '\n') */
+    uint64_t lead;   /* may start an unspaced code point: from 0xE0 up, but not
+                      * 0xEA-0xEE (U+A000-EFFF, Hangul: spaced); nm_unspaced_cp decides */
+    uint64_t hard;   /* the leads that are not 0xE3-0xE9 (U+3000-9FFF: kana, Han, all
+                      * unspaced, 3 bytes): only nm_unspaced_cp can tell */
+} nm_block_t;
+
+static nm_block_t nm_classify(const unsigned char *u, size_t len, size_t base) {
+    unsigned char pad[64];
+    const unsigned char *p = u + base;
+    if (len - base < 64) {
+        memset(pad, 0, sizeof pad);
+        memcpy(pad, p, len - base);
+        p = pad;
+    }
+    nm_block_t b = {base, 0, 0, 0};
+#ifdef __SSE2__
+    __m128i v[4];
+    uint64_t hi = 0;
+    for (int k = 0; k < 4; k++) {
+        v[k] = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i l = _mm_cmpeq_epi8(_mm_max_epu8(v[k], _mm_set1_epi8(0x30)), v[k]);
+        __m128i h = _mm_cmpeq_epi8(_mm_max_epu8(v[k], _mm_set1_epi8((char)0xE0)), v[k]);
+        b.letter |= (uint64_t)(unsigned)_mm_movemask_epi8(l) << (16 * k);
+        hi |= (uint64_t)(unsigned)_mm_movemask_epi8(h) << (16 * k);
+    }
+    if (!hi) return b; /* no byte from 0xE0: most blocks of most scripts */
+    uint64_t mid = 0, cjk = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i e3 = _mm_max_epu8(v[k], _mm_set1_epi8((char)0xE3));
+        __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(e3, _mm_set1_epi8((char)0xEE)), v[k]); /* E3-EE */
+        __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(e3, _mm_set1_epi8((char)0xE9)), v[k]); /* E3-E9 */
+        mid |= (uint64_t)(unsigned)_mm_movemask_epi8(m) << (16 * k);
+        cjk |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << (16 * k);
+    }
+    b.hard = hi & ~mid;
+#else
+    uint64_t cjk = 0;
+    for (int k = 0; k < 64; k++) {
+        b.letter |= (uint64_t)(p[k] >= 0x30) << k;
+        b.hard |= (uint64_t)(p[k] >= 0xE0 && (p[k] < 0xE3 || p[k] > 0xEE)) << k;
+        cjk |= (uint64_t)(p[k] >= 0xE3 && p[k] <= 0xE9) << k;
     }
 #endif
-    unsigned nb = 0;
-    for (; i < len && u[i] >= '0' && !(u[i] >= 0xE0 && nm_unspaced_cp(u + i, len - i)); i++) {
-        chunk |= (uint64_t)u[i] << (8 * nb);
-        if (++nb == 8) {
-            h = nm_block(h, chunk);
-            chunk = 0;
-            nb = 0;
-        }
+    b.lead = cjk | b.hard;
+    return b;
+}
+
+static inline void nm_block_at(nm_block_t *b, const unsigned char *u, size_t len, size_t i) {
+    if (i - b->base >= 64) *b = nm_classify(u, len, i & ~(size_t)63);
+}
+
+static inline uint64_t nm_from(size_t k) { return ~0ULL << k; } /* bits k.. (k < 64) */
+
+/* The last four words, in a ring (word n - 1 - k at (n - 1 - k) % 4 is
+ * the k-th newest), and the rotated sum of them that their shingle hashes.
+ * Rotations distribute over xor, so a word in is one rotation of the sum,
+ * not three. */
+typedef struct {
+    uint64_t ring[NM_STORY_SHINGLE];
+    uint64_t sum; /* nm_sum of the four */
+    uint32_t n;   /* words so far */
+} nm_words_t;
+
+static inline void nm_push(nm_words_t *ws, uint32_t *min, uint64_t w) {
+    uint64_t *oldest = &ws->ring[ws->n & 3];
+    ws->sum = nm_rotl(ws->sum ^ *oldest ^ w, 48);
+    *oldest = w;
+    if (++ws->n >= NM_STORY_SHINGLE) nm_shingle(min, ws->sum);
+}
+
+/* The word that starts at u[i], one at a time: an unspaced code point, or
+ * a spaced word up to a separator or an unspaced code point, across
+ * blocks. Returns where it ends. */
+static inline size_t nm_one_word(nm_block_t *b, const unsigned char *u, size_t len, size_t i,
+                                 nm_words_t *ws, uint32_t *min) {
+    size_t cp = b->lead >> (i - b->base) & 1 ? nm_unspaced_cp(u + i, len - i) : 0;
+    if (cp) { /* a word of its own */
+        nm_push(ws, min, nm_cp_hash(u, i, cp, len, 0));
+        return i + cp;
     }
-    /* one multiply suffices here: the shingle's hash mixes fully */
-    *hash = (h ^ chunk ^ (uint64_t)(i - start) << 56) * 0x9e3779b97f4a7c15ULL;
+    size_t start = i++;
+    for (;;) {
+        if (i >= len) break;
+        nm_block_at(b, u, len, i);
+        uint64_t stop = (~b->letter | b->lead) & nm_from(i - b->base);
+        if (!stop) {
+            i = b->base + 64;
+            continue;
+        }
+        i = b->base + (size_t)__builtin_ctzll(stop);
+        if (i >= len || !(b->letter >> (i - b->base) & 1) || nm_unspaced_cp(u + i, len - i)) break;
+        i++; /* a lead byte that starts no unspaced code point: the word goes on */
+    }
+    nm_push(ws, min, nm_word_hash(u, start, i, len, 0));
     return i;
 }
 
-void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
-    const unsigned char *u = (const unsigned char *)s;
-    uint64_t w0 = sg->word[0], w1 = sg->word[1], w2 = sg->word[2], w3 = sg->word[3];
-    uint32_t nwords = sg->nwords;
-    size_t i = 0;
-    while (i < len) {
-        if (u[i] < '0') {
-            i++;
+/* The words of a block (at base) from the letters `letters` on, where
+ * `lead` (of those) holds only leads of 0xE3-0xE9 that start a code point
+ * of 3 bytes, a word of its own: the other words are the runs of the other
+ * letters, their k-th start and end the k-th bits of two masks. Returns
+ * the letters of a word that runs on into the next block, if any, else 0.
+ * `inside`: the text goes on 8 bytes past the block (no load needs a check).
+ * Inlined four times: without leads (all of most texts) and with, each
+ * inside the text and at its end. */
+static inline __attribute__((always_inline)) uint64_t
+nm_runs(nm_words_t *ws, uint32_t *min, const unsigned char *u, size_t len, size_t base,
+        uint64_t letters, uint64_t lead, int inside) {
+    uint64_t w = letters & ~(lead | lead << 1 | lead << 2); /* the letters of spaced words */
+    uint64_t words = lead | (w & ~(w << 1)), ends = ~w & w << 1;
+    for (; words; words &= words - 1) {
+        size_t a = (size_t)__builtin_ctzll(words);
+        if (lead >> a & 1) {
+            nm_push(ws, min, nm_cp_hash(u, base + a, 3, len, inside));
             continue;
         }
-        uint64_t w;
-        size_t cp = u[i] >= 0xE0 ? nm_unspaced_cp(u + i, len - i) : 0;
-        if (cp) { /* a word of its own */
-            uint64_t chunk = 0;
-            for (size_t k = 0; k < cp; k++) chunk |= (uint64_t)u[i + k] << (8 * k);
-            w = (chunk ^ (uint64_t)cp << 56) * 0x9e3779b97f4a7c15ULL;
-            i += cp;
-        } else {
-            i = nm_word(u, i, len, &w);
-        }
-        w3 = w2;
-        w2 = w1;
-        w1 = w0;
-        w0 = w;
-        if (++nwords >= NM_STORY_SHINGLE) nm_shingle(sg->sig.min, w3, w2, w1, w0);
+        if (!ends) break; /* runs on into the next block */
+        nm_push(ws, min,
+                nm_word_hash(u, base + a, base + (size_t)__builtin_ctzll(ends), len, inside));
+        ends &= ends - 1;
     }
-    sg->word[0] = w0;
-    sg->word[1] = w1;
-    sg->word[2] = w2;
-    sg->word[3] = w3;
-    sg->nwords = nwords;
+    return words;
+}
+
+/* Blocks without leads but of 0xE3-0xE9 (all of most texts) go by masks
+ * alone (nm_runs); the rest (other leads, bytes that are no UTF-8, and
+ * words that run on into the next block) one word at a time. */
+void nm_story_sign_text(nm_story_signer_t *sg, const char *s, size_t len) {
+    const unsigned char *u = (const unsigned char *)s;
+    uint32_t *min = sg->sig.min;
+    nm_words_t ws;
+    ws.n = sg->nwords;
+    for (uint32_t k = 0; k < NM_STORY_SHINGLE; k++) ws.ring[(ws.n - 1 - k) & 3] = sg->word[k];
+    ws.sum = nm_sum(sg->word[3], sg->word[2], sg->word[1], sg->word[0]);
+    nm_block_t b = {(size_t)0 - 64, 0, 0, 0};
+    for (size_t i = 0; i < len;) { /* i: the next byte that may start a word */
+        nm_block_at(&b, u, len, i);
+        size_t base = b.base, room = len - base;
+        uint64_t from = nm_from(i - base), letters = b.letter & from, lead = b.lead & from;
+        if (!lead) {
+            letters = room >= 72 ? nm_runs(&ws, min, u, len, base, letters, 0, 1)
+                                 : nm_runs(&ws, min, u, len, base, letters, 0, 0);
+        } else if (!(b.hard & from) && !(lead & (lead << 1 | lead << 2)) &&
+                   (room >= 66 || !(lead & nm_from(room >= 2 ? room - 2 : 0)))) {
+            /* no lead where another's bytes are, nor closer than 3 bytes to the end */
+            letters = room >= 72 ? nm_runs(&ws, min, u, len, base, letters, lead, 1)
+                                 : nm_runs(&ws, min, u, len, base, letters, lead, 0);
+            if (!letters) { /* past the block and the last code point's bytes in the next */
+                i = base + 64 + (lead >> 62 & 1) + 2 * (lead >> 63);
+                continue;
+            }
+        }
+        if (!letters) {
+            i = base + 64;
+            continue;
+        }
+        i = nm_one_word(&b, u, len, base + (size_t)__builtin_ctzll(letters), &ws, min);
+    }
+    for (uint32_t k = 0; k < NM_STORY_SHINGLE; k++) sg->word[k] = ws.ring[(ws.n - 1 - k) & 3];
+    sg->nwords = ws.n;
     /* a shingle ends at every word from the fourth on */
-    sg->sig.shingles = nwords >= NM_STORY_SHINGLE ? nwords - (NM_STORY_SHINGLE - 1) : 0;
+    sg->sig.shingles = ws.n >= NM_STORY_SHINGLE ? ws.n - (NM_STORY_SHINGLE - 1) : 0;
 }
 
 nm_story_sig_t nm_story_sign_end(nm_story_signer_t *sg) {
     if (!sg->sig.shingles && sg->nwords) { /* fewer words than a shingle: one */
-        nm_shingle(sg->sig.min, sg->word[3], sg->word[2], sg->word[1], sg->word[0]);
+        nm_shingle(sg->sig.min, nm_sum(sg->word[3], sg->word[2], sg->word[1], sg->word[0]));
         sg->sig.shingles = 1;
     }
     return sg->sig;
@@ -377,7 +497,11 @@ static uint64_t nm_story_hash(const char *first, size_t flen) {
 
 static void nm_story_fill(nm_story_t *out, uint64_t story, const char *article_id) {
     out->copy = strcmp(out->first_article, article_id) != 0; /* a redelivery is no copy */
-    snprintf(out->id, sizeof out->id, "s-%016llx", (unsigned long long)story);
+    static const char hex[] = "0123456789abcdef"; /* "s-%016llx", without printf */
+    out->id[0] = 's';
+    out->id[1] = '-';
+    for (int k = 0; k < 16; k++) out->id[2 + k] = hex[story >> (60 - 4 * k) & 15];
+    out->id[18] = '\0';
 }
 
 nm_err_t nm_story_assign(nm_story_index_t *ix, const char *article_id, const nm_story_sig_t *sig,

@@ -217,10 +217,11 @@ static void nm_split_segments(nm_tagger_ws_t *ws) {
 
 /* Does hit o cover hit h and make it void? A `not` phrase of the same target
  * does; so does a longer entity hit ("south korea" is not also "korea"), a
- * longer hit of the same topic or cue, and the same words listed twice. */
-static int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
-    const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
+ * longer hit of the same topic or cue, and the same words listed twice.
+ * Inlined: most neighbours do not even span h, a test of two numbers. */
+static inline int nm_hit_voids(const nm_rules_t *r, const nm_hit_t *h, const nm_hit_t *o) {
     if (o->start > h->start || o->wend < h->wend) return 0;
+    const nm_term_t *t = &r->terms[h->term], *ot = &r->terms[o->term];
     uint8_t notkind = t->kind == NM_TERM_ENTITY ? NM_TERM_NOT_ENTITY : NM_TERM_NOT_TOPIC;
     if (ot->kind == notkind && ot->target == t->target) return 1;
     /* an organisation's `not` phrases name other bodies ("national security
@@ -403,7 +404,10 @@ nm_err_t nm_tagger_tag(const nm_rules_t *r, nm_tagger_ws_t *ws, const char *titl
     if (nm_tagger_reserve(ws, r)) return NM_ERR_NOMEM;
     if ((!valid || ws->always_detect) && !detected)
         nm_lang_by_script(ws->tb.script_count, out->lang_detected);
-    snprintf(out->lang, sizeof out->lang, "%s", valid ? lang : out->lang_detected);
+    const char *code = valid ? lang : out->lang_detected; /* as snprintf "%s" would, without printf */
+    size_t n = strnlen(code, sizeof out->lang - 1);
+    memcpy(out->lang, code, n);
+    out->lang[n] = '\0';
 
     ws->rules = r;
     ws->nhits = 0;

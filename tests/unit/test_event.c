@@ -1,6 +1,8 @@
 /* test_event.c - nm_event: enriched event and alert JSON. */
 #include "nm_test_util.h"
 
+#include <time.h>
+
 #include "nm_event.h"
 #include "nm_story.h"
 
@@ -87,6 +89,15 @@ static void test_story_added_to_the_event(void **state) {
     j = parsed(&out);
     assert_true(json_is_false(json_object_get(json_object_get(j, "story"), "copy")));
     json_decref(j);
+    /* the event less its '}', then the tail: the same bytes, without a copy */
+    nm_jbuf_t tail;
+    nm_jbuf_init(&tail);
+    assert_int_equal(nm_event_story_tail(&tail, &st), NM_OK);
+    assert_int_equal(tail.s[tail.len], '\0');
+    assert_int_equal(ev.len - 1 + tail.len, out.len);
+    assert_memory_equal(out.s, ev.s, ev.len - 1);
+    assert_memory_equal(out.s + ev.len - 1, tail.s, tail.len);
+    nm_jbuf_free(&tail);
     assert_int_equal(nm_event_add_story(&out, "[1]", 3, &st), NM_ERR_INPUT);
     assert_int_equal(nm_event_add_story(&out, "", 0, &st), NM_ERR_INPUT);
     json_decref(plain);
@@ -315,6 +326,21 @@ static void test_event_now_format(void **state) {
     assert_int_equal(buf[19], '.');
     assert_int_equal(buf[23], 'Z');
     assert_true(strncmp(buf, "2024", 4) >= 0);
+    /* the digits are the time now, as strftime writes it */
+    for (int tries = 0;; tries++) {
+        time_t before = time(NULL);
+        nm_event_now(buf);
+        time_t after = time(NULL);
+        if (before != after && tries < 5) continue; /* a second ticked: again */
+        struct tm tm;
+        gmtime_r(&before, &tm);
+        char want[32];
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.", &tm);
+        assert_memory_equal(buf, want, 20);
+        assert_true(buf[20] >= '0' && buf[20] <= '9' && buf[21] >= '0' && buf[21] <= '9' &&
+                    buf[22] >= '0' && buf[22] <= '9');
+        break;
+    }
 }
 
 /* Scores are written as "%.3f" prints them (without printf in the common
@@ -379,6 +405,65 @@ static void test_escape_every_byte_and_position(void **state) {
         }
 }
 
+/* Escapes are written as before the writer wrote them by hand: \" \\ \n
+ * \r \t, and \u00xx (printf's \u%04x) for the other bytes below 0x20;
+ * in snippets newlines and tabs are spaces. Checked byte for byte, for
+ * every such byte, alone and among 40 plain bytes (the 16-byte steps and
+ * the tail). */
+static void test_escapes_are_exact(void **state) {
+    (void)state;
+    for (int c = 1; c < 0x80; c++) {
+        char want[8];
+        if (c == '"' || c == '\\') snprintf(want, sizeof want, "\\%c", c);
+        else if (c == '\n') strcpy(want, "\\n");
+        else if (c == '\r') strcpy(want, "\\r");
+        else if (c == '\t') strcpy(want, "\\t");
+        else if (c < 0x20) snprintf(want, sizeof want, "\\u%04x", c);
+        else snprintf(want, sizeof want, "%c", c);
+        for (int at = 0; at < 41; at += 13) {
+            char title[48], expect[128];
+            memset(title, 'a', 40);
+            title[40] = '\0';
+            title[at < 40 ? at : 0] = (char)c;
+            snprintf(expect, sizeof expect, ",\"title\":\"%.*s%s%s\"", at < 40 ? at : 0, title, want,
+                     title + (at < 40 ? at : 0) + 1);
+            json_t *in = json_pack("{s:s, s:s}", "title", title, "body", "Body.");
+            char *text = json_dumps(in, 0);
+            nm_article_t a;
+            nm_tag_result_t res;
+            parse_and_tag(text, &a, &res);
+            nm_jbuf_t b;
+            nm_jbuf_init(&b);
+            assert_int_equal(nm_event_enriched(&b, &a, g_rules, &res, NM_BODY_INCLUDE, "t"), NM_OK);
+            if (!strstr(b.s, expect)) fail_msg("byte 0x%02x at %d: expected %s in %s", c, at, expect, b.s);
+            nm_jbuf_free(&b);
+            nm_article_clear(&a);
+            free(text);
+            json_decref(in);
+        }
+    }
+}
+
+/* Summaries are appended to one buffer, absent fields left out. */
+static void test_summary_appends(void **state) {
+    (void)state;
+    nm_article_t a;
+    nm_tag_result_t res;
+    parse_and_tag(REL, &a, &res);
+    nm_jbuf_t b;
+    nm_jbuf_init(&b);
+    assert_int_equal(nm_event_summary(&b, &a), NM_OK);
+    assert_int_equal(nm_event_summary(&b, &a), NM_OK);
+    const char *one = "{\"id\":\"art-1\",\"title\":\"North Korea sends artillery shells to Russia\","
+                      "\"url\":\"https://n.example/1\",\"source\":\"Example News\","
+                      "\"published_at\":\"2024-06-19T10:00:00Z\"}";
+    char want[512];
+    snprintf(want, sizeof want, "%s%s", one, one);
+    assert_string_equal(b.s, want);
+    nm_jbuf_free(&b);
+    nm_article_clear(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enriched_event_fields),
@@ -392,6 +477,8 @@ int main(void) {
         cmocka_unit_test(test_event_now_format),
         cmocka_unit_test(test_score_matches_printf),
         cmocka_unit_test(test_escape_every_byte_and_position),
+        cmocka_unit_test(test_escapes_are_exact),
+        cmocka_unit_test(test_summary_appends),
     };
     return cmocka_run_group_tests_name("nm_event", tests, nm_fixture_setup, nm_fixture_teardown);
 }

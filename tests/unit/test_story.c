@@ -209,6 +209,144 @@ static void test_word_hash_does_not_depend_on_position(void **state) {
     assert_memory_equal(a.min, b.min, sizeof a.min);
 }
 
+/* The signature as nm_story.h defines it, written plainly (a byte at a
+ * time, one word after another): the signer's fast paths must give the
+ * same bits, since stories stored in Redis compare against them. */
+static uint64_t ref_rotl(uint64_t x, unsigned r) { return x << r | x >> (64 - r); }
+
+static uint64_t ref_mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 33;
+}
+
+/* Bytes of the unspaced code point at p (n bytes left), else 0: decoded
+ * from its lead byte and payload bits, as the signer reads them. */
+static size_t ref_unspaced(const unsigned char *p, size_t n) {
+    if (p[0] >= 0xE0 && p[0] <= 0xEF && n >= 3) {
+        uint32_t cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+        return (cp >= 0x0E00 && cp <= 0x0EFF) || (cp >= 0x1000 && cp <= 0x109F) ||
+                       (cp >= 0x1780 && cp <= 0x17FF) || (cp >= 0x2E80 && cp <= 0x9FFF) ||
+                       (cp >= 0xF900 && cp <= 0xFAFF)
+                   ? 3
+                   : 0;
+    }
+    if (p[0] >= 0xF0 && p[0] <= 0xF7 && n >= 4) {
+        uint32_t cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+                      (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+        return cp >= 0x20000 && cp <= 0x2FFFF ? 4 : 0;
+    }
+    return 0;
+}
+
+typedef struct {
+    uint64_t w[NM_STORY_SHINGLE]; /* newest first */
+    uint32_t nwords;
+    nm_story_sig_t sig;
+} ref_signer_t;
+
+static void ref_shingle(ref_signer_t *r) {
+    uint64_t x = ref_mix(r->w[3] ^ ref_rotl(r->w[2], 16) ^ ref_rotl(r->w[1], 32) ^
+                         ref_rotl(r->w[0], 48));
+    uint32_t *m = &r->sig.min[x >> 59];
+    if ((uint32_t)x < *m) *m = (uint32_t)x;
+}
+
+static void ref_word(ref_signer_t *r, uint64_t w) {
+    memmove(r->w + 1, r->w, sizeof r->w - sizeof r->w[0]);
+    r->w[0] = w;
+    if (++r->nwords >= NM_STORY_SHINGLE) ref_shingle(r);
+}
+
+static void ref_sign_text(ref_signer_t *r, const unsigned char *u, size_t len) {
+    const uint64_t gold = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < len;) {
+        if (u[i] < '0') { /* a separator */
+            i++;
+            continue;
+        }
+        size_t cp = u[i] >= 0xE0 ? ref_unspaced(u + i, len - i) : 0, end = i + cp;
+        uint64_t h = gold, chunk = 0;
+        if (cp) { /* a word of its own */
+            for (size_t k = 0; k < cp; k++) chunk |= (uint64_t)u[i + k] << (8 * k);
+            ref_word(r, (chunk ^ (uint64_t)cp << 56) * gold);
+            i = end;
+            continue;
+        }
+        while (end < len && u[end] >= '0' && !(u[end] >= 0xE0 && ref_unspaced(u + end, len - end)))
+            end++;
+        for (size_t k = i; k < end; k++) { /* little-endian blocks of eight bytes */
+            chunk |= (uint64_t)u[k] << (8 * ((k - i) % 8));
+            if ((k - i) % 8 == 7) {
+                h = ref_rotl((h ^ chunk) * 0x87c37b91114253d5ULL, 31);
+                chunk = 0;
+            }
+        }
+        ref_word(r, (h ^ chunk ^ (uint64_t)(end - i) << 56) * gold);
+        i = end;
+    }
+    r->sig.shingles = r->nwords >= NM_STORY_SHINGLE ? r->nwords - (NM_STORY_SHINGLE - 1) : 0;
+}
+
+/* Random text of every script the signer tells apart, and bytes that are
+ * no UTF-8 at all, in words of any length (across eight-byte blocks and
+ * the signer's windows), ending anywhere, even inside a code point. */
+static size_t random_text(unsigned char *out, size_t cap, unsigned *seed) {
+    static const char *const atoms[] = {
+        " ", " ", " ", ".", "\n", "!", "/", "a", "z", "0", "9", "K", "é", "ß", "ж", "ї",
+        "북", "한", "ㄱ", "の", "港", "ア", "ก", "ລ", "က", "ក", "中", "⺀", "\xE2\xBA\x7F",
+        "—", "क", "ﬀ", "豈", "！", "ﾝ", "\xF0\xA0\x80\x80", "\xF0\xAF\xBF\xBF",
+        "\xF0\x9F\x98\x80", "\xF0\xB0\x80\x80", "\xE3\x81", "\xF0\xA0\x80", "\xE9",
+    };
+    const size_t natoms = sizeof atoms / sizeof atoms[0];
+    size_t len = (size_t)(rand_r(seed) % 2) ? (size_t)rand_r(seed) % 24 : (size_t)rand_r(seed) % cap;
+    size_t n = 0;
+    while (n < len) {
+        int k = rand_r(seed) % 8;
+        const char *a = atoms[(size_t)rand_r(seed) % natoms];
+        size_t al = strlen(a);
+        unsigned char b = (unsigned char)rand_r(seed);
+        if (k == 0) { a = (const char *)&b; al = 1; } /* any byte */
+        int run = k == 1 ? 1 + rand_r(seed) % 80 : 1; /* a long word of one atom */
+        for (int r = 0; r < run && n + al <= len; r++, n += al) memcpy(out + n, a, al);
+        if (n + al > len) break;
+    }
+    return n;
+}
+
+static void test_signature_equals_the_plain_definition(void **state) {
+    (void)state;
+    unsigned seed = 13;
+    for (int round = 0; round < 20000; round++) {
+        nm_story_signer_t sg;
+        ref_signer_t ref;
+        nm_story_sign_begin(&sg);
+        memset(&ref, 0, sizeof ref);
+        memset(ref.sig.min, 0xFF, sizeof ref.sig.min);
+        int calls = 1 + rand_r(&seed) % 4; /* shingles run on across calls */
+        for (int c = 0; c < calls; c++) {
+            unsigned char tmp[600];
+            size_t n = random_text(tmp, sizeof tmp, &seed);
+            unsigned char *text = malloc(n ? n : 1); /* exactly n bytes: ASan sees any over-read */
+            assert_non_null(text);
+            memcpy(text, tmp, n);
+            nm_story_sign_text(&sg, (const char *)text, n);
+            ref_sign_text(&ref, text, n);
+            free(text);
+        }
+        nm_story_sig_t got = nm_story_sign_end(&sg);
+        if (!ref.sig.shingles && ref.nwords) {
+            ref_shingle(&ref); /* fewer words than a shingle: one, of them and zeros */
+            ref.sig.shingles = 1;
+        }
+        if (got.shingles != ref.sig.shingles || memcmp(got.min, ref.sig.min, sizeof got.min))
+            fail_msg("round %d: %u shingles, expected %u, or different bins", round, got.shingles,
+                     ref.sig.shingles);
+    }
+}
+
 static nm_story_sig_t sig_of_story(size_t from, size_t to) {
     char *s = join(STORY, from, to, NULL);
     nm_story_sig_t sig = sig_of("t", s);
@@ -352,6 +490,7 @@ int main(void) {
         cmocka_unit_test(test_short_body_is_signed_with_its_title),
         cmocka_unit_test(test_unspaced_scripts_have_a_word_per_character),
         cmocka_unit_test(test_word_hash_does_not_depend_on_position),
+        cmocka_unit_test(test_signature_equals_the_plain_definition),
         cmocka_unit_test(test_index_assigns_stories_deterministically),
         cmocka_unit_test(test_index_add_gives_the_stored_story),
         cmocka_unit_test(test_index_is_bounded),
