@@ -11,7 +11,11 @@
 #   - every enriched event equals the clean offline event (no degraded one);
 #   - every enriched article that alerts is on alerts.all;
 #   - the Redis counts equal those of exactly the enriched articles (a dead
-#     letter is not counted, nothing twice).
+#     letter is not counted, nothing twice). One exception: an article whose
+#     event was sent in a batch that was then not committed (another article
+#     of it failed), and which the redo dead-lettered, is on both topics; it
+#     may or may not be counted (its last outcome, a dead letter, is not),
+#     so each count must lie between the counts without and with those.
 #   NM_FAILALLOC_ARTICLES [3000]  NM_FAILALLOC_ROUNDS [6]  NM_FAILALLOC_P [0.002]
 source "$(dirname "$0")/../integration/lib.sh"
 require_services
@@ -112,13 +116,24 @@ want = {k for k, ev in enriched.items()
         if k not in copies and ev["relevant"] and ev["topics"] and ev["score"] >= thr + 0.05}
 miss = want - alerts
 assert not miss, f"{len(miss)} enriched articles that alert are not on alerts.all (first {sorted(miss)[0]})"
-with open(f"{work}/enriched-ref.jsonl", "w", encoding="utf-8") as f:
-    for k in enriched: f.write(json.dumps(ref[k]) + "\n")
-exp = subprocess.run([sys.executable, expected_counts, f"{work}/enriched-ref.jsonl"], capture_output=True,
-                     text=True, check=True).stdout.split("\n")
-act = open(f"{work}/actual.txt").read().split("\n")
-diff = set(filter(None, exp)) ^ set(filter(None, act))
-assert not diff, f"counts differ from the enriched articles' on {len(diff)} values, e.g. {sorted(diff)[:3]}"
+both = sorted(k for k in enriched if k in dlq)
+def counts(ids):
+    """expected_counts.py over the clean events of ids: {(key, member): value}"""
+    path = f"{work}/enriched-ref.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for k in ids: f.write(json.dumps(ref[k]) + "\n")
+    out = subprocess.run([sys.executable, expected_counts, path], capture_output=True,
+                         text=True, check=True).stdout
+    return {tuple(l.rsplit(" ", 1)[0].split(" ", 1)): int(l.rsplit(" ", 1)[1]) for l in out.split("\n") if l}
+hi = counts(enriched)
+lo = counts([k for k in enriched if k not in dlq])
+act = {tuple(l.rsplit(" ", 1)[0].split(" ", 1)): int(l.rsplit(" ", 1)[1])
+       for l in open(f"{work}/actual.txt").read().split("\n") if l}
+bad = [f"{' '.join(k)}: {act.get(k, 0)} not in [{lo.get(k, 0)}, {hi.get(k, 0)}]"
+       for k in sorted(set(hi) | set(act)) if not lo.get(k, 0) <= act.get(k, 0) <= hi.get(k, 0)]
+assert not bad, (f"counts differ from the enriched articles' on {len(bad)} values "
+                 f"({len(both)} articles both enriched and dead-lettered), e.g. {bad[:3]}")
+print(f"counts match the enriched articles ({len(both)} both enriched and dead-lettered)")
 only_dlq = sum(1 for k in dlq if k not in enriched)
 print(f"failalloc pipeline: articles={len(ref)} enriched={len(enriched)} dead_letters_oom={only_dlq} "
       f"alerts={len(alerts)} lost=0 drift=0")
