@@ -77,6 +77,9 @@ struct nm_ac_builder_s {
  * word pattern; longer word patterns go to the other trie (matched
  * anywhere, which reports more, never fewer, occurrences). */
 #define NM_AC_WALKERS 256
+/* Bits of the hashed set of three-byte starts (8 KB): the any trie's few
+ * thousand leave most bits clear. */
+#define NM_AC_TRIPLE_BITS 65536u
 
 typedef struct {
     uint32_t *delta;   /* dense rows, nclasses + 1 tagged ids each */
@@ -102,7 +105,21 @@ struct nm_ac_s {
      * if b0 is a separator (a word starts after it) or b0 b1 begins one of
      * those patterns (or b0 is one); other bytes leave it at the root */
     uint64_t stop[65536 / 64];
+    /* bit nm_ac_pair(b0, b1): a stop pair that begins patterns only longer
+     * than two bytes, so the third byte decides (stop3). Compound parts
+     * matched anywhere ("*vertrag") begin with pairs common in every Latin
+     * text ("ve", "te"): most of those starts end at the third byte */
+    uint64_t third[65536 / 64];
+    /* bit nm_ac_triple(b0, b1, b2): b0 b1 b2 may begin such a pattern (a
+     * hash: a collision only costs a full step) */
+    uint64_t stop3[NM_AC_TRIPLE_BITS / 64];
+    /* per byte b0: NM_AC_LEAD_NONE if no pair starting with it is a stop
+     * (most letters), NM_AC_LEAD_SEP for a separator that begins no pattern
+     * matched anywhere (the skip takes it itself), else NM_AC_LEAD_PAIR */
+    uint8_t lead[256];
 };
+
+enum { NM_AC_LEAD_NONE, NM_AC_LEAD_PAIR, NM_AC_LEAD_SEP };
 
 #define NONE UINT32_MAX
 
@@ -389,23 +406,40 @@ static inline uint32_t nm_ac_pair(const void *p) {
     return v;
 }
 
-static void nm_ac_stop_pair(nm_ac_t *ac, uint32_t b0, uint32_t b1) {
+static void nm_ac_bit(uint64_t *set, uint32_t k) { set[k >> 6] |= 1ull << (k & 63); }
+
+static inline int nm_ac_has(const uint64_t *set, uint32_t k) { return set[k >> 6] >> (k & 63) & 1; }
+
+static uint32_t nm_ac_pair_of(uint32_t b0, uint32_t b1) {
     const uint8_t pair[2] = {(uint8_t)b0, (uint8_t)b1};
-    uint32_t p = nm_ac_pair(pair);
-    ac->stop[p >> 6] |= 1ull << (p & 63);
+    return nm_ac_pair(pair);
 }
 
-static void nm_ac_stops(nm_ac_t *ac, const nm_ac_trie_t *any) {
+static inline uint32_t nm_ac_triple(uint32_t pair, uint32_t b2) {
+    return (pair * 0x9E3779B1u ^ b2 * 0x85EBCA6Bu) >> (32 - 16);
+}
+_Static_assert(NM_AC_TRIPLE_BITS == 1u << 16, "nm_ac_triple keeps 16 bits");
+
+/* The stop sets (see nm_ac_s) from the any trie's first three levels. */
+static void nm_ac_stops(nm_ac_t *ac, const nm_ac_trie_t *any, int word_on) {
     const nm_ac_node_t *root = &any->nodes[0];
     for (uint32_t b0 = 0; b0 < 256; b0++) {
-        int all = ac->sep[b0]; /* b0 followed by anything */
-        for (uint32_t e = 0; e < root->nedges && !all; e++) {
-            const nm_ac_node_t *n1 = &any->nodes[root->edges[e].child];
-            if (root->edges[e].byte != b0) continue;
-            all = n1->out != NONE;
-            for (uint32_t f = 0; f < n1->nedges; f++) nm_ac_stop_pair(ac, b0, n1->edges[f].byte);
+        uint32_t c1 = nm_ac_child(root, (uint8_t)b0);
+        const nm_ac_node_t *n1 = c1 == NONE ? NULL : &any->nodes[c1];
+        int all = ac->sep[b0] || (n1 && n1->out != NONE); /* b0 followed by anything */
+        for (uint32_t b1 = 0; all && b1 < 256; b1++) nm_ac_bit(ac->stop, nm_ac_pair_of(b0, b1));
+        if (ac->sep[b0] || n1)
+            ac->lead[b0] = ac->sep[b0] && word_on && !n1 ? NM_AC_LEAD_SEP : NM_AC_LEAD_PAIR;
+        if (all || !n1) continue;
+        for (uint32_t e = 0; e < n1->nedges; e++) {
+            const nm_ac_node_t *n2 = &any->nodes[n1->edges[e].child];
+            uint32_t p = nm_ac_pair_of(b0, n1->edges[e].byte);
+            nm_ac_bit(ac->stop, p);
+            if (n2->out != NONE) continue; /* b0 b1 is a pattern */
+            nm_ac_bit(ac->third, p);
+            for (uint32_t f = 0; f < n2->nedges; f++)
+                nm_ac_bit(ac->stop3, nm_ac_triple(p, n2->edges[f].byte));
         }
-        for (uint32_t b1 = 0; all && b1 < 256; b1++) nm_ac_stop_pair(ac, b0, b1);
     }
 }
 
@@ -419,7 +453,7 @@ nm_ac_t *nm_ac_build(nm_ac_builder_t *b, char *errstr, size_t errstr_size) {
         ac = NULL;
     } else {
         memcpy(ac->sep, b->sep, sizeof ac->sep);
-        nm_ac_stops(ac, &b->any);
+        nm_ac_stops(ac, &b->any, b->word.nnodes > 1);
     }
     nm_ac_builder_destroy(b);
     return ac;
@@ -512,10 +546,25 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
          * only the word being walked, if any, needs a step */
         if (!state && nw <= 1)
             for (; i + 1 < len; i++) {
-                uint32_t p = nm_ac_pair(s + i);
-                if (ac->stop[p >> 6] >> (p & 63) & 1) break;
-                if (!nw) continue;
-                uint32_t st = nm_ac_walk(W, w[0].state, W->cls[(uint8_t)s[i]]);
+                uint32_t c = (uint8_t)s[i], lead = ac->lead[c];
+                if (lead == NM_AC_LEAD_SEP) { /* the general step's, when the walk ends here */
+                    if (nw && nm_ac_walk(W, w[0].state, W->cls[c]) != NM_AC_DEAD) break;
+                    w[0] = (nm_ac_walker_t){(uint32_t)i + 1, 0, 1};
+                    nw = 1;
+                    continue;
+                }
+                if (lead) {
+                    uint32_t p = nm_ac_pair(s + i);
+                    if (nm_ac_has(ac->stop, p) &&
+                        (i + 2 >= len || !nm_ac_has(ac->third, p) ||
+                         nm_ac_has(ac->stop3, nm_ac_triple(p, (uint8_t)s[i + 2]))))
+                        break;
+                }
+                if (!nw) { /* no walk: nothing to do until a lead byte */
+                    while (i + 2 < len && !ac->lead[(uint8_t)s[i + 1]]) i++;
+                    continue;
+                }
+                uint32_t st = nm_ac_walk(W, w[0].state, W->cls[c]);
                 w[0].state = st;
                 if (st == NM_AC_DEAD) {
                     nw = 0;
