@@ -232,6 +232,7 @@ nm_text_t *nm_text_new(void) {
         if (t->ascii[c] != want) t->ascii_plain = 0;
         t->ascii_sep[c] = t->fold[c].cls == CLS_SPACE && c != '&' && c != '<';
     }
+    if (!t->ascii_sep[' ']) t->ascii_plain = 0; /* the vector step emits single spaces */
     nm_text_set_vector(t, 1);
     /* the keep-marks table differs for Latin letters and combining marks only */
     memcpy(t->fold_marks, t->fold, NM_TEXT_TABLE * sizeof *t->fold);
@@ -455,12 +456,16 @@ static nm_err_t nm_text_put_cp(const nm_text_t *t, nm_textbuf_t *b, int32_t cp,
 
 /* The vector step of the ASCII fast path: at pos (16 readable bytes, room
  * for 16 more in the buffer), the run of ASCII letters and digits that
- * starts there, lower-cased 16 bytes at a time. The bytes after the run are
- * written too (cheaper than a masked store) and overwritten by what
- * follows. Returns the run's length (1..16); counts its scripts. */
+ * starts there, lower-cased 16 bytes at a time, with the single spaces
+ * between its words: such a space is the separator a run of blanks folds
+ * to, emitted as it is, so one step takes two or three words of most text
+ * instead of one. The bytes after the run are written too (cheaper than a
+ * masked store) and overwritten by what follows. Returns the run's length
+ * (1..16); counts its scripts and the code points of its last word in
+ * *wcps (see nm_textbuf_t.word_cps). */
 #ifdef NM_TEXT_SIMD
 static size_t nm_ascii_block(const unsigned char *in, size_t pos, char *s, uint32_t *src,
-                             uint32_t *script_count) {
+                             uint32_t *script_count, unsigned *wcps) {
     __m128i v = _mm_loadu_si128((const __m128i *)(in + pos));
     __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
     /* signed compares: bytes >= 0x80 are negative, so never letters or digits */
@@ -469,18 +474,21 @@ static size_t nm_ascii_block(const unsigned char *in, size_t pos, char *s, uint3
     __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
                                   _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
     unsigned am = (unsigned)_mm_movemask_epi8(alpha), dm = (unsigned)_mm_movemask_epi8(digit);
-    unsigned n = (unsigned)__builtin_ctz(~(am | dm)); /* bit 16 is always clear */
+    unsigned sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+    unsigned word = am | dm; /* bit 0 is set: the caller saw a letter or digit */
+    unsigned n = (unsigned)__builtin_ctz(~(word | (sm & word << 1 & word >> 1))); /* bit 16 is clear */
     unsigned keep = (1u << n) - 1;
     _mm_storeu_si128((__m128i *)s, _mm_or_si128(v, _mm_and_si128(alpha, _mm_set1_epi8(0x20))));
     __m128i off = _mm_add_epi32(_mm_set1_epi32((int)pos), _mm_setr_epi32(0, 1, 2, 3));
     for (int q = 0; q < 4; q++, off = _mm_add_epi32(off, _mm_set1_epi32(4)))
         _mm_storeu_si128((__m128i *)(src + 4 * q), off);
-    /* the run is letters and digits; digits are few (and popcnt is not
-     * in the x86-64 baseline) */
-    unsigned digits = 0;
+    /* digits and spaces are few (and popcnt is not in the x86-64 baseline) */
+    unsigned digits = 0, spaces = 0, last = 0;
     for (unsigned d = dm & keep; d; d &= d - 1) digits++;
-    script_count[NM_SCRIPT_LATIN] += n - digits;
+    for (unsigned d = sm & keep; d; d &= d - 1, spaces++) last = (unsigned)__builtin_ctz(d);
+    script_count[NM_SCRIPT_LATIN] += n - digits - spaces;
     script_count[NM_SCRIPT_OTHER] += digits;
+    *wcps = spaces ? n - 1 - last : *wcps + n;
     return n;
 }
 #endif
@@ -530,10 +538,9 @@ static size_t nm_word_run(const nm_text_t *t, const nm_fold_t *tab, nm_textbuf_t
                     }
                     pending = 0;
                 }
-                size_t r = nm_ascii_block(in, pos, s + k, src + k, b->script_count);
+                size_t r = nm_ascii_block(in, pos, s + k, src + k, b->script_count, &wcps);
                 k += r;
                 pos += r;
-                wcps += (unsigned)r;
                 continue;
             }
 #endif
