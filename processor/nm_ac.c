@@ -113,13 +113,11 @@ struct nm_ac_s {
     /* bit nm_ac_triple(b0, b1, b2): b0 b1 b2 may begin such a pattern (a
      * hash: a collision only costs a full step) */
     uint64_t stop3[NM_AC_TRIPLE_BITS / 64];
-    /* per byte b0: NM_AC_LEAD_NONE if no pair starting with it is a stop
-     * (most letters), NM_AC_LEAD_SEP for a separator that begins no pattern
-     * matched anywhere (the skip takes it itself), else NM_AC_LEAD_PAIR */
-    uint8_t lead[256];
+    /* a separator that begins no pattern matched anywhere: the skip takes
+     * it itself when the walk ends there (the general step only would
+     * start the next word's walk) */
+    uint8_t skip_sep[256];
 };
-
-enum { NM_AC_LEAD_NONE, NM_AC_LEAD_PAIR, NM_AC_LEAD_SEP };
 
 #define NONE UINT32_MAX
 
@@ -428,8 +426,7 @@ static void nm_ac_stops(nm_ac_t *ac, const nm_ac_trie_t *any, int word_on) {
         const nm_ac_node_t *n1 = c1 == NONE ? NULL : &any->nodes[c1];
         int all = ac->sep[b0] || (n1 && n1->out != NONE); /* b0 followed by anything */
         for (uint32_t b1 = 0; all && b1 < 256; b1++) nm_ac_bit(ac->stop, nm_ac_pair_of(b0, b1));
-        if (ac->sep[b0] || n1)
-            ac->lead[b0] = ac->sep[b0] && word_on && !n1 ? NM_AC_LEAD_SEP : NM_AC_LEAD_PAIR;
+        ac->skip_sep[b0] = ac->sep[b0] && word_on && !n1;
         if (all || !n1) continue;
         for (uint32_t e = 0; e < n1->nedges; e++) {
             const nm_ac_node_t *n2 = &any->nodes[n1->edges[e].child];
@@ -546,22 +543,24 @@ void nm_ac_scan(const nm_ac_t *ac, const char *s, size_t len, nm_ac_match_cb cb,
          * only the word being walked, if any, needs a step */
         if (!state && nw <= 1)
             for (; i + 1 < len; i++) {
-                uint32_t c = (uint8_t)s[i], lead = ac->lead[c];
-                if (lead == NM_AC_LEAD_SEP) { /* the general step's, when the walk ends here */
-                    if (nw && nm_ac_walk(W, w[0].state, W->cls[c]) != NM_AC_DEAD) break;
-                    w[0] = (nm_ac_walker_t){(uint32_t)i + 1, 0, 1};
-                    nw = 1;
-                    continue;
-                }
-                if (lead) {
-                    uint32_t p = nm_ac_pair(s + i);
-                    if (nm_ac_has(ac->stop, p) &&
-                        (i + 2 >= len || !nm_ac_has(ac->third, p) ||
-                         nm_ac_has(ac->stop3, nm_ac_triple(p, (uint8_t)s[i + 2]))))
+                /* the stop pairs' test first: it is true at word ends and
+                 * seldom in words, where testing the byte's kind first
+                 * mispredicted on every common letter that begins a stop
+                 * pair (a branch per letter costs more than the load) */
+                uint32_t p = nm_ac_pair(s + i), c = (uint8_t)s[i];
+                if (nm_ac_has(ac->stop, p)) {
+                    if (ac->skip_sep[c]) { /* the general step's, when the walk ends here */
+                        if (nw && nm_ac_walk(W, w[0].state, W->cls[c]) != NM_AC_DEAD) break;
+                        w[0] = (nm_ac_walker_t){(uint32_t)i + 1, 0, 1};
+                        nw = 1;
+                        continue;
+                    }
+                    if (i + 2 >= len || !nm_ac_has(ac->third, p) ||
+                        nm_ac_has(ac->stop3, nm_ac_triple(p, (uint8_t)s[i + 2])))
                         break;
                 }
-                if (!nw) { /* no walk: nothing to do until a lead byte */
-                    while (i + 2 < len && !ac->lead[(uint8_t)s[i + 1]]) i++;
+                if (!nw) { /* no walk: nothing to do until a stop pair */
+                    while (i + 2 < len && !nm_ac_has(ac->stop, nm_ac_pair(s + i + 1))) i++;
                     continue;
                 }
                 uint32_t st = nm_ac_walk(W, w[0].state, W->cls[c]);
