@@ -1,6 +1,7 @@
 /* nm_event.c - enriched events and alerts, written as compact JSON. */
 #include "nm_event.h"
 
+#include "nm_decimal.h"
 #include "nm_story.h"
 
 #include <math.h>
@@ -221,17 +222,11 @@ static void nm_kstr(nm_jbuf_t *b, const char *key, size_t keylen, const char *v)
 
 #define NM_KSTR(b, lit, v) nm_kstr(b, lit, sizeof lit - 1, v)
 
-/* Decimal digits of v into the end of buf; returns where they start. */
-static char *nm_utoa_end(char *end, unsigned long long v) {
-    do *--end = (char)('0' + v % 10); while (v /= 10);
-    return end;
-}
-
 /* An integer member: what "%.0f" gives for it, without printf. */
 static void nm_kint(nm_jbuf_t *b, const char *key, size_t keylen, long long v) {
     char num[24], *end = num + sizeof num;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    char *p = nm_utoa_end(end, u);
+    char *p = nm_decimal_end(end, u);
     if (v < 0) *--p = '-';
     nm_key(b, key, keylen);
     nm_raw(b, p, (size_t)(end - p));
@@ -250,7 +245,7 @@ static void nm_kscore(nm_jbuf_t *b, const char *key, size_t keylen, double v) {
         char *end = num + sizeof num, *p = end;
         for (int i = 0; i < 3; i++, m /= 10) *--p = (char)('0' + m % 10);
         *--p = '.';
-        p = nm_utoa_end(p, m);
+        p = nm_decimal_end(p, m);
         n = (size_t)(end - p);
         memmove(num, p, n);
     } else {

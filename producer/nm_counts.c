@@ -4,11 +4,13 @@
 
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nm_counts_surge.h"
+#include "nm_decimal.h"
 #include "nm_surge.h"
 
 /* many(cmd, key, args): cmd [key] args..., in calls of at most 2000
@@ -279,6 +281,8 @@ struct nm_counts_s {
     size_t capbuf;
     int *hour_of; /* per item: index of its hour; then per hour: its first item */
     size_t caphour;
+    char *resp; /* the command in the protocol's form (nm_counts_command) */
+    size_t capresp;
     char *script; /* nm_surge_lua + nm_csurge_lua + nm_many_lua + nm_counts_lua */
     char *lookup; /* nm_many_lua + nm_story_lookup_lua */
     nm_csurge_t *surge;
@@ -526,6 +530,47 @@ static int nm_redirect_addr(const redisReply *r, nm_node_t *n) {
     return a ? nm_parse_addr(a + 1, strlen(a + 1), n) : -1;
 }
 
+/* "<mark><n>\r\n" at p; returns the end. */
+static char *nm_resp_head(char *p, char mark, size_t n) {
+    char d[24], *e = d + sizeof d, *b = nm_decimal_end(e, n);
+    *p++ = mark;
+    memcpy(p, b, (size_t)(e - b));
+    p += e - b;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* redisCommandArgv, with the command written here into c->resp: hiredis
+ * writes each argument's header with its own printf (sdscatfmt), which
+ * cost a batch's command more than building it (about 17 K instructions
+ * per article in a replay, bench/RESULTS.md). Returns the reply (caller
+ * frees), or NULL with rc->err set (or on OOM, from redisCommandArgv). */
+static redisReply *nm_counts_command(nm_counts_t *c, redisContext *rc, int argc,
+                                     const char **argv, const size_t *argvlen) {
+    size_t need = 16; /* "*<argc>\r\n" */
+    for (int i = 0; i < argc; i++) need += argvlen[i] + 26; /* "$<len>\r\n" <arg> "\r\n" */
+    if (need > c->capresp) {
+        char *nb = realloc(c->resp, need);
+        if (!nb) return redisCommandArgv(rc, argc, argv, argvlen);
+        c->resp = nb;
+        c->capresp = need;
+    }
+    char *p = nm_resp_head(c->resp, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        p = nm_resp_head(p, '$', argvlen[i]);
+        memcpy(p, argv[i], argvlen[i]);
+        p += argvlen[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    void *r = NULL;
+    if (redisAppendFormattedCommand(rc, c->resp, (size_t)(p - c->resp)) != REDIS_OK ||
+        redisGetReply(rc, &r) != REDIS_OK)
+        return NULL;
+    return r;
+}
+
 /* The command once on the node an ASK reply names (the slot is migrating
  * there): ASKING, then the command; the script is loaded there if missing.
  * Returns the reply (never an error reply) or NULL with errstr set. */
@@ -538,7 +583,7 @@ static redisReply *nm_counts_ask(nm_counts_t *c, const nm_node_t *to, int argc,
     for (int attempt = 0; attempt < 2; attempt++) {
         redisReply *ok = redisCommand(ask, "ASKING");
         if (ok) freeReplyObject(ok);
-        r = redisCommandArgv(ask, argc, argv, argvlen);
+        r = nm_counts_command(c, ask, argc, argv, argvlen);
         if (!evalsha || !r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8))
             break;
         freeReplyObject(r);
@@ -570,7 +615,7 @@ static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
     for (int hop = 0; hop <= NM_REDIRECTS; hop++) {
         if (nm_counts_connect(c, errstr, errstr_size)) return NULL;
         if (evalsha) argv[1] = c->sha[evalsha - 1];
-        redisReply *r = redisCommandArgv(c->rc, argc, argv, argvlen);
+        redisReply *r = nm_counts_command(c, c->rc, argc, argv, argvlen);
         if (!r) {
             nm_counts_fail(c, NULL, argv[0], errstr, errstr_size);
             return NULL;
@@ -654,6 +699,31 @@ static void nm_arg(nm_args_t *a, const char *s, size_t len) {
     a->c->argvlen[a->k++] = len;
 }
 
+/* A number argument (the most frequent kind: counts, key indexes). */
+static void nm_argn(nm_args_t *a, long long v) {
+    char d[24], *e = d + sizeof d;
+    char *b = nm_decimal_end(e, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    if (v < 0) *--b = '-';
+    size_t w = (size_t)(e - b);
+    memcpy(a->buf, b, w);
+    a->buf[w] = '\0';
+    nm_arg(a, a->buf, w);
+    a->buf += w + 1;
+}
+
+/* The key <prefix><mid><tail>, at most tail_max bytes of tail (the caller
+ * reserved the room: the prefix's length, mid's, tail_max and a NUL). */
+static void nm_argkey(nm_args_t *a, const char *mid, const char *tail, size_t tail_max) {
+    size_t pl = strlen(a->c->prefix), ml = strlen(mid), tl = strnlen(tail, tail_max);
+    char *p = a->buf;
+    memcpy(p, a->c->prefix, pl);
+    memcpy(p + pl, mid, ml);
+    memcpy(p + pl + ml, tail, tl);
+    p[pl + ml + tl] = '\0';
+    nm_arg(a, p, pl + ml + tl);
+    a->buf += pl + ml + tl + 1;
+}
+
 /* printf-formatted argument written into the buffer */
 static void nm_argf(nm_args_t *a, size_t room, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -719,7 +789,13 @@ static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
 
 /* The field of bin b's value in a band hash: the bin (hex digit), the value. */
 static void nm_band_field(nm_args_t *a, const nm_story_sig_t *sig, int b) {
-    nm_argf(a, 16, "%x%08x", (unsigned)b, (unsigned)sig->min[b]);
+    static const char hex[] = "0123456789abcdef";
+    char *p = a->buf;
+    p[0] = hex[b & 15];
+    for (int k = 0; k < 8; k++) p[1 + k] = hex[sig->min[b] >> (28 - 4 * k) & 15];
+    p[9] = '\0';
+    nm_arg(a, p, 9);
+    a->buf += 10;
 }
 
 /* shingles, then the bins, u32 little-endian: the same bytes on any host */
@@ -806,46 +882,46 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
     nm_arg(&a, "EVALSHA", 7);
     nm_arg(&a, c->sha[0], 40); /* the SHA: nm_counts_call sets the script's */
     size_t nkeys_all = K_FIXED + NM_HOUR_KEYS * nh + n + nkeys + nsk;
-    nm_argf(&a, 24, "%zu", nkeys_all);
+    nm_argn(&a, nkeys_all);
     for (int k = 0; k < K_FIXED; k++) nm_arg(&a, c->fixed[k], strlen(c->fixed[k]));
     for (size_t h = 0; h < nh; h++)
         for (int k = 0; k < NM_HOUR_KEYS; k++)
             nm_argf(&a, plen + 32, "%s%s:%s", c->prefix, nm_fixed_names[nm_hour_keys[k]],
                     items[first[h]].hour);
     for (size_t i = 0; i < n; i++)
-        nm_argf(&a, plen + 6 + strlen(items[i].id), "%sseen:%s", c->prefix, items[i].id);
+        nm_argkey(&a, "seen:", items[i].id, SIZE_MAX);
     size_t key1 = K_FIXED + NM_HOUR_KEYS * nh + n + 1; /* the first story key (1-based) */
     for (size_t i = 0; i < n; i++) {
         const nm_counts_story_t *st = items[i].story;
         if (!st) continue;
         int bins[NM_STORY_BANDS];
         int nb = nm_bands(st->sig, bins);
-        nm_argf(&a, plen + 32, "%sstory:%s", c->prefix, st->story_id);
+        nm_argkey(&a, "story:", st->story_id, 25);
         if (!nb) continue;
-        nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->index_hour);
-        nm_argf(&a, plen + 40, "%sstory:sig:%s", c->prefix, st->first_hour);
-        nm_argf(&a, plen + 40, "%sstory:band:%.8s", c->prefix, st->index_hour);
+        nm_argkey(&a, "story:sig:", st->index_hour, 29);
+        nm_argkey(&a, "story:sig:", st->first_hour, 29);
+        nm_argkey(&a, "story:band:", st->index_hour, 8);
     }
     for (size_t k = 0; k < nsk; k++) nm_arg(&a, skeys[k], skeylen[k]);
-    nm_argf(&a, 24, "%ld", c->seen_ttl);
-    nm_argf(&a, 24, "%ld", c->hour_ttl);
-    nm_argf(&a, 24, "%ld", c->recent_alerts);
-    nm_argf(&a, 24, "%zu", nh);
-    nm_argf(&a, 24, "%ld", c->story_window + 3600);
-    nm_argf(&a, 24, "%d", NM_COUNTS_BAND_CAP);
-    nm_argf(&a, 24, "%zu", nidx);
+    nm_argn(&a, c->seen_ttl);
+    nm_argn(&a, c->hour_ttl);
+    nm_argn(&a, c->recent_alerts);
+    nm_argn(&a, nh);
+    nm_argn(&a, c->story_window + 3600);
+    nm_argn(&a, NM_COUNTS_BAND_CAP);
+    nm_argn(&a, nidx);
     size_t sa_at = a.k; /* ARGV[8], where the surge arguments start: set below */
     nm_arg(&a, "", 0);
     size_t key = key1;
     for (size_t i = 0; i < n; i++) {
         const nm_counts_item_t *it = &items[i];
-        nm_argf(&a, 24, "%d", c->hour_of[i]);
+        nm_argn(&a, c->hour_of[i]);
         nm_arg(&a, it->relevant ? "1" : "0", 1);
-        nm_argf(&a, 24, "%d", it->nentities);
-        nm_argf(&a, 24, "%d", it->ntopics);
+        nm_argn(&a, it->nentities);
+        nm_argn(&a, it->ntopics);
         for (int e = 0; e < it->nentities; e++) {
             nm_arg(&a, it->entities[e], strlen(it->entities[e]));
-            nm_argf(&a, 24, "%d", it->mentions[e]);
+            nm_argn(&a, it->mentions[e]);
         }
         for (int t = 0; t < it->ntopics; t++) nm_arg(&a, it->topics[t], strlen(it->topics[t]));
         nm_arg(&a, it->alert ? it->alert : "", it->alert ? it->alert_len : 0);
@@ -856,11 +932,11 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         }
         int bins[NM_STORY_BANDS];
         int nb = nm_bands(st->sig, bins);
-        nm_argf(&a, 24, "%zu", key);
+        nm_argn(&a, key);
         nm_arg(&a, it->id, strlen(it->id));
         nm_arg(&a, st->decision, strlen(st->decision));
-        nm_argf(&a, 24, "%zu", nb ? key + 1 : 0);
-        nm_argf(&a, 24, "%zu", nb ? key + 2 : 0);
+        nm_argn(&a, nb ? key + 1 : 0);
+        nm_argn(&a, nb ? key + 2 : 0);
         nm_arg(&a, st->starts ? "1" : "0", 1);
         nm_arg(&a, st->alerted, strlen(st->alerted));
         /* the record: first hour, signature, first article id */
@@ -871,8 +947,8 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         memcpy(rec + 10 + NM_SIG_BYTES, st->first_article, flen);
         nm_arg(&a, rec, 10 + NM_SIG_BYTES + flen);
         a.buf += 10 + NM_SIG_BYTES + flen;
-        nm_argf(&a, 24, "%zu", nb ? key + 3 : 0);
-        nm_argf(&a, 24, "%d", nb);
+        nm_argn(&a, nb ? key + 3 : 0);
+        nm_argn(&a, nb);
         for (int b = 0; b < nb; b++) nm_band_field(&a, st->sig, bins[b]);
         key += nb ? 4 : 1;
     }
@@ -959,18 +1035,18 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
             nd++;
         }
     for (size_t i = 0; i < n; i++)
-        nm_argf(&a, plen + 6 + strlen(ids[i]), "%sseen:%s", c->prefix, ids[i]);
-    nm_argf(&a, 24, "%zu", nw + nd + n);
+        nm_argkey(&a, "seen:", ids[i], SIZE_MAX);
+    nm_argn(&a, nw + nd + n);
     c->argv[nkeys_at] = c->argv[a.k - 1];
     c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
     a.k--;
-    nm_argf(&a, 24, "%zu", nw);
-    nm_argf(&a, 24, "%zu", nd);
-    nm_argf(&a, 24, "%d", NM_COUNTS_BATCH_CANDIDATES);
+    nm_argn(&a, nw);
+    nm_argn(&a, nd);
+    nm_argn(&a, NM_COUNTS_BATCH_CANDIDATES);
     for (size_t i = 0; i < n; i++) {
         int bins[NM_STORY_BANDS];
         int nb = nm_bands(&sigs[i], bins);
-        nm_argf(&a, 24, "%d", nb);
+        nm_argn(&a, nb);
         for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
     }
     redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_LOOKUP, errstr,
@@ -1030,7 +1106,7 @@ static redisReply *nm_counts_union(nm_counts_t *c, const char *name, long hours,
     }
     nm_args_t a = {c, 0, c->buf};
     nm_arg(&a, "ZUNION", 6);
-    nm_argf(&a, 24, "%zu", nkeys);
+    nm_argn(&a, nkeys);
     for (size_t h = 0; h < nkeys; h++) {
         if (!hours) {
             nm_argf(&a, plen + 32, "%s%s", c->prefix, name);
@@ -1272,6 +1348,7 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->argv);
     free(c->argvlen);
     free(c->buf);
+    free(c->resp);
     free(c->hour_of);
     free(c->script);
     free(c->lookup);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nm_decimal.h"
 #include "nm_surge.h"
 
 const char nm_csurge_lua[] =
@@ -163,6 +164,8 @@ struct nm_csurge_s {
     size_t ntouch, captouch;
     long *win;
     size_t nwin, capwin;
+    long *eh; /* per batch hour: hours since the epoch (sscanf and timegm, once) */
+    size_t capeh;
     const char **keys, **args;
     size_t *keylen, *arglen;
     size_t nkeys, nargs, capkeys, capargs;
@@ -216,6 +219,7 @@ void nm_csurge_destroy(nm_csurge_t *s) {
     free(s->done);
     free(s->touch);
     free(s->win);
+    free(s->eh);
     free(s->keys);
     free(s->args);
     free(s->keylen);
@@ -322,6 +326,20 @@ static int nm_fmt(nm_csurge_t *s, int key, size_t room, const char *fmt, ...) {
                : nm_arg_s(s, p, (size_t)w);
 }
 
+/* A number pushed as an argument: most of the plan's arguments, and
+ * vsnprintf made them most of its cost. */
+static int nm_num(nm_csurge_t *s, long long v) {
+    char d[24], *e = d + sizeof d;
+    char *b = nm_decimal_end(e, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    if (v < 0) *--b = '-';
+    size_t w = (size_t)(e - b);
+    char *p = nm_csurge_room(s, w + 1);
+    if (!p) return -1;
+    memcpy(p, b, w);
+    p[w] = '\0';
+    return nm_arg_s(s, p, w);
+}
+
 static int nm_touch_cmp(const void *x, const void *y) {
     const nm_touch_t *a = x, *b = y;
     if (a->kind != b->kind) return a->kind - b->kind;
@@ -365,11 +383,13 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
     nm_csurge_reset_bufs(s);
     const nm_surge_params_t *p = s->rules ? &s->rules->surge : NULL;
     long bh = p ? p->baseline_hours : 0;
+    NM_GROW(s->eh, s->capeh, nh);
+    for (size_t h = 0; h < nh; h++) s->eh[h] = nm_epoch_hour(hours[h]);
     /* what the batch touches */
     for (size_t i = 0; p && i < n; i++) {
         const nm_counts_item_t *it = &items[i];
         int h = hour_index[i];
-        long eh = nm_epoch_hour(hours[h]);
+        long eh = s->eh[h];
         for (int e = 0; e < it->nentities; e++)
             if (nm_add_touch(s, NM_SURGE_ENTITY, it->entities[e], h, eh, (int)i + 1)) return -1;
         for (int t = 0; t < it->ntopics; t++)
@@ -390,8 +410,7 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
     if (p) {
         NM_GROW(s->win, s->capwin, nh * (size_t)(bh + 1));
         for (size_t h = 0; h < nh; h++) {
-            long eh = nm_epoch_hour(hours[h]);
-            for (long u = eh - bh; u <= eh; u++) s->win[s->nwin++] = u;
+            for (long u = s->eh[h] - bh; u <= s->eh[h]; u++) s->win[s->nwin++] = u;
         }
         if (s->nwin) qsort(s->win, s->nwin, sizeof *s->win, nm_long_cmp);
         size_t m = 0;
@@ -434,28 +453,28 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    if (nm_fmt(s, 0, 24, "%zu", first_key) || nm_fmt(s, 0, 24, "%lld", now_ms) ||
-        nm_fmt(s, 0, 24, "%ld", s->lease_ms) ||
-        nm_fmt(s, 0, 24, "%ld", p ? p->min_count : 0) ||
-        nm_fmt(s, 0, 32, "%.17g", p ? p->ratio : 0.0) || nm_fmt(s, 0, 24, "%ld", bh) ||
-        nm_fmt(s, 0, 24, "%ld", p ? p->cooldown_hours : 1) ||
-        nm_fmt(s, 0, 24, "%ld", p ? p->min_history_hours : 0) ||
-        nm_fmt(s, 0, 24, "%ld", p ? p->top_articles : 0) || nm_arg_s(s, rv, strlen(rv)) ||
+    if (nm_num(s, first_key) || nm_num(s, now_ms) ||
+        nm_num(s, s->lease_ms) ||
+        nm_num(s, p ? p->min_count : 0) ||
+        nm_fmt(s, 0, 32, "%.17g", p ? p->ratio : 0.0) || nm_num(s, bh) ||
+        nm_num(s, p ? p->cooldown_hours : 1) ||
+        nm_num(s, p ? p->min_history_hours : 0) ||
+        nm_num(s, p ? p->top_articles : 0) || nm_arg_s(s, rv, strlen(rv)) ||
         nm_arg_s(s, nm_surge_count_unit(s->stories), strlen(nm_surge_count_unit(s->stories))))
         return -1;
     s->ndone_sent = s->ndone;
-    if (nm_fmt(s, 0, 24, "%zu", s->ndone)) return -1;
+    if (nm_num(s, s->ndone)) return -1;
     for (size_t i = 0; i < s->ndone; i++)
         if (nm_arg_s(s, s->done[i], strlen(s->done[i]))) return -1;
-    if (nm_fmt(s, 0, 24, "%zu", s->nwin)) return -1;
+    if (nm_num(s, s->nwin)) return -1;
     for (size_t u = 0; u < s->nwin; u++)
-        if (nm_fmt(s, 0, 24, "%ld", s->win[u]) ||
-            nm_fmt(s, 0, 24, "%zu", first_key + 4 + 3 * u))
+        if (nm_num(s, s->win[u]) ||
+            nm_num(s, first_key + 4 + 3 * u))
             return -1;
-    if (nm_fmt(s, 0, 24, "%zu", p ? n : 0)) return -1;
+    if (nm_num(s, p ? n : 0)) return -1;
     for (size_t i = 0; p && i < n; i++) {
         const char *sum = items[i].summary ? items[i].summary : "";
-        if (nm_fmt(s, 0, 24, "%ld", nm_epoch_hour(hours[hour_index[i]])) ||
+        if (nm_num(s, s->eh[hour_index[i]]) ||
             nm_arg_s(s, sum, items[i].summary ? items[i].summary_len : 0))
             return -1;
     }
@@ -465,21 +484,21 @@ int nm_csurge_plan(nm_csurge_t *s, const nm_counts_item_t *items, size_t n,
         if (i && nm_same_key(t, &s->touch[i - 1])) continue; /* another article of it */
         nuniq++;
     }
-    if (nm_fmt(s, 0, 24, "%zu", nuniq)) return -1;
+    if (nm_num(s, nuniq)) return -1;
     for (size_t i = 0, k = 0; i < s->ntouch; k++) {
         const nm_touch_t *t = &s->touch[i];
         size_t j = i + 1;
         while (j < s->ntouch && nm_same_key(&s->touch[j], t)) j++;
         char id[20];
         nm_surge_alert_id(t->kind, t->key, hours[t->hour], rv, id);
-        if (nm_fmt(s, 0, 24, "%d", t->kind) || nm_arg_s(s, t->key, strlen(t->key)) ||
-            nm_fmt(s, 0, 24, "%ld", nm_epoch_hour(hours[t->hour])) ||
+        if (nm_num(s, t->kind) || nm_arg_s(s, t->key, strlen(t->key)) ||
+            nm_num(s, t->eh) ||
             nm_arg_s(s, hours[t->hour], strlen(hours[t->hour])) || nm_fmt(s, 0, 24, "%s", id) ||
-            nm_fmt(s, 0, 24, "%zu", first_key + touch_key0 + 3 * k) ||
-            nm_fmt(s, 0, 24, "%zu", j - i))
+            nm_num(s, first_key + touch_key0 + 3 * k) ||
+            nm_num(s, j - i))
             return -1;
         for (; i < j; i++)
-            if (nm_fmt(s, 0, 24, "%d", s->touch[i].item)) return -1;
+            if (nm_num(s, s->touch[i].item)) return -1;
     }
     return 0;
 }
