@@ -225,9 +225,7 @@ static void nm_kstr(nm_jbuf_t *b, const char *key, size_t keylen, const char *v)
 /* An integer member: what "%.0f" gives for it, without printf. */
 static void nm_kint(nm_jbuf_t *b, const char *key, size_t keylen, long long v) {
     char num[24], *end = num + sizeof num;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    char *p = nm_decimal_end(end, u);
-    if (v < 0) *--p = '-';
+    char *p = nm_decimal_signed_end(end, v);
     nm_key(b, key, keylen);
     nm_raw(b, p, (size_t)(end - p));
 }

@@ -4,7 +4,6 @@
 
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -701,9 +700,7 @@ static void nm_arg(nm_args_t *a, const char *s, size_t len) {
 
 /* A number argument (the most frequent kind: counts, key indexes). */
 static void nm_argn(nm_args_t *a, long long v) {
-    char d[24], *e = d + sizeof d;
-    char *b = nm_decimal_end(e, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
-    if (v < 0) *--b = '-';
+    char d[24], *e = d + sizeof d, *b = nm_decimal_signed_end(e, v);
     size_t w = (size_t)(e - b);
     memcpy(a->buf, b, w);
     a->buf[w] = '\0';
@@ -711,10 +708,10 @@ static void nm_argn(nm_args_t *a, long long v) {
     a->buf += w + 1;
 }
 
-/* The key <prefix><mid><tail>, at most tail_max bytes of tail (the caller
- * reserved the room: the prefix's length, mid's, tail_max and a NUL). */
-static void nm_argkey(nm_args_t *a, const char *mid, const char *tail, size_t tail_max) {
-    size_t pl = strlen(a->c->prefix), ml = strlen(mid), tl = strnlen(tail, tail_max);
+/* The key <prefix><mid> and the first tl bytes of tail (the caller
+ * reserved the room, with a NUL). */
+static void nm_argkey(nm_args_t *a, const char *mid, const char *tail, size_t tl) {
+    size_t pl = strlen(a->c->prefix), ml = strlen(mid);
     char *p = a->buf;
     memcpy(p, a->c->prefix, pl);
     memcpy(p + pl, mid, ml);
@@ -889,18 +886,18 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
             nm_argf(&a, plen + 32, "%s%s:%s", c->prefix, nm_fixed_names[nm_hour_keys[k]],
                     items[first[h]].hour);
     for (size_t i = 0; i < n; i++)
-        nm_argkey(&a, "seen:", items[i].id, SIZE_MAX);
+        nm_argkey(&a, "seen:", items[i].id, strlen(items[i].id));
     size_t key1 = K_FIXED + NM_HOUR_KEYS * nh + n + 1; /* the first story key (1-based) */
     for (size_t i = 0; i < n; i++) {
         const nm_counts_story_t *st = items[i].story;
         if (!st) continue;
         int bins[NM_STORY_BANDS];
         int nb = nm_bands(st->sig, bins);
-        nm_argkey(&a, "story:", st->story_id, 25);
+        nm_argkey(&a, "story:", st->story_id, strlen(st->story_id));
         if (!nb) continue;
-        nm_argkey(&a, "story:sig:", st->index_hour, 29);
-        nm_argkey(&a, "story:sig:", st->first_hour, 29);
-        nm_argkey(&a, "story:band:", st->index_hour, 8);
+        nm_argkey(&a, "story:sig:", st->index_hour, strlen(st->index_hour));
+        nm_argkey(&a, "story:sig:", st->first_hour, strlen(st->first_hour));
+        nm_argkey(&a, "story:band:", st->index_hour, 8); /* its day */
     }
     for (size_t k = 0; k < nsk; k++) nm_arg(&a, skeys[k], skeylen[k]);
     nm_argn(&a, c->seen_ttl);
@@ -1035,7 +1032,7 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
             nd++;
         }
     for (size_t i = 0; i < n; i++)
-        nm_argkey(&a, "seen:", ids[i], SIZE_MAX);
+        nm_argkey(&a, "seen:", ids[i], strlen(ids[i]));
     nm_argn(&a, nw + nd + n);
     c->argv[nkeys_at] = c->argv[a.k - 1];
     c->argvlen[nkeys_at] = c->argvlen[a.k - 1];

@@ -329,9 +329,7 @@ static int nm_fmt(nm_csurge_t *s, int key, size_t room, const char *fmt, ...) {
 /* A number pushed as an argument: most of the plan's arguments, and
  * vsnprintf made them most of its cost. */
 static int nm_num(nm_csurge_t *s, long long v) {
-    char d[24], *e = d + sizeof d;
-    char *b = nm_decimal_end(e, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
-    if (v < 0) *--b = '-';
+    char d[24], *e = d + sizeof d, *b = nm_decimal_signed_end(e, v);
     size_t w = (size_t)(e - b);
     char *p = nm_csurge_room(s, w + 1);
     if (!p) return -1;
