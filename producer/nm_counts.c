@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_bcache.h"
 #include "nm_counts_surge.h"
 #include "nm_decimal.h"
 #include "nm_surge.h"
@@ -157,37 +158,31 @@ static const char nm_counts_lua[] =
     "local surged = surge_eval(fresh, seen0, sa, hour_ttl)\n"
     "return {new, surged}\n";
 
-/* The story lookup (reads only). KEYS: the signature hashes of the
- * window's hours, the band hashes of its days, then per article its seen
- * key. ARGV: n_hours, n_days, batch candidate cap, then per article its
- * n_bands and its band fields. Returns {decisions, candidates}: per
- * article its seen value ('' when not seen); then (record, story's alerted
- * topics) pairs: the distinct articles in a band of an unseen article,
- * still in the window, of a story still alive (its "!" field in its first
- * article's hash, in the window), the first `cap` that resolve in the
- * order the articles, their days and their band fields name them.
- * The reads are batched: one MGET of the seen keys, one HMGET per day of
- * the batch's band fields (a field's refs parsed once per batch: the
- * batch's copies of one story share most of their fields), then per round
- * one HMGET per hour of the records and one per hour of their stories' "!"
- * fields. A round reads only as many refs as the cap still allows, so it
- * picks the candidates one read per ref would. Fewer redis.calls cost
- * Redis less only where the Lua around them stays small: a table entry per
- * field or per ref costs about what a call saved (bench/RESULTS.md). The
- * script is nm_many_lua, then this. */
-static const char nm_story_lookup_lua[] =
-    "local nw, nd, total = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-    "local function group(t, key, item)\n"
-    "  local g = t[key]; if not g then g = {list = {}, at = {}}; t[key] = g end\n"
-    "  local at = g.at[item]\n"
-    "  if not at then at = #g.list + 1; g.list[at] = item; g.at[item] = at end\n"
-    "  return at\n"
+/* The story lookup, first call (reads only): the refs. KEYS: the
+ * signature hashes of the window's hours, the band hashes of its days,
+ * then per article its seen key. ARGV: n_hours, n_days, then per article
+ * its n_bands and its band fields. Returns {decisions, refs}: per article
+ * its seen value ('' when not seen); then the distinct refs (hour, article
+ * id) in a band of an unseen article whose hour is in the window and whose
+ * signature hash exists, in the order the articles, their days and their
+ * band fields name them. The reads are batched: one MGET of the seen keys,
+ * one HMGET per day of the batch's band fields (a field's refs parsed once
+ * per batch: the batch's copies of one story share most of their fields).
+ * The records are not read here: a record never changes once written (the
+ * counts script writes it with the article's bands, in one hash per hour
+ * that only expires or is evicted whole), so the client keeps the ones it
+ * has read (nm_bcache) and the second call (nm_story_recs_lua) reads only
+ * the others, with the stories' "!" fields. The script is nm_many_lua,
+ * then this. */
+static const char nm_story_refs_lua[] =
+    "local nw, nd = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local live, seen = {}, {}\n"
+    "for w = 1, nw do\n"
+    "  if redis.call('EXISTS', KEYS[w]) == 1 then live[string.sub(KEYS[w], -10)] = true end\n"
     "end\n"
-    "local bucket, seen = {}, {}\n"
-    "for w = 1, nw do bucket[string.sub(KEYS[w], -10)] = KEYS[w] end\n"
     "for k = nw + nd + 1, #KEYS do seen[#seen + 1] = KEYS[k] end\n"
     "local dec = many('MGET', nil, seen)\n"
-    "local flist, off, nbs, a = {}, {}, {}, 4\n"
+    "local flist, off, nbs, a = {}, {}, {}, 3\n"
     "for i = 1, #seen do\n"
     "  local nb = tonumber(ARGV[a])\n"
     "  if not dec[i] and nb > 0 then\n"
@@ -210,35 +205,61 @@ static const char nm_story_lookup_lua[] =
     "      while s do\n"
     "        local e = string.find(s, '\\n', p, true)\n"
     "        local ref = string.sub(s, p, e and e - 1 or -1)\n"
-    "        if ref ~= '' and not done[ref] then done[ref] = true; refs[#refs + 1] = ref end\n"
+    "        if ref ~= '' and not done[ref] then\n"
+    "          done[ref] = true\n"
+    "          if live[string.sub(ref, 1, 10)] then refs[#refs + 1] = ref end\n"
+    "        end\n"
     "        s, p = e and s, e and e + 1\n"
     "      end\n"
     "    end\n"
     "  end\n"
     "end\n"
-    "local cand, got, pos = {}, 0, 1\n"
-    "while got < total and pos <= #refs do\n"
-    "  local ids, tk, ti, tr, tf, tj, recs, stf, sts = {}, {}, {}, {}, {}, {}, {}, {}, {}\n"
-    "  while #tk < total - got and pos <= #refs do\n"
-    "    local key = bucket[string.sub(refs[pos], 1, 10)]\n"
-    "    if key then tk[#tk + 1] = key; ti[#tk] = group(ids, key, string.sub(refs[pos], 11)) end\n"
-    "    pos = pos + 1\n"
-    "  end\n"
-    "  for key, g in pairs(ids) do recs[key] = many('HMGET', key, g.list) end\n"
-    "  for t = 1, #tk do\n"
-    "    local rec = recs[tk[t]][ti[t]]\n"
-    "    local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
-    "    if fkey then tr[t], tf[t], tj[t] = rec, fkey, group(stf, fkey, '!' .. string.sub(rec, 159)) end\n"
-    "  end\n"
-    "  for fkey, g in pairs(stf) do sts[fkey] = many('HMGET', fkey, g.list) end\n"
-    "  for t = 1, #tk do\n"
-    "    local st = tf[t] and sts[tf[t]][tj[t]]\n"
-    "    if st then got = got + 1; cand[#cand + 1] = tr[t]; cand[#cand + 1] = st end\n"
-    "  end\n"
-    "end\n"
-    "return {dec, cand}\n";
+    "return {dec, refs}\n";
 
-enum { NM_SCRIPT_COUNTS = 1, NM_SCRIPT_LOOKUP = 2 }; /* nm_counts_call's `evalsha` */
+/* The story lookup, second call (reads only): records and stories. KEYS:
+ * the signature hashes of the window's hours. ARGV: n_hours, n_refs, the
+ * refs whose records the client does not have, then the stories whose "!"
+ * field it wants (first hour, first article id). Returns {records,
+ * stories}: per ref its record ('' when there is none); per story asked
+ * its alerted topics, then per ref its record's story's ('' when the
+ * record or the story is not there, or its first hour is not in the
+ * window). One HMGET per hour of the records, then one per hour of the
+ * "!" fields. The script is nm_many_lua, then this. */
+static const char nm_story_recs_lua[] =
+    "local nw, nr = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local function group(t, key, item)\n"
+    "  local g = t[key]; if not g then g = {list = {}, at = {}}; t[key] = g end\n"
+    "  local at = g.at[item]\n"
+    "  if not at then at = #g.list + 1; g.list[at] = item; g.at[item] = at end\n"
+    "  return at\n"
+    "end\n"
+    "local bucket = {}\n"
+    "for w = 1, nw do bucket[string.sub(KEYS[w], -10)] = KEYS[w] end\n"
+    "local ids, tk, ti, got = {}, {}, {}, {}\n"
+    "for j = 1, nr do\n"
+    "  local ref = ARGV[2 + j]\n"
+    "  local key = bucket[string.sub(ref, 1, 10)]\n"
+    "  if key then tk[j] = key; ti[j] = group(ids, key, string.sub(ref, 11)) end\n"
+    "end\n"
+    "for key, g in pairs(ids) do got[key] = many('HMGET', key, g.list) end\n"
+    "local ns, stf, sk, sj, recs = #ARGV - 2 - nr, {}, {}, {}, {}\n"
+    "for s = 1, ns do\n"
+    "  local f = ARGV[2 + nr + s]\n"
+    "  local key = bucket[string.sub(f, 1, 10)]\n"
+    "  if key then sk[s] = key; sj[s] = group(stf, key, '!' .. string.sub(f, 11)) end\n"
+    "end\n"
+    "for j = 1, nr do\n"
+    "  local rec = tk[j] and got[tk[j]][ti[j]]\n"
+    "  recs[j] = rec or ''\n"
+    "  local fkey = rec and bucket[string.sub(rec, 17, 26)]\n"
+    "  if fkey then sk[ns + j] = fkey; sj[ns + j] = group(stf, fkey, '!' .. string.sub(rec, 159)) end\n"
+    "end\n"
+    "local vals, sts = {}, {}\n"
+    "for key, g in pairs(stf) do vals[key] = many('HMGET', key, g.list) end\n"
+    "for s = 1, ns + nr do sts[s] = sk[s] and vals[sk[s]][sj[s]] or '' end\n"
+    "return {recs, sts}\n";
+
+enum { NM_SCRIPT_COUNTS = 1, NM_SCRIPT_REFS = 2, NM_SCRIPT_RECS = 3 }; /* nm_counts_call's `evalsha` */
 #define NM_SIG_BYTES (4 * (1 + NM_STORY_BINS)) /* shingles, then the bins, u32 LE */
 
 /* The fixed keys, in KEYS order. */
@@ -262,7 +283,7 @@ typedef struct {
 struct nm_counts_s {
     redisContext *rc;
     int loaded;      /* the scripts are loaded on rc's server */
-    char sha[2][41]; /* the scripts' SHA-1 (counts, lookup), the same on every server */
+    char sha[3][41]; /* the scripts' SHA-1 (counts, refs, recs), the same on every server */
     nm_node_t seed;   /* the configured address */
     nm_node_t target; /* the server believed to own the slot */
     nm_node_t *nodes; /* cluster nodes learned with CLUSTER NODES */
@@ -283,7 +304,9 @@ struct nm_counts_s {
     char *resp; /* the command in the protocol's form (nm_counts_command) */
     size_t capresp;
     char *script; /* nm_surge_lua + nm_csurge_lua + nm_many_lua + nm_counts_lua */
-    char *lookup; /* nm_many_lua + nm_story_lookup_lua */
+    char *refs;   /* nm_many_lua + nm_story_refs_lua */
+    char *recs;   /* nm_many_lua + nm_story_recs_lua */
+    nm_bcache_t *records; /* story records read (NM_COUNTS_RECORD_CACHE; stories on only) */
     nm_csurge_t *surge;
 };
 
@@ -333,7 +356,9 @@ nm_counts_t *nm_counts_new(const nm_config_t *cfg) {
     char *lua = ok ? nm_cat(nm_surge_lua, nm_csurge_lua) : NULL;
     char *lua2 = lua ? nm_cat(lua, nm_many_lua) : NULL;
     ok = ok && lua2 && (c->script = nm_cat(lua2, nm_counts_lua)) != NULL &&
-         (c->lookup = nm_cat(nm_many_lua, nm_story_lookup_lua)) != NULL &&
+         (c->refs = nm_cat(nm_many_lua, nm_story_refs_lua)) != NULL &&
+         (c->recs = nm_cat(nm_many_lua, nm_story_recs_lua)) != NULL &&
+         (!c->stories || (c->records = nm_bcache_new(NM_COUNTS_RECORD_CACHE)) != NULL) &&
          (c->surge = nm_csurge_new(cfg, c->prefix)) != NULL;
     free(lua);
     free(lua2);
@@ -466,8 +491,8 @@ static void nm_counts_check_legacy(nm_counts_t *c) {
 
 static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
                                       size_t errstr_size) {
-    const char *const lua[2] = {c->script, c->lookup};
-    for (int k = 0; k < 2; k++) {
+    const char *const lua[3] = {c->script, c->refs, c->recs};
+    for (int k = 0; k < 3; k++) {
         redisReply *r = redisCommand(rc, "SCRIPT LOAD %s", lua[k]);
         if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
             if (rc != c->rc) {
@@ -980,22 +1005,197 @@ void nm_counts_found_free(nm_counts_found_t *f) {
     memset(f, 0, sizeof *f);
 }
 
+#define NM_RECORD_HEAD (16 + 10 + NM_SIG_BYTES) /* a record before its first article id */
+
+/* A record of `len` bytes is well formed (its id 1 to ..._ID_MAX bytes). */
+static int nm_record_ok(size_t len) {
+    return len > NM_RECORD_HEAD && len - NM_RECORD_HEAD <= NM_STORY_ARTICLE_ID_MAX;
+}
+
 /* A candidate from its record (seq, first hour, signature, first article
- * id) and its story's alerted topics; -1 when malformed. */
-static int nm_candidate(const redisReply *rec, const redisReply *st, nm_counts_candidate_t *o) {
-    size_t head = 16 + 10 + NM_SIG_BYTES;
-    if (rec->type != REDIS_REPLY_STRING || st->type != REDIS_REPLY_STRING || rec->len <= head ||
-        rec->len - head > NM_STORY_ARTICLE_ID_MAX || !(o->alerted = strndup(st->str, st->len)))
-        return -1;
+ * id, `len` bytes); -1 when malformed. */
+static int nm_candidate(const char *rec, size_t len, nm_counts_candidate_t *o) {
+    size_t head = NM_RECORD_HEAD;
+    if (!nm_record_ok(len)) return -1;
     char seq[17];
-    memcpy(seq, rec->str, 16);
+    memcpy(seq, rec, 16);
     seq[16] = '\0';
     o->seq = strtoull(seq, NULL, 16);
-    memcpy(o->first_hour, rec->str + 16, 10);
+    memcpy(o->first_hour, rec + 16, 10);
     o->first_hour[10] = '\0';
-    nm_sig_unpack((const unsigned char *)rec->str + 26, &o->sig);
-    memcpy(o->first_article, rec->str + head, rec->len - head);
-    o->first_article[rec->len - head] = '\0';
+    nm_sig_unpack((const unsigned char *)rec + 26, &o->sig);
+    memcpy(o->first_article, rec + head, len - head);
+    o->first_article[len - head] = '\0';
+    return 0;
+}
+
+/* The window's hours, newest first, 11 bytes each ("YYYYMMDDHH"). */
+static void nm_window_hours(time_t now, size_t nw, char *hours) {
+    for (size_t w = 0; w < nw; w++) {
+        time_t at = now - (time_t)w * 3600;
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        strftime(hours + 11 * w, 11, "%Y%m%d%H", &tm);
+    }
+}
+
+/* One of the lookup's calls, its reply checked: two arrays of strings, of
+ * n0 and n1 elements (SIZE_MAX: any). */
+static nm_err_t nm_lookup_call(nm_counts_t *c, size_t argc, int script, size_t n0, size_t n1,
+                               redisReply **out, char *errstr, size_t errstr_size) {
+    redisReply *r = nm_counts_call(c, (int)argc, c->argv, c->argvlen, script, errstr, errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    const size_t want[2] = {n0, n1};
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+    for (size_t k = 0; ok && k < 2; k++) {
+        const redisReply *e = r->element[k];
+        ok = e->type == REDIS_REPLY_ARRAY && (want[k] == SIZE_MAX || e->elements == want[k]);
+        for (size_t i = 0; ok && i < e->elements; i++)
+            ok = e->element[i]->type == REDIS_REPLY_STRING;
+    }
+    if (!ok) return nm_counts_fail(c, r, "story lookup", errstr, errstr_size);
+    *out = r;
+    return NM_OK;
+}
+
+/* The first call (nm_story_refs_lua): *out its reply (caller frees),
+ * checked: {n decisions, refs}, every element a string. Returns NM_OK,
+ * NM_ERR_REDIS or NM_ERR_NOMEM with errstr set (*out NULL). */
+static nm_err_t nm_lookup_refs(nm_counts_t *c, const char *const *ids, const nm_story_sig_t *sigs,
+                               size_t n, const char *hours, size_t nw, redisReply **out,
+                               char *errstr, size_t errstr_size) {
+    size_t plen = strlen(c->prefix), nd_max = nw / 24 + 2; /* the days the hours fall in */
+    size_t nargs = 5 + nw + nd_max + n * (2 + NM_STORY_BANDS);
+    size_t nbytes = (nw + nd_max) * (plen + 32) + 3 * 24;
+    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * 16 + 24;
+    *out = NULL;
+    if (nm_counts_reserve(c, nargs, nbytes, n))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    nm_args_t a = {c, 0, c->buf};
+    nm_arg(&a, "EVALSHA", 7);
+    nm_arg(&a, c->sha[NM_SCRIPT_REFS - 1], 40);
+    size_t nkeys_at = a.k;
+    nm_arg(&a, "", 0); /* the number of keys, once known */
+    for (size_t w = 0; w < nw; w++) nm_argkey(&a, "story:sig:", hours + 11 * w, 10);
+    size_t nd = 0;
+    for (size_t w = 0; w < nw; w++)
+        if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
+            nm_argkey(&a, "story:band:", hours + 11 * w, 8);
+            nd++;
+        }
+    for (size_t i = 0; i < n; i++) nm_argkey(&a, "seen:", ids[i], strlen(ids[i]));
+    nm_argn(&a, nw + nd + n);
+    c->argv[nkeys_at] = c->argv[a.k - 1];
+    c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
+    a.k--;
+    nm_argn(&a, nw);
+    nm_argn(&a, nd);
+    for (size_t i = 0; i < n; i++) {
+        int bins[NM_STORY_BANDS];
+        int nb = nm_bands(&sigs[i], bins);
+        nm_argn(&a, nb);
+        for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
+    }
+    return nm_lookup_call(c, a.k, NM_SCRIPT_REFS, n, SIZE_MAX, out, errstr, errstr_size);
+}
+
+/* Where each ref's record is (the cache's copy or the second reply's) and
+ * which of the second reply's stories is its story's. Owned by the lookup. */
+typedef struct {
+    const char **rec;
+    size_t *rlen;
+    size_t *story; /* index into the second reply's stories; SIZE_MAX: none */
+    size_t *miss;  /* the refs asked for, in order */
+    size_t nmiss, nstories;
+    size_t *slot;  /* story dedupe: open addressing, SIZE_MAX empty */
+    size_t nslot;
+    size_t *first; /* per story asked: the ref whose record names it */
+} nm_lookup_t;
+
+static uint64_t nm_story_hash(const char *rec, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ULL; /* first hour, then the first article id */
+    size_t head = NM_RECORD_HEAD;
+    for (size_t i = 16; i < 26; i++) h = (h ^ (unsigned char)rec[i]) * 0x100000001b3ULL;
+    for (size_t i = head; i < len; i++) h = (h ^ (unsigned char)rec[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static int nm_same_story(const char *a, size_t al, const char *b, size_t bl) {
+    size_t head = NM_RECORD_HEAD;
+    return al == bl && !memcmp(a + 16, b + 16, 10) && !memcmp(a + head, b + head, al - head);
+}
+
+/* The story of the cached record of ref r: an index among those asked. */
+static size_t nm_lookup_story(nm_lookup_t *L, size_t r) {
+    uint64_t h = nm_story_hash(L->rec[r], L->rlen[r]);
+    for (size_t i = h & (L->nslot - 1);; i = (i + 1) & (L->nslot - 1)) {
+        if (L->slot[i] == SIZE_MAX) {
+            L->slot[i] = L->nstories;
+            L->first[L->nstories] = r;
+            return L->nstories++;
+        }
+        size_t f = L->first[L->slot[i]];
+        if (nm_same_story(L->rec[f], L->rlen[f], L->rec[r], L->rlen[r])) return L->slot[i];
+    }
+}
+
+static void nm_lookup_free(nm_lookup_t *L) {
+    free(L->rec);
+    free(L->rlen);
+    free(L->story);
+    free(L->miss);
+    free(L->slot);
+    free(L->first);
+}
+
+/* The second call (nm_story_recs_lua) for the refs of R the cache does not
+ * have, and the stories of those it has: *out as nm_lookup_refs. */
+static nm_err_t nm_lookup_recs(nm_counts_t *c, const redisReply *R, const nm_lookup_t *L,
+                               const char *hours, size_t nw, redisReply **out, char *errstr,
+                               size_t errstr_size) {
+    size_t plen = strlen(c->prefix), head = NM_RECORD_HEAD;
+    size_t nargs = 5 + nw + L->nmiss + L->nstories;
+    size_t nbytes = nw * (plen + 32) + 3 * 24 + L->nstories * (11 + NM_STORY_ARTICLE_ID_MAX);
+    *out = NULL;
+    if (nm_counts_reserve(c, nargs, nbytes, 0))
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+    nm_args_t a = {c, 0, c->buf};
+    nm_arg(&a, "EVALSHA", 7);
+    nm_arg(&a, c->sha[NM_SCRIPT_RECS - 1], 40);
+    nm_argn(&a, (long long)nw);
+    for (size_t w = 0; w < nw; w++) nm_argkey(&a, "story:sig:", hours + 11 * w, 10);
+    nm_argn(&a, (long long)nw);
+    nm_argn(&a, (long long)L->nmiss);
+    for (size_t j = 0; j < L->nmiss; j++)
+        nm_arg(&a, R->element[L->miss[j]]->str, R->element[L->miss[j]]->len);
+    for (size_t s = 0; s < L->nstories; s++) {
+        const char *rec = L->rec[L->first[s]];
+        size_t fl = L->rlen[L->first[s]] - head;
+        memcpy(a.buf, rec + 16, 10);
+        memcpy(a.buf + 10, rec + head, fl);
+        nm_arg(&a, a.buf, 10 + fl);
+        a.buf += 10 + fl;
+    }
+    return nm_lookup_call(c, a.k, NM_SCRIPT_RECS, L->nmiss, L->nstories + L->nmiss, out, errstr,
+                          errstr_size);
+}
+
+/* The candidates: the first NM_COUNTS_BATCH_CANDIDATES refs, in order,
+ * whose record is there and whose story is alive (the stories' values of
+ * S); a malformed record counts toward the cap but is left out. */
+static int nm_lookup_pick(const nm_lookup_t *L, size_t nr, const redisReply *S,
+                          nm_counts_found_t *out) {
+    size_t cap = nr < NM_COUNTS_BATCH_CANDIDATES ? nr : NM_COUNTS_BATCH_CANDIDATES;
+    if (!(out->cand = calloc(cap + 1, sizeof *out->cand))) return -1;
+    for (size_t r = 0, got = 0; r < nr && got < cap; r++) {
+        const redisReply *st = L->story[r] == SIZE_MAX ? NULL : S->element[L->story[r]];
+        if (!L->rec[r] || !st || !st->len) continue;
+        got++;
+        nm_counts_candidate_t *o = &out->cand[out->ncand];
+        if (nm_candidate(L->rec[r], L->rlen[r], o)) continue;
+        if (!(o->alerted = strndup(st->str, st->len))) return -1;
+        out->ncand++;
+    }
     return 0;
 }
 
@@ -1004,74 +1204,66 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
                                 nm_counts_found_t *out, char *errstr, size_t errstr_size) {
     memset(out, 0, sizeof *out);
     if (n == 0) return NM_OK;
-    size_t plen = strlen(c->prefix), nw = (size_t)(c->story_window / 3600) + 1;
-    size_t nd_max = nw / 24 + 2; /* the days the window's hours fall in */
-    size_t nargs = 6 + nw + nd_max + n * (2 + NM_STORY_BANDS);
-    size_t nbytes = (nw + nd_max) * (plen + 32) + 3 * 24 + 11 * nw;
-    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * 16 + 24;
-    if (nm_counts_reserve(c, nargs, nbytes, n))
+    size_t nw = (size_t)(c->story_window / 3600) + 1;
+    char *hours = malloc(11 * nw);
+    if (!hours || (!c->records && !(c->records = nm_bcache_new(NM_COUNTS_RECORD_CACHE)))) {
+        free(hours);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    nm_args_t a = {c, 0, c->buf};
-    nm_arg(&a, "EVALSHA", 7);
-    nm_arg(&a, c->sha[1], 40);
-    size_t nkeys_at = a.k;
-    nm_arg(&a, "", 0); /* the number of keys, once known */
-    char *hours = a.buf; /* the window's hours, newest first, for their days */
-    a.buf += 11 * nw;
-    for (size_t w = 0; w < nw; w++) {
-        time_t at = now - (time_t)w * 3600;
-        struct tm tm;
-        gmtime_r(&at, &tm);
-        strftime(hours + 11 * w, 11, "%Y%m%d%H", &tm);
-        nm_argf(&a, plen + 32, "%sstory:sig:%s", c->prefix, hours + 11 * w);
     }
-    size_t nd = 0;
-    for (size_t w = 0; w < nw; w++)
-        if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
-            nm_argf(&a, plen + 32, "%sstory:band:%.8s", c->prefix, hours + 11 * w);
-            nd++;
-        }
-    for (size_t i = 0; i < n; i++)
-        nm_argkey(&a, "seen:", ids[i], strlen(ids[i]));
-    nm_argn(&a, nw + nd + n);
-    c->argv[nkeys_at] = c->argv[a.k - 1];
-    c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
-    a.k--;
-    nm_argn(&a, nw);
-    nm_argn(&a, nd);
-    nm_argn(&a, NM_COUNTS_BATCH_CANDIDATES);
-    for (size_t i = 0; i < n; i++) {
-        int bins[NM_STORY_BANDS];
-        int nb = nm_bands(&sigs[i], bins);
-        nm_argn(&a, nb);
-        for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
+    nm_window_hours(now, nw, hours);
+    redisReply *r1 = NULL, *r2 = NULL;
+    nm_err_t rc = nm_lookup_refs(c, ids, sigs, n, hours, nw, &r1, errstr, errstr_size);
+    if (rc) {
+        free(hours);
+        return rc;
     }
-    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_LOOKUP, errstr,
-                                   errstr_size);
-    if (!r) return NM_ERR_REDIS;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != n ||
-        r->element[1]->type != REDIS_REPLY_ARRAY)
-        return nm_counts_fail(c, r, "story lookup", errstr, errstr_size);
-    const redisReply *dec = r->element[0], *cand = r->element[1];
-    out->decision = calloc(n, sizeof *out->decision);
-    out->cand = calloc(cand->elements / 2 + 1, sizeof *out->cand);
-    int oom = !out->decision || !out->cand;
+    const redisReply *dec = r1->element[0], *R = r1->element[1];
+    size_t nr = R->elements, nslot = 16;
+    while (nslot < 2 * nr) nslot *= 2;
+    nm_lookup_t L = {calloc(nr + 1, sizeof *L.rec), calloc(nr + 1, sizeof *L.rlen),
+                     calloc(nr + 1, sizeof *L.story), calloc(nr + 1, sizeof *L.miss), 0, 0,
+                     malloc(nslot * sizeof *L.slot), nslot, calloc(nr + 1, sizeof *L.first)};
+    int oom = !L.rec || !L.rlen || !L.story || !L.miss || !L.slot || !L.first ||
+              !(out->decision = calloc(n, sizeof *out->decision));
     out->n = oom ? 0 : n;
-    for (size_t i = 0; !oom && i < n; i++) {
-        const redisReply *d = dec->element[i];
-        if (d->type == REDIS_REPLY_STRING && d->len && !(out->decision[i] = strndup(d->str, d->len)))
+    for (size_t i = 0; !oom && i < n; i++)
+        if (dec->element[i]->len &&
+            !(out->decision[i] = strndup(dec->element[i]->str, dec->element[i]->len)))
             oom = 1;
+    if (!oom) memset(L.slot, 0xff, nslot * sizeof *L.slot);
+    /* the cache's pointers stay valid until its next put: none before the pick */
+    for (size_t k = 0; !oom && k < nr; k++) {
+        const redisReply *ref = R->element[k];
+        L.rec[k] = nm_bcache_get(c->records, ref->str, ref->len, &L.rlen[k]);
+        if (L.rec[k]) L.story[k] = nm_lookup_story(&L, k);
+        else L.miss[L.nmiss++] = k;
     }
-    for (size_t k = 0; !oom && k + 1 < cand->elements; k += 2)
-        if (!nm_candidate(cand->element[k], cand->element[k + 1], &out->cand[out->ncand]))
-            out->ncand++;
-    freeReplyObject(r);
-    if (oom) {
+    rc = oom ? NM_ERR_NOMEM : NM_OK;
+    if (!rc && nr) rc = nm_lookup_recs(c, R, &L, hours, nw, &r2, errstr, errstr_size);
+    if (!rc && r2) {
+        const redisReply *recs = r2->element[0];
+        for (size_t j = 0; j < L.nmiss; j++) {
+            size_t k = L.miss[j];
+            L.rec[k] = recs->element[j]->len ? recs->element[j]->str : NULL;
+            L.rlen[k] = recs->element[j]->len;
+            L.story[k] = L.nstories + j;
+        }
+        if (nm_lookup_pick(&L, nr, r2->element[1], out)) rc = NM_ERR_NOMEM;
+        for (size_t j = 0; !rc && j < L.nmiss; j++) {
+            const redisReply *rec = recs->element[j], *ref = R->element[L.miss[j]];
+            if (nm_record_ok(rec->len))
+                nm_bcache_put(c->records, ref->str, ref->len, rec->str, rec->len);
+        }
+    }
+    free(hours);
+    freeReplyObject(r1);
+    if (r2) freeReplyObject(r2);
+    nm_lookup_free(&L);
+    if (rc) {
         nm_counts_found_free(out);
-        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        if (rc == NM_ERR_NOMEM) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     }
-    return NM_OK;
+    return rc;
 }
 
 /* ---- reads ---- */
@@ -1348,7 +1540,9 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->resp);
     free(c->hour_of);
     free(c->script);
-    free(c->lookup);
+    free(c->refs);
+    free(c->recs);
+    nm_bcache_destroy(c->records);
     nm_csurge_destroy(c->surge);
     free(c);
 }

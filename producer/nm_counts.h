@@ -104,6 +104,9 @@
                                         * values, so a few per value find it; more cost
                                         * a widely syndicated story's lookups dearly */
 #define NM_COUNTS_BATCH_CANDIDATES 8192 /* candidate signatures returned per batch */
+#define NM_COUNTS_RECORD_CACHE 8192 /* story records a client keeps (nm_bcache, ~2.8 MB):
+                                     * a batch of a syndicated story's copies names
+                                     * ~3,000, mostly the ones the batch before named */
 
 /** The story part of one article's counts (nm_stories.h fills it). All
  *  pointers are borrowed for the call. */
@@ -204,8 +207,9 @@ typedef struct {
     size_t ncand;
 } nm_counts_found_t;
 
-/** @brief One call for a batch of n articles (ids and signatures
- *  borrowed): each article's stored decision (a redelivery), and, for the
+/** @brief Two calls for a batch of n articles (ids and signatures
+ *  borrowed): the refs, then the records not kept from earlier lookups and
+ *  the stories' "!" fields. Each article's stored decision (a redelivery), and, for the
  *  articles not seen, the signatures of the articles (at most
  *  NM_COUNTS_BAND_CAP per band field) sharing a band value with it, indexed in the last [stories] window_s up
  *  to `now` and of a story still alive (NM_COUNTS_BATCH_CANDIDATES in all).

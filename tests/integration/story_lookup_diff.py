@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""story_lookup_diff.py - the story lookup script of producer/nm_counts.c
-against the oracle below (one redis.call per ref, as it was until the reads
-were batched): random windows (signature hashes, band hashes, stories' "!"
-fields, seen keys) and random batches, both scripts run with the same KEYS
-and ARGV, replies compared exactly. Random bytes in the signatures, refs of
-hours outside the window, missing records and stories, and caps from 0 to
-more than there are candidates (the rounds) are all drawn.
+"""story_lookup_diff.py - the story lookup of producer/nm_counts.c (its two
+scripts, nm_story_refs_lua then nm_story_recs_lua, and the client's part,
+done here as nm_counts_story_lookup does it: records it keeps are not asked
+for again, the first `cap` refs that resolve are the candidates) against
+the oracle below (one script, one redis.call per ref, as it was until the
+reads were batched): random windows (signature hashes, band hashes,
+stories' "!" fields, seen keys), random batches and a random part of the
+window's records already kept by the client; the oracle's reply and the
+lookup's {decisions, candidates} compared exactly. Random bytes in the
+signatures, refs of hours outside the window, missing records and stories,
+and caps from 0 to more than there are candidates are all drawn.
 
 Usage: story_lookup_diff.py REDIS_PORT KEY_PREFIX [TRIALS] [SEED]
 Keys are made under KEY_PREFIX (the caller deletes them)."""
@@ -89,6 +93,36 @@ class Redis:
         raise RuntimeError(f"bad reply {line!r}")
 
 
+def lookup(r, keys, a, nw, kept):
+    """nm_counts_story_lookup's two calls and its pick, with the records
+    `kept` (ref -> record) from earlier lookups."""
+    cap = a[2]
+    dec, refs = r.call("EVAL", REFS, len(keys), *keys, *(a[:2] + a[3:]))
+    rec, story, miss, stories, at = {}, {}, [], [], {}
+    for k, ref in enumerate(refs):
+        if ref in kept:
+            s = kept[ref][16:26] + kept[ref][158:]  # its story: first hour, first article
+            if s not in at:
+                at[s] = len(stories)
+                stories.append(s)
+            rec[k], story[k] = kept[ref], at[s]
+        else:
+            miss.append(k)
+    if not refs:
+        return [dec, []]
+    recs, sts = r.call("EVAL", RECS, nw, *keys[:nw], nw, len(miss), *[refs[k] for k in miss], *stories)
+    for j, k in enumerate(miss):
+        rec[k], story[k] = recs[j], len(stories) + j
+    cand, got = [], 0
+    for k in range(len(refs)):
+        if got >= cap:
+            break
+        if rec[k] and sts[story[k]]:
+            got += 1
+            cand += [rec[k], sts[story[k]]]
+    return [dec, cand]
+
+
 def trial(r, rnd, kp, big):
     hours = sorted({f"20261202{h:02d}" for h in rnd.sample(range(24), rnd.randint(1, 8))}, reverse=True)
     window = hours[: rnd.randint(1, len(hours))]  # the rest: outside the window
@@ -131,8 +165,14 @@ def trial(r, rnd, kp, big):
         a.append(nb)
         a.extend(rnd.sample(fields, nb))
     keys = nwk + [band[d] for d in days] + seen
+    kept = {}  # what the client read in earlier lookups: records that exist
+    for i in ids:
+        if rnd.random() < 0.5:
+            rec = r.call("HGET", sig[home[i]], i)
+            if rec:
+                kept[(home[i] + i).encode()] = rec
     want = r.call("EVAL", ORACLE, len(keys), *keys, *a)
-    got = r.call("EVAL", NEW, len(keys), *keys, *a)
+    got = lookup(r, keys, a, len(window), kept)
     for k in list(sig.values()) + list(band.values()) + seen:
         r.call("DEL", k)
     return want == got, want, got, n, len(want[1]) // 2
@@ -144,7 +184,8 @@ if __name__ == "__main__":
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 13
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     src = os.path.join(root, "producer", "nm_counts.c")
-    NEW = c_literal(src, "nm_many_lua") + c_literal(src, "nm_story_lookup_lua")
+    REFS = c_literal(src, "nm_many_lua") + c_literal(src, "nm_story_refs_lua")
+    RECS = c_literal(src, "nm_many_lua") + c_literal(src, "nm_story_recs_lua")
     r = Redis(port)
     rnd = random.Random(seed)
     ncand = 0
