@@ -66,6 +66,8 @@ void nm_metrics_add_batch(nm_metrics_t *m, nm_metrics_batch_t *b) {
     t->relevant_all += b->relevant_all;
     t->redis_errors += b->redis_errors;
     t->redis_retries += b->redis_retries;
+    t->story_records_kept += b->story_records_kept;
+    t->story_records_read += b->story_records_read;
     for (size_t i = 0; i < NM_MAX_TOPICS; i++) {
         t->alerts[i] += b->alerts[i];
         t->relevant[i] += b->relevant[i];
@@ -205,6 +207,12 @@ char *nm_metrics_render(nm_metrics_t *m) {
                  t->alerts_all);
     nm_counter(&b, "newsmon_redis_errors_total", "Failed Redis batch writes.", t->redis_errors);
     nm_counter(&b, "newsmon_redis_retries_total", "Redis batch write retries.", t->redis_retries);
+    nm_counter(&b, "newsmon_story_records_kept_total",
+               "Story records the lookup found in its cache (not read from Redis again).",
+               t->story_records_kept);
+    nm_counter(&b, "newsmon_story_records_read_total",
+               "Story records the lookup asked Redis for (not in its cache).",
+               t->story_records_read);
     nm_sb_printf(&b, "# HELP newsmon_processing_latency_seconds From consume to offset store.\n"
                      "# TYPE newsmon_processing_latency_seconds histogram\n");
     uint64_t cum = 0;

@@ -27,6 +27,7 @@ typedef struct {
     uint64_t relevant[NM_MAX_TOPICS]; /* per topic index */
     uint64_t alerts_all, relevant_all;
     uint64_t redis_errors, redis_retries;
+    uint64_t story_records_kept, story_records_read; /* the story lookup's record cache */
     double latency_s[4096]; /* per article: consume -> offsets stored */
     size_t nlatency;
 } nm_metrics_batch_t;

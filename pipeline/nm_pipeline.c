@@ -117,6 +117,7 @@ struct nm_pipeline_s {
     nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* increments since the last completed batch */
+    unsigned long long records_kept, records_read; /* nm_counts_record_stats at the last batch */
     nm_batch_t batches[NM_BATCHES];
     nm_batch_t *fill;  /* taking articles */
     nm_batch_t *closed[NM_BATCHES]; /* closed batches, oldest first, completing in
@@ -694,6 +695,12 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
         rc = nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out,
                                e, sizeof e);
     }
+    unsigned long long kept, read;
+    nm_counts_record_stats(P->counts, &kept, &read);
+    P->mb.story_records_kept += kept - P->records_kept;
+    P->mb.story_records_read += read - P->records_read;
+    P->records_kept = kept;
+    P->records_read = read;
     size_t k = 0;
     for (size_t i = 0; i < b->nslots; i++) {
         nm_slot_t *s = &b->slots[i];

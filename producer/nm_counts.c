@@ -1199,6 +1199,12 @@ static int nm_lookup_pick(const nm_lookup_t *L, size_t nr, const redisReply *S,
     return 0;
 }
 
+void nm_counts_record_stats(const nm_counts_t *c, unsigned long long *kept,
+                            unsigned long long *read) {
+    *kept = *read = 0;
+    if (c->records) nm_bcache_stats(c->records, kept, read);
+}
+
 nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
                                 const nm_story_sig_t *sigs, size_t n, time_t now,
                                 nm_counts_found_t *out, char *errstr, size_t errstr_size) {

@@ -219,6 +219,11 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
                                 const nm_story_sig_t *sigs, size_t n, time_t now,
                                 nm_counts_found_t *out, char *errstr, size_t errstr_size);
 
+/** @brief The story lookups' records so far: found in this client's cache
+ *  (`kept`) and asked of Redis (`read`). */
+void nm_counts_record_stats(const nm_counts_t *c, unsigned long long *kept,
+                            unsigned long long *read);
+
 /** @brief Free what nm_counts_story_lookup returned (zeroed; NULL-safe). */
 void nm_counts_found_free(nm_counts_found_t *f);
 
