@@ -158,63 +158,31 @@ static const char nm_counts_lua[] =
     "local surged = surge_eval(fresh, seen0, sa, hour_ttl)\n"
     "return {new, surged}\n";
 
-/* The story lookup, first call (reads only): the refs. KEYS: the
+/* The story lookup, first call (reads only): the band values. KEYS: the
  * signature hashes of the window's hours, the band hashes of its days,
- * then per article its seen key. ARGV: n_hours, n_days, then per article
- * its n_bands and its band fields. Returns {decisions, refs}: per article
- * its seen value ('' when not seen); then the distinct refs (hour, article
- * id) in a band of an unseen article whose hour is in the window and whose
- * signature hash exists, in the order the articles, their days and their
- * band fields name them. The reads are batched: one MGET of the seen keys,
- * one HMGET per day of the batch's band fields (a field's refs parsed once
- * per batch: the batch's copies of one story share most of their fields).
- * The records are not read here: a record never changes once written (the
- * counts script writes it with the article's bands, in one hash per hour
- * that only expires or is evicted whole), so the client keeps the ones it
- * has read (nm_bcache) and the second call (nm_story_recs_lua) reads only
- * the others, with the stories' "!" fields. The script is nm_many_lua,
- * then this. */
+ * then per article its seen key. ARGV: n_hours, n_days, n_fields, then the
+ * batch's distinct band fields. Returns {decisions, live, then per day the
+ * fields' values}: per article its seen value (nil when not seen); per hour
+ * '1' when its signature hash exists, else '0'; per field its refs (hour,
+ * article id, one per line) or nil. The client splits the values into the
+ * distinct refs in the order its articles, their days and their fields
+ * name them (C does that at a fraction of what Lua's strings cost: it was
+ * most of this script's time). The records are not read here: a record
+ * never changes once written (the counts script writes it with the
+ * article's bands, in one hash per hour that only expires or is evicted
+ * whole), so the client keeps the ones it has read (nm_bcache) and the
+ * second call (nm_story_recs_lua) reads only the others, with the
+ * stories' "!" fields. The script is nm_many_lua, then this. */
 static const char nm_story_refs_lua[] =
-    "local nw, nd = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local live, seen = {}, {}\n"
-    "for w = 1, nw do\n"
-    "  if redis.call('EXISTS', KEYS[w]) == 1 then live[string.sub(KEYS[w], -10)] = true end\n"
-    "end\n"
+    "local nw, nd, nf = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local live, seen, fields = {}, {}, {}\n"
+    "for w = 1, nw do live[w] = redis.call('EXISTS', KEYS[w]) == 1 and '1' or '0' end\n"
     "for k = nw + nd + 1, #KEYS do seen[#seen + 1] = KEYS[k] end\n"
     "local dec = many('MGET', nil, seen)\n"
-    "local flist, off, nbs, a = {}, {}, {}, 3\n"
-    "for i = 1, #seen do\n"
-    "  local nb = tonumber(ARGV[a])\n"
-    "  if not dec[i] and nb > 0 then\n"
-    "    off[i], nbs[i] = #flist, nb\n"
-    "    for b = a + 1, a + nb do flist[#flist + 1] = ARGV[b] end\n"
-    "  end\n"
-    "  dec[i] = dec[i] or ''\n"
-    "  a = a + 1 + nb\n"
-    "end\n"
-    "local bands, refs, done, parsed = {}, {}, {}, {}\n"
-    "for day = nw + 1, #flist > 0 and nw + nd or 0 do bands[day] = many('HMGET', KEYS[day], flist) end\n"
-    "for i = 1, #seen do\n"
-    "  for day = nw + 1, off[i] and nw + nd or 0 do\n"
-    "    for j = off[i] + 1, off[i] + nbs[i] do\n"
-    "      local s, p = bands[day][j], 1\n"
-    "      if s then\n"
-    "        local pk = day .. flist[j]\n"
-    "        if parsed[pk] then s = nil else parsed[pk] = true end\n"
-    "      end\n"
-    "      while s do\n"
-    "        local e = string.find(s, '\\n', p, true)\n"
-    "        local ref = string.sub(s, p, e and e - 1 or -1)\n"
-    "        if ref ~= '' and not done[ref] then\n"
-    "          done[ref] = true\n"
-    "          if live[string.sub(ref, 1, 10)] then refs[#refs + 1] = ref end\n"
-    "        end\n"
-    "        s, p = e and s, e and e + 1\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return {dec, refs}\n";
+    "for f = 1, nf do fields[f] = ARGV[3 + f] end\n"
+    "local out = {dec, table.concat(live)}\n"
+    "for day = nw + 1, nw + nd do out[#out + 1] = many('HMGET', KEYS[day], fields) end\n"
+    "return out\n";
 
 /* The story lookup, second call (reads only): records and stories. KEYS:
  * the signature hashes of the window's hours. ARGV: n_hours, n_refs, the
@@ -809,15 +777,19 @@ static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
     return nb;
 }
 
-/* The field of bin b's value in a band hash: the bin (hex digit), the value. */
-static void nm_band_field(nm_args_t *a, const nm_story_sig_t *sig, int b) {
+/* The field of bin b's value v in a band hash: the bin (hex digit), the value. */
+static void nm_band_field_of(nm_args_t *a, int b, uint32_t v) {
     static const char hex[] = "0123456789abcdef";
     char *p = a->buf;
     p[0] = hex[b & 15];
-    for (int k = 0; k < 8; k++) p[1 + k] = hex[sig->min[b] >> (28 - 4 * k) & 15];
+    for (int k = 0; k < 8; k++) p[1 + k] = hex[v >> (28 - 4 * k) & 15];
     p[9] = '\0';
     nm_arg(a, p, 9);
     a->buf += 10;
+}
+
+static void nm_band_field(nm_args_t *a, const nm_story_sig_t *sig, int b) {
+    nm_band_field_of(a, b, sig->min[b]);
 }
 
 /* shingles, then the bins, u32 little-endian: the same bytes on any host */
@@ -1039,35 +1011,98 @@ static void nm_window_hours(time_t now, size_t nw, char *hours) {
     }
 }
 
-/* One of the lookup's calls, its reply checked: two arrays of strings, of
- * n0 and n1 elements (SIZE_MAX: any). */
-static nm_err_t nm_lookup_call(nm_counts_t *c, size_t argc, int script, size_t n0, size_t n1,
-                               redisReply **out, char *errstr, size_t errstr_size) {
-    redisReply *r = nm_counts_call(c, (int)argc, c->argv, c->argvlen, script, errstr, errstr_size);
-    if (!r) return NM_ERR_REDIS;
-    const size_t want[2] = {n0, n1};
-    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
-    for (size_t k = 0; ok && k < 2; k++) {
-        const redisReply *e = r->element[k];
-        ok = e->type == REDIS_REPLY_ARRAY && (want[k] == SIZE_MAX || e->elements == want[k]);
-        for (size_t i = 0; ok && i < e->elements; i++)
-            ok = e->element[i]->type == REDIS_REPLY_STRING;
+/* Open addressing over indexes (SIZE_MAX: empty) for the lookup's
+ * dedupes: of band fields, refs and stories. */
+typedef struct {
+    size_t *slot;
+    size_t mask;
+} nm_set_t;
+
+static int nm_set_init(nm_set_t *t, size_t n) {
+    size_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    if (!(t->slot = malloc(cap * sizeof *t->slot))) return -1;
+    memset(t->slot, 0xff, cap * sizeof *t->slot);
+    t->mask = cap - 1;
+    return 0;
+}
+
+static uint64_t nm_fnv(uint64_t h, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    return h;
+}
+#define NM_FNV0 0xcbf29ce484222325ULL
+
+/* What one batch's lookup holds; owned by nm_counts_story_lookup. */
+typedef struct {
+    uint64_t *field; /* the batch's distinct band fields: bin << 32 | value */
+    size_t nf, nd;   /* nd: the window's days */
+    size_t *fof;     /* per article, NM_STORY_BANDS: its fields' indexes */
+    int *nb;         /* per article: its fields */
+    const char **ref; /* the refs, distinct, in order (into the first reply) */
+    size_t *reflen, nr;
+    const char **rec; /* per ref: its record (the cache's or the second reply's) */
+    size_t *rlen;
+    size_t *story;   /* per ref: its story among the second reply's (SIZE_MAX: none) */
+    size_t *miss, nmiss; /* the refs whose records are asked for */
+    size_t *first, nstories; /* per story asked: the ref whose record names it */
+} nm_lookup_t;
+
+static void nm_lookup_free(nm_lookup_t *L) {
+    free(L->field);
+    free(L->fof);
+    free(L->nb);
+    free(L->ref);
+    free(L->reflen);
+    free(L->rec);
+    free(L->rlen);
+    free(L->story);
+    free(L->miss);
+    free(L->first);
+}
+
+/* The batch's distinct band fields and each article's. -1 on OOM. */
+static int nm_lookup_fields(nm_lookup_t *L, const nm_story_sig_t *sigs, size_t n) {
+    nm_set_t t = {0};
+    L->field = malloc((n * NM_STORY_BANDS + 1) * sizeof *L->field);
+    L->fof = malloc((n * NM_STORY_BANDS + 1) * sizeof *L->fof);
+    L->nb = malloc(n * sizeof *L->nb);
+    if (!L->field || !L->fof || !L->nb || nm_set_init(&t, n * NM_STORY_BANDS)) {
+        free(t.slot);
+        return -1;
     }
-    if (!ok) return nm_counts_fail(c, r, "story lookup", errstr, errstr_size);
-    *out = r;
-    return NM_OK;
+    for (size_t i = 0; i < n; i++) {
+        int bins[NM_STORY_BANDS];
+        L->nb[i] = nm_bands(&sigs[i], bins);
+        for (int j = 0; j < L->nb[i]; j++) {
+            uint64_t f = (uint64_t)bins[j] << 32 | sigs[i].min[bins[j]];
+            size_t s = (size_t)((f * 0x9e3779b97f4a7c15ULL) >> 20) & t.mask;
+            while (t.slot[s] != SIZE_MAX && L->field[t.slot[s]] != f) s = (s + 1) & t.mask;
+            if (t.slot[s] == SIZE_MAX) {
+                t.slot[s] = L->nf;
+                L->field[L->nf++] = f;
+            }
+            L->fof[i * NM_STORY_BANDS + (size_t)j] = t.slot[s];
+        }
+    }
+    free(t.slot);
+    return 0;
+}
+
+static int nm_str_or_nil(const redisReply *r) {
+    return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL;
 }
 
 /* The first call (nm_story_refs_lua): *out its reply (caller frees),
- * checked: {n decisions, refs}, every element a string. Returns NM_OK,
- * NM_ERR_REDIS or NM_ERR_NOMEM with errstr set (*out NULL). */
-static nm_err_t nm_lookup_refs(nm_counts_t *c, const char *const *ids, const nm_story_sig_t *sigs,
-                               size_t n, const char *hours, size_t nw, redisReply **out,
-                               char *errstr, size_t errstr_size) {
+ * checked. Returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM with errstr set
+ * (*out NULL). */
+static nm_err_t nm_lookup_refs(nm_counts_t *c, nm_lookup_t *L, const char *const *ids, size_t n,
+                               const char *hours, size_t nw, redisReply **out, char *errstr,
+                               size_t errstr_size) {
     size_t plen = strlen(c->prefix), nd_max = nw / 24 + 2; /* the days the hours fall in */
-    size_t nargs = 5 + nw + nd_max + n * (2 + NM_STORY_BANDS);
-    size_t nbytes = (nw + nd_max) * (plen + 32) + 3 * 24;
-    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]) + NM_STORY_BANDS * 16 + 24;
+    size_t nargs = 6 + nw + nd_max + n + L->nf;
+    size_t nbytes = (nw + nd_max) * (plen + 32) + 4 * 24 + L->nf * 10;
+    for (size_t i = 0; i < n; i++) nbytes += plen + 6 + strlen(ids[i]);
     *out = NULL;
     if (nm_counts_reserve(c, nargs, nbytes, n))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
@@ -1077,82 +1112,150 @@ static nm_err_t nm_lookup_refs(nm_counts_t *c, const char *const *ids, const nm_
     size_t nkeys_at = a.k;
     nm_arg(&a, "", 0); /* the number of keys, once known */
     for (size_t w = 0; w < nw; w++) nm_argkey(&a, "story:sig:", hours + 11 * w, 10);
-    size_t nd = 0;
+    L->nd = 0;
     for (size_t w = 0; w < nw; w++)
         if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
             nm_argkey(&a, "story:band:", hours + 11 * w, 8);
-            nd++;
+            L->nd++;
         }
     for (size_t i = 0; i < n; i++) nm_argkey(&a, "seen:", ids[i], strlen(ids[i]));
-    nm_argn(&a, nw + nd + n);
+    nm_argn(&a, (long long)(nw + L->nd + n));
     c->argv[nkeys_at] = c->argv[a.k - 1];
     c->argvlen[nkeys_at] = c->argvlen[a.k - 1];
     a.k--;
-    nm_argn(&a, nw);
-    nm_argn(&a, nd);
-    for (size_t i = 0; i < n; i++) {
-        int bins[NM_STORY_BANDS];
-        int nb = nm_bands(&sigs[i], bins);
-        nm_argn(&a, nb);
-        for (int b = 0; b < nb; b++) nm_band_field(&a, &sigs[i], bins[b]);
+    nm_argn(&a, (long long)nw);
+    nm_argn(&a, (long long)L->nd);
+    nm_argn(&a, (long long)L->nf);
+    for (size_t f = 0; f < L->nf; f++)
+        nm_band_field_of(&a, (int)(L->field[f] >> 32), (uint32_t)L->field[f]);
+    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_REFS, errstr,
+                                   errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 + L->nd &&
+             r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == n &&
+             r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len == nw;
+    for (size_t i = 0; ok && i < n; i++) ok = nm_str_or_nil(r->element[0]->element[i]);
+    for (size_t d = 0; ok && d < L->nd; d++) {
+        const redisReply *v = r->element[2 + d];
+        ok = v->type == REDIS_REPLY_ARRAY && v->elements == L->nf;
+        for (size_t f = 0; ok && f < L->nf; f++) ok = nm_str_or_nil(v->element[f]);
     }
-    return nm_lookup_call(c, a.k, NM_SCRIPT_REFS, n, SIZE_MAX, out, errstr, errstr_size);
+    if (!ok) return nm_counts_fail(c, r, "story lookup", errstr, errstr_size);
+    *out = r;
+    return NM_OK;
 }
 
-/* Where each ref's record is (the cache's copy or the second reply's) and
- * which of the second reply's stories is its story's. Owned by the lookup. */
-typedef struct {
-    const char **rec;
-    size_t *rlen;
-    size_t *story; /* index into the second reply's stories; SIZE_MAX: none */
-    size_t *miss;  /* the refs asked for, in order */
-    size_t nmiss, nstories;
-    size_t *slot;  /* story dedupe: open addressing, SIZE_MAX empty */
-    size_t nslot;
-    size_t *first; /* per story asked: the ref whose record names it */
-} nm_lookup_t;
+/* The refs of the first reply r: split from the band values of the unseen
+ * articles, in the order the articles, the days and their fields name
+ * them, each once, those of a window hour whose signature hash exists
+ * (exactly what the script did before it left the split to C). -1 on OOM. */
+static int nm_lookup_split(nm_lookup_t *L, const redisReply *r, size_t n, const char *hours,
+                           size_t nw) {
+    size_t bound = 0, nv = L->nd * L->nf;
+    for (size_t d = 0; d < L->nd; d++)
+        for (size_t f = 0; f < L->nf; f++) {
+            const redisReply *v = r->element[2 + d]->element[f];
+            if (v->type != REDIS_REPLY_STRING) continue;
+            for (const char *p = v->str, *e = p + v->len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+                bound++;
+            bound++;
+        }
+    nm_set_t t = {0};
+    unsigned char *parsed = calloc(nv + 1, 1);
+    L->ref = malloc((bound + 1) * sizeof *L->ref);
+    L->reflen = malloc((bound + 1) * sizeof *L->reflen);
+    if (!parsed || !L->ref || !L->reflen || nm_set_init(&t, bound)) {
+        free(parsed);
+        free(t.slot);
+        return -1;
+    }
+    const char *live = r->element[1]->str;
+    size_t last = 0; /* the hour of the last ref: most refs share a few */
+    for (size_t i = 0; i < n; i++) {
+        if (r->element[0]->element[i]->type != REDIS_REPLY_NIL) continue; /* seen */
+        for (size_t d = 0; d < L->nd; d++)
+            for (int j = 0; j < L->nb[i]; j++) {
+                size_t f = L->fof[i * NM_STORY_BANDS + (size_t)j];
+                const redisReply *v = r->element[2 + d]->element[f];
+                if (v->type != REDIS_REPLY_STRING || parsed[d * L->nf + f]) continue;
+                parsed[d * L->nf + f] = 1;
+                for (const char *p = v->str, *e = p + v->len; p < e;) {
+                    const char *nl = memchr(p, '\n', (size_t)(e - p));
+                    size_t len = (size_t)((nl ? nl : e) - p);
+                    const char *ref = p;
+                    p += len + 1;
+                    if (len < 10) continue; /* no hour: not of the window */
+                    if (memcmp(hours + 11 * last, ref, 10))
+                        for (last = 0; last < nw && memcmp(hours + 11 * last, ref, 10); last++) {}
+                    if (last == nw) {
+                        last = 0;
+                        continue;
+                    }
+                    if (live[last] != '1') continue;
+                    size_t s = nm_fnv(NM_FNV0, ref, len) & t.mask;
+                    while (t.slot[s] != SIZE_MAX &&
+                           (L->reflen[t.slot[s]] != len || memcmp(L->ref[t.slot[s]], ref, len)))
+                        s = (s + 1) & t.mask;
+                    if (t.slot[s] != SIZE_MAX) continue;
+                    t.slot[s] = L->nr;
+                    L->ref[L->nr] = ref;
+                    L->reflen[L->nr++] = len;
+                }
+            }
+    }
+    free(parsed);
+    free(t.slot);
+    return 0;
+}
 
 static uint64_t nm_story_hash(const char *rec, size_t len) {
-    uint64_t h = 0xcbf29ce484222325ULL; /* first hour, then the first article id */
-    size_t head = NM_RECORD_HEAD;
-    for (size_t i = 16; i < 26; i++) h = (h ^ (unsigned char)rec[i]) * 0x100000001b3ULL;
-    for (size_t i = head; i < len; i++) h = (h ^ (unsigned char)rec[i]) * 0x100000001b3ULL;
-    return h;
+    return nm_fnv(nm_fnv(NM_FNV0, rec + 16, 10), rec + NM_RECORD_HEAD, len - NM_RECORD_HEAD);
 }
 
 static int nm_same_story(const char *a, size_t al, const char *b, size_t bl) {
-    size_t head = NM_RECORD_HEAD;
-    return al == bl && !memcmp(a + 16, b + 16, 10) && !memcmp(a + head, b + head, al - head);
+    return al == bl && !memcmp(a + 16, b + 16, 10) &&
+           !memcmp(a + NM_RECORD_HEAD, b + NM_RECORD_HEAD, al - NM_RECORD_HEAD);
 }
 
-/* The story of the cached record of ref r: an index among those asked. */
-static size_t nm_lookup_story(nm_lookup_t *L, size_t r) {
-    uint64_t h = nm_story_hash(L->rec[r], L->rlen[r]);
-    for (size_t i = h & (L->nslot - 1);; i = (i + 1) & (L->nslot - 1)) {
-        if (L->slot[i] == SIZE_MAX) {
-            L->slot[i] = L->nstories;
-            L->first[L->nstories] = r;
-            return L->nstories++;
-        }
-        size_t f = L->first[L->slot[i]];
-        if (nm_same_story(L->rec[f], L->rlen[f], L->rec[r], L->rlen[r])) return L->slot[i];
+/* Each ref's record from the cache, else it is asked for; the distinct
+ * stories of the cached ones. The cache's pointers stay valid until its
+ * next put: none before the pick. -1 on OOM. */
+static int nm_lookup_cached(nm_lookup_t *L, nm_bcache_t *cache) {
+    size_t nr = L->nr;
+    nm_set_t t = {0};
+    L->rec = calloc(nr + 1, sizeof *L->rec);
+    L->rlen = calloc(nr + 1, sizeof *L->rlen);
+    L->story = calloc(nr + 1, sizeof *L->story);
+    L->miss = calloc(nr + 1, sizeof *L->miss);
+    L->first = calloc(nr + 1, sizeof *L->first);
+    if (!L->rec || !L->rlen || !L->story || !L->miss || !L->first || nm_set_init(&t, nr)) {
+        free(t.slot);
+        return -1;
     }
+    for (size_t k = 0; k < nr; k++) {
+        const char *rec = nm_bcache_get(cache, L->ref[k], L->reflen[k], &L->rlen[k]);
+        if (!(L->rec[k] = rec)) {
+            L->miss[L->nmiss++] = k;
+            continue;
+        }
+        size_t s = nm_story_hash(rec, L->rlen[k]) & t.mask;
+        while (t.slot[s] != SIZE_MAX && !nm_same_story(L->rec[L->first[t.slot[s]]],
+                                                       L->rlen[L->first[t.slot[s]]], rec, L->rlen[k]))
+            s = (s + 1) & t.mask;
+        if (t.slot[s] == SIZE_MAX) {
+            t.slot[s] = L->nstories;
+            L->first[L->nstories++] = k;
+        }
+        L->story[k] = t.slot[s];
+    }
+    free(t.slot);
+    return 0;
 }
 
-static void nm_lookup_free(nm_lookup_t *L) {
-    free(L->rec);
-    free(L->rlen);
-    free(L->story);
-    free(L->miss);
-    free(L->slot);
-    free(L->first);
-}
-
-/* The second call (nm_story_recs_lua) for the refs of R the cache does not
+/* The second call (nm_story_recs_lua) for the refs the cache does not
  * have, and the stories of those it has: *out as nm_lookup_refs. */
-static nm_err_t nm_lookup_recs(nm_counts_t *c, const redisReply *R, const nm_lookup_t *L,
-                               const char *hours, size_t nw, redisReply **out, char *errstr,
-                               size_t errstr_size) {
+static nm_err_t nm_lookup_recs(nm_counts_t *c, const nm_lookup_t *L, const char *hours, size_t nw,
+                               redisReply **out, char *errstr, size_t errstr_size) {
     size_t plen = strlen(c->prefix), head = NM_RECORD_HEAD;
     size_t nargs = 5 + nw + L->nmiss + L->nstories;
     size_t nbytes = nw * (plen + 32) + 3 * 24 + L->nstories * (11 + NM_STORY_ARTICLE_ID_MAX);
@@ -1166,8 +1269,7 @@ static nm_err_t nm_lookup_recs(nm_counts_t *c, const redisReply *R, const nm_loo
     for (size_t w = 0; w < nw; w++) nm_argkey(&a, "story:sig:", hours + 11 * w, 10);
     nm_argn(&a, (long long)nw);
     nm_argn(&a, (long long)L->nmiss);
-    for (size_t j = 0; j < L->nmiss; j++)
-        nm_arg(&a, R->element[L->miss[j]]->str, R->element[L->miss[j]]->len);
+    for (size_t j = 0; j < L->nmiss; j++) nm_arg(&a, L->ref[L->miss[j]], L->reflen[L->miss[j]]);
     for (size_t s = 0; s < L->nstories; s++) {
         const char *rec = L->rec[L->first[s]];
         size_t fl = L->rlen[L->first[s]] - head;
@@ -1176,18 +1278,29 @@ static nm_err_t nm_lookup_recs(nm_counts_t *c, const redisReply *R, const nm_loo
         nm_arg(&a, a.buf, 10 + fl);
         a.buf += 10 + fl;
     }
-    return nm_lookup_call(c, a.k, NM_SCRIPT_RECS, L->nmiss, L->nstories + L->nmiss, out, errstr,
-                          errstr_size);
+    redisReply *r = nm_counts_call(c, (int)a.k, c->argv, c->argvlen, NM_SCRIPT_RECS, errstr,
+                                   errstr_size);
+    if (!r) return NM_ERR_REDIS;
+    const size_t want[2] = {L->nmiss, L->nstories + L->nmiss};
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+    for (size_t k = 0; ok && k < 2; k++) {
+        const redisReply *e = r->element[k];
+        ok = e->type == REDIS_REPLY_ARRAY && e->elements == want[k];
+        for (size_t i = 0; ok && i < e->elements; i++)
+            ok = e->element[i]->type == REDIS_REPLY_STRING;
+    }
+    if (!ok) return nm_counts_fail(c, r, "story lookup", errstr, errstr_size);
+    *out = r;
+    return NM_OK;
 }
 
 /* The candidates: the first NM_COUNTS_BATCH_CANDIDATES refs, in order,
  * whose record is there and whose story is alive (the stories' values of
  * S); a malformed record counts toward the cap but is left out. */
-static int nm_lookup_pick(const nm_lookup_t *L, size_t nr, const redisReply *S,
-                          nm_counts_found_t *out) {
-    size_t cap = nr < NM_COUNTS_BATCH_CANDIDATES ? nr : NM_COUNTS_BATCH_CANDIDATES;
+static int nm_lookup_pick(const nm_lookup_t *L, const redisReply *S, nm_counts_found_t *out) {
+    size_t cap = L->nr < NM_COUNTS_BATCH_CANDIDATES ? L->nr : NM_COUNTS_BATCH_CANDIDATES;
     if (!(out->cand = calloc(cap + 1, sizeof *out->cand))) return -1;
-    for (size_t r = 0, got = 0; r < nr && got < cap; r++) {
+    for (size_t r = 0, got = 0; r < L->nr && got < cap; r++) {
         const redisReply *st = L->story[r] == SIZE_MAX ? NULL : S->element[L->story[r]];
         if (!L->rec[r] || !st || !st->len) continue;
         got++;
@@ -1211,41 +1324,29 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
     memset(out, 0, sizeof *out);
     if (n == 0) return NM_OK;
     size_t nw = (size_t)(c->story_window / 3600) + 1;
+    nm_lookup_t L = {0};
     char *hours = malloc(11 * nw);
-    if (!hours || (!c->records && !(c->records = nm_bcache_new(NM_COUNTS_RECORD_CACHE)))) {
+    if (!hours || (!c->records && !(c->records = nm_bcache_new(NM_COUNTS_RECORD_CACHE))) ||
+        nm_lookup_fields(&L, sigs, n)) {
         free(hours);
+        nm_lookup_free(&L);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     }
     nm_window_hours(now, nw, hours);
     redisReply *r1 = NULL, *r2 = NULL;
-    nm_err_t rc = nm_lookup_refs(c, ids, sigs, n, hours, nw, &r1, errstr, errstr_size);
-    if (rc) {
-        free(hours);
-        return rc;
+    nm_err_t rc = nm_lookup_refs(c, &L, ids, n, hours, nw, &r1, errstr, errstr_size);
+    if (!rc) {
+        const redisReply *dec = r1->element[0];
+        int oom = !(out->decision = calloc(n, sizeof *out->decision));
+        out->n = oom ? 0 : n;
+        for (size_t i = 0; !oom && i < n; i++)
+            if (dec->element[i]->type == REDIS_REPLY_STRING && dec->element[i]->len &&
+                !(out->decision[i] = strndup(dec->element[i]->str, dec->element[i]->len)))
+                oom = 1;
+        if (oom || nm_lookup_split(&L, r1, n, hours, nw) || nm_lookup_cached(&L, c->records))
+            rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     }
-    const redisReply *dec = r1->element[0], *R = r1->element[1];
-    size_t nr = R->elements, nslot = 16;
-    while (nslot < 2 * nr) nslot *= 2;
-    nm_lookup_t L = {calloc(nr + 1, sizeof *L.rec), calloc(nr + 1, sizeof *L.rlen),
-                     calloc(nr + 1, sizeof *L.story), calloc(nr + 1, sizeof *L.miss), 0, 0,
-                     malloc(nslot * sizeof *L.slot), nslot, calloc(nr + 1, sizeof *L.first)};
-    int oom = !L.rec || !L.rlen || !L.story || !L.miss || !L.slot || !L.first ||
-              !(out->decision = calloc(n, sizeof *out->decision));
-    out->n = oom ? 0 : n;
-    for (size_t i = 0; !oom && i < n; i++)
-        if (dec->element[i]->len &&
-            !(out->decision[i] = strndup(dec->element[i]->str, dec->element[i]->len)))
-            oom = 1;
-    if (!oom) memset(L.slot, 0xff, nslot * sizeof *L.slot);
-    /* the cache's pointers stay valid until its next put: none before the pick */
-    for (size_t k = 0; !oom && k < nr; k++) {
-        const redisReply *ref = R->element[k];
-        L.rec[k] = nm_bcache_get(c->records, ref->str, ref->len, &L.rlen[k]);
-        if (L.rec[k]) L.story[k] = nm_lookup_story(&L, k);
-        else L.miss[L.nmiss++] = k;
-    }
-    rc = oom ? NM_ERR_NOMEM : NM_OK;
-    if (!rc && nr) rc = nm_lookup_recs(c, R, &L, hours, nw, &r2, errstr, errstr_size);
+    if (!rc && L.nr) rc = nm_lookup_recs(c, &L, hours, nw, &r2, errstr, errstr_size);
     if (!rc && r2) {
         const redisReply *recs = r2->element[0];
         for (size_t j = 0; j < L.nmiss; j++) {
@@ -1254,21 +1355,18 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
             L.rlen[k] = recs->element[j]->len;
             L.story[k] = L.nstories + j;
         }
-        if (nm_lookup_pick(&L, nr, r2->element[1], out)) rc = NM_ERR_NOMEM;
-        for (size_t j = 0; !rc && j < L.nmiss; j++) {
-            const redisReply *rec = recs->element[j], *ref = R->element[L.miss[j]];
-            if (nm_record_ok(rec->len))
-                nm_bcache_put(c->records, ref->str, ref->len, rec->str, rec->len);
-        }
+        if (nm_lookup_pick(&L, r2->element[1], out))
+            rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
+        for (size_t j = 0; !rc && j < L.nmiss; j++)
+            if (nm_record_ok(recs->element[j]->len))
+                nm_bcache_put(c->records, L.ref[L.miss[j]], L.reflen[L.miss[j]],
+                              recs->element[j]->str, recs->element[j]->len);
     }
     free(hours);
-    freeReplyObject(r1);
+    if (r1) freeReplyObject(r1);
     if (r2) freeReplyObject(r2);
     nm_lookup_free(&L);
-    if (rc) {
-        nm_counts_found_free(out);
-        if (rc == NM_ERR_NOMEM) nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
-    }
+    if (rc) nm_counts_found_free(out);
     return rc;
 }
 

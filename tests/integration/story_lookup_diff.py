@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """story_lookup_diff.py - the story lookup of producer/nm_counts.c (its two
-scripts, nm_story_refs_lua then nm_story_recs_lua, and the client's part,
-done here as nm_counts_story_lookup does it: records it keeps are not asked
-for again, the first `cap` refs that resolve are the candidates) against
+scripts, nm_story_refs_lua then nm_story_recs_lua, and the client's part
+between them, done here the way nm_counts_story_lookup does it in C: the
+split of the band values into refs, records it keeps not asked for again,
+the first `cap` refs that resolve are the candidates; the C code itself is
+checked against the daemon's earlier output by bench/nm_story_state.sh) against
 the oracle below (one script, one redis.call per ref, as it was until the
 reads were batched): random windows (signature hashes, band hashes,
 stories' "!" fields, seen keys), random batches and a random part of the
@@ -93,19 +95,50 @@ class Redis:
         raise RuntimeError(f"bad reply {line!r}")
 
 
-def lookup(r, keys, a, nw, kept):
-    """nm_counts_story_lookup's two calls and its pick, with the records
-    `kept` (ref -> record) from earlier lookups."""
-    cap = a[2]
-    dec, refs = r.call("EVAL", REFS, len(keys), *keys, *(a[:2] + a[3:]))
-    rec, story, miss, stories, at = {}, {}, [], [], {}
+def lookup(r, keys, a, nw, nd, n, kept):
+    """nm_counts_story_lookup's two calls and its part between them, as
+    producer/nm_counts.c does it: the batch's distinct band fields asked
+    once; the values split into the distinct refs of the unseen articles,
+    in article, day, field order, of a window hour whose signature hash
+    exists; the records `kept` (ref -> record) from earlier lookups not
+    asked for again; the first `cap` refs that resolve are the candidates."""
+    cap, arts, p = a[2], [], 3
+    for _ in range(n):
+        arts.append(a[p + 1 : p + 1 + a[p]])
+        p += 1 + a[p]
+    fields, at = [], {}
+    for fl in arts:
+        for f in fl:
+            if f not in at:
+                at[f] = len(fields)
+                fields.append(f)
+    out = r.call("EVAL", REFS, len(keys), *keys, nw, nd, len(fields), *fields)
+    dec, live, vals = out[0], out[1], out[2:]
+    hours = [k[-10:] for k in keys[:nw]]
+    refs, done, parsed = [], set(), set()
+    for i, fl in enumerate(arts):
+        if dec[i] is not None:
+            continue
+        for d in range(nd):
+            for f in fl:
+                v = vals[d][at[f]]
+                if v is None or (d, f) in parsed:
+                    continue
+                parsed.add((d, f))
+                for ref in v.split(b"\n"):
+                    h = ref[:10]
+                    if len(ref) >= 10 and h in hours and live[hours.index(h)] == ord("1") and ref not in done:
+                        done.add(ref)
+                        refs.append(ref)
+    dec = [x if x is not None else b"" for x in dec]
+    rec, story, miss, stories, sat = {}, {}, [], [], {}
     for k, ref in enumerate(refs):
         if ref in kept:
             s = kept[ref][16:26] + kept[ref][158:]  # its story: first hour, first article
-            if s not in at:
-                at[s] = len(stories)
+            if s not in sat:
+                sat[s] = len(stories)
                 stories.append(s)
-            rec[k], story[k] = kept[ref], at[s]
+            rec[k], story[k] = kept[ref], sat[s]
         else:
             miss.append(k)
     if not refs:
@@ -172,7 +205,7 @@ def trial(r, rnd, kp, big):
             if rec:
                 kept[(home[i] + i).encode()] = rec
     want = r.call("EVAL", ORACLE, len(keys), *keys, *a)
-    got = lookup(r, keys, a, len(window), kept)
+    got = lookup(r, keys, a, len(window), len(days), n, kept)
     for k in list(sig.values()) + list(band.values()) + seen:
         r.call("DEL", k)
     return want == got, want, got, n, len(want[1]) // 2
