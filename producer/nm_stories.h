@@ -5,7 +5,7 @@
  * Why this shape. The story is part of the enriched event and decides the
  * alert, so it must be known before the batch is produced; the index is in
  * Redis so that every instance, and a restart, sees the same window. So a
- * batch makes ONE lookup call (nm_counts_story_lookup) before it is
+ * batch makes one lookup (nm_counts_story_lookup: two calls) before it is
  * produced, never one per article: for each article, the decision already
  * stored with its dedupe key (a redelivery or a replay gets the same story
  * and alert, and moves no count), else the signatures found in its band
