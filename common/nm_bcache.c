@@ -1,6 +1,8 @@
 /* nm_bcache.c - a bounded cache of immutable byte strings (nm_bcache.h). */
 #include "nm_bcache.h"
 
+#include "nm_hash.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +44,8 @@ void nm_bcache_destroy(nm_bcache_t *b) {
 }
 
 static uint64_t nm_bhash(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h ^ (h >> 29);
+    uint64_t h = nm_fnv(NM_FNV0, s, n);
+    return h ^ (h >> 29); /* the set is h % nsets: mix the high bits in */
 }
 
 /* The set of hash h, and the entry of key in it (NULL: absent). */

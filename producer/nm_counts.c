@@ -11,6 +11,7 @@
 #include "nm_bcache.h"
 #include "nm_counts_surge.h"
 #include "nm_decimal.h"
+#include "nm_hash.h"
 #include "nm_surge.h"
 
 /* many(cmd, key, args): cmd [key] args..., in calls of at most 2000
@@ -1027,11 +1028,6 @@ static int nm_set_init(nm_set_t *t, size_t n) {
     return 0;
 }
 
-static uint64_t nm_fnv(uint64_t h, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h;
-}
-#define NM_FNV0 0xcbf29ce484222325ULL
 
 /* What one batch's lookup holds; owned by nm_counts_story_lookup. */
 typedef struct {
