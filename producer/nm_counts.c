@@ -77,13 +77,13 @@ static const char nm_counts_lua[] =
     "  local rec = ARGV[s+6]\n"
     "  seq = seq + 1\n"
     "  redis.call('HSET', KEYS[bk], ARGV[s], string.format('%016x', seq) .. rec)\n"
-    "  local ref, dk = string.sub(KEYS[bk], -10) .. ARGV[s], tonumber(ARGV[s+7])\n"
+    "  local ref, dk = string.sub(KEYS[bk], -10) .. ARGV[s], KEYS[tonumber(ARGV[s+7])]\n"
     "  local nb, t = tonumber(ARGV[s+8]), bands[dk]\n"
     "  if not t then t = {}; bands[dk] = t end\n"
     "  local miss = {}\n"
     "  for b = s + 9, s + 8 + nb do if not t[ARGV[b]] then miss[#miss + 1] = ARGV[b] end end\n"
     "  if #miss > 0 then\n"
-    "    local old = redis.call('HMGET', KEYS[dk], unpack(miss))\n"
+    "    local old = redis.call('HMGET', dk, unpack(miss))\n"
     "    for j, f in ipairs(miss) do\n"
     "      local refs = {}\n"
     "      for r in string.gmatch(old[j] or '', '[^\\n]+') do refs[#refs + 1] = r end\n"
@@ -95,7 +95,7 @@ static const char nm_counts_lua[] =
     "    table.insert(refs, 1, ref)\n"
     "    if #refs > cap then refs[#refs] = nil end\n"
     "  end\n"
-    "  touched[KEYS[dk]] = true\n"
+    "  touched[dk] = true\n"
     "  local f = '!' .. string.sub(rec, 143)\n"
     "  if ARGV[s+4] == '1' then redis.call('HSETNX', KEYS[fk], f, ',') end\n"
     "  local alerted = ARGV[s+5]\n"
@@ -148,9 +148,9 @@ static const char nm_counts_lua[] =
     "  local set = {}\n"
     "  for f, refs in pairs(t) do\n"
     "    set[#set + 1] = f; set[#set + 1] = table.concat(refs, '\\n')\n"
-    "    if #set >= 2000 then redis.call('HSET', KEYS[dk], unpack(set)); set = {} end\n"
+    "    if #set >= 2000 then redis.call('HSET', dk, unpack(set)); set = {} end\n"
     "  end\n"
-    "  if #set > 0 then redis.call('HSET', KEYS[dk], unpack(set)) end\n"
+    "  if #set > 0 then redis.call('HSET', dk, unpack(set)) end\n"
     "end\n"
     "for key, l in pairs(madd) do many('SADD', key, l) end\n"
     "for key in pairs(touched) do redis.call('EXPIRE', key, story_ttl) end\n"
@@ -850,9 +850,11 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         if (h == nh) first[nh++] = (int)i;
         c->hour_of[i] = (int)h;
     }
-    /* story keys per article (repeating a key is harmless): members set,
-     * then, when indexed, its hash, its first article's hash, its day's
-     * band hash */
+    /* story keys per article (repeating a key is harmless: the script
+     * keys what it keeps per key on the key's name, not its index, so
+     * articles of one batch that share a band field all get into it):
+     * members set, then, when indexed, its hash, its first article's hash,
+     * its day's band hash */
     for (size_t i = 0; i < n; i++) {
         const nm_counts_story_t *st = items[i].story;
         if (!st) continue;

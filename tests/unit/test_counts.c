@@ -436,6 +436,56 @@ static void test_stories_round_trip(void **state) {
     nm_counts_destroy(c);
 }
 
+/* Articles of ONE batch that share a band value all go into its field,
+ * newest first, NM_COUNTS_BAND_CAP at most: each article names the day's
+ * band hash by its own KEYS index, and the script once kept a field's refs
+ * per index, so the last article's write dropped the others' refs. */
+static void test_band_field_keeps_a_batchs_articles(void **state) {
+    (void)state;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    nm_stories_t *S = nm_stories_new();
+    assert_non_null(c);
+    assert_non_null(S);
+    time_t now = time(NULL);
+    char h0[11];
+    hour_of(now, h0);
+    enum { N = NM_COUNTS_BAND_CAP + 2 };
+    nm_story_sig_t a = sig_of(7);
+    char ids[N][8];
+    nm_stories_in_t in[N];
+    nm_stories_out_t out[N];
+    nm_counts_item_t items[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "k%d", i);
+        in[i] = (nm_stories_in_t){ids[i], &a, 0, NULL};
+    }
+    assert_int_equal(nm_stories_assign(S, c, in, N, now, out, g_e, sizeof g_e), NM_OK);
+    for (int i = 0; i < N; i++) {
+        items[i] = item(ids[i], h0, 0, NULL, NULL, 0, NULL, NULL);
+        items[i].story = &out[i].counts;
+    }
+    long long newly;
+    assert_int_equal(nm_counts_apply(c, items, N, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, N);
+    /* every bin of sig_of(7) is 7000 + bin: bin 0's field is "0" + 7000 in hex */
+    char want[512] = "";
+    for (int i = N - 1; i >= N - NM_COUNTS_BAND_CAP; i--)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s%s", h0, ids[i],
+                 i > N - NM_COUNTS_BAND_CAP ? "\n" : "");
+    char key[128];
+    snprintf(key, sizeof key, "%sstory:band:%.8s", nm_counts_prefix(c), h0);
+    redisContext *rc = raw();
+    redisReply *r = redisCommand(rc, "HGET %s 000001b58", key);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_string_equal(r->str, want);
+    freeReplyObject(r);
+    redisFree(rc);
+    drop_keys(nm_counts_prefix(c));
+    nm_stories_destroy(S);
+    nm_counts_destroy(c);
+}
+
 static void test_unreachable_redis_is_an_error(void **state) {
     (void)state;
     long port = g_cfg->redis_port;
@@ -461,6 +511,7 @@ int main(void) {
         cmocka_unit_test(test_recent_alerts_newest_first_once),
         cmocka_unit_test(test_surges_in_the_batch_script),
         cmocka_unit_test(test_stories_round_trip),
+        cmocka_unit_test(test_band_field_keeps_a_batchs_articles),
         cmocka_unit_test(test_unreachable_redis_is_an_error),
     };
     return cmocka_run_group_tests_name("nm_counts", tests, setup, teardown);
