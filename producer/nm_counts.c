@@ -778,6 +778,11 @@ static int nm_bands(const nm_story_sig_t *sig, int bins[NM_STORY_BANDS]) {
     return nb;
 }
 
+int nm_counts_indexed(const nm_story_sig_t *sig) {
+    int bins[NM_STORY_BANDS];
+    return nm_bands(sig, bins) > 0;
+}
+
 /* The field of bin b's value v in a band hash: the bin (hex digit), the value. */
 static void nm_band_field_of(nm_args_t *a, int b, uint32_t v) {
     static const char hex[] = "0123456789abcdef";

@@ -207,6 +207,10 @@ typedef struct {
     size_t ncand;
 } nm_counts_found_t;
 
+/** @brief Whether the counts script indexes an article of this signature
+ *  (its bands: a text, and a value in one of the first NM_STORY_BANDS bins). */
+int nm_counts_indexed(const nm_story_sig_t *sig);
+
 /** @brief Two calls for a batch of n articles (ids and signatures
  *  borrowed): the refs, then the records not kept from earlier lookups and
  *  the stories' "!" fields. Each article's stored decision (a redelivery), and, for the

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_hash.h"
 #include "nm_limits.h"
 
 /* A story the batch knows: where its first article is, what it alerted on
@@ -23,6 +24,11 @@ struct nm_stories_s {
     size_t *off;       /* per output: its decision's, then its alerted's offset */
     size_t noff;
     char hour[11];     /* the batch's index hour */
+    const nm_stories_t *prev; /* nm_stories_follow, for the next decide only */
+    /* the last batch decided (borrowed, for a decider that follows this one) */
+    const nm_stories_in_t *last_in;
+    const nm_stories_out_t *last_out;
+    size_t last_n;
 };
 
 _Static_assert(NM_MAX_TOPICS <= 32, "an article's alerted topics are a 32-bit mask");
@@ -46,9 +52,8 @@ void nm_stories_destroy(nm_stories_t *S) {
     free(S);
 }
 
-static nm_known_t *nm_known_find(nm_stories_t *S, const char *id) {
-    size_t h = 0xcbf29ce484222325ULL;
-    for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+static nm_known_t *nm_known_find(const nm_stories_t *S, const char *id) {
+    size_t h = (size_t)nm_fnv(NM_FNV0, id, strlen(id));
     for (size_t i = h & (S->cap - 1);; i = (i + 1) & (S->cap - 1))
         if (!S->known[i].id[0] || !strcmp(S->known[i].id, id)) return &S->known[i];
 }
@@ -62,6 +67,36 @@ static nm_known_t *nm_known_put(nm_stories_t *S, const char *id, const char *fir
     snprintf(k->id, sizeof k->id, "%s", id);
     snprintf(k->first_hour, sizeof k->first_hour, "%s", first_hour);
     return k;
+}
+
+/* alerted (",a,b,") has the topic of tl bytes at t */
+static int nm_has_topicn(const char *alerted, const char *t, size_t tl) {
+    for (const char *p = strchr(alerted, ','); p; p = strchr(p + 1, ','))
+        if (!strncmp(p + 1, t, tl) && p[1 + tl] == ',') return 1;
+    return 0;
+}
+
+/* The story `id` known with at least the topics of `alerted` (",a,b,"):
+ * added when new, else the missing topics appended in their order. -1 on
+ * OOM. */
+static int nm_known_merge(nm_stories_t *S, const char *id, const char *first_hour,
+                          const char *alerted) {
+    nm_known_t *k = nm_known_find(S, id);
+    if (!k->id[0]) return nm_known_put(S, id, first_hour, alerted) ? 0 : -1;
+    for (const char *t = alerted + (*alerted == ','); *t;) {
+        const char *e = strchr(t, ',');
+        size_t tl = e ? (size_t)(e - t) : strlen(t);
+        if (tl && !nm_has_topicn(k->alerted, t, tl)) {
+            size_t kl = strlen(k->alerted);
+            char *grown = realloc(k->alerted, kl + tl + 2);
+            if (!grown) return -1;
+            k->alerted = grown;
+            memcpy(grown + kl, t, tl);
+            memcpy(grown + kl + tl, ",", 2);
+        }
+        t += tl + (e != NULL);
+    }
+    return 0;
 }
 
 /* Append s (len bytes) to the arena; returns its offset or SIZE_MAX on OOM. */
@@ -82,10 +117,7 @@ static size_t nm_put(nm_stories_t *S, const char *s, size_t len) {
 }
 
 static int nm_has_topic(const char *alerted, const char *t) {
-    size_t n = strlen(t);
-    for (const char *p = strstr(alerted, t); p; p = strstr(p + 1, t))
-        if (p > alerted && p[-1] == ',' && p[n] == ',') return 1;
-    return 0;
+    return nm_has_topicn(alerted, t, strlen(t));
 }
 
 /* A stored decision: "S" <first hour, 10> <copy 0/1> <alerted ",a,b," or
@@ -115,9 +147,15 @@ static int nm_seq_cmp(const void *x, const void *y) {
 }
 
 /* The index of the window's candidates, oldest first (ties in
- * nm_story_assign go to the earlier), each story known. */
-static nm_story_index_t *nm_candidates(nm_stories_t *S, const nm_counts_found_t *f, size_t n) {
-    nm_story_index_t *ix = nm_story_index_new(f->ncand + n);
+ * nm_story_assign go to the earlier), each story known; then, after them
+ * (indexed later), the articles of the batch S follows, as the counts
+ * script will index them: the ones not seen before that have a band, under
+ * their story's first article, and every story it knows with the topics
+ * it alerted on by then. pv: the decider of that batch, NULL: none. */
+static nm_story_index_t *nm_candidates(nm_stories_t *S, const nm_counts_found_t *f, size_t n,
+                                        const nm_stories_t *pv) {
+    size_t np = pv ? pv->last_n : 0;
+    nm_story_index_t *ix = nm_story_index_new(f->ncand + np + n);
     const nm_counts_candidate_t **order = malloc((f->ncand + 1) * sizeof *order);
     int ok = ix && order;
     for (size_t k = 0; ok && k < f->ncand; k++) order[k] = &f->cand[k];
@@ -128,6 +166,13 @@ static nm_story_index_t *nm_candidates(nm_stories_t *S, const nm_counts_found_t 
         if (nm_story_of(c->first_article, c->first_article, &st)) continue;
         ok = nm_story_index_add(ix, c->first_article, &c->sig) == NM_OK &&
              nm_known_put(S, st.id, c->first_hour, c->alerted) != NULL;
+    }
+    for (size_t j = 0; ok && j < np; j++) {
+        const nm_stories_out_t *po = &pv->last_out[j];
+        if (!po->redelivered && nm_counts_indexed(pv->last_in[j].sig))
+            ok = nm_story_index_add(ix, po->story.first_article, pv->last_in[j].sig) == NM_OK;
+        const nm_known_t *k = ok ? nm_known_find(pv, po->story.id) : NULL;
+        if (k && k->id[0]) ok = nm_known_merge(S, k->id, k->first_hour, k->alerted) == 0;
     }
     free(order);
     if (!ok) {
@@ -188,16 +233,63 @@ static nm_err_t nm_decide_new(nm_stories_t *S, nm_story_index_t *ix, const nm_st
     return NM_OK;
 }
 
+/* The followed batch's decision for article `id` (its first article of
+ * that id not seen before), which its counts will store with the seen key;
+ * NULL when it has none. `at` (cap a power of two, 0: no batch followed)
+ * holds 1 + the index of each such article, hashed on the id. */
+static const char *nm_prev_decision(const nm_stories_t *pv, const size_t *at, size_t cap,
+                                    const char *id) {
+    if (!cap) return NULL;
+    for (size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1); at[i];
+         i = (i + 1) & (cap - 1))
+        if (!strcmp(pv->last_in[at[i] - 1].id, id)) return pv->last_out[at[i] - 1].counts.decision;
+    return NULL;
+}
+
+/* The table of nm_prev_decision for the batch pv decided last (caller
+ * frees; NULL and *cap 0 when there is none, *oom set when it cannot be
+ * allocated). */
+static size_t *nm_prev_table(const nm_stories_t *pv, size_t *cap, int *oom) {
+    *cap = 0;
+    *oom = 0;
+    if (!pv || !pv->last_n) return NULL;
+    size_t c = 16;
+    while (c < 2 * pv->last_n) c *= 2;
+    size_t *at = calloc(c, sizeof *at);
+    if (!at) {
+        *oom = 1;
+        return NULL;
+    }
+    for (size_t j = 0; j < pv->last_n; j++) {
+        if (pv->last_out[j].redelivered) continue; /* stored already: the lookup has it */
+        const char *id = pv->last_in[j].id;
+        size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (c - 1);
+        while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (c - 1);
+        if (!at[i]) at[i] = j + 1; /* the first of an id is the one counted */
+    }
+    *cap = c;
+    return at;
+}
+
 nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
                            const nm_counts_found_t *found, const char *index_hour,
                            nm_stories_out_t *out, char *errstr, size_t errstr_size) {
+    const nm_stories_t *pv = S->prev;
+    S->prev = NULL;
+    S->last_n = 0;
     if (n == 0) return NM_OK;
-    if (found->n != n || nm_reserve(S, n, found->ncand))
+    size_t np = pv ? pv->last_n : 0, cap;
+    int oom;
+    if (found->n != n || nm_reserve(S, n + np, found->ncand))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
     snprintf(S->hour, sizeof S->hour, "%s", index_hour);
     index_hour = S->hour; /* the outputs point at it */
-    nm_story_index_t *ix = nm_candidates(S, found, n);
-    if (!ix) return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
+    nm_story_index_t *ix = nm_candidates(S, found, n, pv);
+    size_t *at = nm_prev_table(pv, &cap, &oom);
+    if (!ix || oom) {
+        nm_story_index_destroy(ix);
+        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
+    }
     nm_err_t rc = NM_OK;
     char mine[NM_MAX_TOPICS * 80], dec[NM_MAX_TOPICS * 80 + NM_STORY_ARTICLE_ID_MAX + 16];
     for (size_t i = 0; !rc && i < n; i++) {
@@ -210,6 +302,7 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         const char *alerted, *first;
         size_t alen;
         const char *d = found->decision[i];
+        if (!d) d = nm_prev_decision(pv, at, cap, in[i].id);
         if (d && !nm_parse_decision(d, in[i].id, fh, &copy, &alerted, &alen, &first)) {
             /* a redelivery: its stored story and alert; it is a candidate
              * for the batch's later articles */
@@ -244,6 +337,7 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         if (S->off[2 * i] == SIZE_MAX || S->off[2 * i + 1] == SIZE_MAX) rc = NM_ERR_NOMEM;
     }
     nm_story_index_destroy(ix);
+    free(at);
     if (rc)
         return nm_seterr(errstr, errstr_size, rc,
                          rc == NM_ERR_NOMEM ? "out of memory deciding stories"
@@ -256,8 +350,13 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         o->counts.decision = S->arena + S->off[2 * i];
         o->counts.alerted = S->arena + S->off[2 * i + 1];
     }
+    S->last_in = in;
+    S->last_out = out;
+    S->last_n = n;
     return NM_OK;
 }
+
+void nm_stories_follow(nm_stories_t *S, const nm_stories_t *prev) { S->prev = prev; }
 
 nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_t *in,
                            size_t n, time_t now, nm_stories_out_t *out, char *errstr,

@@ -78,6 +78,18 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
                            const nm_counts_found_t *found, const char *index_hour,
                            nm_stories_out_t *out, char *errstr, size_t errstr_size);
 
+/** @brief Let the next decide (nm_stories_decide or nm_stories_assign) of S
+ *  see the batch `prev` decided last as if its counts were applied: its
+ *  articles not seen before are candidates (after the window's) and their
+ *  decisions are found for their ids, its stories' alerted topics are
+ *  known. So a batch's lookup may run while the batch before it waits for
+ *  its acks and counts (the pipeline's two deciders take turns).
+ *  prev != S, or NULL; its batch (ids, signatures, outputs) must be alive
+ *  and prev not decide again until S has. Differs from deciding after the
+ *  counts only where the window's band fields were full: the older refs
+ *  the batch's own would have pushed out stay candidates. */
+void nm_stories_follow(nm_stories_t *S, const nm_stories_t *prev);
+
 /** @brief Lookup (one Redis call) and decide, at time `now`.
  *  @returns NM_OK, or NM_ERR_REDIS (retry) / NM_ERR_NOMEM with errstr set. */
 nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_t *in,

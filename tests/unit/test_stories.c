@@ -109,10 +109,84 @@ static void test_window_candidates_redeliveries_and_ties(void **state) {
     nm_stories_destroy(S);
 }
 
+/* A batch decided while the batch before it is not counted yet
+ * (nm_stories_follow) gets what it would get after those counts: the
+ * earlier batch's articles as candidates, its decisions for a redelivery,
+ * its stories' alerted topics. The reference is the lookup's answer once
+ * the counts script has run: the same window plus the earlier batch's
+ * records and "!" fields. */
+static void test_following_a_batch_not_counted_yet(void **state) {
+    (void)state;
+    nm_story_sig_t a = sig(1), p = sig(3), q = sig(4), none = {.shingles = 0};
+    char al_y[] = ",arms_transfer,";
+    nm_counts_candidate_t win[] = {
+        {.seq = 3, .first_hour = "2026113022", .sig = a, .first_article = "y1", .alerted = al_y}};
+    char *dec_a[3] = {0};
+    nm_counts_found_t fa = {.decision = dec_a, .n = 3, .cand = win, .ncand = 1};
+    /* p1 starts a story and alerts; c1 copies y1 and adds sanctions_un; e1
+     * has no text (no band: not indexed) */
+    nm_stories_in_t in_a[] = {{"p1", &p, 1, T1}, {"c1", &a, 2, T12}, {"e1", &none, 1, T1}};
+    nm_stories_out_t out_a[3];
+    nm_stories_t *SA = nm_stories_new(), *SB = nm_stories_new(), *SR = nm_stories_new();
+    assert_true(SA && SB && SR);
+    assert_int_equal(nm_stories_decide(SA, in_a, 3, &fa, "2026120100", out_a, g_e, sizeof g_e),
+                     NM_OK);
+    assert_int_equal(out_a[1].alert, 2);
+
+    /* the next batch: p1 again, a copy of p1 adding a topic, a copy of y1
+     * whose topics its story alerted on (one of them in batch A), new text */
+    nm_stories_in_t in_b[] = {{"p1", &p, 1, T1}, {"p2", &p, 2, T12}, {"c2", &a, 2, T12},
+                              {"q1", &q, 1, T1}};
+    nm_stories_out_t out_b[4], out_r[4];
+    char *dec_stale[4] = {0};
+    nm_counts_found_t stale = {.decision = dec_stale, .n = 4, .cand = win, .ncand = 1};
+    nm_stories_follow(SB, SA);
+    assert_int_equal(nm_stories_decide(SB, in_b, 4, &stale, "2026120101", out_b, g_e, sizeof g_e),
+                     NM_OK);
+
+    /* what the lookup finds after batch A's counts */
+    char al_y2[] = ",arms_transfer,sanctions_un,", al_p[] = ",arms_transfer,";
+    char d_p1[128];
+    snprintf(d_p1, sizeof d_p1, "%s", out_a[0].counts.decision);
+    nm_counts_candidate_t after[] = {
+        {.seq = 3, .first_hour = "2026113022", .sig = a, .first_article = "y1", .alerted = al_y2},
+        {.seq = 10, .first_hour = "2026120100", .sig = p, .first_article = "p1", .alerted = al_p},
+        {.seq = 11, .first_hour = "2026113022", .sig = a, .first_article = "y1", .alerted = al_y2}};
+    char *dec_after[4] = {d_p1, NULL, NULL, NULL};
+    nm_counts_found_t fr = {.decision = dec_after, .n = 4, .cand = after, .ncand = 3};
+    assert_int_equal(nm_stories_decide(SR, in_b, 4, &fr, "2026120101", out_r, g_e, sizeof g_e),
+                     NM_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(out_b[i].story.id, out_r[i].story.id);
+        assert_string_equal(out_b[i].story.first_article, out_r[i].story.first_article);
+        assert_int_equal(out_b[i].story.copy, out_r[i].story.copy);
+        assert_int_equal(out_b[i].redelivered, out_r[i].redelivered);
+        assert_int_equal(out_b[i].alert, out_r[i].alert);
+        assert_int_equal(out_b[i].counts.starts, out_r[i].counts.starts);
+        assert_string_equal(out_b[i].counts.decision, out_r[i].counts.decision);
+        assert_string_equal(out_b[i].counts.alerted, out_r[i].counts.alerted);
+        assert_string_equal(out_b[i].counts.first_hour, out_r[i].counts.first_hour);
+    }
+    assert_true(out_b[0].redelivered);
+    assert_string_equal(out_b[1].story.first_article, "p1");
+    assert_int_equal(out_b[1].alert, 2);  /* sanctions_un: p1's story had arms_transfer */
+    assert_string_equal(out_b[2].story.first_article, "y1");
+    assert_int_equal(out_b[2].alert, 0);  /* both alerted, sanctions_un by batch A */
+    assert_false(out_b[3].story.copy);
+    /* following is for one decide: the same call again does not follow */
+    assert_int_equal(nm_stories_decide(SB, in_b, 4, &stale, "2026120101", out_b, g_e, sizeof g_e),
+                     NM_OK);
+    assert_false(out_b[0].redelivered);
+    nm_stories_destroy(SA);
+    nm_stories_destroy(SB);
+    nm_stories_destroy(SR);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copies_in_the_batch_alert_once),
         cmocka_unit_test(test_window_candidates_redeliveries_and_ties),
+        cmocka_unit_test(test_following_a_batch_not_counted_yet),
     };
     return cmocka_run_group_tests_name("nm_stories", tests, NULL, NULL);
 }
