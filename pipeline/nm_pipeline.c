@@ -41,7 +41,9 @@ typedef enum { OUT_ENRICHED = 0, OUT_ALERT, OUT_DLQ, OUT_SURGE } nm_out_kind_t;
 /* Batches in flight at most: live, small batches close every few ms while
  * each waits tens of ms for its acks, so several are in flight; their
  * articles together stay within one batch_size (a backlog's full batches:
- * one closed, one filling, as many articles as two batches ever held). The
+ * one closed, one filling, as many articles as two batches ever held;
+ * with stories two closed, so that one's lookup overlaps the other's acks
+ * and counts). The
  * fill batch is the free one with the lowest index, so a backlog keeps
  * using the same two and their slots (2.3 KB each) are the only ones
  * touched. */
@@ -94,6 +96,7 @@ struct nm_batch_s {
     size_t nslots, nproc, nsent;
     size_t held_bytes;
     int storied;      /* stories: its story step ran, its outputs may go */
+    int side;         /* stories: its decider (P->side), -1 before its story step */
     int queued;       /* in P->closed */
     int job;          /* its call running on the async thread (JOB_*) */
     int oom;          /* an article has no output (out of memory): must not commit */
@@ -111,9 +114,12 @@ struct nm_pipeline_s {
     nm_consumer_t *consumer;
     nm_producer_t *producer;
     nm_counts_t *counts;
-    nm_stories_t *stories;       /* NULL: [stories] enabled = false */
-    nm_stories_in_t *story_in;   /* per slot (batch_size) */
-    nm_stories_out_t *story_out;
+    int stories; /* [stories] enabled */
+    /* two deciders, with their batches' inputs and outputs (batch_size
+     * each), taken in turns: the next batch's lookup runs while the batch
+     * before it still needs its outputs for its counts (nm_stories_follow) */
+    struct { nm_stories_t *S; nm_stories_in_t *in; nm_stories_out_t *out; } side[2];
+    int next_side;
     nm_jbuf_t with_story;        /* an output with its story added */
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* increments since the last completed batch */
@@ -126,7 +132,8 @@ struct nm_pipeline_s {
     size_t closed_articles; /* their articles */
     nm_counts_item_t *items;
     nm_async_t *async; /* runs the oldest closed batch's counts call (at-least-once) */
-    struct { size_t n; nm_err_t rc; char e[512]; } job; /* its call: items, result */
+    /* its call: items, result; a lookup's batch and the decider it follows */
+    struct { size_t n; nm_err_t rc; char e[512]; nm_batch_t *b; const nm_stories_t *prev; } job;
     /* surges: the surge alerts in flight */
     struct { nm_out_t out; char id[20]; } *souts;
     size_t nsouts, capsouts;
@@ -630,17 +637,42 @@ static int nm_with_story(nm_pipeline_t *P, char **payload, size_t *len, const nm
     return 0;
 }
 
-/* The story lookup's input for batch b, into P->story_in. Returns its
- * number of articles. */
-static size_t nm_story_items(nm_pipeline_t *P, const nm_batch_t *b) {
+/* The story lookup's input for batch b, into its side's (taken now, the
+ * other one than the batch before it took). Returns its number of
+ * articles. */
+static size_t nm_story_items(nm_pipeline_t *P, nm_batch_t *b) {
+    if (b->side < 0) {
+        b->side = P->next_side;
+        P->next_side ^= 1;
+    }
+    nm_stories_in_t *in = P->side[b->side].in;
     size_t n = 0;
     for (size_t i = 0; i < b->nslots; i++) {
         const nm_slot_t *s = &b->slots[i];
         if (!s->id) continue; /* a dead letter */
-        P->story_in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
-                                             s->count.topics};
+        in[n++] = (nm_stories_in_t){s->id, &s->sig, s->alert_json ? s->ntopics : 0,
+                                    s->count.topics};
     }
     return n;
+}
+
+/* The decider b's lookup follows: the batch before b's, when that one has
+ * its stories but not its counts yet (b is then the second closed batch:
+ * the first is counted only when it leaves the ring, and its counts start
+ * only after b's lookup is taken); NULL when every earlier batch is
+ * counted. */
+static const nm_stories_t *nm_followed(const nm_pipeline_t *P, const nm_batch_t *b) {
+    if (P->nclosed < 2 || b != P->closed[1] || !P->closed[0]->storied) return NULL;
+    return P->side[P->closed[0]->side].S;
+}
+
+/* b's lookup and decision (on the async thread or the loop's). */
+static nm_err_t nm_assign(nm_pipeline_t *P, const nm_batch_t *b, size_t n,
+                          const nm_stories_t *prev, char *e, size_t esize) {
+    nm_stories_t *S = P->side[b->side].S;
+    nm_stories_follow(S, prev);
+    return nm_stories_assign(S, P->counts, P->side[b->side].in, n, time(NULL),
+                             P->side[b->side].out, e, esize);
 }
 
 /* Wait for b's call on the async thread to end and take its result: the
@@ -653,19 +685,21 @@ static nm_err_t nm_job_result(nm_pipeline_t *P, nm_batch_t *b, size_t *n, char *
     return P->job.rc;
 }
 
-/* The story lookup of the oldest closed batch, on the async thread
- * (nm_start_stories): meanwhile the loop does not touch P->counts,
- * P->stories or their P->story_in / P->story_out. */
+/* The story lookup of a closed batch, on the async thread
+ * (nm_start_stories): meanwhile the loop does not touch P->counts or the
+ * deciders. */
 static void nm_story_job(void *ud) {
     nm_pipeline_t *P = ud;
-    P->job.rc = nm_stories_assign(P->stories, P->counts, P->story_in, P->job.n, time(NULL),
-                                  P->story_out, P->job.e, sizeof P->job.e);
+    P->job.rc = nm_assign(P, P->job.b, P->job.n, P->job.prev, P->job.e, sizeof P->job.e);
 }
 
-/* Start b's story step on the thread; b is the oldest closed batch, so
- * every earlier batch is counted (their story writes are in). */
+/* Start b's story step on the thread: b is the oldest closed batch (every
+ * earlier batch counted: their story writes are in), or the second while
+ * the oldest waits for its acks (it follows that one). */
 static void nm_start_stories(nm_pipeline_t *P, nm_batch_t *b) {
     P->job.n = nm_story_items(P, b);
+    P->job.b = b;
+    P->job.prev = nm_followed(P, b);
     b->job = JOB_STORIES;
     nm_async_start(P->async, nm_story_job, P);
 }
@@ -674,7 +708,8 @@ static void nm_start_stories(nm_pipeline_t *P, nm_batch_t *b) {
  * when nm_start_stories started it, retried here with back-off while Redis
  * is down), then each article's outputs with its story, its alert only
  * when it adds a topic to its story (the caller then sends them). It runs
- * after the previous batch's counts, which write the stories it looks up.
+ * after the previous batch's counts, which write the stories it looks up,
+ * or follows that batch (nm_followed).
  * Returns 0, or -1 when stopping or stalled (nothing of the batch sent). */
 static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timespec *t0) {
     char e[512];
@@ -684,16 +719,14 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
         rc = nm_job_result(P, b, &n, e, sizeof e);
     } else {
         n = nm_story_items(P, b);
-        rc = nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out,
-                               e, sizeof e);
+        rc = nm_assign(P, b, n, nm_followed(P, b), e, sizeof e);
     }
     long backoff = 100;
     while (rc) {
         if (nm_redis_retry(P, b, t0, "story lookup: ", "articles without their stories", e,
                            sizeof e, &backoff))
             return -1;
-        rc = nm_stories_assign(P->stories, P->counts, P->story_in, n, time(NULL), P->story_out,
-                               e, sizeof e);
+        rc = nm_assign(P, b, n, nm_followed(P, b), e, sizeof e);
     }
     unsigned long long kept, read;
     nm_counts_record_stats(P->counts, &kept, &read);
@@ -705,7 +738,7 @@ static int nm_batch_stories(nm_pipeline_t *P, nm_batch_t *b, const struct timesp
     for (size_t i = 0; i < b->nslots; i++) {
         nm_slot_t *s = &b->slots[i];
         if (!s->id) continue;
-        const nm_stories_out_t *so = &P->story_out[k++];
+        const nm_stories_out_t *so = &P->side[b->side].out[k++];
         s->count.story = &so->counts;
         if (so->story.copy) s->sum_len = 0; /* surge alerts list one article per story */
         /* an output that cannot carry its story is not sent, and b->oom
@@ -951,6 +984,7 @@ static void nm_free_batch(nm_pipeline_t *P, nm_batch_t *b) {
     }
     b->nslots = b->nproc = b->nsent = b->held_bytes = 0;
     b->storied = b->oom = 0;
+    b->side = -1;
     b->waited_ms = 0;
     nm_free_surges(P);
 }
@@ -973,12 +1007,22 @@ static void nm_give_up(nm_pipeline_t *P) {
     nm_free_batch(P, P->fill);
 }
 
+/* The second closed batch's lookup, when it runs on the thread, is taken
+ * (its outputs sent) before the oldest batch's counts use the connection.
+ * Returns 0, or -1 when its story step gave up (stopping, stalled). */
+static int nm_take_next_stories(nm_pipeline_t *P) {
+    if (P->nclosed < 2 || P->closed[1]->job != JOB_STORIES) return 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    return nm_close_batch(P, P->closed[1], &t0);
+}
+
 /* Complete the oldest closed batch. When it cannot complete, the newer
  * ones and the fill batch are given up with it: their offsets would commit
  * past its. */
 static int nm_finish_oldest(nm_pipeline_t *P) {
     nm_batch_t *b = P->closed[0];
-    int rc = nm_complete_batch(P, b);
+    int rc = nm_take_next_stories(P) ? -1 : nm_complete_batch(P, b);
     P->closed_articles -= b->nslots;
     nm_free_batch(P, b);
     b->queued = 0;
@@ -1084,6 +1128,7 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     for (int i = 0; i < NM_BATCHES; i++)
         slots_ok &= (P->batches[i].slots =
                          calloc((size_t)cfg->batch_size, sizeof *P->batches[i].slots)) != NULL;
+    for (int i = 0; i < NM_BATCHES; i++) P->batches[i].side = -1;
     P->fill = &P->batches[0];
     P->items = calloc((size_t)cfg->batch_size, sizeof *P->items);
     P->procs = calloc((size_t)cfg->workers, sizeof *P->procs);
@@ -1095,14 +1140,16 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
     if (!cfg->exactly_once) P->async = nm_async_new();
     P->metrics = nm_metrics_new(NEWSMON_VERSION);
     nm_jbuf_init(&P->with_story);
-    if (cfg->stories_enabled) {
-        P->stories = nm_stories_new();
-        P->story_in = calloc((size_t)cfg->batch_size, sizeof *P->story_in);
-        P->story_out = calloc((size_t)cfg->batch_size, sizeof *P->story_out);
+    P->stories = cfg->stories_enabled;
+    int sides_ok = 1;
+    for (int k = 0; P->stories && k < 2; k++) {
+        P->side[k].S = nm_stories_new();
+        P->side[k].in = calloc((size_t)cfg->batch_size, sizeof *P->side[k].in);
+        P->side[k].out = calloc((size_t)cfg->batch_size, sizeof *P->side[k].out);
+        sides_ok &= P->side[k].S && P->side[k].in && P->side[k].out;
     }
     if (!slots_ok || (!cfg->exactly_once && !P->async) || !P->items || !procs_ok || !P->pool ||
-        !P->counts || !P->metrics ||
-        (cfg->stories_enabled && (!P->stories || !P->story_in || !P->story_out))) {
+        !P->counts || !P->metrics || !sides_ok) {
         nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -1216,8 +1263,15 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
      * it is finished here (offsets stored) and the next one's starts */
     nm_producer_poll(P->producer, 0);
     while (P->nclosed) {
-        nm_batch_t *o = P->closed[0];
-        if (o->job && !nm_async_done(P->async)) break;
+        nm_batch_t *o = P->closed[0], *nx = P->nclosed > 1 ? P->closed[1] : NULL;
+        if ((o->job || (nx && nx->job)) && !nm_async_done(P->async)) break;
+        if (nx && nx->job) { /* the next batch's lookup answered: its outputs go */
+            if (nm_take_next_stories(P)) {
+                nm_give_up(P);
+                return -1;
+            }
+            continue;
+        }
         if (P->stories && !o->storied) {
             /* with stories, the oldest first looks its stories up (every
              * earlier batch is counted), then its outputs go */
@@ -1232,6 +1286,12 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
                 return -1;
             }
             continue;
+        }
+        /* with stories, the next batch's lookup runs while this one waits
+         * for its acks (it follows this one: nm_followed) */
+        if (P->stories && nx && !nx->storied && !o->job && o->pending > 0) {
+            nm_start_stories(P, nx);
+            break;
         }
         if (!o->job && o->pending > 0) break;
         if (!o->job && nm_settled(o)) {
@@ -1250,9 +1310,12 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
             nm_pipeline_drain(P);
         } else {
             /* the older batches complete first only when the ring is full
-             * or holds a batch's worth of articles */
+             * or holds a batch's worth of articles (with stories two: the
+             * second's lookup and outputs overlap the first's acks and
+             * counts) */
+            size_t room = (size_t)cfg->batch_size * (P->stories ? 2 : 1);
             while (P->nclosed && (P->nclosed == NM_BATCHES - 1 ||
-                                  P->closed_articles + f->nslots > (size_t)cfg->batch_size))
+                                  P->closed_articles + f->nslots > room))
                 if (nm_finish_oldest(P) < 0) return -1;
             /* with stories its outputs wait for its story step, which
              * waits for the older batches' counts (step 2) */
@@ -1309,9 +1372,11 @@ void nm_pipeline_destroy(nm_pipeline_t *P) {
     nm_producer_destroy(P->producer);
     nm_async_destroy(P->async);
     nm_counts_destroy(P->counts);
-    nm_stories_destroy(P->stories);
-    free(P->story_in);
-    free(P->story_out);
+    for (int k = 0; k < 2; k++) {
+        nm_stories_destroy(P->side[k].S);
+        free(P->side[k].in);
+        free(P->side[k].out);
+    }
     nm_jbuf_free(&P->with_story);
     nm_metrics_destroy(P->metrics);
     nm_pool_destroy(P->pool);
