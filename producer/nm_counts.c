@@ -1047,6 +1047,8 @@ typedef struct {
     size_t *story;   /* per ref: its story among the second reply's (SIZE_MAX: none) */
     size_t *miss, nmiss; /* the refs whose records are asked for */
     size_t *first, nstories; /* per story asked: the ref whose record names it */
+    unsigned *ahead;  /* per field: the articles ahead with it (nm_counts_ahead_t) */
+    size_t ahead_d;   /* their day among the window's (SIZE_MAX: none of them) */
 } nm_lookup_t;
 
 static void nm_lookup_free(nm_lookup_t *L) {
@@ -1060,15 +1062,26 @@ static void nm_lookup_free(nm_lookup_t *L) {
     free(L->story);
     free(L->miss);
     free(L->first);
+    free(L->ahead);
 }
 
-/* The batch's distinct band fields and each article's. -1 on OOM. */
-static int nm_lookup_fields(nm_lookup_t *L, const nm_story_sig_t *sigs, size_t n) {
+/* Open-addressing slot of band field f in t (over L->field). */
+static size_t nm_field_slot(const nm_lookup_t *L, const nm_set_t *t, uint64_t f) {
+    size_t s = (size_t)((f * 0x9e3779b97f4a7c15ULL) >> 20) & t->mask;
+    while (t->slot[s] != SIZE_MAX && L->field[t->slot[s]] != f) s = (s + 1) & t->mask;
+    return s;
+}
+
+/* The batch's distinct band fields and each article's, and how many of
+ * the articles ahead have each. -1 on OOM. */
+static int nm_lookup_fields(nm_lookup_t *L, const nm_story_sig_t *sigs, size_t n,
+                            const nm_counts_ahead_t *ahead) {
     nm_set_t t = {0};
     L->field = malloc((n * NM_STORY_BANDS + 1) * sizeof *L->field);
     L->fof = malloc((n * NM_STORY_BANDS + 1) * sizeof *L->fof);
     L->nb = malloc(n * sizeof *L->nb);
-    if (!L->field || !L->fof || !L->nb || nm_set_init(&t, n * NM_STORY_BANDS)) {
+    L->ahead = calloc(n * NM_STORY_BANDS + 1, sizeof *L->ahead);
+    if (!L->field || !L->fof || !L->nb || !L->ahead || nm_set_init(&t, n * NM_STORY_BANDS)) {
         free(t.slot);
         return -1;
     }
@@ -1077,13 +1090,19 @@ static int nm_lookup_fields(nm_lookup_t *L, const nm_story_sig_t *sigs, size_t n
         L->nb[i] = nm_bands(&sigs[i], bins);
         for (int j = 0; j < L->nb[i]; j++) {
             uint64_t f = (uint64_t)bins[j] << 32 | sigs[i].min[bins[j]];
-            size_t s = (size_t)((f * 0x9e3779b97f4a7c15ULL) >> 20) & t.mask;
-            while (t.slot[s] != SIZE_MAX && L->field[t.slot[s]] != f) s = (s + 1) & t.mask;
+            size_t s = nm_field_slot(L, &t, f);
             if (t.slot[s] == SIZE_MAX) {
                 t.slot[s] = L->nf;
                 L->field[L->nf++] = f;
             }
             L->fof[i * NM_STORY_BANDS + (size_t)j] = t.slot[s];
+        }
+    }
+    for (size_t i = 0; ahead && i < ahead->n; i++) {
+        int bins[NM_STORY_BANDS], nb = nm_bands(ahead->sig[i], bins);
+        for (int j = 0; j < nb; j++) {
+            size_t s = nm_field_slot(L, &t, (uint64_t)bins[j] << 32 | ahead->sig[i]->min[bins[j]]);
+            if (t.slot[s] != SIZE_MAX) L->ahead[t.slot[s]]++;
         }
     }
     free(t.slot);
@@ -1098,8 +1117,8 @@ static int nm_str_or_nil(const redisReply *r) {
  * checked. Returns NM_OK, NM_ERR_REDIS or NM_ERR_NOMEM with errstr set
  * (*out NULL). */
 static nm_err_t nm_lookup_refs(nm_counts_t *c, nm_lookup_t *L, const char *const *ids, size_t n,
-                               const char *hours, size_t nw, redisReply **out, char *errstr,
-                               size_t errstr_size) {
+                               const char *hours, size_t nw, const nm_counts_ahead_t *ahead,
+                               redisReply **out, char *errstr, size_t errstr_size) {
     size_t plen = strlen(c->prefix), nd_max = nw / 24 + 2; /* the days the hours fall in */
     size_t nargs = 6 + nw + nd_max + n + L->nf;
     size_t nbytes = (nw + nd_max) * (plen + 32) + 4 * 24 + L->nf * 10;
@@ -1114,8 +1133,10 @@ static nm_err_t nm_lookup_refs(nm_counts_t *c, nm_lookup_t *L, const char *const
     nm_arg(&a, "", 0); /* the number of keys, once known */
     for (size_t w = 0; w < nw; w++) nm_argkey(&a, "story:sig:", hours + 11 * w, 10);
     L->nd = 0;
+    L->ahead_d = SIZE_MAX;
     for (size_t w = 0; w < nw; w++)
         if (!w || memcmp(hours + 11 * w, hours + 11 * (w - 1), 8)) {
+            if (ahead && !memcmp(hours + 11 * w, ahead->day, 8)) L->ahead_d = L->nd;
             nm_argkey(&a, "story:band:", hours + 11 * w, 8);
             L->nd++;
         }
@@ -1149,7 +1170,8 @@ static nm_err_t nm_lookup_refs(nm_counts_t *c, nm_lookup_t *L, const char *const
 /* The refs of the first reply r: split from the band values of the unseen
  * articles, in the order the articles, the days and their fields name
  * them, each once, those of a window hour whose signature hash exists
- * (exactly what the script did before it left the split to C). -1 on OOM. */
+ * (exactly what the script did before it left the split to C); of a value
+ * the articles ahead push into, only the refs they leave. -1 on OOM. */
 static int nm_lookup_split(nm_lookup_t *L, const redisReply *r, size_t n, const char *hours,
                            size_t nw) {
     size_t bound = 0, nv = L->nd * L->nf;
@@ -1180,7 +1202,9 @@ static int nm_lookup_split(nm_lookup_t *L, const redisReply *r, size_t n, const 
                 const redisReply *v = r->element[2 + d]->element[f];
                 if (v->type != REDIS_REPLY_STRING || parsed[d * L->nf + f]) continue;
                 parsed[d * L->nf + f] = 1;
-                for (const char *p = v->str, *e = p + v->len; p < e;) {
+                unsigned pushed = d == L->ahead_d ? L->ahead[f] : 0;
+                size_t left = pushed >= NM_COUNTS_BAND_CAP ? 0 : NM_COUNTS_BAND_CAP - pushed;
+                for (const char *p = v->str, *e = p + v->len; p < e && left; left--) {
                     const char *nl = memchr(p, '\n', (size_t)(e - p));
                     size_t len = (size_t)((nl ? nl : e) - p);
                     const char *ref = p;
@@ -1320,7 +1344,8 @@ void nm_counts_record_stats(const nm_counts_t *c, unsigned long long *kept,
 }
 
 nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
-                                const nm_story_sig_t *sigs, size_t n, time_t now,
+                                const nm_story_sig_t *sigs, size_t n,
+                                const nm_counts_ahead_t *ahead, time_t now,
                                 nm_counts_found_t *out, char *errstr, size_t errstr_size) {
     memset(out, 0, sizeof *out);
     if (n == 0) return NM_OK;
@@ -1328,14 +1353,14 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
     nm_lookup_t L = {0};
     char *hours = malloc(11 * nw);
     if (!hours || (!c->records && !(c->records = nm_bcache_new(NM_COUNTS_RECORD_CACHE))) ||
-        nm_lookup_fields(&L, sigs, n)) {
+        nm_lookup_fields(&L, sigs, n, ahead)) {
         free(hours);
         nm_lookup_free(&L);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     }
     nm_window_hours(now, nw, hours);
     redisReply *r1 = NULL, *r2 = NULL;
-    nm_err_t rc = nm_lookup_refs(c, &L, ids, n, hours, nw, &r1, errstr, errstr_size);
+    nm_err_t rc = nm_lookup_refs(c, &L, ids, n, hours, nw, ahead, &r1, errstr, errstr_size);
     if (!rc) {
         const redisReply *dec = r1->element[0];
         int oom = !(out->decision = calloc(n, sizeof *out->decision));

@@ -211,16 +211,29 @@ typedef struct {
  *  (its bands: a text, and a value in one of the first NM_STORY_BANDS bins). */
 int nm_counts_indexed(const nm_story_sig_t *sig);
 
+/** Articles whose band writes the lookup takes as done though their counts
+ *  are not applied yet (the batch before, nm_stories_follow): each pushes
+ *  the oldest ref out of its band fields of day `day` ("YYYYMMDD") that
+ *  are full, so the lookup returns of such a field only the refs the
+ *  counts would leave. Signatures borrowed. */
+typedef struct {
+    const nm_story_sig_t *const *sig;
+    size_t n;
+    char day[9];
+} nm_counts_ahead_t;
+
 /** @brief Two calls for a batch of n articles (ids and signatures
  *  borrowed): the refs, then the records not kept from earlier lookups and
  *  the stories' "!" fields. Each article's stored decision (a redelivery), and, for the
  *  articles not seen, the signatures of the articles (at most
  *  NM_COUNTS_BAND_CAP per band field) sharing a band value with it, indexed in the last [stories] window_s up
- *  to `now` and of a story still alive (NM_COUNTS_BATCH_CANDIDATES in all).
+ *  to `now` and of a story still alive (NM_COUNTS_BATCH_CANDIDATES in all);
+ *  ahead: NULL, or the articles of nm_counts_ahead_t.
  *  @returns NM_OK (*out filled), NM_ERR_REDIS or NM_ERR_NOMEM with errstr
  *  set (*out empty). */
 nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
-                                const nm_story_sig_t *sigs, size_t n, time_t now,
+                                const nm_story_sig_t *sigs, size_t n,
+                                const nm_counts_ahead_t *ahead, time_t now,
                                 nm_counts_found_t *out, char *errstr, size_t errstr_size);
 
 /** @brief The story lookups' records so far: found in this client's cache

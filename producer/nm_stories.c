@@ -146,14 +146,64 @@ static int nm_seq_cmp(const void *x, const void *y) {
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* The followed batch's decision for article `id` (its first article of
+ * that id not seen before), which its counts will store with the seen key;
+ * NULL when it has none. `at` (cap a power of two, 0: no batch followed)
+ * holds 1 + the index of each such article, hashed on the id. */
+static const char *nm_prev_decision(const nm_stories_t *pv, const size_t *at, size_t cap,
+                                    const char *id) {
+    if (!cap) return NULL;
+    for (size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1); at[i];
+         i = (i + 1) & (cap - 1))
+        if (!strcmp(pv->last_in[at[i] - 1].id, id)) return pv->last_out[at[i] - 1].counts.decision;
+    return NULL;
+}
+
+/* The table of nm_prev_decision for the batch pv decided last (caller
+ * frees; NULL and *cap 0 when there is none, *oom set when it cannot be
+ * allocated). */
+static size_t *nm_prev_table(const nm_stories_t *pv, size_t *cap, int *oom) {
+    *cap = 0;
+    *oom = 0;
+    if (!pv || !pv->last_n) return NULL;
+    size_t c = 16;
+    while (c < 2 * pv->last_n) c *= 2;
+    size_t *at = calloc(c, sizeof *at);
+    if (!at) {
+        *oom = 1;
+        return NULL;
+    }
+    for (size_t j = 0; j < pv->last_n; j++) {
+        if (pv->last_out[j].redelivered) continue; /* stored already: the lookup has it */
+        const char *id = pv->last_in[j].id;
+        size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (c - 1);
+        while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (c - 1);
+        if (!at[i]) at[i] = j + 1; /* the first of an id is the one counted */
+    }
+    *cap = c;
+    return at;
+}
+
+/* Article j of the batch pv decided last is one its counts index: not
+ * seen before, the first of its id, with a band. */
+static int nm_prev_indexed(const nm_stories_t *pv, const size_t *at, size_t cap, size_t j) {
+    const char *id = pv->last_in[j].id;
+    size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1);
+    while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (cap - 1);
+    return at[i] == j + 1 && nm_counts_indexed(pv->last_in[j].sig);
+}
+
+
+
 /* The index of the window's candidates, oldest first (ties in
  * nm_story_assign go to the earlier), each story known; then, after them
  * (indexed later), the articles of the batch S follows, as the counts
  * script will index them: the ones not seen before that have a band, under
  * their story's first article, and every story it knows with the topics
- * it alerted on by then. pv: the decider of that batch, NULL: none. */
+ * it alerted on by then. pv: the decider of that batch, NULL: none; at,
+ * cap: its nm_prev_table. */
 static nm_story_index_t *nm_candidates(nm_stories_t *S, const nm_counts_found_t *f, size_t n,
-                                        const nm_stories_t *pv) {
+                                        const nm_stories_t *pv, const size_t *at, size_t cap) {
     size_t np = pv ? pv->last_n : 0;
     nm_story_index_t *ix = nm_story_index_new(f->ncand + np + n);
     const nm_counts_candidate_t **order = malloc((f->ncand + 1) * sizeof *order);
@@ -169,7 +219,7 @@ static nm_story_index_t *nm_candidates(nm_stories_t *S, const nm_counts_found_t 
     }
     for (size_t j = 0; ok && j < np; j++) {
         const nm_stories_out_t *po = &pv->last_out[j];
-        if (!po->redelivered && nm_counts_indexed(pv->last_in[j].sig))
+        if (nm_prev_indexed(pv, at, cap, j))
             ok = nm_story_index_add(ix, po->story.first_article, pv->last_in[j].sig) == NM_OK;
         const nm_known_t *k = ok ? nm_known_find(pv, po->story.id) : NULL;
         if (k && k->id[0]) ok = nm_known_merge(S, k->id, k->first_hour, k->alerted) == 0;
@@ -233,44 +283,6 @@ static nm_err_t nm_decide_new(nm_stories_t *S, nm_story_index_t *ix, const nm_st
     return NM_OK;
 }
 
-/* The followed batch's decision for article `id` (its first article of
- * that id not seen before), which its counts will store with the seen key;
- * NULL when it has none. `at` (cap a power of two, 0: no batch followed)
- * holds 1 + the index of each such article, hashed on the id. */
-static const char *nm_prev_decision(const nm_stories_t *pv, const size_t *at, size_t cap,
-                                    const char *id) {
-    if (!cap) return NULL;
-    for (size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1); at[i];
-         i = (i + 1) & (cap - 1))
-        if (!strcmp(pv->last_in[at[i] - 1].id, id)) return pv->last_out[at[i] - 1].counts.decision;
-    return NULL;
-}
-
-/* The table of nm_prev_decision for the batch pv decided last (caller
- * frees; NULL and *cap 0 when there is none, *oom set when it cannot be
- * allocated). */
-static size_t *nm_prev_table(const nm_stories_t *pv, size_t *cap, int *oom) {
-    *cap = 0;
-    *oom = 0;
-    if (!pv || !pv->last_n) return NULL;
-    size_t c = 16;
-    while (c < 2 * pv->last_n) c *= 2;
-    size_t *at = calloc(c, sizeof *at);
-    if (!at) {
-        *oom = 1;
-        return NULL;
-    }
-    for (size_t j = 0; j < pv->last_n; j++) {
-        if (pv->last_out[j].redelivered) continue; /* stored already: the lookup has it */
-        const char *id = pv->last_in[j].id;
-        size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (c - 1);
-        while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (c - 1);
-        if (!at[i]) at[i] = j + 1; /* the first of an id is the one counted */
-    }
-    *cap = c;
-    return at;
-}
-
 nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
                            const nm_counts_found_t *found, const char *index_hour,
                            nm_stories_out_t *out, char *errstr, size_t errstr_size) {
@@ -284,9 +296,10 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
     snprintf(S->hour, sizeof S->hour, "%s", index_hour);
     index_hour = S->hour; /* the outputs point at it */
-    nm_story_index_t *ix = nm_candidates(S, found, n, pv);
     size_t *at = nm_prev_table(pv, &cap, &oom);
-    if (!ix || oom) {
+    nm_story_index_t *ix = oom ? NULL : nm_candidates(S, found, n, pv, at, cap);
+    if (!ix) {
+        free(at);
         nm_story_index_destroy(ix);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
     }
@@ -361,23 +374,45 @@ void nm_stories_follow(nm_stories_t *S, const nm_stories_t *prev) { S->prev = pr
 nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_t *in,
                            size_t n, time_t now, nm_stories_out_t *out, char *errstr,
                            size_t errstr_size) {
-    if (n == 0) return NM_OK;
+    const nm_stories_t *pv = S->prev;
+    if (n == 0) {
+        S->prev = NULL;
+        return NM_OK;
+    }
+    /* the followed batch's articles the counts will index, ahead of the
+     * window: the lookup leaves out the refs they push out */
+    size_t np = pv ? pv->last_n : 0, cap;
+    int oom;
+    size_t *at = nm_prev_table(pv, &cap, &oom);
     const char **ids = malloc(n * sizeof *ids);
     nm_story_sig_t *sigs = malloc(n * sizeof *sigs);
-    if (!ids || !sigs) {
+    const nm_story_sig_t **asig = malloc((np + 1) * sizeof *asig);
+    if (oom || !ids || !sigs || !asig) {
+        free(at);
         free(ids);
         free(sigs);
+        free(asig);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
         ids[i] = in[i].id;
         sigs[i] = *in[i].sig;
     }
+    nm_counts_ahead_t ahead = {asig, 0, ""};
+    for (size_t j = 0; j < np; j++)
+        if (nm_prev_indexed(pv, at, cap, j)) asig[ahead.n++] = pv->last_in[j].sig;
+    if (pv) memcpy(ahead.day, pv->hour, 8);
     nm_counts_found_t f;
-    nm_err_t rc = nm_counts_story_lookup(c, ids, sigs, n, now, &f, errstr, errstr_size);
+    nm_err_t rc = nm_counts_story_lookup(c, ids, sigs, n, pv ? &ahead : NULL, now, &f, errstr,
+                                         errstr_size);
+    free(at);
     free(ids);
     free(sigs);
-    if (rc) return rc;
+    free(asig);
+    if (rc) {
+        S->prev = NULL; /* for the next decide only, even when this one fails */
+        return rc;
+    }
     struct tm tm;
     char hour[16];
     gmtime_r(&now, &tm);

@@ -84,10 +84,12 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
  *  decisions are found for their ids, its stories' alerted topics are
  *  known. So a batch's lookup may run while the batch before it waits for
  *  its acks and counts (the pipeline's two deciders take turns).
+ *  The lookup leaves out the refs that batch's band writes will push out
+ *  of full band fields (nm_counts_ahead_t), so the decisions are the ones
+ *  made after its counts, byte for byte, as long as no other instance
+ *  writes in between (which is the race of nm_stories.h either way).
  *  prev != S, or NULL; its batch (ids, signatures, outputs) must be alive
- *  and prev not decide again until S has. Differs from deciding after the
- *  counts only where the window's band fields were full: the older refs
- *  the batch's own would have pushed out stay candidates. */
+ *  and prev not decide again until S has. */
 void nm_stories_follow(nm_stories_t *S, const nm_stories_t *prev);
 
 /** @brief Lookup (one Redis call) and decide, at time `now`.

@@ -486,6 +486,92 @@ static void test_band_field_keeps_a_batchs_articles(void **state) {
     nm_counts_destroy(c);
 }
 
+/* The first articles of the lookup's candidates, sorted, joined by ' '. */
+static void cand_names(const nm_counts_found_t *f, char *out, size_t size) {
+    const char *v[64];
+    size_t n = 0;
+    for (size_t k = 0; k < f->ncand && n < 64; k++) v[n++] = f->cand[k].first_article;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+            const char *x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", v[i]);
+}
+
+/* Articles ahead (nm_counts_ahead_t: a batch decided, not counted yet)
+ * push refs out of a full band field as their counts will: the lookup
+ * then names exactly what it names once those counts are applied, less
+ * the articles ahead themselves. */
+static void test_lookup_leaves_out_what_the_batch_ahead_pushes_out(void **state) {
+    (void)state;
+    nm_counts_t *c = nm_counts_new(g_cfg);
+    nm_stories_t *S = nm_stories_new();
+    assert_non_null(c);
+    assert_non_null(S);
+    time_t now = time(NULL);
+    char h0[11];
+    hour_of(now, h0);
+    /* eight stories of their own that share bin 0's value: its field is full */
+    enum { W = NM_COUNTS_BAND_CAP, A = 3 };
+    nm_story_sig_t w[W], a[A], b = sig_of(900);
+    char wid[W][8], aid[A][8];
+    nm_stories_in_t in[W];
+    nm_stories_out_t out[W];
+    nm_counts_item_t items[W];
+    b.min[0] = 4242;
+    for (int i = 0; i < W; i++) {
+        w[i] = sig_of(100 + (uint32_t)i);
+        w[i].min[0] = 4242;
+        snprintf(wid[i], sizeof wid[i], "w%d", i);
+        in[i] = (nm_stories_in_t){wid[i], &w[i], 0, NULL};
+    }
+    assert_int_equal(nm_stories_assign(S, c, in, W, now, out, g_e, sizeof g_e), NM_OK);
+    for (int i = 0; i < W; i++) {
+        items[i] = item(wid[i], h0, 0, NULL, NULL, 0, NULL, NULL);
+        items[i].story = &out[i].counts;
+    }
+    assert_int_equal(nm_counts_apply(c, items, W, NULL, g_e, sizeof g_e), NM_OK);
+    for (int i = 0; i < A; i++) {
+        a[i] = sig_of(200 + (uint32_t)i);
+        a[i].min[0] = 4242;
+        snprintf(aid[i], sizeof aid[i], "a%d", i);
+    }
+    const char *ids[] = {"b0"};
+    const nm_story_sig_t *asig[] = {&a[0], &a[1], &a[2]};
+    nm_counts_ahead_t ahead = {asig, A, ""};
+    memcpy(ahead.day, h0, 8);
+    nm_counts_found_t f;
+    char names[512];
+    assert_int_equal(nm_counts_story_lookup(c, ids, &b, 1, NULL, now, &f, g_e, sizeof g_e), NM_OK);
+    cand_names(&f, names, sizeof names);
+    assert_string_equal(names, "w0 w1 w2 w3 w4 w5 w6 w7");
+    nm_counts_found_free(&f);
+    assert_int_equal(nm_counts_story_lookup(c, ids, &b, 1, &ahead, now, &f, g_e, sizeof g_e),
+                     NM_OK);
+    cand_names(&f, names, sizeof names);
+    assert_string_equal(names, "w3 w4 w5 w6 w7");
+    nm_counts_found_free(&f);
+    /* the batch ahead counted: the field holds it and the same five */
+    for (int i = 0; i < A; i++) in[i] = (nm_stories_in_t){aid[i], &a[i], 0, NULL};
+    assert_int_equal(nm_stories_assign(S, c, in, A, now, out, g_e, sizeof g_e), NM_OK);
+    for (int i = 0; i < A; i++) {
+        items[i] = item(aid[i], h0, 0, NULL, NULL, 0, NULL, NULL);
+        items[i].story = &out[i].counts;
+    }
+    assert_int_equal(nm_counts_apply(c, items, A, NULL, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_story_lookup(c, ids, &b, 1, NULL, now, &f, g_e, sizeof g_e), NM_OK);
+    cand_names(&f, names, sizeof names);
+    assert_string_equal(names, "a0 a1 a2 w3 w4 w5 w6 w7");
+    nm_counts_found_free(&f);
+    drop_keys(nm_counts_prefix(c));
+    nm_stories_destroy(S);
+    nm_counts_destroy(c);
+}
+
 static void test_unreachable_redis_is_an_error(void **state) {
     (void)state;
     long port = g_cfg->redis_port;
@@ -512,6 +598,7 @@ int main(void) {
         cmocka_unit_test(test_surges_in_the_batch_script),
         cmocka_unit_test(test_stories_round_trip),
         cmocka_unit_test(test_band_field_keeps_a_batchs_articles),
+        cmocka_unit_test(test_lookup_leaves_out_what_the_batch_ahead_pushes_out),
         cmocka_unit_test(test_unreachable_redis_is_an_error),
     };
     return cmocka_run_group_tests_name("nm_counts", tests, setup, teardown);
