@@ -358,19 +358,60 @@ static double zscore(const char *prefix, const char *key, const char *member) {
     return v;
 }
 
+/* A stories test's client, decider and hour. */
+typedef struct {
+    nm_counts_t *c;
+    nm_stories_t *S;
+    time_t now;
+    char h0[11];
+} story_fx_t;
+
+static story_fx_t story_fx(void) {
+    story_fx_t f = {nm_counts_new(g_cfg), nm_stories_new(), time(NULL), ""};
+    assert_non_null(f.c);
+    assert_non_null(f.S);
+    hour_of(f.now, f.h0);
+    return f;
+}
+
+static void story_fx_end(story_fx_t *f) {
+    drop_keys(nm_counts_prefix(f->c));
+    nm_stories_destroy(f->S);
+    nm_counts_destroy(f->c);
+}
+
+enum { FX_MAX = 16 };
+
+/* Articles ids[0..n) (signatures sigs, no entities or topics) get their
+ * stories and are counted, as one batch; all of them new. */
+static void fx_count(story_fx_t *f, const char *const *ids, const nm_story_sig_t *sigs, int n) {
+    nm_stories_in_t in[FX_MAX];
+    nm_stories_out_t out[FX_MAX];
+    nm_counts_item_t items[FX_MAX];
+    assert_true(n <= FX_MAX);
+    for (int i = 0; i < n; i++) in[i] = (nm_stories_in_t){ids[i], &sigs[i], 0, NULL};
+    assert_int_equal(nm_stories_assign(f->S, f->c, in, (size_t)n, f->now, out, g_e, sizeof g_e),
+                     NM_OK);
+    for (int i = 0; i < n; i++) {
+        items[i] = item(ids[i], f->h0, 0, NULL, NULL, 0, NULL, NULL);
+        items[i].story = &out[i].counts;
+    }
+    long long newly;
+    assert_int_equal(nm_counts_apply(f->c, items, (size_t)n, &newly, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(newly, n);
+}
+
 /* Stories through Redis: the lookup finds what the counts script wrote (a
  * copy in a later batch joins the story, a redelivery gets its stored
  * decision), story counts are distinct stories, a story whose first
  * article left the window is no candidate. */
 static void test_stories_round_trip(void **state) {
     (void)state;
-    nm_counts_t *c = nm_counts_new(g_cfg);
-    nm_stories_t *S = nm_stories_new();
-    assert_non_null(c);
-    assert_non_null(S);
-    time_t now = time(NULL);
-    char h0[11];
-    hour_of(now, h0);
+    story_fx_t fx = story_fx();
+    nm_counts_t *c = fx.c;
+    nm_stories_t *S = fx.S;
+    time_t now = fx.now;
+    const char *h0 = fx.h0;
     nm_story_sig_t a = sig_of(1), b = sig_of(2);
     const char *ent[] = {"country:russia"};
     const int men[] = {1};
@@ -431,9 +472,7 @@ static void test_stories_round_trip(void **state) {
                                        g_e, sizeof g_e),
                      NM_OK);
     assert_string_equal(out[0].story.first_article, "b2");
-    drop_keys(p);
-    nm_stories_destroy(S);
-    nm_counts_destroy(c);
+    story_fx_end(&fx);
 }
 
 /* Articles of ONE batch that share a band value all go into its field,
@@ -442,38 +481,24 @@ static void test_stories_round_trip(void **state) {
  * per index, so the last article's write dropped the others' refs. */
 static void test_band_field_keeps_a_batchs_articles(void **state) {
     (void)state;
-    nm_counts_t *c = nm_counts_new(g_cfg);
-    nm_stories_t *S = nm_stories_new();
-    assert_non_null(c);
-    assert_non_null(S);
-    time_t now = time(NULL);
-    char h0[11];
-    hour_of(now, h0);
+    story_fx_t fx = story_fx();
     enum { N = NM_COUNTS_BAND_CAP + 2 };
-    nm_story_sig_t a = sig_of(7);
-    char ids[N][8];
-    nm_stories_in_t in[N];
-    nm_stories_out_t out[N];
-    nm_counts_item_t items[N];
+    nm_story_sig_t a[N];
+    char idb[N][8];
+    const char *ids[N];
     for (int i = 0; i < N; i++) {
-        snprintf(ids[i], sizeof ids[i], "k%d", i);
-        in[i] = (nm_stories_in_t){ids[i], &a, 0, NULL};
+        a[i] = sig_of(7);
+        snprintf(idb[i], sizeof idb[i], "k%d", i);
+        ids[i] = idb[i];
     }
-    assert_int_equal(nm_stories_assign(S, c, in, N, now, out, g_e, sizeof g_e), NM_OK);
-    for (int i = 0; i < N; i++) {
-        items[i] = item(ids[i], h0, 0, NULL, NULL, 0, NULL, NULL);
-        items[i].story = &out[i].counts;
-    }
-    long long newly;
-    assert_int_equal(nm_counts_apply(c, items, N, &newly, g_e, sizeof g_e), NM_OK);
-    assert_int_equal(newly, N);
+    fx_count(&fx, ids, a, N);
     /* every bin of sig_of(7) is 7000 + bin: bin 0's field is "0" + 7000 in hex */
     char want[512] = "";
     for (int i = N - 1; i >= N - NM_COUNTS_BAND_CAP; i--)
-        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s%s", h0, ids[i],
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s%s", fx.h0, ids[i],
                  i > N - NM_COUNTS_BAND_CAP ? "\n" : "");
     char key[128];
-    snprintf(key, sizeof key, "%sstory:band:%.8s", nm_counts_prefix(c), h0);
+    snprintf(key, sizeof key, "%sstory:band:%.8s", nm_counts_prefix(fx.c), fx.h0);
     redisContext *rc = raw();
     redisReply *r = redisCommand(rc, "HGET %s 000001b58", key);
     assert_non_null(r);
@@ -481,9 +506,7 @@ static void test_band_field_keeps_a_batchs_articles(void **state) {
     assert_string_equal(r->str, want);
     freeReplyObject(r);
     redisFree(rc);
-    drop_keys(nm_counts_prefix(c));
-    nm_stories_destroy(S);
-    nm_counts_destroy(c);
+    story_fx_end(&fx);
 }
 
 /* The first articles of the lookup's candidates, sorted, joined by ' '. */
@@ -508,68 +531,50 @@ static void cand_names(const nm_counts_found_t *f, char *out, size_t size) {
  * the articles ahead themselves. */
 static void test_lookup_leaves_out_what_the_batch_ahead_pushes_out(void **state) {
     (void)state;
-    nm_counts_t *c = nm_counts_new(g_cfg);
-    nm_stories_t *S = nm_stories_new();
-    assert_non_null(c);
-    assert_non_null(S);
-    time_t now = time(NULL);
-    char h0[11];
-    hour_of(now, h0);
+    story_fx_t fx = story_fx();
     /* eight stories of their own that share bin 0's value: its field is full */
     enum { W = NM_COUNTS_BAND_CAP, A = 3 };
     nm_story_sig_t w[W], a[A], b = sig_of(900);
-    char wid[W][8], aid[A][8];
-    nm_stories_in_t in[W];
-    nm_stories_out_t out[W];
-    nm_counts_item_t items[W];
+    char wb[W][8], ab[A][8];
+    const char *wid[W], *aid[A];
     b.min[0] = 4242;
     for (int i = 0; i < W; i++) {
         w[i] = sig_of(100 + (uint32_t)i);
         w[i].min[0] = 4242;
-        snprintf(wid[i], sizeof wid[i], "w%d", i);
-        in[i] = (nm_stories_in_t){wid[i], &w[i], 0, NULL};
+        snprintf(wb[i], sizeof wb[i], "w%d", i);
+        wid[i] = wb[i];
     }
-    assert_int_equal(nm_stories_assign(S, c, in, W, now, out, g_e, sizeof g_e), NM_OK);
-    for (int i = 0; i < W; i++) {
-        items[i] = item(wid[i], h0, 0, NULL, NULL, 0, NULL, NULL);
-        items[i].story = &out[i].counts;
-    }
-    assert_int_equal(nm_counts_apply(c, items, W, NULL, g_e, sizeof g_e), NM_OK);
+    fx_count(&fx, wid, w, W);
     for (int i = 0; i < A; i++) {
         a[i] = sig_of(200 + (uint32_t)i);
         a[i].min[0] = 4242;
-        snprintf(aid[i], sizeof aid[i], "a%d", i);
+        snprintf(ab[i], sizeof ab[i], "a%d", i);
+        aid[i] = ab[i];
     }
     const char *ids[] = {"b0"};
     const nm_story_sig_t *asig[] = {&a[0], &a[1], &a[2]};
     nm_counts_ahead_t ahead = {asig, A, ""};
-    memcpy(ahead.day, h0, 8);
+    memcpy(ahead.day, fx.h0, 8);
     nm_counts_found_t f;
     char names[512];
-    assert_int_equal(nm_counts_story_lookup(c, ids, &b, 1, NULL, now, &f, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_counts_story_lookup(fx.c, ids, &b, 1, NULL, fx.now, &f, g_e, sizeof g_e),
+                     NM_OK);
     cand_names(&f, names, sizeof names);
     assert_string_equal(names, "w0 w1 w2 w3 w4 w5 w6 w7");
     nm_counts_found_free(&f);
-    assert_int_equal(nm_counts_story_lookup(c, ids, &b, 1, &ahead, now, &f, g_e, sizeof g_e),
+    assert_int_equal(nm_counts_story_lookup(fx.c, ids, &b, 1, &ahead, fx.now, &f, g_e, sizeof g_e),
                      NM_OK);
     cand_names(&f, names, sizeof names);
     assert_string_equal(names, "w3 w4 w5 w6 w7");
     nm_counts_found_free(&f);
     /* the batch ahead counted: the field holds it and the same five */
-    for (int i = 0; i < A; i++) in[i] = (nm_stories_in_t){aid[i], &a[i], 0, NULL};
-    assert_int_equal(nm_stories_assign(S, c, in, A, now, out, g_e, sizeof g_e), NM_OK);
-    for (int i = 0; i < A; i++) {
-        items[i] = item(aid[i], h0, 0, NULL, NULL, 0, NULL, NULL);
-        items[i].story = &out[i].counts;
-    }
-    assert_int_equal(nm_counts_apply(c, items, A, NULL, g_e, sizeof g_e), NM_OK);
-    assert_int_equal(nm_counts_story_lookup(c, ids, &b, 1, NULL, now, &f, g_e, sizeof g_e), NM_OK);
+    fx_count(&fx, aid, a, A);
+    assert_int_equal(nm_counts_story_lookup(fx.c, ids, &b, 1, NULL, fx.now, &f, g_e, sizeof g_e),
+                     NM_OK);
     cand_names(&f, names, sizeof names);
     assert_string_equal(names, "a0 a1 a2 w3 w4 w5 w6 w7");
     nm_counts_found_free(&f);
-    drop_keys(nm_counts_prefix(c));
-    nm_stories_destroy(S);
-    nm_counts_destroy(c);
+    story_fx_end(&fx);
 }
 
 static void test_unreachable_redis_is_an_error(void **state) {
