@@ -660,9 +660,13 @@ static size_t nm_story_items(nm_pipeline_t *P, nm_batch_t *b) {
  * its stories but not its counts yet (b is then the second closed batch:
  * the first is counted only when it leaves the ring, and its counts start
  * only after b's lookup is taken); NULL when every earlier batch is
- * counted. */
+ * counted, or when that one will not commit (out of memory: its articles
+ * without outputs lost their ids, and the daemon gives up at it). An
+ * article of it that Kafka then refuses for good is not counted, yet was
+ * followed: the one case where following differs from the counts. */
 static const nm_stories_t *nm_followed(const nm_pipeline_t *P, const nm_batch_t *b) {
-    if (P->nclosed < 2 || b != P->closed[1] || !P->closed[0]->storied) return NULL;
+    if (P->nclosed < 2 || b != P->closed[1] || !P->closed[0]->storied || P->closed[0]->oom)
+        return NULL;
     return P->side[P->closed[0]->side].S;
 }
 

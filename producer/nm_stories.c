@@ -375,6 +375,7 @@ nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_
                            size_t n, time_t now, nm_stories_out_t *out, char *errstr,
                            size_t errstr_size) {
     const nm_stories_t *pv = S->prev;
+    S->last_n = 0; /* until decided: a decider that follows S sees no batch */
     if (n == 0) {
         S->prev = NULL;
         return NM_OK;
