@@ -146,17 +146,11 @@ static int nm_seq_cmp(const void *x, const void *y) {
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* The followed batch's decision for article `id` (its first article of
- * that id not seen before), which its counts will store with the seen key;
- * NULL when it has none. `at` (cap a power of two, 0: no batch followed)
- * holds 1 + the index of each such article, hashed on the id. */
-static const char *nm_prev_decision(const nm_stories_t *pv, const size_t *at, size_t cap,
-                                    const char *id) {
-    if (!cap) return NULL;
-    for (size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1); at[i];
-         i = (i + 1) & (cap - 1))
-        if (!strcmp(pv->last_in[at[i] - 1].id, id)) return pv->last_out[at[i] - 1].counts.decision;
-    return NULL;
+/* The slot of `id` in `at` (nm_prev_table of pv, cap a power of two). */
+static size_t nm_prev_slot(const nm_stories_t *pv, const size_t *at, size_t cap, const char *id) {
+    size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1);
+    while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (cap - 1);
+    return i;
 }
 
 /* The table of nm_prev_decision for the batch pv decided last (caller
@@ -175,25 +169,28 @@ static size_t *nm_prev_table(const nm_stories_t *pv, size_t *cap, int *oom) {
     }
     for (size_t j = 0; j < pv->last_n; j++) {
         if (pv->last_out[j].redelivered) continue; /* stored already: the lookup has it */
-        const char *id = pv->last_in[j].id;
-        size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (c - 1);
-        while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (c - 1);
+        size_t i = nm_prev_slot(pv, at, c, pv->last_in[j].id);
         if (!at[i]) at[i] = j + 1; /* the first of an id is the one counted */
     }
     *cap = c;
     return at;
 }
 
+/* The followed batch's decision for article `id` (its first article of
+ * that id not seen before), which its counts will store with the seen key;
+ * NULL when it has none (or cap is 0: no batch followed). */
+static const char *nm_prev_decision(const nm_stories_t *pv, const size_t *at, size_t cap,
+                                    const char *id) {
+    size_t i = cap ? nm_prev_slot(pv, at, cap, id) : 0;
+    return cap && at[i] ? pv->last_out[at[i] - 1].counts.decision : NULL;
+}
+
 /* Article j of the batch pv decided last is one its counts index: not
  * seen before, the first of its id, with a band. */
 static int nm_prev_indexed(const nm_stories_t *pv, const size_t *at, size_t cap, size_t j) {
-    const char *id = pv->last_in[j].id;
-    size_t i = (size_t)nm_fnv(NM_FNV0, id, strlen(id)) & (cap - 1);
-    while (at[i] && strcmp(pv->last_in[at[i] - 1].id, id)) i = (i + 1) & (cap - 1);
-    return at[i] == j + 1 && nm_counts_indexed(pv->last_in[j].sig);
+    return at[nm_prev_slot(pv, at, cap, pv->last_in[j].id)] == j + 1 &&
+           nm_counts_indexed(pv->last_in[j].sig);
 }
-
-
 
 /* The index of the window's candidates, oldest first (ties in
  * nm_story_assign go to the earlier), each story known; then, after them
@@ -300,7 +297,6 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
     nm_story_index_t *ix = oom ? NULL : nm_candidates(S, found, n, pv, at, cap);
     if (!ix) {
         free(at);
-        nm_story_index_destroy(ix);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
     }
     nm_err_t rc = NM_OK;
