@@ -109,7 +109,7 @@ static int run(nm_counts_t *c, nm_stories_t *S, char (*ids)[40], nm_story_sig_t 
             in[i] = (nm_stories_in_t){ids[k], &sigs[k], 1, &TOP[k % 3]};
         }
         double c0 = redis_cpu_ms(), t0 = wall_ms();
-        if (S && nm_stories_assign(S, c, in, n, now, out, e, sizeof e)) {
+        if (S && nm_stories_assign(S, c, in, n, now, NULL, out, e, sizeof e)) {
             fprintf(stderr, "nm_stories_bench: %s\n", e);
             return -1;
         }

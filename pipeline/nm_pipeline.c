@@ -117,7 +117,8 @@ struct nm_pipeline_s {
     int stories; /* [stories] enabled */
     /* two deciders, with their batches' inputs and outputs (batch_size
      * each), taken in turns: the next batch's lookup runs while the batch
-     * before it still needs its outputs for its counts (nm_stories_follow) */
+     * before it still needs its outputs for its counts (it follows that
+     * batch: nm_stories_decide) */
     struct { nm_stories_t *S; nm_stories_in_t *in; nm_stories_out_t *out; } side[2];
     int next_side;
     nm_jbuf_t with_story;        /* an output with its story added */
@@ -673,10 +674,8 @@ static const nm_stories_t *nm_followed(const nm_pipeline_t *P, const nm_batch_t 
 /* b's lookup and decision (on the async thread or the loop's). */
 static nm_err_t nm_assign(nm_pipeline_t *P, const nm_batch_t *b, size_t n,
                           const nm_stories_t *prev, char *e, size_t esize) {
-    nm_stories_t *S = P->side[b->side].S;
-    nm_stories_follow(S, prev);
-    return nm_stories_assign(S, P->counts, P->side[b->side].in, n, time(NULL),
-                             P->side[b->side].out, e, esize);
+    return nm_stories_assign(P->side[b->side].S, P->counts, P->side[b->side].in, n, time(NULL),
+                             prev, P->side[b->side].out, e, esize);
 }
 
 /* Wait for b's call on the async thread to end and take its result: the

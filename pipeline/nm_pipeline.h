@@ -54,13 +54,12 @@
  * outputs) starts when it is the oldest, i.e. once every earlier batch is
  * counted (the counts script writes the stories the lookup reads), or when
  * it is the second and the oldest has its stories and waits for its acks:
- * its lookup then follows the oldest's decisions (nm_stories_follow), and
- * its outputs go while the oldest is counted. The closed batches then hold
- * up to two batches' worth of articles. Meanwhile the filling batch is not
- * closed on time, so batches grow to what the lookups can serve. If the
- * oldest batch cannot
- * complete (stopping, stalled), the newer ones are given up with it: their
- * offsets would commit past its.
+ * its lookup then follows the oldest's decisions (nm_stories_decide's
+ * prev), and its outputs go while the oldest is counted. The closed
+ * batches then hold up to two batches' worth of articles. Meanwhile the
+ * filling batch is not closed on time, so batches grow to what the lookups
+ * can serve. If the oldest batch cannot complete (stopping, stalled), the
+ * newer ones are given up with it: their offsets would commit past its.
  * Exactly-once: one transaction per batch, and librdkafka allows one open
  * transaction per producer, so a batch's outputs cannot be produced before
  * the previous transaction commits: the loop stays sequential there (a

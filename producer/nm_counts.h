@@ -212,7 +212,7 @@ typedef struct {
 int nm_counts_indexed(const nm_story_sig_t *sig);
 
 /** Articles whose band writes the lookup takes as done though their counts
- *  are not applied yet (the batch before, nm_stories_follow): each pushes
+ *  are not applied yet (the batch before, followed: nm_stories_decide): each pushes
  *  the oldest ref out of its band fields of day `day` ("YYYYMMDD") that
  *  are full, so the lookup returns of such a field only the refs the
  *  counts would leave. Signatures borrowed. */

@@ -24,7 +24,6 @@ struct nm_stories_s {
     size_t *off;       /* per output: its decision's, then its alerted's offset */
     size_t noff;
     char hour[11];     /* the batch's index hour */
-    const nm_stories_t *prev; /* nm_stories_follow, for the next decide only */
     /* the last batch decided (borrowed, for a decider that follows this one) */
     const nm_stories_in_t *last_in;
     const nm_stories_out_t *last_out;
@@ -280,25 +279,20 @@ static nm_err_t nm_decide_new(nm_stories_t *S, nm_story_index_t *ix, const nm_st
     return NM_OK;
 }
 
-nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
-                           const nm_counts_found_t *found, const char *index_hour,
-                           nm_stories_out_t *out, char *errstr, size_t errstr_size) {
-    const nm_stories_t *pv = S->prev;
-    S->prev = NULL;
+/* nm_stories_decide with pv's nm_prev_table (at, cap) built by the caller. */
+static nm_err_t nm_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
+                          const nm_counts_found_t *found, const char *index_hour,
+                          const nm_stories_t *pv, const size_t *at, size_t cap,
+                          nm_stories_out_t *out, char *errstr, size_t errstr_size) {
     S->last_n = 0;
     if (n == 0) return NM_OK;
-    size_t np = pv ? pv->last_n : 0, cap;
-    int oom;
+    size_t np = pv ? pv->last_n : 0;
     if (found->n != n || nm_reserve(S, n + np, found->ncand))
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
     snprintf(S->hour, sizeof S->hour, "%s", index_hour);
     index_hour = S->hour; /* the outputs point at it */
-    size_t *at = nm_prev_table(pv, &cap, &oom);
-    nm_story_index_t *ix = oom ? NULL : nm_candidates(S, found, n, pv, at, cap);
-    if (!ix) {
-        free(at);
-        return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
-    }
+    nm_story_index_t *ix = nm_candidates(S, found, n, pv, at, cap);
+    if (!ix) return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
     nm_err_t rc = NM_OK;
     char mine[NM_MAX_TOPICS * 80], dec[NM_MAX_TOPICS * 80 + NM_STORY_ARTICLE_ID_MAX + 16];
     for (size_t i = 0; !rc && i < n; i++) {
@@ -346,7 +340,6 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
         if (S->off[2 * i] == SIZE_MAX || S->off[2 * i + 1] == SIZE_MAX) rc = NM_ERR_NOMEM;
     }
     nm_story_index_destroy(ix);
-    free(at);
     if (rc)
         return nm_seterr(errstr, errstr_size, rc,
                          rc == NM_ERR_NOMEM ? "out of memory deciding stories"
@@ -365,17 +358,24 @@ nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
     return NM_OK;
 }
 
-void nm_stories_follow(nm_stories_t *S, const nm_stories_t *prev) { S->prev = prev; }
+nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
+                           const nm_counts_found_t *found, const char *index_hour,
+                           const nm_stories_t *prev, nm_stories_out_t *out, char *errstr,
+                           size_t errstr_size) {
+    size_t cap;
+    int oom;
+    size_t *at = nm_prev_table(prev, &cap, &oom);
+    if (oom) return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory deciding stories");
+    nm_err_t rc = nm_decide(S, in, n, found, index_hour, prev, at, cap, out, errstr, errstr_size);
+    free(at);
+    return rc;
+}
 
 nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_t *in,
-                           size_t n, time_t now, nm_stories_out_t *out, char *errstr,
-                           size_t errstr_size) {
-    const nm_stories_t *pv = S->prev;
+                           size_t n, time_t now, const nm_stories_t *pv, nm_stories_out_t *out,
+                           char *errstr, size_t errstr_size) {
     S->last_n = 0; /* until decided: a decider that follows S sees no batch */
-    if (n == 0) {
-        S->prev = NULL;
-        return NM_OK;
-    }
+    if (n == 0) return NM_OK;
     /* the followed batch's articles the counts will index, ahead of the
      * window: the lookup leaves out the refs they push out */
     size_t np = pv ? pv->last_n : 0, cap;
@@ -402,19 +402,17 @@ nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_
     nm_counts_found_t f;
     nm_err_t rc = nm_counts_story_lookup(c, ids, sigs, n, pv ? &ahead : NULL, now, &f, errstr,
                                          errstr_size);
-    free(at);
     free(ids);
     free(sigs);
     free(asig);
-    if (rc) {
-        S->prev = NULL; /* for the next decide only, even when this one fails */
-        return rc;
+    if (!rc) {
+        struct tm tm;
+        char hour[16];
+        gmtime_r(&now, &tm);
+        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
+        rc = nm_decide(S, in, n, &f, hour, pv, at, cap, out, errstr, errstr_size);
+        nm_counts_found_free(&f);
     }
-    struct tm tm;
-    char hour[16];
-    gmtime_r(&now, &tm);
-    strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
-    rc = nm_stories_decide(S, in, n, &f, hour, out, errstr, errstr_size);
-    nm_counts_found_free(&f);
+    free(at);
     return rc;
 }

@@ -72,30 +72,32 @@ void nm_stories_destroy(nm_stories_t *S);
 /** @brief Decide the stories of a batch from what the window holds
  *  (`found`, from nm_counts_story_lookup for these articles, in order);
  *  index_hour ("YYYYMMDDHH") is when the batch's articles are indexed.
+ *  prev: NULL, or the decider of the batch before, not counted yet (below).
  *  out[] has n entries. Deterministic.
- *  @returns NM_OK, NM_ERR_NOMEM, NM_ERR_INPUT (a bad id) with errstr set. */
-nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
-                           const nm_counts_found_t *found, const char *index_hour,
-                           nm_stories_out_t *out, char *errstr, size_t errstr_size);
-
-/** @brief Let the next decide (nm_stories_decide or nm_stories_assign) of S
- *  see the batch `prev` decided last as if its counts were applied: its
- *  articles not seen before are candidates (after the window's) and their
- *  decisions are found for their ids, its stories' alerted topics are
- *  known. So a batch's lookup may run while the batch before it waits for
- *  its acks and counts (the pipeline's two deciders take turns).
+ *  @returns NM_OK, NM_ERR_NOMEM, NM_ERR_INPUT (a bad id) with errstr set.
+ *
+ *  Following (prev): the batch prev decided last is seen as if its counts
+ *  were applied: its articles not seen before are candidates (after the
+ *  window's), their decisions are found for their ids, its stories'
+ *  alerted topics are known. So a batch's lookup may run while the batch
+ *  before it waits for its acks and counts (the pipeline's two deciders
+ *  take turns).
  *  The lookup leaves out the refs that batch's band writes will push out
  *  of full band fields (nm_counts_ahead_t), so the decisions are the ones
  *  made after its counts, byte for byte, as long as no other instance
  *  writes in between (which is the race of nm_stories.h either way).
- *  prev != S, or NULL; its batch (ids, signatures, outputs) must be alive
- *  and prev not decide again until S has. */
-void nm_stories_follow(nm_stories_t *S, const nm_stories_t *prev);
+ *  prev != S; its batch (ids, signatures, outputs) must be alive and prev
+ *  not decide again until S has. */
+nm_err_t nm_stories_decide(nm_stories_t *S, const nm_stories_in_t *in, size_t n,
+                           const nm_counts_found_t *found, const char *index_hour,
+                           const nm_stories_t *prev, nm_stories_out_t *out, char *errstr,
+                           size_t errstr_size);
 
-/** @brief Lookup (one Redis call) and decide, at time `now`.
+/** @brief Lookup (two Redis calls) and decide, at time `now`, following
+ *  prev as nm_stories_decide does (NULL: none).
  *  @returns NM_OK, or NM_ERR_REDIS (retry) / NM_ERR_NOMEM with errstr set. */
 nm_err_t nm_stories_assign(nm_stories_t *S, nm_counts_t *c, const nm_stories_in_t *in,
-                           size_t n, time_t now, nm_stories_out_t *out, char *errstr,
-                           size_t errstr_size);
+                           size_t n, time_t now, const nm_stories_t *prev,
+                           nm_stories_out_t *out, char *errstr, size_t errstr_size);
 
 #endif

@@ -390,8 +390,8 @@ static void fx_count(story_fx_t *f, const char *const *ids, const nm_story_sig_t
     nm_counts_item_t items[FX_MAX];
     assert_true(n <= FX_MAX);
     for (int i = 0; i < n; i++) in[i] = (nm_stories_in_t){ids[i], &sigs[i], 0, NULL};
-    assert_int_equal(nm_stories_assign(f->S, f->c, in, (size_t)n, f->now, out, g_e, sizeof g_e),
-                     NM_OK);
+    assert_int_equal(
+        nm_stories_assign(f->S, f->c, in, (size_t)n, f->now, NULL, out, g_e, sizeof g_e), NM_OK);
     for (int i = 0; i < n; i++) {
         items[i] = item(ids[i], f->h0, 0, NULL, NULL, 0, NULL, NULL);
         items[i].story = &out[i].counts;
@@ -418,7 +418,7 @@ static void test_stories_round_trip(void **state) {
     const char *top[] = {"arms_transfer"};
     nm_stories_out_t out[2];
     nm_stories_in_t in1[] = {{"a1", &a, 1, top}, {"b1", &b, 0, NULL}};
-    assert_int_equal(nm_stories_assign(S, c, in1, 2, now, out, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_stories_assign(S, c, in1, 2, now, NULL, out, g_e, sizeof g_e), NM_OK);
     assert_false(out[0].story.copy);
     assert_int_equal(out[0].alert, 1);
     nm_counts_item_t b1[] = {item("a1", h0, 1, ent, men, 1, top, NULL),
@@ -431,7 +431,7 @@ static void test_stories_round_trip(void **state) {
 
     /* the next batch: a copy of a1 under a new id, and a1 redelivered */
     nm_stories_in_t in2[] = {{"a2", &a, 1, top}, {"a1", &a, 1, top}};
-    assert_int_equal(nm_stories_assign(S, c, in2, 2, now, out, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_stories_assign(S, c, in2, 2, now, NULL, out, g_e, sizeof g_e), NM_OK);
     nm_story_t want;
     assert_int_equal(nm_story_of("a1", "a2", &want), NM_OK);
     assert_string_equal(out[0].story.id, want.id);
@@ -462,14 +462,14 @@ static void test_stories_round_trip(void **state) {
     freeReplyObject(redisCommand(rc, "HDEL %sstory:sig:%s !a1", p, h0));
     redisFree(rc);
     nm_stories_in_t in3[] = {{"a3", &a, 0, NULL}};
-    assert_int_equal(nm_stories_assign(S, c, in3, 1, now, out, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_stories_assign(S, c, in3, 1, now, NULL, out, g_e, sizeof g_e), NM_OK);
     assert_string_equal(out[0].story.first_article, "a3");
     /* one hour past the window, nothing is found */
     nm_stories_in_t in4[] = {{"b2", &b, 0, NULL}};
-    assert_int_equal(nm_stories_assign(S, c, in4, 1, now, out, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(nm_stories_assign(S, c, in4, 1, now, NULL, out, g_e, sizeof g_e), NM_OK);
     assert_string_equal(out[0].story.first_article, "b1");
-    assert_int_equal(nm_stories_assign(S, c, in4, 1, now + g_cfg->stories_window_s + 3600, out,
-                                       g_e, sizeof g_e),
+    assert_int_equal(nm_stories_assign(S, c, in4, 1, now + g_cfg->stories_window_s + 3600,
+                                       NULL, out, g_e, sizeof g_e),
                      NM_OK);
     assert_string_equal(out[0].story.first_article, "b2");
     story_fx_end(&fx);

@@ -28,7 +28,9 @@ static void test_copies_in_the_batch_alert_once(void **state) {
     nm_stories_out_t out[4];
     nm_stories_t *S = nm_stories_new();
     assert_non_null(S);
-    assert_int_equal(nm_stories_decide(S, in, 4, &f, "2026120100", out, g_e, sizeof g_e), NM_OK);
+    assert_int_equal(
+        nm_stories_decide(S, in, 4, &f, "2026120100", NULL, out, g_e, sizeof g_e),
+        NM_OK);
     nm_story_t want;
     assert_int_equal(nm_story_of("a1", "a1", &want), NM_OK);
     assert_string_equal(out[0].story.id, want.id);
@@ -77,7 +79,7 @@ static void test_window_candidates_redeliveries_and_ties(void **state) {
     nm_stories_t *S = nm_stories_new();
     assert_non_null(S);
     for (int run = 0; run < 2; run++) { /* the same again: deterministic, reusable */
-        assert_int_equal(nm_stories_decide(S, in, 6, &f, "2026120100", out, g_e, sizeof g_e),
+        assert_int_equal(nm_stories_decide(S, in, 6, &f, "2026120100", NULL, out, g_e, sizeof g_e),
                          NM_OK);
         assert_string_equal(out[0].story.first_article, "y1");
         assert_true(out[0].story.copy);
@@ -104,13 +106,13 @@ static void test_window_candidates_redeliveries_and_ties(void **state) {
         assert_int_equal(out[5].alert, 0);
     }
     f.n = 4; /* found for another batch: refused */
-    assert_int_not_equal(nm_stories_decide(S, in, 6, &f, "2026120100", out, g_e, sizeof g_e),
+    assert_int_not_equal(nm_stories_decide(S, in, 6, &f, "2026120100", NULL, out, g_e, sizeof g_e),
                          NM_OK);
     nm_stories_destroy(S);
 }
 
 /* A batch decided while the batch before it is not counted yet
- * (nm_stories_follow) gets what it would get after those counts: the
+ * (nm_stories_decide's prev) gets what it would get after those counts: the
  * earlier batch's articles as candidates, its decisions for a redelivery,
  * its stories' alerted topics. The reference is the lookup's answer once
  * the counts script has run: the same window plus the earlier batch's
@@ -129,8 +131,8 @@ static void test_following_a_batch_not_counted_yet(void **state) {
     nm_stories_out_t out_a[3];
     nm_stories_t *SA = nm_stories_new(), *SB = nm_stories_new(), *SR = nm_stories_new();
     assert_true(SA && SB && SR);
-    assert_int_equal(nm_stories_decide(SA, in_a, 3, &fa, "2026120100", out_a, g_e, sizeof g_e),
-                     NM_OK);
+    assert_int_equal(
+        nm_stories_decide(SA, in_a, 3, &fa, "2026120100", NULL, out_a, g_e, sizeof g_e), NM_OK);
     assert_int_equal(out_a[1].alert, 2);
 
     /* the next batch: p1 again, a copy of p1 adding a topic, a copy of y1
@@ -140,9 +142,8 @@ static void test_following_a_batch_not_counted_yet(void **state) {
     nm_stories_out_t out_b[4], out_r[4];
     char *dec_stale[4] = {0};
     nm_counts_found_t stale = {.decision = dec_stale, .n = 4, .cand = win, .ncand = 1};
-    nm_stories_follow(SB, SA);
-    assert_int_equal(nm_stories_decide(SB, in_b, 4, &stale, "2026120101", out_b, g_e, sizeof g_e),
-                     NM_OK);
+    assert_int_equal(
+        nm_stories_decide(SB, in_b, 4, &stale, "2026120101", SA, out_b, g_e, sizeof g_e), NM_OK);
 
     /* what the lookup finds after batch A's counts */
     char al_y2[] = ",arms_transfer,sanctions_un,", al_p[] = ",arms_transfer,";
@@ -154,8 +155,8 @@ static void test_following_a_batch_not_counted_yet(void **state) {
         {.seq = 11, .first_hour = "2026113022", .sig = a, .first_article = "y1", .alerted = al_y2}};
     char *dec_after[4] = {d_p1, NULL, NULL, NULL};
     nm_counts_found_t fr = {.decision = dec_after, .n = 4, .cand = after, .ncand = 3};
-    assert_int_equal(nm_stories_decide(SR, in_b, 4, &fr, "2026120101", out_r, g_e, sizeof g_e),
-                     NM_OK);
+    assert_int_equal(
+        nm_stories_decide(SR, in_b, 4, &fr, "2026120101", NULL, out_r, g_e, sizeof g_e), NM_OK);
     for (int i = 0; i < 4; i++) {
         assert_string_equal(out_b[i].story.id, out_r[i].story.id);
         assert_string_equal(out_b[i].story.first_article, out_r[i].story.first_article);
@@ -173,9 +174,9 @@ static void test_following_a_batch_not_counted_yet(void **state) {
     assert_string_equal(out_b[2].story.first_article, "y1");
     assert_int_equal(out_b[2].alert, 0);  /* both alerted, sanctions_un by batch A */
     assert_false(out_b[3].story.copy);
-    /* following is for one decide: the same call again does not follow */
-    assert_int_equal(nm_stories_decide(SB, in_b, 4, &stale, "2026120101", out_b, g_e, sizeof g_e),
-                     NM_OK);
+    /* without prev it does not follow */
+    assert_int_equal(
+        nm_stories_decide(SB, in_b, 4, &stale, "2026120101", NULL, out_b, g_e, sizeof g_e), NM_OK);
     assert_false(out_b[0].redelivered);
     nm_stories_destroy(SA);
     nm_stories_destroy(SB);
