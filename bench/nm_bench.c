@@ -36,6 +36,7 @@
 #include "nm_ac.h"
 #include "nm_article.h"
 #include "nm_config.h"
+#include "nm_fetchwake.h"
 #include "nm_kafka.h"
 #include "nm_rules.h"
 #include "nm_text.h"
@@ -339,9 +340,12 @@ static int cmd_ceiling(int argc, char **argv) {
     kset(cc, "enable.auto.offset.store", "false");
     kset(cc, "enable.partition.eof", "false");
     if (group) kset(cc, "group.id", group);
+    long limit_kb = nm_fetchwake_limit_kbytes(cc);
     rd_kafka_t *k = rd_kafka_new(RD_KAFKA_CONSUMER, cc, e, sizeof e);
     if (!k) die("ceiling: %s", e);
     rd_kafka_poll_set_consumer(k);
+    /* the same fetch wake-ups as newsmon's consumer (consumer/nm_fetchwake.h) */
+    nm_fetchwake_t *wake = nm_fetchwake_start(k, limit_kb);
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(tl, cfg->input_topic, RD_KAFKA_PARTITION_UA);
     if (rd_kafka_subscribe(k, tl)) die("ceiling: subscribe failed");
@@ -363,6 +367,7 @@ static int cmd_ceiling(int argc, char **argv) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k, wait);
         if (m && m->err) { rd_kafka_message_destroy(m); m = NULL; }
         if (m) {
+            nm_fetchwake_taken(wake, m->len + m->key_len);
             if (!tfirst) { tfirst = now_s(); cpu0 = cpu_self_s(); }
             if (!fill->ns) bstart = now_s();
             ceil_slot_t *sl = &fill->slots[fill->ns++];
@@ -395,6 +400,7 @@ static int cmd_ceiling(int argc, char **argv) {
            done, batches, dt, dt > 0 ? (done - 1) / dt : 0, cpu);
     fflush(stdout);
     rd_kafka_commit(k, NULL, 0);
+    nm_fetchwake_stop(wake);
     rd_kafka_consumer_close(k);
     rd_kafka_destroy(k);
     rd_kafka_flush(p, 10000);

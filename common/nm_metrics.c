@@ -68,6 +68,7 @@ void nm_metrics_add_batch(nm_metrics_t *m, nm_metrics_batch_t *b) {
     t->redis_retries += b->redis_retries;
     t->story_records_kept += b->story_records_kept;
     t->story_records_read += b->story_records_read;
+    t->fetch_wakeups += b->fetch_wakeups;
     for (size_t i = 0; i < NM_MAX_TOPICS; i++) {
         t->alerts[i] += b->alerts[i];
         t->relevant[i] += b->relevant[i];
@@ -213,6 +214,9 @@ char *nm_metrics_render(nm_metrics_t *m) {
     nm_counter(&b, "newsmon_story_records_read_total",
                "Story records the lookup asked Redis for (not in its cache).",
                t->story_records_read);
+    nm_counter(&b, "newsmon_consumer_fetch_wakeups_total",
+               "Requests sent to wake the consumer's fetchers as its prefetch queue drained.",
+               t->fetch_wakeups);
     nm_sb_printf(&b, "# HELP newsmon_processing_latency_seconds From consume to offset store.\n"
                      "# TYPE newsmon_processing_latency_seconds histogram\n");
     uint64_t cum = 0;

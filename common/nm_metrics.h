@@ -28,6 +28,7 @@ typedef struct {
     uint64_t alerts_all, relevant_all;
     uint64_t redis_errors, redis_retries;
     uint64_t story_records_kept, story_records_read; /* the story lookup's record cache */
+    uint64_t fetch_wakeups; /* the consumer's (consumer/nm_fetchwake.h) */
     double latency_s[4096]; /* per article: consume -> offsets stored */
     size_t nlatency;
 } nm_metrics_batch_t;

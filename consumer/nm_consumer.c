@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_fetchwake.h"
+
 struct nm_consumer_s {
     rd_kafka_t *rk;
+    nm_fetchwake_t *wake; /* NULL when it could not start: slower, not wrong */
     nm_consumer_revoke_cb on_revoke;
     nm_consumer_stats_cb on_stats;
     void *ud;
@@ -99,6 +102,7 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     rd_kafka_conf_set_rebalance_cb(conf, nm_rebalance_cb);
     if (on_stats) rd_kafka_conf_set_stats_cb(conf, nm_stats_cb);
     rd_kafka_conf_set_opaque(conf, c);
+    long limit_kb = nm_fetchwake_limit_kbytes(conf);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
     if (!c->rk) {
         nm_seterr(errstr, errstr_size, NM_ERR_KAFKA, "Kafka consumer: %s", e);
@@ -106,6 +110,8 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     }
     conf = NULL; /* owned by rk now */
     rd_kafka_poll_set_consumer(c->rk);
+    c->wake = nm_fetchwake_start(c->rk, limit_kb);
+    if (!c->wake) NM_LOG(NM_LOG_WARN, "consumer", "no fetch waker (out of memory or threads)");
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, cfg->input_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
@@ -118,6 +124,7 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     return c;
 err:
     if (conf) rd_kafka_conf_destroy(conf);
+    if (c) nm_fetchwake_stop(c->wake);
     if (c && c->rk) rd_kafka_destroy(c->rk);
     free(c);
     return NULL;
@@ -132,6 +139,7 @@ rd_kafka_message_t *nm_consumer_poll(nm_consumer_t *c, int timeout_ms) {
         rd_kafka_message_destroy(m);
         return NULL;
     }
+    if (m) nm_fetchwake_taken(c->wake, m->len + m->key_len);
     return m;
 }
 
@@ -177,10 +185,15 @@ void nm_consumer_commit_async(nm_consumer_t *c) {
 
 int nm_consumer_assigned(const nm_consumer_t *c) { return c->assigned; }
 
+unsigned long nm_consumer_fetch_wakeups(const nm_consumer_t *c) {
+    return nm_fetchwake_count(c->wake);
+}
+
 rd_kafka_t *nm_consumer_handle(nm_consumer_t *c) { return c->rk; }
 
 void nm_consumer_destroy(nm_consumer_t *c) {
     if (!c) return;
+    nm_fetchwake_stop(c->wake); /* before the handle it borrows */
     rd_kafka_resp_err_t err = nm_commit_bounded(c->rk, NM_CONSUMER_COMMIT_WAIT_MS);
     if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
         rd_kafka_consumer_close(c->rk); /* leave the group: it rebalances at once */

@@ -53,6 +53,9 @@ nm_err_t nm_consumer_store(nm_consumer_t *c, const char *topic, int32_t partitio
  *  next commit. */
 void nm_consumer_commit_async(nm_consumer_t *c);
 
+/** @brief Fetch wake-ups sent so far (consumer/nm_fetchwake.h). */
+unsigned long nm_consumer_fetch_wakeups(const nm_consumer_t *c);
+
 /** @brief Number of partitions currently assigned. */
 int nm_consumer_assigned(const nm_consumer_t *c);
 

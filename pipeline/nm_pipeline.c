@@ -125,6 +125,7 @@ struct nm_pipeline_s {
     nm_metrics_t *metrics;
     nm_metrics_batch_t mb; /* increments since the last completed batch */
     unsigned long long records_kept, records_read; /* nm_counts_record_stats at the last batch */
+    unsigned long fetch_wakeups; /* nm_consumer_fetch_wakeups at the last batch */
     nm_batch_t batches[NM_BATCHES];
     nm_batch_t *fill;  /* taking articles */
     nm_batch_t *closed[NM_BATCHES]; /* closed batches, oldest first, completing in
@@ -957,6 +958,9 @@ static int nm_complete_batch(nm_pipeline_t *P, nm_batch_t *b) {
         P->mb.latency_s[P->mb.nlatency++] =
             (double)(now.tv_sec - c->tv_sec) + (now.tv_nsec - c->tv_nsec) / 1e9;
     }
+    unsigned long wakeups = nm_consumer_fetch_wakeups(P->consumer);
+    P->mb.fetch_wakeups += wakeups - P->fetch_wakeups;
+    P->fetch_wakeups = wakeups;
     nm_metrics_add_batch(P->metrics, &P->mb);
     nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, 1);
     return 0;
