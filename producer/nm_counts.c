@@ -12,6 +12,7 @@
 #include "nm_counts_surge.h"
 #include "nm_decimal.h"
 #include "nm_hash.h"
+#include "nm_replyarena.h"
 #include "nm_surge.h"
 
 /* many(cmd, key, args): cmd [key] args..., in calls of at most 2000
@@ -274,6 +275,8 @@ struct nm_counts_s {
     char *refs;   /* nm_many_lua + nm_story_refs_lua */
     char *recs;   /* nm_many_lua + nm_story_recs_lua */
     nm_bcache_t *records; /* story records read (NM_COUNTS_RECORD_CACHE; stories on only) */
+    nm_replyarena_t *arena; /* the story lookup's replies (stories on only) */
+    int in_arena;           /* replies are built in `arena` (during a lookup) */
     nm_csurge_t *surge;
 };
 
@@ -351,7 +354,7 @@ static nm_err_t nm_counts_fail(nm_counts_t *c, redisReply *r, const char *what, 
     if (r) {
         nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s: %.*s", what, (int)r->len,
                   r->str ? r->str : "unexpected reply");
-        freeReplyObject(r);
+        nm_replyarena_free(c->arena, r);
     } else {
         nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s: %s", what,
                   c->rc && c->rc->errstr[0] ? c->rc->errstr : "not connected");
@@ -399,11 +402,11 @@ static redisContext *nm_counts_open(nm_counts_t *c, const nm_node_t *n, char *er
         if (!r || r->type == REDIS_REPLY_ERROR) {
             nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "AUTH %s:%d: %s", n->host, n->port,
                       r ? r->str : rc->errstr);
-            if (r) freeReplyObject(r);
+            if (r) nm_replyarena_free(c->arena, r);
             redisFree(rc);
             return NULL;
         }
-        freeReplyObject(r);
+        nm_replyarena_free(c->arena, r);
     }
     return rc;
 }
@@ -438,7 +441,7 @@ static void nm_counts_learn_nodes(nm_counts_t *c) {
             free(nodes);
         }
     }
-    freeReplyObject(r);
+    nm_replyarena_free(c->arena, r);
 }
 
 /* An existing deployment with a prefix without hash tag kept its counts
@@ -453,7 +456,7 @@ static void nm_counts_check_legacy(nm_counts_t *c) {
                "tag). To keep the old counts, rename each key %s<rest> to %s<rest> (README, "
                "\"Redis keys\")",
                c->configured, c->prefix, c->configured, c->prefix);
-    if (r) freeReplyObject(r);
+    if (r) nm_replyarena_free(c->arena, r);
 }
 
 static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *errstr,
@@ -465,14 +468,14 @@ static nm_err_t nm_counts_load_script(nm_counts_t *c, redisContext *rc, char *er
             if (rc != c->rc) {
                 nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "SCRIPT LOAD: %s",
                           r && r->str ? r->str : rc->errstr);
-                if (r) freeReplyObject(r);
+                if (r) nm_replyarena_free(c->arena, r);
                 return NM_ERR_REDIS;
             }
             return nm_counts_fail(c, r, "SCRIPT LOAD", errstr, errstr_size);
         }
         memcpy(c->sha[k], r->str, 40);
         c->sha[k][40] = '\0';
-        freeReplyObject(r);
+        nm_replyarena_free(c->arena, r);
     }
     if (rc == c->rc) c->loaded = 1;
     return NM_OK;
@@ -557,7 +560,7 @@ static redisReply *nm_counts_command(nm_counts_t *c, redisContext *rc, int argc,
     }
     void *r = NULL;
     if (redisAppendFormattedCommand(rc, c->resp, (size_t)(p - c->resp)) != REDIS_OK ||
-        redisGetReply(rc, &r) != REDIS_OK)
+        nm_replyarena_read(c->in_arena ? c->arena : NULL, rc, &r) != REDIS_OK)
         return NULL;
     return r;
 }
@@ -573,18 +576,18 @@ static redisReply *nm_counts_ask(nm_counts_t *c, const nm_node_t *to, int argc,
     redisReply *r = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         redisReply *ok = redisCommand(ask, "ASKING");
-        if (ok) freeReplyObject(ok);
+        if (ok) nm_replyarena_free(c->arena, ok);
         r = nm_counts_command(c, ask, argc, argv, argvlen);
         if (!evalsha || !r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8))
             break;
-        freeReplyObject(r);
+        nm_replyarena_free(c->arena, r);
         r = NULL;
         if (nm_counts_load_script(c, ask, errstr, errstr_size)) break;
     }
     if (r && r->type == REDIS_REPLY_ERROR) {
         nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s (ASK %s:%d): %s", argv[0], to->host,
                   to->port, r->str);
-        freeReplyObject(r);
+        nm_replyarena_free(c->arena, r);
         r = NULL;
     } else if (!r && ask->err) {
         nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "%s (ASK %s:%d): %s", argv[0], to->host,
@@ -621,7 +624,7 @@ static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
             if (!bad && (port != c->target.port || strcmp(host, c->target.host)))
                 NM_LOG(NM_LOG_INFO, "counts", "%s: the slot's owner is now %s:%d", r->str,
                        c->target.host, c->target.port);
-            freeReplyObject(r);
+            nm_replyarena_free(c->arena, r);
             nm_counts_drop(c);
             if (bad) {
                 nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "bad MOVED reply");
@@ -632,7 +635,7 @@ static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
         if (nm_is_err(r, "ASK")) {
             nm_node_t to = {0};
             int bad = nm_redirect_addr(r, &to);
-            freeReplyObject(r);
+            nm_replyarena_free(c->arena, r);
             r = bad ? NULL : nm_counts_ask(c, &to, argc, argv, argvlen, evalsha, errstr,
                                            errstr_size);
             if (bad) nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "bad ASK reply");
@@ -641,7 +644,7 @@ static redisReply *nm_counts_call(nm_counts_t *c, int argc, const char **argv,
         }
         if (evalsha && !strncmp(r->str, "NOSCRIPT", 8) && !noscript++) {
             /* a restarted Redis (or a new master) does not have it: load it */
-            freeReplyObject(r);
+            nm_replyarena_free(c->arena, r);
             c->loaded = 0;
             continue;
         }
@@ -735,14 +738,14 @@ static nm_err_t nm_counts_wait(nm_counts_t *c, char *errstr, size_t errstr_size)
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return nm_counts_fail(c, r, "WAIT", errstr, errstr_size);
     long long acked = r->integer;
-    freeReplyObject(r);
+    nm_replyarena_free(c->arena, r);
     if (acked >= c->wait_replicas) return NM_OK;
     r = redisCommand(c->rc, "ROLE"); /* master: ["master", offset, [replicas]] */
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
         return nm_counts_fail(c, r, "ROLE", errstr, errstr_size);
     long long connected =
         r->element[2]->type == REDIS_REPLY_ARRAY ? (long long)r->element[2]->elements : 0;
-    freeReplyObject(r);
+    nm_replyarena_free(c->arena, r);
     if (acked >= connected) return NM_OK;
     return nm_seterr(errstr, errstr_size, NM_ERR_REDIS,
                      "WAIT: %lld of %lld connected replica(s) have the batch", acked, connected);
@@ -966,7 +969,7 @@ static nm_err_t nm_counts_run(nm_counts_t *c, const nm_counts_item_t *items, siz
         return nm_counts_fail(c, r, "EVALSHA", errstr, errstr_size);
     long long n_new = r->element[0]->integer;
     int bad = nm_csurge_take(c->surge, r->element[1]);
-    freeReplyObject(r);
+    nm_replyarena_free(c->arena, r);
     if (bad)
         return nm_seterr(errstr, errstr_size, NM_ERR_REDIS, "EVALSHA: bad surge reply (or out of memory)");
     if (c->wait_replicas > 0 && nm_counts_wait(c, errstr, errstr_size)) return NM_ERR_REDIS;
@@ -1353,6 +1356,7 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
     nm_lookup_t L = {0};
     char *hours = malloc(11 * nw);
     if (!hours || (!c->records && !(c->records = nm_bcache_new(NM_COUNTS_RECORD_CACHE))) ||
+        (!c->arena && !(c->arena = nm_replyarena_new())) ||
         nm_lookup_fields(&L, sigs, n, ahead)) {
         free(hours);
         nm_lookup_free(&L);
@@ -1360,6 +1364,7 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
     }
     nm_window_hours(now, nw, hours);
     redisReply *r1 = NULL, *r2 = NULL;
+    c->in_arena = 1; /* both calls' replies, until the reset below */
     nm_err_t rc = nm_lookup_refs(c, &L, ids, n, hours, nw, ahead, &r1, errstr, errstr_size);
     if (!rc) {
         const redisReply *dec = r1->element[0];
@@ -1389,9 +1394,9 @@ nm_err_t nm_counts_story_lookup(nm_counts_t *c, const char *const *ids,
                               recs->element[j]->str, recs->element[j]->len);
     }
     free(hours);
-    if (r1) freeReplyObject(r1);
-    if (r2) freeReplyObject(r2);
+    c->in_arena = 0;
     nm_lookup_free(&L);
+    nm_replyarena_reset(c->arena); /* r1, r2: out and the cache hold copies */
     if (rc) nm_counts_found_free(out);
     return rc;
 }
@@ -1460,7 +1465,7 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
                                              errstr, errstr_size)
                            : NULL;
     if (ents && !men) {
-        freeReplyObject(art);
+        nm_replyarena_free(c->arena, art);
         return NM_ERR_REDIS;
     }
     size_t cap = art->elements / 2 + (men ? men->elements / 2 : 0) + 1, m = 0;
@@ -1482,8 +1487,8 @@ nm_err_t nm_counts_top(nm_counts_t *c, nm_counts_kind_t kind, long hours, time_t
         }
         row->mentions = strtod(men->element[i + 1]->str, NULL);
     }
-    freeReplyObject(art);
-    if (men) freeReplyObject(men);
+    nm_replyarena_free(c->arena, art);
+    if (men) nm_replyarena_free(c->arena, men);
     if (rc) {
         nm_counts_rows_free(t, m);
         return nm_seterr(errstr, errstr_size, rc, "out of memory");
@@ -1530,7 +1535,7 @@ nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_
         redisReply *before = nm_counts_union(c, base, baseline_hours, now - hours * 3600,
                                              errstr, errstr_size);
         if (!before) {
-            freeReplyObject(cur);
+            nm_replyarena_free(c->arena, cur);
             goto fail;
         }
         size_t more = cur->elements / 2;
@@ -1538,8 +1543,8 @@ nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_
             cap = m + more;
             nm_counts_mover_t *nt = realloc(t, (cap ? cap : 1) * sizeof *t);
             if (!nt) {
-                freeReplyObject(cur);
-                freeReplyObject(before);
+                nm_replyarena_free(c->arena, cur);
+                nm_replyarena_free(c->arena, before);
                 rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
                 goto fail;
             }
@@ -1554,15 +1559,15 @@ nm_err_t nm_counts_movers(nm_counts_t *c, long hours, long baseline_hours, time_
                             (double)baseline_hours;
             row->ratio = (row->current + 1) / (row->baseline + 1);
             if (!(row->id = strdup(cur->element[i]->str))) {
-                freeReplyObject(cur);
-                freeReplyObject(before);
+                nm_replyarena_free(c->arena, cur);
+                nm_replyarena_free(c->arena, before);
                 rc = nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
                 goto fail;
             }
             m++;
         }
-        freeReplyObject(cur);
-        freeReplyObject(before);
+        nm_replyarena_free(c->arena, cur);
+        nm_replyarena_free(c->arena, before);
     }
     if (m) qsort(t, m, sizeof *t, nm_mover_cmp);
     for (size_t i = n; i < m; i++) free(t[i].id);
@@ -1614,7 +1619,7 @@ static nm_err_t nm_counts_recent(nm_counts_t *c, const char *key, const char *fi
             break;
         }
     }
-    freeReplyObject(r);
+    nm_replyarena_free(c->arena, r);
     if (oom) {
         nm_counts_alerts_free(al, k);
         return nm_seterr(errstr, errstr_size, NM_ERR_NOMEM, "out of memory");
@@ -1648,7 +1653,7 @@ nm_err_t nm_counts_stats(nm_counts_t *c, long long *articles, long long *relevan
         return nm_counts_fail(c, r, "HMGET", errstr, errstr_size);
     if (r->element[0]->type == REDIS_REPLY_STRING) *articles = atoll(r->element[0]->str);
     if (r->element[1]->type == REDIS_REPLY_STRING) *relevant = atoll(r->element[1]->str);
-    freeReplyObject(r);
+    nm_replyarena_free(c->arena, r);
     return NM_OK;
 }
 
@@ -1673,6 +1678,7 @@ void nm_counts_destroy(nm_counts_t *c) {
     free(c->refs);
     free(c->recs);
     nm_bcache_destroy(c->records);
+    nm_replyarena_destroy(c->arena);
     nm_csurge_destroy(c->surge);
     free(c);
 }
