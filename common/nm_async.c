@@ -10,6 +10,8 @@ struct nm_async_s {
     pthread_cond_t go, end;
     nm_async_fn fn; /* the job to run or running; NULL: none */
     void *ctx;
+    void (*on_done)(void *ud);
+    void *on_done_ud;
     int quit;
 };
 
@@ -26,6 +28,7 @@ static void *nm_async_main(void *arg) {
         pthread_mutex_lock(&a->mu);
         a->fn = NULL;
         pthread_cond_signal(&a->end);
+        if (a->on_done) a->on_done(a->on_done_ud);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -45,6 +48,13 @@ nm_async_t *nm_async_new(void) {
         return NULL;
     }
     return a;
+}
+
+void nm_async_on_done(nm_async_t *a, void (*fn)(void *ud), void *ud) {
+    pthread_mutex_lock(&a->mu);
+    a->on_done = fn;
+    a->on_done_ud = ud;
+    pthread_mutex_unlock(&a->mu);
 }
 
 void nm_async_start(nm_async_t *a, nm_async_fn fn, void *ctx) {

@@ -17,6 +17,12 @@ typedef void (*nm_async_fn)(void *ctx);
  *  thread cannot start. */
 nm_async_t *nm_async_new(void);
 
+/** @brief Call fn(ud) on the thread each time a job ends, after it counts
+ *  as done (so the caller woken by it sees nm_async_done return 1); NULL
+ *  turns it off, after which no call is made. fn must be brief: it runs
+ *  under the thread's lock. */
+void nm_async_on_done(nm_async_t *a, void (*fn)(void *ud), void *ud);
+
 /** @brief Run fn(ctx) on the thread. One job at a time: the previous one
  *  must have ended (nm_async_done returned 1, or nm_async_wait). */
 void nm_async_start(nm_async_t *a, nm_async_fn fn, void *ctx);

@@ -9,6 +9,7 @@
 struct nm_consumer_s {
     rd_kafka_t *rk;
     nm_fetchwake_t *wake; /* NULL when it could not start: slower, not wrong */
+    rd_kafka_queue_t *polled; /* the queue nm_consumer_poll waits on (nm_consumer_wake) */
     nm_consumer_revoke_cb on_revoke;
     nm_consumer_stats_cb on_stats;
     void *ud;
@@ -110,6 +111,7 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     }
     conf = NULL; /* owned by rk now */
     rd_kafka_poll_set_consumer(c->rk);
+    c->polled = rd_kafka_queue_get_consumer(c->rk); /* NULL without group.id: subscribe fails */
     c->wake = nm_fetchwake_start(c->rk, limit_kb);
     if (!c->wake) NM_LOG(NM_LOG_WARN, "consumer", "no fetch waker (out of memory or threads)");
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
@@ -125,6 +127,7 @@ nm_consumer_t *nm_consumer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
 err:
     if (conf) rd_kafka_conf_destroy(conf);
     if (c) nm_fetchwake_stop(c->wake);
+    if (c && c->polled) rd_kafka_queue_destroy(c->polled);
     if (c && c->rk) rd_kafka_destroy(c->rk);
     free(c);
     return NULL;
@@ -191,9 +194,15 @@ unsigned long nm_consumer_fetch_wakeups(const nm_consumer_t *c) {
 
 rd_kafka_t *nm_consumer_handle(nm_consumer_t *c) { return c->rk; }
 
+void nm_consumer_wake(nm_consumer_t *c) {
+    if (c->polled) rd_kafka_queue_yield(c->polled);
+}
+
 void nm_consumer_destroy(nm_consumer_t *c) {
     if (!c) return;
     nm_fetchwake_stop(c->wake); /* before the handle it borrows */
+    if (c->polled) rd_kafka_queue_destroy(c->polled);
+    c->polled = NULL;
     rd_kafka_resp_err_t err = nm_commit_bounded(c->rk, NM_CONSUMER_COMMIT_WAIT_MS);
     if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
         rd_kafka_consumer_close(c->rk); /* leave the group: it rebalances at once */

@@ -43,6 +43,12 @@ nm_err_t nm_consumer_seek(nm_consumer_t *c, const rd_kafka_topic_partition_list_
  *  and not returned. The caller owns the message: rd_kafka_message_destroy. */
 rd_kafka_message_t *nm_consumer_poll(nm_consumer_t *c, int timeout_ms);
 
+/** @brief Any thread: a nm_consumer_poll() waiting now returns NULL at once,
+ *  or, if none waits, the next one that would wait on an empty queue. Lets
+ *  another thread's news (a Redis reply, a delivery report) end the batch
+ *  loop's wait for input. */
+void nm_consumer_wake(nm_consumer_t *c);
+
 /** @brief Store `offset` (the NEXT offset to read) for topic/partition. */
 nm_err_t nm_consumer_store(nm_consumer_t *c, const char *topic, int32_t partition,
                            int64_t offset);

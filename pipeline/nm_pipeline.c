@@ -1103,6 +1103,13 @@ static void nm_txn_id(const nm_config_t *cfg, char *out, size_t size) {
     snprintf(out, size, "newsmon-%s-%s", group, host);
 }
 
+/* nm_async and the producer call it on their threads: their news ends the
+ * loop's wait for input. */
+static void nm_wake_loop(void *ud) {
+    nm_pipeline_t *P = ud;
+    nm_consumer_wake(P->consumer);
+}
+
 /* A surge's lease must outlast a message in flight (nm_surge_out.h): warn
  * when the producer may hold one longer than surge_retry_s. */
 static void nm_check_surge_retry(const nm_config_t *cfg) {
@@ -1181,6 +1188,10 @@ nm_pipeline_t *nm_pipeline_new(const nm_config_t *cfg, nm_text_t *text, nm_rules
         if (nm_producer_txn_init(P->producer, errstr, errstr_size)) goto fail;
         NM_LOG(NM_LOG_INFO, "pipeline", "exactly-once mode, transactional.id %s", P->txid);
     }
+    /* a Redis reply or a delivery report ends the loop's wait for input:
+     * the batch it completes moves on at once, not at the next poll */
+    nm_producer_on_report(P->producer, nm_wake_loop, P);
+    if (P->async) nm_async_on_done(P->async, nm_wake_loop, P);
     P->redis_ok = nm_counts_ready(P->counts);
     if (!P->redis_ok)
         NM_LOG(NM_LOG_WARN, "pipeline", "Redis %s:%ld not ready yet; will retry",
@@ -1219,55 +1230,11 @@ static int nm_story_hold(nm_pipeline_t *P) {
     return P->stories && P->nclosed && !P->closed[P->nclosed - 1]->storied;
 }
 
-int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
-    const nm_config_t *cfg = P->cfg;
-    nm_batch_t *f = P->fill;
-    /* 1. input: under a backlog the next message is already queued and
-     * the outputs stay held, so that a produce request carries many; when
-     * the input runs dry they are sent before waiting (live latency) */
-    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, 0);
-    if (!m) {
-        nm_release(P, f);
-        int wait = timeout_ms;
-        if (f->nslots && !nm_story_hold(P)) {
-            double left = cfg->batch_timeout_ms - f->waited_ms;
-            wait = left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
-        }
-        if (P->nclosed && wait > 1) wait = 1; /* serve the closed batches' acks soon */
-        if (wait > 0) {
-            struct timespec t0;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            m = nm_consumer_poll(P->consumer, wait);
-            /* the batch timer counts waiting only, not work (a drain in
-             * the poll, at a rebalance, empties the batch) */
-            if (f->nslots) f->waited_ms += nm_elapsed_ms(&t0);
-        }
-    }
-    /* a rebalance runs inside the poll: publish its outcome at once */
-    if (nm_consumer_assigned(P->consumer) != P->assigned) {
-        P->assigned = nm_consumer_assigned(P->consumer);
-        nm_metrics_set_assigned(P->metrics, P->assigned);
-    }
-    if (m && nm_add_polled(P, m)) return -1;
-    if (m) {
-        /* with workers, the articles already queued are tagged together */
-        size_t chunk = (size_t)cfg->workers * NM_CHUNK_PER_WORKER;
-        while (cfg->workers > 1 && (long)f->nslots < cfg->batch_size &&
-               f->nslots - f->nproc < chunk && (m = nm_consumer_poll(P->consumer, 0)))
-            if (nm_add_polled(P, m)) return -1;
-        nm_tag_polled(P, f);
-        if (f->held_bytes >= NM_HOLD_BYTES) nm_release(P, f);
-    } else if (!f->nslots && !P->nclosed && nm_elapsed_ms(&P->last_ready) >= 1000) {
-        /* idle: keep readiness current (Redis back, a rebalance), once
-         * a second since a connect attempt may block */
-        clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
-        P->redis_ok = nm_counts_ready(P->counts);
-        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
-        if (P->redis_ok) nm_surge_idle(P);
-    }
-    /* 2. the closed batches complete, in order: once the oldest has its
-     * last ack its counts call starts on the thread, and once that answers
-     * it is finished here (offsets stored) and the next one's starts */
+/* The closed batches complete, in order: once the oldest has its last ack
+ * its counts call starts on the thread, and once that answers it is
+ * finished here (offsets stored) and the next one's starts. Returns -1 on
+ * a fatal error. */
+static int nm_advance(nm_pipeline_t *P) {
     nm_producer_poll(P->producer, 0);
     while (P->nclosed) {
         nm_batch_t *o = P->closed[0], *nx = P->nclosed > 1 ? P->closed[1] : NULL;
@@ -1307,11 +1274,71 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         }
         if (nm_finish_oldest(P) < 0) return -1; /* answered, or re-sends to make */
     }
+    return 0;
+}
+
+int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
+    const nm_config_t *cfg = P->cfg;
+    nm_batch_t *f = P->fill;
+    /* with stories, a batch's outputs wait for its story step: when the
+     * input runs dry and no older batch waits for that step, the batch
+     * closes at once instead of waiting for batch_timeout_ms (a live
+     * article goes out after one lookup; while lookups are busy, the
+     * articles gather in the next batch, nm_story_hold) */
+    int close_now = 0;
+    /* 1. input: under a backlog the next message is already queued and
+     * the outputs stay held, so that a produce request carries many; when
+     * the input runs dry they are sent before waiting (live latency) */
+    rd_kafka_message_t *m = nm_consumer_poll(P->consumer, 0);
+    if (!m) {
+        nm_release(P, f);
+        int wait = timeout_ms;
+        if (f->nslots && !nm_story_hold(P)) {
+            double left = cfg->batch_timeout_ms - f->waited_ms;
+            wait = left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
+            if (P->stories && !cfg->exactly_once) close_now = 1, wait = 0;
+        }
+        /* the closed batches' Redis replies and acks end the wait
+         * (nm_wake_loop); 1 ms bounds a wake-up taken by the poll above */
+        if (P->nclosed && wait > 1) wait = 1;
+        if (wait > 0) {
+            struct timespec t0;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            m = nm_consumer_poll(P->consumer, wait);
+            /* the batch timer counts waiting only, not work (a drain in
+             * the poll, at a rebalance, empties the batch) */
+            if (f->nslots) f->waited_ms += nm_elapsed_ms(&t0);
+        }
+    }
+    /* a rebalance runs inside the poll: publish its outcome at once */
+    if (nm_consumer_assigned(P->consumer) != P->assigned) {
+        P->assigned = nm_consumer_assigned(P->consumer);
+        nm_metrics_set_assigned(P->metrics, P->assigned);
+    }
+    if (m && nm_add_polled(P, m)) return -1;
+    if (m) {
+        /* with workers, the articles already queued are tagged together */
+        size_t chunk = (size_t)cfg->workers * NM_CHUNK_PER_WORKER;
+        while (cfg->workers > 1 && (long)f->nslots < cfg->batch_size &&
+               f->nslots - f->nproc < chunk && (m = nm_consumer_poll(P->consumer, 0)))
+            if (nm_add_polled(P, m)) return -1;
+        nm_tag_polled(P, f);
+        if (f->held_bytes >= NM_HOLD_BYTES) nm_release(P, f);
+    } else if (!f->nslots && !P->nclosed && nm_elapsed_ms(&P->last_ready) >= 1000) {
+        /* idle: keep readiness current (Redis back, a rebalance), once
+         * a second since a connect attempt may block */
+        clock_gettime(CLOCK_MONOTONIC, &P->last_ready);
+        P->redis_ok = nm_counts_ready(P->counts);
+        nm_metrics_set_ready(P->metrics, nm_consumer_assigned(P->consumer) > 0, P->redis_ok);
+        if (P->redis_ok) nm_surge_idle(P);
+    }
+    /* 2. the closed batches move on */
+    if (nm_advance(P)) return -1;
     /* 3. the fill batch closes when full or when it has waited long enough;
      * it completes behind the next one (exactly-once: at once, see the
      * header) */
     /* (with stories, not on time while nm_story_hold) */
-    if (f->nslots && ((long)f->nslots >= cfg->batch_size ||
+    if (f->nslots && ((long)f->nslots >= cfg->batch_size || close_now ||
                       (f->waited_ms >= cfg->batch_timeout_ms && !nm_story_hold(P)))) {
         if (cfg->exactly_once) {
             nm_pipeline_drain(P);
@@ -1334,6 +1361,8 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
             int i = 0;
             while (P->batches[i].queued) i++; /* one is free: nclosed < NM_BATCHES */
             P->fill = &P->batches[i];
+            /* its story step starts now, not after the next poll */
+            if (P->stories && nm_advance(P)) return -1;
         }
     }
     return P->fatal ? -1 : 0;
@@ -1375,6 +1404,9 @@ const nm_rules_t *nm_pipeline_rules(const nm_pipeline_t *P) { return P->rules; }
 void nm_pipeline_destroy(nm_pipeline_t *P) {
     if (!P) return;
     if (P->consumer && P->producer) nm_pipeline_drain(P);
+    /* no wake-up may reach the consumer once it is gone */
+    if (P->producer) nm_producer_on_report(P->producer, NULL, NULL);
+    if (P->async) nm_async_on_done(P->async, NULL, NULL);
     nm_consumer_destroy(P->consumer);
     nm_producer_destroy(P->producer);
     nm_async_destroy(P->async);

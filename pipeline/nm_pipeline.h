@@ -24,7 +24,9 @@
  *              The batch closes when full (batch_size) or when the loop
  *              has WAITED batch_timeout_ms for input since it opened: the
  *              timer counts waiting, not work, so a backlog fills whole
- *              batches;
+ *              batches; with stories, also as soon as the input runs dry
+ *              while no older batch waits for its story step (group
+ *              commit: a live article waits for one lookup, not the timer);
  *   DELIVERING every output acknowledged; failed ones re-sent, permanent
  *              refusals given up (an enriched event then becomes a dead
  *              letter, and is not counted) so the stream never stalls;
@@ -60,6 +62,9 @@
  * filling batch is not closed on time, so batches grow to what the lookups
  * can serve. If the oldest batch cannot complete (stopping, stalled), the
  * newer ones are given up with it: their offsets would commit past its.
+ * The loop's wait for input ends early when the helper thread's call
+ * answers or delivery reports arrive (nm_consumer_wake), so a batch moves
+ * on at once rather than at the next poll.
  * Exactly-once: one transaction per batch, and librdkafka allows one open
  * transaction per producer, so a batch's outputs cannot be produced before
  * the previous transaction commits: the loop stays sequential there (a

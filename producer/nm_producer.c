@@ -14,6 +14,9 @@ struct nm_producer_s {
     void *ud;
     long max_stall_s; /* longest wait for room in a full local queue (0: none) */
     volatile sig_atomic_t *stop; /* the daemon's stop flag, or NULL */
+    rd_kafka_queue_t *reports;   /* the delivery reports' queue, while on_report is set */
+    void (*on_report)(void *ud);
+    void *on_report_ud;
 };
 
 #define NM_STOPPING(p) ((p)->stop && *(p)->stop)
@@ -112,6 +115,25 @@ void nm_producer_set_stop(nm_producer_t *p, volatile sig_atomic_t *stop) { p->st
 
 void nm_producer_poll(nm_producer_t *p, int timeout_ms) { rd_kafka_poll(p->rk, timeout_ms); }
 
+static void nm_producer_report_event(rd_kafka_t *rk, void *opaque) {
+    (void)rk;
+    nm_producer_t *p = opaque;
+    p->on_report(p->on_report_ud);
+}
+
+void nm_producer_on_report(nm_producer_t *p, void (*fn)(void *ud), void *ud) {
+    if (p->reports) { /* off first: librdkafka calls the old one under the queue's lock */
+        rd_kafka_queue_cb_event_enable(p->reports, NULL, NULL);
+        rd_kafka_queue_destroy(p->reports);
+        p->reports = NULL;
+    }
+    p->on_report = fn;
+    p->on_report_ud = ud;
+    if (!fn) return;
+    p->reports = rd_kafka_queue_get_main(p->rk);
+    rd_kafka_queue_cb_event_enable(p->reports, nm_producer_report_event, p);
+}
+
 int nm_producer_flush(nm_producer_t *p, int timeout_ms) {
     rd_kafka_flush(p->rk, timeout_ms);
     return rd_kafka_outq_len(p->rk);
@@ -123,6 +145,7 @@ void nm_producer_destroy(nm_producer_t *p) {
     if (!p) return;
     int left = nm_producer_flush(p, 10000);
     if (left) NM_LOG(NM_LOG_WARN, "producer", "%d message(s) not delivered at shutdown", left);
+    nm_producer_on_report(p, NULL, NULL);
     rd_kafka_destroy(p->rk);
     free(p);
 }

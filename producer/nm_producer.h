@@ -49,6 +49,13 @@ void nm_producer_set_stop(nm_producer_t *p, volatile sig_atomic_t *stop);
 /** @brief Serve delivery reports, waiting at most timeout_ms. */
 void nm_producer_poll(nm_producer_t *p, int timeout_ms);
 
+/** @brief Call fn(ud) on a librdkafka thread whenever delivery reports
+ *  arrive while none were waiting to be served (fn must be brief and call
+ *  no librdkafka function of this producer; NULL turns it off, after which
+ *  no call is made). Lets the caller wait elsewhere and still serve
+ *  reports at once. */
+void nm_producer_on_report(nm_producer_t *p, void (*fn)(void *ud), void *ud);
+
 /** @brief Wait until every queued message has its delivery report.
  *  @returns the number of messages still outstanding (0 = all done). */
 int nm_producer_flush(nm_producer_t *p, int timeout_ms);

@@ -96,6 +96,9 @@ static void env_new2(nm_env_t *E, int batch_size, long batch_timeout_ms, const c
     assert_non_null(E->text);
 }
 
+/* output_extra that turns stories off (a section of its own after [output]) */
+#define NM_NO_STORIES "\n[stories]\nenabled = false"
+
 static void env_new(nm_env_t *E, int batch_size, long batch_timeout_ms, const char *output_extra,
                     int redis_timeout_ms) {
     env_new2(E, batch_size, batch_timeout_ms, output_extra, redis_timeout_ms, "");
@@ -434,12 +437,47 @@ static void count_versions(const char *v, size_t len, void *ud) {
     json_decref(j);
 }
 
-/* A reload completes the open batch with the old rules, then swaps; a bad
- * rule file leaves the rules as they are. */
-static void test_reload_finishes_batch_with_old_rules(void **state) {
+/* Stories on: a live batch closes once the input runs dry (no older batch
+ * waits for its story step), not after batch_timeout_ms (60 s here): its
+ * outputs wait for that step, so the timer would add to every article's
+ * latency. Then a second, later article goes in a batch of its own. */
+static void step_until_counted(nm_env_t *E, nm_pipeline_t *P, long long want) {
+    double until = now_s() + 20, next = 0;
+    long long n = -1;
+    while (n < want && now_s() < until) {
+        assert_int_equal(nm_pipeline_step(P, 50), 0);
+        if (now_s() >= next) n = counted(E), next = now_s() + 0.1;
+    }
+    if (n < want) fail_msg("counted %lld of %lld within 20 s", n, want);
+}
+
+static void test_stories_batch_closes_when_input_runs_dry(void **state) {
     (void)state;
     nm_env_t E;
     env_new(&E, 1000, 60000, "", 2000);
+    produce_articles(&E, 0, 3);
+    nm_pipeline_t *P = env_pipeline(&E);
+    step_until_counted(&E, P, 3); /* not after 60 s */
+    produce_articles(&E, 3, 1);
+    step_until_counted(&E, P, 4);
+    nm_pipeline_stats_t st;
+    nm_pipeline_stats(P, &st);
+    assert_int_equal(st.consumed, 4);
+    assert_true(st.batches >= 2);
+    nm_pipeline_destroy(P);
+    assert_int_equal(read_topic(&E, "enr", 0, NULL, NULL), 4);
+    assert_int_equal(committed_sum(&E), 4);
+    assert_int_equal(counted(&E), 4);
+    env_free(&E);
+}
+
+/* A reload completes the open batch with the old rules, then swaps; a bad
+ * rule file leaves the rules as they are. (Stories off: with stories a
+ * batch closes as soon as the input runs dry, so none stays open.) */
+static void test_reload_finishes_batch_with_old_rules(void **state) {
+    (void)state;
+    nm_env_t E;
+    env_new(&E, 1000, 60000, NM_NO_STORIES, 2000);
     produce_articles(&E, 0, 4);
     nm_pipeline_t *P = env_pipeline(&E);
     nm_versions_t V = {.n_old = 0};
@@ -488,7 +526,7 @@ static void test_reload_finishes_batch_with_old_rules(void **state) {
 static void test_rebalance_drains_batch(void **state) {
     (void)state;
     nm_env_t E;
-    env_new(&E, 1000, 60000, "", 2000);
+    env_new(&E, 1000, 60000, NM_NO_STORIES, 2000); /* an open batch: see the reload test */
     produce_articles(&E, 0, 6);
     nm_pipeline_t *P = env_pipeline(&E);
     step_until_consumed(P, 6);
@@ -651,6 +689,7 @@ int main(void) {
         cmocka_unit_test(test_workers_keep_order),
         cmocka_unit_test(test_redis_retry_counts_once),
         cmocka_unit_test(test_stop_while_redis_down_commits_nothing),
+        cmocka_unit_test(test_stories_batch_closes_when_input_runs_dry),
         cmocka_unit_test(test_reload_finishes_batch_with_old_rules),
         cmocka_unit_test(test_rebalance_drains_batch),
         cmocka_unit_test(test_txn_abort_redoes_batch),
