@@ -50,11 +50,12 @@ nm_producer_t *nm_producer_new(const nm_config_t *cfg, const nm_kvlist_t *extra,
     p->ud = ud;
     p->max_stall_s = cfg->max_stall_s;
     /* newsmon's defaults first so that explicit user settings still win:
-     * idempotence, lz4, and a short linger, because each batch waits for
-     * its acks (a longer one only delays them: [kafka.producer] in
-     * config/newsmon.conf, bench/RESULTS.md) */
+     * idempotence, lz4, and no linger, because each batch waits for its
+     * acks and a backlog's outputs are held and sent together anyway (a
+     * linger only delays them: [kafka.producer] in config/newsmon.conf,
+     * bench/RESULTS.md) */
     static const char *const defaults[][2] = {
-        {"enable.idempotence", "true"}, {"compression.type", "lz4"}, {"linger.ms", "1"}};
+        {"enable.idempotence", "true"}, {"compression.type", "lz4"}, {"linger.ms", "0"}};
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], e, sizeof e)) {
             nm_seterr(errstr, errstr_size, NM_ERR_CONFIG, "Kafka producer: %s", e);
