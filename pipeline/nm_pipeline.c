@@ -1295,8 +1295,8 @@ int nm_pipeline_step(nm_pipeline_t *P, int timeout_ms) {
         int wait = timeout_ms;
         if (f->nslots && !nm_story_hold(P)) {
             double left = cfg->batch_timeout_ms - f->waited_ms;
-            wait = left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
-            if (P->stories && !cfg->exactly_once) close_now = 1, wait = 0;
+            close_now = P->stories && !cfg->exactly_once;
+            wait = close_now || left <= 0 ? 0 : left < wait ? (int)left + 1 : wait;
         }
         /* the closed batches' Redis replies and acks end the wait
          * (nm_wake_loop); 1 ms bounds a wake-up taken by the poll above */
